@@ -1,0 +1,27 @@
+// Package porchkit is a Go SDK for Nephio Porch: it lets Go operators,
+// controllers and tests drive Porch and the work around it — package
+// lifecycle, blueprints, KRM functions, dependency resolution, multi-cluster
+// propagation and workload clusters.
+//
+// The root package holds only this overview; the work is done by its
+// packages, each with one job, a small interface, functional options and a
+// fake or test kit beside it:
+//
+//   - porch/porchtest starts a real, local Porch for tests — etcd,
+//     kube-apiserver with Porch's CRDs, porch-server with its deletion
+//     webhook, the function runner and a smart-HTTP git server — like
+//     controller-runtime's envtest does for the Kubernetes API.
+//   - multicluster/clustertest starts real workload clusters
+//     (kube-apiserver, controller-manager, scheduler and kwok's simulated
+//     nodes and pods) sharing one etcd, with fault hooks for propagation
+//     tests.
+//   - internal/testbin builds the servers of both from the tool modules in
+//     tools/ (pinned upstream versions) and caches them; internal/process,
+//     internal/kubeplane and internal/pki run them.
+//
+// The client of porch.kpt.dev (porch), KRM function execution (krm),
+// dependency resolution (deps), blueprints (blueprint), propagation
+// (multicluster), cluster provisioning (workload) and metrics and traces
+// (observability) build on these and arrive as their own packages; the
+// README lists what each one offers today.
+package porchkit

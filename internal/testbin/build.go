@@ -1,0 +1,78 @@
+package testbin
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"time"
+)
+
+// build builds every binary of t and copies its assets into dir.
+func (s *Set) build(ctx context.Context, t tool, modDir, version, dir string) error {
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("testbin: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+
+	names := make([]string, 0, len(t.binaries))
+	for n := range t.binaries {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	start := time.Now()
+	fmt.Fprintf(s.progress, "porchkit/testbin: building %v from %s %s (first time only; this can take minutes)\n", names, t.module, version)
+	for _, n := range names {
+		step := time.Now()
+		fmt.Fprintf(s.progress, "porchkit/testbin:   go build %s ...\n", t.binaries[n])
+		if _, err := goCommand(ctx, modDir, "build", "-o", filepath.Join(tmp, n), t.binaries[n]); err != nil {
+			return fmt.Errorf("testbin: build %s: %w", n, err)
+		}
+		fmt.Fprintf(s.progress, "porchkit/testbin:   %s built in %s\n", n, time.Since(step).Round(time.Second))
+	}
+	if t.assets != nil {
+		root, err := moduleRoot(ctx, modDir, t.module)
+		if err != nil {
+			return err
+		}
+		if err := t.assets(root, tmp); err != nil {
+			return fmt.Errorf("testbin: copy assets of %s: %w", t.module, err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(tmp, ".complete"), []byte(version+"\n"), 0o644); err != nil {
+		return fmt.Errorf("testbin: %w", err)
+	}
+	os.RemoveAll(dir) // an incomplete earlier attempt
+	if err := os.Rename(tmp, dir); err != nil {
+		return fmt.Errorf("testbin: %w", err)
+	}
+	fmt.Fprintf(s.progress, "porchkit/testbin: %s %s ready in %s (cached in %s)\n", t.module, version, time.Since(start).Round(time.Second), dir)
+	return nil
+}
+
+// goCommand runs the go command in dir, isolated from any go.work and from
+// toolchain switching, and returns its standard output.
+func goCommand(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOTOOLCHAIN=local", "GOFLAGS=-mod=mod")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go %v in %s: %w\n%s", args, dir, err, tail(stderr.Bytes(), 30))
+	}
+	return stdout.String(), nil
+}
+
+func tail(b []byte, n int) string {
+	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return string(bytes.Join(lines, []byte("\n")))
+}

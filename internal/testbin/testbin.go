@@ -1,0 +1,233 @@
+package testbin
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+
+	"golang.org/x/mod/modfile"
+)
+
+// Binary and asset names, as found in a binary directory.
+const (
+	Etcd                  = "etcd"
+	KubeAPIServer         = "kube-apiserver"
+	KubeControllerManager = "kube-controller-manager"
+	KubeScheduler         = "kube-scheduler"
+	PorchServer           = "porch-server"
+	Porchctl              = "porchctl"
+	FunctionRunner        = "function-runner"
+	PorchGitServer        = "porch-git-server"
+	Kwok                  = "kwok"
+
+	// PorchCRDs is a directory with the CRDs porch-server needs: Repository,
+	// PackageRev, PackageVariant and PackageVariantSet.
+	PorchCRDs = "porch-crds"
+	// KwokStages is kwok's stage configuration: node-initialize,
+	// node-heartbeat, pod-ready, pod-complete and pod-delete.
+	KwokStages = "kwok-stages.yaml"
+)
+
+// ErrUnknown is returned for a name that is no binary or asset of this package.
+var ErrUnknown = errors.New("testbin: unknown binary or asset")
+
+// Environment variables read by New.
+const (
+	EnvBinDir   = "PORCHKIT_BIN_DIR"
+	EnvToolsDir = "PORCHKIT_TOOLS_DIR"
+	EnvCacheDir = "PORCHKIT_CACHE_DIR"
+)
+
+// Set finds or builds binaries. The zero value is not usable; call New.
+type Set struct {
+	binDir   string
+	toolsDir string
+	cacheDir string
+	progress io.Writer
+}
+
+// Option configures a Set.
+type Option func(*Set)
+
+// WithProgress sets where build progress is printed (default os.Stderr).
+func WithProgress(w io.Writer) Option { return func(s *Set) { s.progress = w } }
+
+// WithBinDir uses prebuilt binaries from dir instead of building them.
+func WithBinDir(dir string) Option { return func(s *Set) { s.binDir = dir } }
+
+// WithToolsDir sets the directory holding the tool modules.
+func WithToolsDir(dir string) Option { return func(s *Set) { s.toolsDir = dir } }
+
+// WithCacheDir sets the cache root for built binaries.
+func WithCacheDir(dir string) Option { return func(s *Set) { s.cacheDir = dir } }
+
+// New returns a Set configured from the environment variables of this
+// package, overridden by opts.
+func New(opts ...Option) *Set {
+	s := &Set{
+		binDir:   os.Getenv(EnvBinDir),
+		toolsDir: os.Getenv(EnvToolsDir),
+		cacheDir: os.Getenv(EnvCacheDir),
+		progress: os.Stderr,
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.toolsDir == "" {
+		s.toolsDir = defaultToolsDir()
+	}
+	if s.cacheDir == "" {
+		if dir, err := os.UserCacheDir(); err == nil {
+			s.cacheDir = filepath.Join(dir, "porchkit")
+		} else {
+			s.cacheDir = filepath.Join(os.TempDir(), "porchkit-cache")
+		}
+	}
+	return s
+}
+
+// defaultToolsDir is the tools/ directory of the checkout this file belongs to.
+func defaultToolsDir() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..", "tools")
+}
+
+// Path returns the path of the named binary or asset (one of this package's
+// constants), building its tool module first when it is not cached.
+func (s *Set) Path(ctx context.Context, name string) (string, error) {
+	t, ok := toolFor(name)
+	if !ok {
+		return "", fmt.Errorf("%w: %q", ErrUnknown, name)
+	}
+	if s.binDir != "" {
+		p := filepath.Join(s.binDir, name)
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("testbin: %s from %s=%s: %w", name, EnvBinDir, s.binDir, err)
+		}
+		return p, nil
+	}
+	dir, err := s.ensure(ctx, t)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, name), nil
+}
+
+// Paths is Path for several names.
+func (s *Set) Paths(ctx context.Context, names ...string) (map[string]string, error) {
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		p, err := s.Path(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = p
+	}
+	return out, nil
+}
+
+// ensure returns the cache directory of tool t, building it when missing.
+func (s *Set) ensure(ctx context.Context, t tool) (string, error) {
+	modDir := filepath.Join(s.toolsDir, t.dir)
+	key, version, err := cacheKey(modDir, t)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(s.cacheDir, "bin", t.dir+"-"+version+"-"+key)
+	if complete(dir) {
+		return dir, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return "", fmt.Errorf("testbin: %w", err)
+	}
+	unlock, err := lock(filepath.Join(s.cacheDir, t.dir+".lock"))
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	if complete(dir) { // built by another process while we waited
+		return dir, nil
+	}
+	if err := s.build(ctx, t, modDir, version, dir); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+// complete reports whether dir holds a finished build.
+func complete(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, ".complete"))
+	return err == nil
+}
+
+// cacheKey hashes the tool module's files that decide what is built.
+func cacheKey(modDir string, t tool) (key, version string, err error) {
+	gomod, err := os.ReadFile(filepath.Join(modDir, "go.mod"))
+	if err != nil {
+		return "", "", fmt.Errorf("testbin: tool module %s not found (set %s to a porchkit checkout's tools directory, or %s to prebuilt binaries): %w",
+			t.dir, EnvToolsDir, EnvBinDir, err)
+	}
+	mf, err := modfile.Parse("go.mod", gomod, nil)
+	if err != nil {
+		return "", "", fmt.Errorf("testbin: %s/go.mod: %w", t.dir, err)
+	}
+	for _, r := range mf.Require {
+		if r.Mod.Path == t.module {
+			version = r.Mod.Version
+		}
+	}
+	if version == "" {
+		return "", "", fmt.Errorf("testbin: %s/go.mod does not require %s", t.dir, t.module)
+	}
+	h := sha256.New()
+	entries, err := os.ReadDir(modDir)
+	if err != nil {
+		return "", "", fmt.Errorf("testbin: %w", err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if !e.IsDir() && (e.Name() == "go.mod" || e.Name() == "go.sum" || strings.HasSuffix(e.Name(), ".go")) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		data, err := os.ReadFile(filepath.Join(modDir, n))
+		if err != nil {
+			return "", "", fmt.Errorf("testbin: %w", err)
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(data))
+		h.Write(data)
+	}
+	fmt.Fprintf(h, "%s\x00%s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return hex.EncodeToString(h.Sum(nil))[:12], version, nil
+}
+
+// lock takes an exclusive file lock, so that concurrent test processes build
+// a tool once.
+func lock(path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("testbin: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("testbin: lock %s: %w", path, err)
+	}
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}

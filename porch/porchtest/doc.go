@@ -1,0 +1,17 @@
+// Package porchtest runs a real Porch for tests, like controller-runtime's
+// envtest does for the Kubernetes API: etcd, kube-apiserver with the Porch
+// CRDs, porch-server (standalone, with its deletion-protection webhook), the
+// Porch function runner (exec runtime, no pods) and a git server speaking
+// smart HTTP over real repositories, all on 127.0.0.1 and free ports, in a
+// temporary directory.
+//
+// In a test:
+//
+//	env := porchtest.Setup(t)                       // skipped with -short
+//	repo, err := env.RegisterRepository(ctx, "blueprints")
+//	cs, err := versioned.NewForConfig(env.PorchConfig) // porch.kpt.dev client
+//
+// Outside tests, Start and Environment.Stop do the same. Binaries come from
+// internal/testbin: built once from the tool modules in tools/ (minutes the
+// first time, printed as progress), then cached.
+package porchtest

@@ -1,0 +1,151 @@
+package porchtest
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	porchclient "github.com/nephio-project/porch/api/generated/clientset/versioned"
+	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TestPackageLifecycleOnRealPorch drives the real Porch with plain
+// client-go REST calls (Porch's generated clientset): register a git
+// repository, init a package, read its resources, propose, approve through
+// the approval subresource, and see the deletion webhook guard the result.
+func TestPackageLifecycleOnRealPorch(t *testing.T) {
+	env := Setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	repo, err := env.RegisterRepository(ctx, "blueprints")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if repo.Spec.Git.Repo != env.Git.RepositoryURL("blueprints") {
+		t.Errorf("repository URL = %q", repo.Spec.Git.Repo)
+	}
+	cs, err := porchclient.NewForConfig(env.PorchConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prs := cs.PorchV1alpha1().PackageRevisions(env.Namespace)
+
+	created, err := prs.Create(ctx, &porchapi.PackageRevision{
+		ObjectMeta: metav1.ObjectMeta{Namespace: env.Namespace},
+		Spec: porchapi.PackageRevisionSpec{
+			PackageName:    "hello",
+			WorkspaceName:  "ws1",
+			RepositoryName: "blueprints",
+			Lifecycle:      porchapi.PackageRevisionLifecycleDraft,
+			Tasks: []porchapi.Task{{
+				Type: porchapi.TaskTypeInit,
+				Init: &porchapi.PackageInitTaskSpec{Description: "hello package"},
+			}},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	if created.Name != "blueprints.hello.ws1" || created.Spec.Lifecycle != porchapi.PackageRevisionLifecycleDraft {
+		t.Fatalf("created %q in %s, want blueprints.hello.ws1 as Draft", created.Name, created.Spec.Lifecycle)
+	}
+
+	res, err := cs.PorchV1alpha1().PackageRevisionResources(env.Namespace).Get(ctx, created.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get resources: %v", err)
+	}
+	for _, f := range []string{"Kptfile", "package-context.yaml", "README.md"} {
+		if _, ok := res.Spec.Resources[f]; !ok {
+			t.Errorf("resources lack %s (have %d files)", f, len(res.Spec.Resources))
+		}
+	}
+	if k := res.Spec.Resources["Kptfile"]; !strings.Contains(k, "name: hello") || !strings.Contains(k, "hello package") {
+		t.Errorf("Kptfile does not name the package or its description:\n%s", k)
+	}
+	if pc := res.Spec.Resources["package-context.yaml"]; !strings.Contains(pc, "kptfile.kpt.dev") {
+		t.Errorf("package-context.yaml is not the kptfile.kpt.dev ConfigMap:\n%s", pc)
+	}
+
+	created.Spec.Lifecycle = porchapi.PackageRevisionLifecycleProposed
+	proposed, err := prs.Update(ctx, created, metav1.UpdateOptions{})
+	if err != nil {
+		t.Fatalf("propose: %v", err)
+	}
+	if proposed.Spec.Lifecycle != porchapi.PackageRevisionLifecycleProposed {
+		t.Fatalf("lifecycle after propose = %s", proposed.Spec.Lifecycle)
+	}
+	proposed.Spec.Lifecycle = porchapi.PackageRevisionLifecyclePublished
+	if _, err := prs.UpdateApproval(ctx, proposed.Name, proposed, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("approve: %v", err)
+	}
+	published, err := prs.Get(ctx, created.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if published.Spec.Lifecycle != porchapi.PackageRevisionLifecyclePublished || published.Spec.Revision != 1 {
+		t.Errorf("after approval: %s revision %d, want Published revision 1", published.Spec.Lifecycle, published.Spec.Revision)
+	}
+	if published.Labels[porchapi.LatestPackageRevisionKey] != porchapi.LatestPackageRevisionValue {
+		t.Errorf("labels = %v, want %s=%s", published.Labels, porchapi.LatestPackageRevisionKey, porchapi.LatestPackageRevisionValue)
+	}
+
+	// The same API, served through kube-apiserver's aggregation layer.
+	viaKube, err := porchclient.NewForConfig(env.KubeConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := viaKube.PorchV1alpha1().PackageRevisions(env.Namespace).Get(ctx, created.Name, metav1.GetOptions{}); err != nil || got.Spec.Revision != 1 {
+		t.Errorf("get through kube-apiserver: %v (revision %v)", err, got)
+	}
+
+	// Production rule, enforced by Porch's deletion webhook: a Published
+	// revision must be proposed for deletion first.
+	err = prs.Delete(ctx, created.Name, metav1.DeleteOptions{})
+	if err == nil {
+		t.Fatal("deleting a Published revision succeeded; the deletion webhook is not active")
+	}
+	if !apierrors.IsBadRequest(err) || !strings.Contains(err.Error(), "proposed for deletion") {
+		t.Errorf("delete of Published: %v, want 400 from the deletion webhook", err)
+	}
+	if _, err := prs.Get(ctx, created.Name, metav1.GetOptions{}); err != nil {
+		t.Fatalf("the refused delete lost the revision: %v", err)
+	}
+	published, err = prs.Get(ctx, created.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	published.Spec.Lifecycle = porchapi.PackageRevisionLifecycleDeletionProposed
+	if _, err := prs.Update(ctx, published, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("propose delete: %v", err)
+	}
+	if err := prs.Delete(ctx, created.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatalf("delete after propose-delete: %v", err)
+	}
+	if _, err := prs.Get(ctx, created.Name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("get after delete: %v, want NotFound", err)
+	}
+}
+
+// TestRepositoryCredentials registers repositories on a git server that
+// requires basic auth: the right Secret gives a Ready repository, a wrong
+// one a repository that never becomes Ready, with Porch's reason.
+func TestRepositoryCredentials(t *testing.T) {
+	env := Setup(t, WithGitBasicAuth("porch", "s3cret"))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := env.RegisterRepository(ctx, "private"); err != nil {
+		t.Fatalf("repository with the right credentials: %v", err)
+	}
+	_, err := env.RegisterRepository(ctx, "rejected", WithCredentials("porch", "wrong"), WithReadyTimeout(20*time.Second))
+	if !errors.Is(err, ErrRepositoryNotReady) {
+		t.Fatalf("repository with wrong credentials: err = %v, want ErrRepositoryNotReady", err)
+	}
+	if !strings.Contains(strings.ToLower(err.Error()), "auth") {
+		t.Errorf("error does not carry Porch's authentication reason: %v", err)
+	}
+}

@@ -1,0 +1,204 @@
+package porchtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/cgi"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// ErrInvalidRepositoryName is returned for a repository name that is not a
+// DNS-1123 label (Porch's rule for Repository names).
+var ErrInvalidRepositoryName = errors.New("porchtest: invalid repository name")
+
+// GitServer serves real git repositories over smart HTTP ("git
+// http-backend" behind net/http/cgi) on 127.0.0.1, optionally behind basic
+// authentication. It runs inside the test process.
+type GitServer struct {
+	root     string
+	backend  string
+	user     string
+	password string
+
+	mu   sync.Mutex
+	addr string
+	srv  *http.Server
+	done chan struct{}
+}
+
+// GitOption configures a GitServer.
+type GitOption func(*GitServer)
+
+// WithBasicAuth makes the git server require HTTP basic authentication.
+func WithBasicAuth(user, password string) GitOption {
+	return func(g *GitServer) { g.user, g.password = user, password }
+}
+
+// StartGitServer serves the repositories under root (created if missing) on
+// a free port of 127.0.0.1.
+func StartGitServer(root string, opts ...GitOption) (*GitServer, error) {
+	out, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		return nil, fmt.Errorf("porchtest: git is needed for the git server: %w", err)
+	}
+	g := &GitServer{root: root, backend: filepath.Join(strings.TrimSpace(string(out)), "git-http-backend")}
+	for _, o := range opts {
+		o(g)
+	}
+	if _, err := os.Stat(g.backend); err != nil {
+		return nil, fmt.Errorf("porchtest: git-http-backend not found: %w", err)
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return nil, fmt.Errorf("porchtest: %w", err)
+	}
+	if err := g.listen("127.0.0.1:0"); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+func (g *GitServer) listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("porchtest: git server listen: %w", err)
+	}
+	srv := &http.Server{Handler: g.handler(), ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(ln)
+	}()
+	g.mu.Lock()
+	g.addr, g.srv, g.done = ln.Addr().String(), srv, done
+	g.mu.Unlock()
+	return nil
+}
+
+func (g *GitServer) handler() http.Handler {
+	backend := &cgi.Handler{
+		Path: g.backend,
+		Root: "/",
+		Dir:  g.root,
+		Env:  []string{"GIT_PROJECT_ROOT=" + g.root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1"},
+	}
+	if g.user == "" {
+		return backend
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, p, ok := r.BasicAuth()
+		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(g.user)) != 1 || subtle.ConstantTimeCompare([]byte(p), []byte(g.password)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="porchtest"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		backend.ServeHTTP(w, r)
+	})
+}
+
+// URL returns the server's base URL, http://127.0.0.1:<port>.
+func (g *GitServer) URL() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return "http://" + g.addr
+}
+
+// RepositoryURL returns the clone URL of repository name.
+func (g *GitServer) RepositoryURL(name string) string { return g.URL() + "/" + name + ".git" }
+
+// BasicAuth returns the credentials the server requires ("" when none).
+func (g *GitServer) BasicAuth() (user, password string) { return g.user, g.password }
+
+// Dir returns the path of repository name's bare repository on disk.
+func (g *GitServer) Dir(name string) string { return filepath.Join(g.root, name+".git") }
+
+// CreateRepository creates the bare repository name. Unless empty is true it
+// gets one empty commit on branch (default "main"), so that Porch can
+// register it without creating the branch.
+func (g *GitServer) CreateRepository(ctx context.Context, name, branch string, empty bool) (string, error) {
+	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+		return "", fmt.Errorf("%w %q: %s", ErrInvalidRepositoryName, name, strings.Join(errs, "; "))
+	}
+	if branch == "" {
+		branch = "main"
+	}
+	dir := g.Dir(name)
+	if _, err := os.Stat(dir); err == nil {
+		return "", fmt.Errorf("porchtest: git repository %q already exists", name)
+	}
+	steps := [][]string{
+		{"init", "--bare", "--initial-branch=" + branch, dir},
+		{"--git-dir=" + dir, "config", "http.receivepack", "true"},
+	}
+	for _, args := range steps {
+		if _, err := git(ctx, "", args...); err != nil {
+			return "", err
+		}
+	}
+	if !empty {
+		tree, err := git(ctx, "", "--git-dir="+dir, "hash-object", "-t", "tree", "-w", "--stdin")
+		if err != nil {
+			return "", err
+		}
+		commit, err := git(ctx, "", "--git-dir="+dir, "commit-tree", tree, "-m", "Initial commit")
+		if err != nil {
+			return "", err
+		}
+		if _, err := git(ctx, "", "--git-dir="+dir, "update-ref", "refs/heads/"+branch, commit); err != nil {
+			return "", err
+		}
+	}
+	return g.RepositoryURL(name), nil
+}
+
+func git(ctx context.Context, stdin string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Env = append(os.Environ(),
+		"GIT_CONFIG_NOSYSTEM=1",
+		"GIT_AUTHOR_NAME=porchtest", "GIT_AUTHOR_EMAIL=porchtest@porchkit.invalid",
+		"GIT_COMMITTER_NAME=porchtest", "GIT_COMMITTER_EMAIL=porchtest@porchkit.invalid")
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("porchtest: git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(stdout.String()), nil
+}
+
+// Stop stops serving; the repositories stay on disk. Requests in flight are
+// cut off, as when a real git server goes away.
+func (g *GitServer) Stop() error {
+	g.mu.Lock()
+	srv, done := g.srv, g.done
+	g.srv = nil
+	g.mu.Unlock()
+	if srv == nil {
+		return nil
+	}
+	err := srv.Close()
+	<-done
+	return err
+}
+
+// Start serves again on the same address after Stop.
+func (g *GitServer) Start() error {
+	g.mu.Lock()
+	running, addr := g.srv != nil, g.addr
+	g.mu.Unlock()
+	if running {
+		return errors.New("porchtest: git server is already running")
+	}
+	return g.listen(addr)
+}
