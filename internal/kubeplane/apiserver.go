@@ -131,6 +131,21 @@ func (a *APIServer) RESTConfig() *rest.Config {
 	}
 }
 
+// ClientCertConfig returns an administrator's configuration that
+// authenticates with a client certificate instead of a token.
+func (a *APIServer) ClientCertConfig() *rest.Config {
+	c := a.spec.Credentials
+	return &rest.Config{
+		Host: a.Host,
+		TLSClientConfig: rest.TLSClientConfig{
+			CAData:   c.CA.CertPEM,
+			CertData: c.AdminClient.CertPEM,
+			KeyData:  c.AdminClient.KeyPEM,
+		},
+		QPS: -1,
+	}
+}
+
 // WriteKubeconfig writes an administrator kubeconfig for the server to path.
 func (a *APIServer) WriteKubeconfig(path string) error {
 	return WriteKubeconfig(path, a.RESTConfig())

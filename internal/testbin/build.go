@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"sort"
 	"time"
@@ -18,22 +19,38 @@ func (s *Set) build(ctx context.Context, t tool, modDir, version, dir string) er
 		return fmt.Errorf("testbin: %w", err)
 	}
 	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("testbin: %w", err)
+	}
 
 	names := make([]string, 0, len(t.binaries))
-	for n := range t.binaries {
+	pkgs := make([]string, 0, len(t.binaries))
+	for n, pkg := range t.binaries {
 		names = append(names, n)
+		pkgs = append(pkgs, pkg)
 	}
 	sort.Strings(names)
+	sort.Strings(pkgs)
 	start := time.Now()
 	fmt.Fprintf(s.progress, "porchkit/testbin: building %v from %s %s (first time only; this can take minutes)\n", names, t.module, version)
-	for _, n := range names {
-		step := time.Now()
-		fmt.Fprintf(s.progress, "porchkit/testbin:   go build %s ...\n", t.binaries[n])
-		if _, err := goCommand(ctx, modDir, "build", "-o", filepath.Join(tmp, n), t.binaries[n]); err != nil {
+	// One go command for all of a tool's binaries shares their compilation.
+	out := filepath.Join(tmp, "out")
+	if _, err := goCommand(ctx, modDir, append([]string{"build", "-o", out + string(filepath.Separator)}, pkgs...)...); err != nil {
+		return fmt.Errorf("testbin: build %v: %w", names, err)
+	}
+	for n, pkg := range t.binaries {
+		built := path.Base(pkg)
+		if pkg == "." {
+			built = t.dir // the tool module's own main package, named after its directory
+		}
+		if err := os.Rename(filepath.Join(out, built), filepath.Join(tmp, n)); err != nil {
 			return fmt.Errorf("testbin: build %s: %w", n, err)
 		}
-		fmt.Fprintf(s.progress, "porchkit/testbin:   %s built in %s\n", n, time.Since(step).Round(time.Second))
 	}
+	if err := os.Remove(out); err != nil {
+		return fmt.Errorf("testbin: %w", err)
+	}
+	fmt.Fprintf(s.progress, "porchkit/testbin:   binaries built in %s\n", time.Since(start).Round(time.Second))
 	if t.assets != nil {
 		root, err := moduleRoot(ctx, modDir, t.module)
 		if err != nil {

@@ -168,7 +168,10 @@ func Start(ctx context.Context, opts ...Option) (env *Environment, err error) {
 			env.creds, err = kubeplane.NewCredentials(filepath.Join(dir, "pki"), porchServiceName+"."+PorchSystemNamespace+".svc")
 			return err
 		}},
-		{"etcd", func() error { env.etcd, err = kubeplane.StartEtcd(ctx, bins[testbin.Etcd], filepath.Join(dir, "etcd")); return err }},
+		{"etcd", func() error {
+			env.etcd, err = kubeplane.StartEtcd(ctx, bins[testbin.Etcd], filepath.Join(dir, "etcd"))
+			return err
+		}},
 		{"kube-apiserver", func() error { return env.startAPIServer(ctx, bins[testbin.KubeAPIServer]) }},
 		{"crds", func() error { return env.installCRDs(ctx, bins[testbin.PorchCRDs]) }},
 		{"git server", func() error { return env.startGit() }},
@@ -297,6 +300,11 @@ func (e *Environment) startPorch(ctx context.Context, path string) error {
 	}
 	return e.StartPorchServer(ctx)
 }
+
+// ClientCertConfig returns a configuration for kube-apiserver that
+// authenticates with an administrator's client certificate instead of
+// KubeConfig's bearer token.
+func (e *Environment) ClientCertConfig() *rest.Config { return e.apiserver.ClientCertConfig() }
 
 // StartPorchServer starts porch-server again after StopPorchServer, on the
 // same port, and waits until it serves porch.kpt.dev.

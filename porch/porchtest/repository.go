@@ -117,7 +117,9 @@ func (e *Environment) WaitRepositoryReady(ctx context.Context, name string) (*co
 	var last string
 	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		if err := e.Client.Get(ctx, client.ObjectKey{Namespace: e.Namespace, Name: name}, repo); err != nil {
-			last = err.Error()
+			if ctx.Err() == nil { // keep Porch's last word rather than our own deadline
+				last = err.Error()
+			}
 			return false, nil
 		}
 		c := meta.FindStatusCondition(repo.Status.Conditions, configapi.RepositoryReady)
