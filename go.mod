@@ -3,6 +3,8 @@ module github.com/nephoran/porchkit
 go 1.26.0
 
 require (
+	github.com/Masterminds/semver/v3 v3.5.0
+	github.com/crillab/gophersat v1.4.0
 	github.com/go-logr/logr v1.4.4
 	github.com/nephio-project/porch v1.5.3
 	golang.org/x/mod v0.43.0
@@ -17,8 +19,6 @@ require (
 )
 
 require (
-	github.com/Masterminds/semver/v3 v3.5.0 // indirect
-	github.com/crillab/gophersat v1.4.0 // indirect
 	github.com/davecgh/go-spew v1.1.2-0.20180830191138-d8f796af33cc // indirect
 	github.com/emicklei/go-restful/v3 v3.12.2 // indirect
 	github.com/evanphx/json-patch/v5 v5.9.11 // indirect

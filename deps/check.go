@@ -1,0 +1,79 @@
+package deps
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrInvalidPlan is returned by Check for a plan that breaks a constraint.
+var ErrInvalidPlan = errors.New("deps: plan breaks a constraint")
+
+// PlanError lists what a plan breaks.
+type PlanError struct {
+	Violations []string
+}
+
+func (e *PlanError) Error() string {
+	return fmt.Sprintf("%v: %s", ErrInvalidPlan, strings.Join(e.Violations, "; "))
+}
+
+// Unwrap returns ErrInvalidPlan.
+func (e *PlanError) Unwrap() error { return ErrInvalidPlan }
+
+// Check verifies, without a solver, that plan p satisfies every hard
+// constraint of req over u: each root and each requirement of a chosen
+// release has a chosen candidate, no chosen release conflicts with another,
+// every chosen release is in u under its package's name, locks hold (unless
+// the policy lets them change) and no excluded release is chosen. Optional
+// dependencies and the objective are not checked.
+func Check(u *Universe, req Request, p *Plan) error {
+	var v []string
+	chosen := func(d Dependency) bool {
+		for _, c := range u.Candidates(d) {
+			if p.Releases[c.Name] == c {
+				return true
+			}
+		}
+		return false
+	}
+	for name, r := range p.Releases {
+		if r == nil || r.Name != name || u.Release(name, r.Version) != r {
+			v = append(v, fmt.Sprintf("%s is not a release of the universe", name))
+			continue
+		}
+		for _, d := range r.Requires {
+			if !chosen(d) {
+				v = append(v, fmt.Sprintf("%s requires %s, which the plan lacks", r.ID(), d))
+			}
+		}
+		for _, d := range r.Conflicts {
+			for _, c := range u.Candidates(d) {
+				if c != r && p.Releases[c.Name] == c {
+					v = append(v, fmt.Sprintf("%s conflicts with %s, which the plan holds", r.ID(), c.ID()))
+				}
+			}
+		}
+	}
+	for _, d := range req.Roots {
+		if !chosen(d) {
+			v = append(v, fmt.Sprintf("the request asks for %s, which the plan lacks", d))
+		}
+	}
+	if !req.Policy.AllowLockChanges {
+		for _, l := range req.Locked {
+			if r := p.Releases[l.Name]; r == nil || !r.Version.Equal(l.Version) {
+				v = append(v, fmt.Sprintf("%s is locked but the plan does not keep it", l))
+			}
+		}
+	}
+	for _, x := range req.Excluded {
+		if r := p.Releases[x.Name]; r != nil && r.Version.Equal(x.Version) {
+			v = append(v, fmt.Sprintf("%s is excluded but the plan holds it", x))
+		}
+	}
+	if len(v) > 0 {
+		return &PlanError{Violations: v}
+	}
+	return nil
+}

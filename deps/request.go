@@ -1,0 +1,41 @@
+package deps
+
+import "github.com/Masterminds/semver/v3"
+
+// ReleaseRef names one release.
+type ReleaseRef struct {
+	Name    string
+	Version *semver.Version
+}
+
+// String is "name@version".
+func (r ReleaseRef) String() string { return r.Name + "@" + r.Version.String() }
+
+// Request is what to resolve.
+type Request struct {
+	// Roots are the packages asked for, with their constraints.
+	Roots []Dependency
+	// Locked are releases already deployed. They stay as they are unless the
+	// policy allows changes; then the plan changes as few as it can.
+	Locked []ReleaseRef
+	// Excluded releases are never chosen (e.g. known bad versions).
+	Excluded []ReleaseRef
+	// Policy tunes the resolution.
+	Policy Policy
+	// Previous is the plan of an earlier resolution of a similar request.
+	// When it is still valid, its cost bounds the search from the start, so
+	// re-planning after a small change only looks for improvements.
+	Previous *Plan
+}
+
+// Policy tunes a resolution. The zero value is the default: locks are hard,
+// cycles are errors.
+type Policy struct {
+	// AllowLockChanges lets locked packages move to another version (or be
+	// removed); each change is costed and the plan changes as few as it can
+	// (an upgrade). Without it, locked releases are hard constraints.
+	AllowLockChanges bool
+	// AllowCycles accepts dependency cycles: their packages form one install
+	// group. Without it, a plan with a cycle is a *CycleError.
+	AllowCycles bool
+}
