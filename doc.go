@@ -15,12 +15,15 @@
 //     (kube-apiserver, controller-manager, scheduler and kwok's simulated
 //     nodes and pods) sharing one etcd, with fault hooks for propagation
 //     tests.
+//   - deps resolves dependencies between packages with a SAT solver
+//     (github.com/crillab/gophersat) and explains failures as minimal
+//     conflicts with repairs; deps/depstest fakes its Resolver.
 //   - internal/testbin builds the servers of both from the tool modules in
 //     tools/ (pinned upstream versions) and caches them; internal/process,
 //     internal/kubeplane and internal/pki run them.
 //
 // The client of porch.kpt.dev (porch), KRM function execution (krm),
-// dependency resolution (deps), blueprints (blueprint), propagation
+// blueprints (blueprint), propagation
 // (multicluster), cluster provisioning (workload) and metrics and traces
 // (observability) build on these and arrive as their own packages; the
 // README lists what each one offers today.
