@@ -3,10 +3,10 @@ package kubeplane
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"path/filepath"
-	"strings"
 	"time"
+
+	"k8s.io/client-go/rest"
 
 	"github.com/nephoran/porchkit/internal/process"
 )
@@ -48,24 +48,7 @@ func StartEtcd(ctx context.Context, path, dir string) (*Etcd, error) {
 		return nil, err
 	}
 	e := &Etcd{proc: p, URL: client}
-	hc := &http.Client{Timeout: 2 * time.Second}
-	err = p.WaitReady(ctx, 100*time.Millisecond, func(ctx context.Context) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, client+"/health", nil)
-		if err != nil {
-			return err
-		}
-		resp, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		var body strings.Builder
-		_, _ = fmt.Fprint(&body, resp.Status)
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("etcd /health: %s", body.String())
-		}
-		return nil
-	})
+	err = WaitHTTPReady(ctx, p, &rest.Config{Host: client}, "/health")
 	if err != nil {
 		_ = p.Stop(5 * time.Second)
 		return nil, err

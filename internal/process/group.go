@@ -38,6 +38,9 @@ func (g Group) MemoryUsage() (map[string]int64, error) {
 		}
 		rss, err := p.RSS()
 		if err != nil {
+			if !p.Running() { // exited meanwhile
+				continue
+			}
 			return nil, err
 		}
 		out[p.Name()] = rss

@@ -25,7 +25,8 @@ type Spec struct {
 	// Args are the command-line arguments, without the executable.
 	Args []string
 	// Env is added to the minimal environment the process gets (PATH, HOME,
-	// TMPDIR). The caller's other variables, such as KUBECONFIG, are not passed.
+	// TMPDIR, LANG). The caller's other variables, such as KUBECONFIG, are not
+	// passed.
 	Env []string
 	// Dir is the working directory; the log file is written there too.
 	Dir string
@@ -39,10 +40,12 @@ type ExitedError struct {
 	Tail string
 }
 
+// Error says which process ended, how, and what it logged last.
 func (e *ExitedError) Error() string {
 	return fmt.Sprintf("%s exited: %v\n--- last lines of %s log ---\n%s", e.Name, e.Err, e.Name, e.Tail)
 }
 
+// Unwrap returns the process's exit error.
 func (e *ExitedError) Unwrap() error { return e.Err }
 
 // Process is a started server process.
@@ -71,6 +74,9 @@ func Start(spec Spec) (*Process, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("process %s: %w", spec.Name, err)
+	}
+	if info, err := logFile.Stat(); err == nil && info.Size() > 0 { // a restart: mark where the new run begins
+		fmt.Fprintf(logFile, "\n=== porchkit: %s restarted at %s ===\n", spec.Name, time.Now().Format(time.RFC3339))
 	}
 	cmd := exec.Command(spec.Path, spec.Args...)
 	cmd.Dir = spec.Dir
@@ -137,10 +143,13 @@ func (p *Process) exitedError() error {
 // to call more than once; later calls return the first call's result.
 func (p *Process) Stop(grace time.Duration) error {
 	p.stopOnce.Do(func() {
+		pgid := -p.cmd.Process.Pid
+		// Children left in the group (e.g. functions the function runner
+		// started) are killed even when the leader has exited already.
+		defer func() { _ = syscall.Kill(pgid, syscall.SIGKILL) }()
 		if !p.Running() {
 			return
 		}
-		pgid := -p.cmd.Process.Pid
 		_ = syscall.Kill(pgid, syscall.SIGTERM)
 		timer := time.NewTimer(grace)
 		defer timer.Stop()
@@ -154,8 +163,6 @@ func (p *Process) Stop(grace time.Duration) error {
 				p.stopErr = fmt.Errorf("process %s (pid %d) did not exit after SIGKILL", p.spec.Name, p.Pid())
 			}
 		}
-		// Children that left the group leader behind are killed too.
-		_ = syscall.Kill(pgid, syscall.SIGKILL)
 	})
 	return p.stopErr
 }
@@ -166,7 +173,12 @@ func (p *Process) Tail(n int) string {
 	if err != nil {
 		return fmt.Sprintf("(log unreadable: %v)", err)
 	}
-	lines := bytes.Split(bytes.TrimRight(data, "\n"), []byte("\n"))
+	return TailLines(data, n)
+}
+
+// TailLines returns the last n lines of text.
+func TailLines(text []byte, n int) string {
+	lines := bytes.Split(bytes.TrimRight(text, "\n"), []byte("\n"))
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}
@@ -210,6 +222,11 @@ func (p *Process) WaitReady(ctx context.Context, interval time.Duration, check f
 	for {
 		if last = check(ctx); last == nil {
 			return nil
+		}
+		select {
+		case <-p.done:
+			return p.exitedError()
+		default:
 		}
 		select {
 		case <-p.done:

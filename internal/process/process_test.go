@@ -174,3 +174,25 @@ func TestGroup(t *testing.T) {
 		t.Errorf("MemoryUsage() = %v, %v; want only the running process", mem, err)
 	}
 }
+
+func TestStopKillsChildrenOfAnExitedLeader(t *testing.T) {
+	p := startShell(t, `sleep 300 & echo child=$!; exit 0`)
+	<-p.Done()
+	child, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(p.Tail(1)), "child="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if syscall.Kill(child, 0) != nil {
+		t.Fatal("child not running before Stop")
+	}
+	if err := p.Stop(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(child, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("child %d of an exited leader survived Stop", child)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

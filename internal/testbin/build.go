@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/nephoran/porchkit/internal/process"
 )
 
 // build builds every binary of t and copies its assets into dir.
@@ -41,7 +43,9 @@ func (s *Set) build(ctx context.Context, t tool, modDir, version, dir string) er
 	for n, pkg := range t.binaries {
 		built := path.Base(pkg)
 		if pkg == "." {
-			built = t.dir // the tool module's own main package, named after its directory
+			// The tool module's own main package, named after the last
+			// element of its module path, tools/<dir>.
+			built = t.dir
 		}
 		if err := os.Rename(filepath.Join(out, built), filepath.Join(tmp, n)); err != nil {
 			return fmt.Errorf("testbin: build %s: %w", n, err)
@@ -81,15 +85,10 @@ func goCommand(ctx context.Context, dir string, args ...string) (string, error) 
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go %v in %s: %w\n%s", args, dir, err, tail(stderr.Bytes(), 30))
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("go %v in %s: %w", args, dir, ctx.Err())
+		}
+		return "", fmt.Errorf("go %v in %s: %w\n%s", args, dir, err, process.TailLines(stderr.Bytes(), 30))
 	}
 	return stdout.String(), nil
-}
-
-func tail(b []byte, n int) string {
-	lines := bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n"))
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return string(bytes.Join(lines, []byte("\n")))
 }

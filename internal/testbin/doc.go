@@ -6,8 +6,8 @@
 // Binaries are built with "go build" from the small tool modules committed in
 // the repository's tools/ directory, each pinning one upstream version. They
 // are cached outside the repository under a key made of the tool module's
-// go.mod and go.sum, so a version change builds anew and an unchanged one is
-// reused. The first build takes minutes and prints progress; later lookups
+// go.mod, go.sum and Go files and the Go version, OS and architecture, so a
+// version change builds anew and an unchanged one is reused. The first build takes minutes and prints progress; later lookups
 // take milliseconds.
 //
 // Environment variables:

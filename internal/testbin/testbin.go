@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/mod/modfile"
 )
@@ -152,7 +153,7 @@ func (s *Set) ensure(ctx context.Context, t tool) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return "", fmt.Errorf("testbin: %w", err)
 	}
-	unlock, err := lock(filepath.Join(s.cacheDir, t.dir+".lock"))
+	unlock, err := s.lock(ctx, filepath.Join(s.cacheDir, t.dir+".lock"), t.dir)
 	if err != nil {
 		return "", err
 	}
@@ -216,15 +217,30 @@ func cacheKey(modDir string, t tool) (key, version string, err error) {
 }
 
 // lock takes an exclusive file lock, so that concurrent test processes build
-// a tool once.
-func lock(path string) (func(), error) {
+// a tool once; it gives up when ctx ends.
+func (s *Set) lock(ctx context.Context, path, name string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("testbin: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("testbin: lock %s: %w", path, err)
+	for said := false; ; said = true {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("testbin: lock %s: %w", path, err)
+		}
+		if !said {
+			fmt.Fprintf(s.progress, "porchkit/testbin: waiting for another process building %s\n", name)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("testbin: waiting for the build lock %s: %w", path, ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 	return func() {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)

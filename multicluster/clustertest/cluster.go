@@ -12,9 +12,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/nephoran/porchkit/internal/kubeplane"
 	"github.com/nephoran/porchkit/internal/process"
@@ -96,7 +96,7 @@ func (c *Cluster) start(ctx context.Context) error {
 		})
 	}
 	g.Go(func() error {
-		p, err := c.startKwok(gctx)
+		p, err := c.startKwok()
 		procs[len(comps)] = p
 		return err
 	})
@@ -109,10 +109,10 @@ func (c *Cluster) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.waitNodesReady(ctx)
+	return c.waitNodesReady(ctx, procs[len(comps)])
 }
 
-func (c *Cluster) startKwok(ctx context.Context) (*process.Process, error) {
+func (c *Cluster) startKwok() (*process.Process, error) {
 	ports, err := process.FreePorts(1)
 	if err != nil {
 		return nil, err
@@ -154,13 +154,13 @@ func (c *Cluster) createNodes(ctx context.Context) error {
 	return nil
 }
 
-func (c *Cluster) waitNodesReady(ctx context.Context) error {
-	var last string
-	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+// waitNodesReady waits until kwok has made every fake node Ready; it fails
+// early, with kwok's log, when kwok exits.
+func (c *Cluster) waitNodesReady(ctx context.Context, kwok *process.Process) error {
+	return kwok.WaitReady(ctx, 200*time.Millisecond, func(ctx context.Context) error {
 		nodes, err := c.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 		if err != nil {
-			last = err.Error()
-			return false, nil
+			return err
 		}
 		ready := 0
 		for _, n := range nodes.Items {
@@ -170,13 +170,11 @@ func (c *Cluster) waitNodesReady(ctx context.Context) error {
 				}
 			}
 		}
-		last = fmt.Sprintf("%d of %d nodes ready", ready, len(nodes.Items))
-		return ready == c.fleet.opts.nodes, nil
+		if ready != c.fleet.opts.nodes {
+			return fmt.Errorf("%d of %d nodes ready", ready, len(nodes.Items))
+		}
+		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("nodes not ready (%s): %w", last, err)
-	}
-	return nil
 }
 
 // StopAPIServer stops the cluster's kube-apiserver; requests to the cluster
@@ -196,20 +194,28 @@ func (c *Cluster) SetPodsReady(ctx context.Context, ready bool) error {
 	if err != nil {
 		return fmt.Errorf("clustertest: %s: list nodes: %w", c.Name, err)
 	}
-	for i := range nodes.Items {
-		n := &nodes.Items[i]
-		var taints []corev1.Taint
-		for _, t := range n.Spec.Taints {
-			if t.Key != UnreadyTaint {
-				taints = append(taints, t)
+	for _, node := range nodes.Items {
+		// kwok's heartbeats update the nodes too: re-read on conflict.
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			n, err := c.client.CoreV1().Nodes().Get(ctx, node.Name, metav1.GetOptions{})
+			if err != nil {
+				return err
 			}
-		}
-		if !ready {
-			taints = append(taints, corev1.Taint{Key: UnreadyTaint, Effect: corev1.TaintEffectNoSchedule})
-		}
-		n.Spec.Taints = taints
-		if _, err := c.client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{}); err != nil {
-			return fmt.Errorf("clustertest: %s: taint node %s: %w", c.Name, n.Name, err)
+			var taints []corev1.Taint
+			for _, t := range n.Spec.Taints {
+				if t.Key != UnreadyTaint {
+					taints = append(taints, t)
+				}
+			}
+			if !ready {
+				taints = append(taints, corev1.Taint{Key: UnreadyTaint, Effect: corev1.TaintEffectNoSchedule})
+			}
+			n.Spec.Taints = taints
+			_, err = c.client.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{})
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("clustertest: %s: taint node %s: %w", c.Name, node.Name, err)
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 // Fleet is a set of workload clusters sharing one etcd.
 type Fleet struct {
 	// Clusters are the fleet's clusters, named cluster-0, cluster-1, ...
+	// AddClusters appends to it; do not read it while AddClusters runs.
 	Clusters []*Cluster
 
 	opts  options
@@ -129,28 +131,52 @@ func (f *Fleet) AddClusters(ctx context.Context, n int) ([]*Cluster, error) {
 			return nil
 		})
 	}
-	return added, g.Wait()
+	if err := g.Wait(); err != nil {
+		// Stop what the failed batch started and forget it, so no broken
+		// cluster stays in the fleet.
+		tails := process.Group{}
+		for _, c := range added {
+			tails = append(tails, c.processes()...)
+		}
+		err = fmt.Errorf("%w\n%s", err, tails.LogTails(30))
+		for _, c := range added {
+			_ = c.stop()
+		}
+		f.mu.Lock()
+		f.Clusters = slices.DeleteFunc(f.Clusters, func(c *Cluster) bool { return slices.Contains(added, c) })
+		f.mu.Unlock()
+		return nil, err
+	}
+	return added, nil
 }
 
 // Stop stops every cluster and etcd and removes the temporary directory.
 func (f *Fleet) Stop() error {
 	var errs []error
-	for _, c := range f.Clusters {
+	for _, c := range f.clusters() {
 		errs = append(errs, c.stop())
 	}
 	if f.etcd != nil {
 		errs = append(errs, f.etcd.Stop())
 	}
+	errs = append(errs, os.RemoveAll(f.dir))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("clustertest: stop: %w", err)
 	}
-	return os.RemoveAll(f.dir)
+	return nil
+}
+
+// clusters returns a snapshot of f.Clusters.
+func (f *Fleet) clusters() []*Cluster {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.Clusters)
 }
 
 // processes lists every process of the fleet.
 func (f *Fleet) processes() process.Group {
 	var ps process.Group
-	for _, c := range f.Clusters {
+	for _, c := range f.clusters() {
 		ps = append(ps, c.processes()...)
 	}
 	if f.etcd != nil {

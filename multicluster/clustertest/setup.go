@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr/testr"
+
+	"github.com/nephoran/porchkit/internal/stacktest"
 )
 
 // SetupTimeout bounds SetupFleet, including a first build of the binaries.
@@ -27,16 +29,6 @@ func SetupFleet(t testing.TB, n int, opts ...Option) *Fleet {
 	if err != nil {
 		t.Fatalf("clustertest: start %d clusters: %v", n, err)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(f.LogTails(40))
-		}
-		if err := f.Stop(); err != nil {
-			t.Errorf("clustertest: %v", err)
-		}
-		if left := f.Running(); len(left) > 0 {
-			t.Errorf("clustertest: processes still running after Stop: %v", left)
-		}
-	})
+	stacktest.StopWithTest(t, "clustertest", f)
 	return f
 }

@@ -3,8 +3,6 @@ package porchtest
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
@@ -24,10 +22,7 @@ func (e *Environment) registerAPIService(ctx context.Context) error {
 	if err := apiregistrationv1.AddToScheme(e.Client.Scheme()); err != nil {
 		return err
 	}
-	port, err := strconv.Atoi(e.PorchConfig.Host[strings.LastIndex(e.PorchConfig.Host, ":")+1:])
-	if err != nil {
-		return fmt.Errorf("porch port: %w", err)
-	}
+	port := e.porchPort
 	svc := &corev1.Service{}
 	svc.Namespace, svc.Name = PorchSystemNamespace, porchServiceName
 	svc.Spec.Type = corev1.ServiceTypeExternalName
@@ -51,7 +46,7 @@ func (e *Environment) registerAPIService(ctx context.Context) error {
 		return fmt.Errorf("create APIService: %w", err)
 	}
 	var last string
-	err = wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 		got := &apiregistrationv1.APIService{}
 		if err := e.Client.Get(ctx, client.ObjectKey{Name: name}, got); err != nil {
 			last = err.Error()

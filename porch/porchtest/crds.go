@@ -47,9 +47,10 @@ func (e *Environment) installCRDs(ctx context.Context, dir string) error {
 		names = append(names, crd.Name)
 	}
 	for _, name := range names {
+		var last error
 		err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(ctx context.Context) (bool, error) {
 			crd := &apiextensionsv1.CustomResourceDefinition{}
-			if err := e.Client.Get(ctx, client.ObjectKey{Name: name}, crd); err != nil {
+			if last = e.Client.Get(ctx, client.ObjectKey{Name: name}, crd); last != nil {
 				return false, nil
 			}
 			for _, c := range crd.Status.Conditions {
@@ -60,7 +61,7 @@ func (e *Environment) installCRDs(ctx context.Context, dir string) error {
 			return false, nil
 		})
 		if err != nil {
-			return fmt.Errorf("CRD %s not established: %w", name, err)
+			return fmt.Errorf("CRD %s not established (last error: %v): %w", name, last, err)
 		}
 	}
 	return nil

@@ -2,8 +2,9 @@
 // envtest does for the Kubernetes API: etcd, kube-apiserver with the Porch
 // CRDs, porch-server (standalone, with its deletion-protection webhook), the
 // Porch function runner (exec runtime, no pods) and a git server speaking
-// smart HTTP over real repositories, all on 127.0.0.1 and free ports, in a
-// temporary directory.
+// smart HTTP over real repositories, on free ports and in a temporary
+// directory. Everything binds to 127.0.0.1 except the function runner and
+// porch-server's webhook, whose upstream code listens on all interfaces.
 //
 // In a test:
 //

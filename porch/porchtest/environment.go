@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -54,14 +53,16 @@ type Environment struct {
 	// knows the core, porch.kpt.dev and config.porch.kpt.dev types.
 	Client client.Client
 
-	opts      options
-	dir       string
-	creds     *kubeplane.Credentials
-	etcd      *kubeplane.Etcd
-	apiserver *kubeplane.APIServer
-	fnRunner  *process.Process
-	porch     *process.Process
-	porchSpec process.Spec
+	opts        options
+	dir         string
+	creds       *kubeplane.Credentials
+	etcd        *kubeplane.Etcd
+	apiserver   *kubeplane.APIServer
+	fnRunner    *process.Process
+	porch       *process.Process
+	porchSpec   process.Spec
+	porchPort   int
+	webhookPort int
 }
 
 type options struct {
@@ -287,7 +288,9 @@ func (e *Environment) startPorch(ctx context.Context, path string) error {
 			"CERT_STORAGE_DIR="+filepath.Join(dir, "webhook-certs"),
 			"WEBHOOK_HOST=localhost",
 			"WEBHOOK_PORT="+strconv.Itoa(ports[1]))
+		e.webhookPort = ports[1]
 	}
+	e.porchPort = ports[0]
 	e.PorchConfig = &rest.Config{
 		Host:            "https://127.0.0.1:" + strconv.Itoa(ports[0]),
 		BearerToken:     e.creds.AdminToken,
@@ -317,12 +320,14 @@ func (e *Environment) StartPorchServer(ctx context.Context) error {
 		return err
 	}
 	e.porch = p
-	if err := kubeplane.WaitHTTPReady(ctx, p, e.PorchConfig, "/apis/porch.kpt.dev/v1alpha1"); err != nil {
-		return err
+	err = kubeplane.WaitHTTPReady(ctx, p, e.PorchConfig, "/apis/porch.kpt.dev/v1alpha1")
+	if err == nil && e.opts.webhook {
+		addr := "127.0.0.1:" + strconv.Itoa(e.webhookPort)
+		err = p.WaitReady(ctx, 100*time.Millisecond, func(ctx context.Context) error { return dialTCP(ctx, addr) })
 	}
-	if e.opts.webhook {
-		port := strings.TrimPrefix(findEnv(e.porchSpec.Env, "WEBHOOK_PORT"), "WEBHOOK_PORT=")
-		return p.WaitReady(ctx, 100*time.Millisecond, func(ctx context.Context) error { return dialTCP(ctx, "127.0.0.1:"+port) })
+	if err != nil {
+		_ = p.Stop(5 * time.Second)
+		return err
 	}
 	return nil
 }
@@ -336,15 +341,6 @@ func (e *Environment) StopPorchServer() error {
 	return e.porch.Stop(10 * time.Second)
 }
 
-func findEnv(env []string, key string) string {
-	for _, kv := range env {
-		if strings.HasPrefix(kv, key+"=") {
-			return kv
-		}
-	}
-	return ""
-}
-
 // Stop stops every process of the stack and the git server and removes the
 // temporary directory. It is safe to call on a partly started stack.
 func (e *Environment) Stop() error {
@@ -355,10 +351,11 @@ func (e *Environment) Stop() error {
 	for _, p := range e.processes() {
 		errs = append(errs, p.Stop(10*time.Second))
 	}
+	errs = append(errs, os.RemoveAll(e.dir))
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("porchtest: stop: %w", err)
 	}
-	return os.RemoveAll(e.dir)
+	return nil
 }
 
 // processes lists the stack's processes, last started first.

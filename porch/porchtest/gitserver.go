@@ -36,6 +36,9 @@ type GitServer struct {
 	addr string
 	srv  *http.Server
 	done chan struct{}
+	// inflight counts requests being served, so Stop can wait for their
+	// git-http-backend processes.
+	inflight sync.WaitGroup
 }
 
 // GitOption configures a GitServer.
@@ -74,7 +77,12 @@ func (g *GitServer) listen(addr string) error {
 	if err != nil {
 		return fmt.Errorf("porchtest: git server listen: %w", err)
 	}
-	srv := &http.Server{Handler: g.handler(), ReadHeaderTimeout: 10 * time.Second}
+	h := g.handler()
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.inflight.Add(1)
+		defer g.inflight.Done()
+		h.ServeHTTP(w, r)
+	})}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -164,8 +172,15 @@ func (g *GitServer) CreateRepository(ctx context.Context, name, branch string, e
 
 func git(ctx context.Context, stdin string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "git", args...)
-	cmd.Env = append(os.Environ(),
-		"GIT_CONFIG_NOSYSTEM=1",
+	// Neither the caller's GIT_* variables (e.g. inside a git hook) nor its
+	// git configuration (e.g. commit signing) may reach these commands.
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GIT_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env,
+		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
 		"GIT_AUTHOR_NAME=porchtest", "GIT_AUTHOR_EMAIL=porchtest@porchkit.invalid",
 		"GIT_COMMITTER_NAME=porchtest", "GIT_COMMITTER_EMAIL=porchtest@porchkit.invalid")
 	cmd.Stdin = strings.NewReader(stdin)
@@ -177,8 +192,9 @@ func git(ctx context.Context, stdin string, args ...string) (string, error) {
 	return strings.TrimSpace(stdout.String()), nil
 }
 
-// Stop stops serving; the repositories stay on disk. Requests in flight are
-// cut off, as when a real git server goes away.
+// Stop stops serving and waits for the requests in flight to end; their
+// connections are closed, as when a real git server goes away. The
+// repositories stay on disk.
 func (g *GitServer) Stop() error {
 	g.mu.Lock()
 	srv, done := g.srv, g.done
@@ -189,6 +205,7 @@ func (g *GitServer) Stop() error {
 	}
 	err := srv.Close()
 	<-done
+	g.inflight.Wait()
 	return err
 }
 

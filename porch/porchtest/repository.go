@@ -131,7 +131,7 @@ func (e *Environment) WaitRepositoryReady(ctx context.Context, name string) (*co
 		return c.Status == metav1.ConditionTrue, nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s/%s (%s): %v", ErrRepositoryNotReady, e.Namespace, name, last, err)
+		return nil, fmt.Errorf("%w: %s/%s (%s): %w", ErrRepositoryNotReady, e.Namespace, name, last, err)
 	}
 	return repo, nil
 }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr/testr"
+
+	"github.com/nephoran/porchkit/internal/stacktest"
 )
 
 // SetupTimeout bounds Setup, including a first build of the binaries.
@@ -27,16 +29,6 @@ func Setup(t testing.TB, opts ...Option) *Environment {
 	if err != nil {
 		t.Fatalf("porchtest: start the local Porch stack: %v", err)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Log(env.LogTails(40))
-		}
-		if err := env.Stop(); err != nil {
-			t.Errorf("porchtest: %v", err)
-		}
-		if left := env.Running(); len(left) > 0 {
-			t.Errorf("porchtest: processes still running after Stop: %v", left)
-		}
-	})
+	stacktest.StopWithTest(t, "porchtest", env)
 	return env
 }
