@@ -151,6 +151,9 @@ func (e *encoding) decide(ctx context.Context, pref Preference) (model []bool, o
 		return s.Solve() == solver.Sat
 	}
 	if model = e.previousModel(); model == nil {
+		model = e.greedyModel()
+	}
+	if model == nil {
 		if !solve(nil) {
 			return nil, false, calls, errUnsat
 		}
