@@ -23,8 +23,9 @@ type Request struct {
 	// Policy tunes the resolution.
 	Policy Policy
 	// Previous is the plan of an earlier resolution of a similar request.
-	// When it is still valid, its cost bounds the search from the start, so
-	// re-planning after a small change only looks for improvements.
+	// When it still satisfies this request it is the search's starting
+	// model, so re-planning after a small change spends solver calls only
+	// where the preferred choice moved.
 	Previous *Plan
 }
 

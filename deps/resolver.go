@@ -361,8 +361,6 @@ func (e *encoding) sat(facts []fact) bool {
 	return solver.New(pb).Solve() == solver.Sat
 }
 
-func (f fact) String() string { return fmt.Sprint(f.Fact) }
-
 // atMost is the cardinality constraint "at most k of lits are true".
 func atMost(lits []int, k int) solver.CardConstr {
 	negated := make([]int, len(lits))
