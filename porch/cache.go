@@ -1,0 +1,218 @@
+package porch
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// readCache holds package revisions, their resources and list results, per
+// namespace. It is invalidated synchronously by the client's own writes and
+// asynchronously by a watch per namespace. Entries are stored only while that
+// namespace's watch is running, and only if no invalidation happened while
+// they were being fetched, so a read never returns an object older than a
+// write this client completed before the read began.
+type readCache struct {
+	c   *client
+	ttl time.Duration
+	lru *lru.Cache[string, cacheEntry]
+
+	mu         sync.Mutex
+	namespaces map[string]*namespaceCache
+	wg         sync.WaitGroup
+}
+
+type namespaceCache struct {
+	// generation increases on every invalidation in the namespace.
+	generation uint64
+	watching   bool
+	started    bool
+}
+
+// cacheEntry is a cached value and when it was stored.
+type cacheEntry struct {
+	value  any
+	stored time.Time
+}
+
+func newReadCache(c *client, size int, ttl time.Duration) *readCache {
+	l, err := lru.New[string, cacheEntry](size)
+	if err != nil {
+		panic(err) // only for size <= 0, which New never passes
+	}
+	return &readCache{c: c, ttl: ttl, lru: l, namespaces: map[string]*namespaceCache{}}
+}
+
+// get returns a fresh entry's value.
+func (rc *readCache) get(key string) (any, bool) {
+	e, ok := rc.lru.Get(key)
+	if !ok {
+		return nil, false
+	}
+	if rc.ttl > 0 && time.Since(e.stored) > rc.ttl {
+		rc.lru.Remove(key)
+		return nil, false
+	}
+	return e.value, true
+}
+
+func cacheKey(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
+
+// read returns a cached value or calls fetch and stores its result. copyOut
+// must return a deep copy so callers cannot modify the cache.
+func cachedRead[T any](ctx context.Context, rc *readCache, kind, namespace, name string, fetch func(context.Context) (T, error), copyOut func(T) T) (T, error) {
+	if rc == nil {
+		return fetch(ctx)
+	}
+	key := cacheKey(kind, namespace, name)
+	gen, watching := rc.begin(namespace)
+	if watching {
+		if v, ok := rc.get(key); ok {
+			rc.c.inst.CacheLookup(kind, true)
+			return copyOut(v.(T)), nil
+		}
+	}
+	rc.c.inst.CacheLookup(kind, false)
+	v, err := fetch(ctx)
+	if err != nil {
+		return v, err
+	}
+	rc.store(namespace, gen, key, copyOut(v))
+	return v, nil
+}
+
+// begin returns the namespace's generation and whether its watch runs,
+// starting the watch on first use.
+func (rc *readCache) begin(namespace string) (uint64, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	ns := rc.ns(namespace)
+	if !ns.started && rc.c.ctx.Err() == nil {
+		ns.started = true
+		rc.wg.Add(1)
+		go rc.watch(namespace)
+	}
+	return ns.generation, ns.watching
+}
+
+func (rc *readCache) ns(namespace string) *namespaceCache {
+	ns, ok := rc.namespaces[namespace]
+	if !ok {
+		ns = &namespaceCache{}
+		rc.namespaces[namespace] = ns
+	}
+	return ns
+}
+
+func (rc *readCache) store(namespace string, gen uint64, key string, v any) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	ns := rc.ns(namespace)
+	if ns.watching && ns.generation == gen {
+		rc.lru.Add(key, cacheEntry{value: v, stored: time.Now()})
+	}
+}
+
+// invalidate drops the entries a change of the named revision can affect:
+// every revision of its repository (Porch recomputes the latest-revision
+// label across the repository without sending events for the others) and
+// every list of the namespace. An empty name drops the whole namespace.
+func (rc *readCache) invalidate(namespace, name string) {
+	if rc == nil {
+		return
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.ns(namespace).generation++
+	repoPrefix := ""
+	if repo, _, ok := strings.Cut(name, "."); ok {
+		repoPrefix = repo + "."
+	} else {
+		repoPrefix = name
+	}
+	prefixList := cacheKey(kindList, namespace, "")
+	for _, k := range rc.lru.Keys() {
+		switch {
+		case strings.HasPrefix(k, prefixList),
+			name == "" && inNamespace(k, namespace),
+			strings.HasPrefix(k, cacheKey(kindPackageRevision, namespace, repoPrefix)),
+			strings.HasPrefix(k, cacheKey(kindResources, namespace, repoPrefix)):
+			rc.lru.Remove(k)
+		}
+	}
+}
+
+// watch keeps the namespace's entries current until the client is closed.
+// Porch streams every event of the namespace regardless of selectors, and
+// resends ADDED for every object when a watch starts, so any event simply
+// invalidates that object and the namespace's lists.
+func (rc *readCache) watch(namespace string) {
+	defer rc.wg.Done()
+	ctx := rc.c.ctx
+	backoff := wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: 1 << 30, Cap: 10 * time.Second}
+	for ctx.Err() == nil {
+		w, err := rc.c.porch.PorchV1alpha1().PackageRevisions(namespace).Watch(ctx, metav1.ListOptions{})
+		if err != nil {
+			rc.c.log.V(1).Info("cache watch failed; retrying", "namespace", namespace, "error", err.Error())
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff.Step()):
+			}
+			continue
+		}
+		rc.setWatching(namespace, true)
+		rc.drain(ctx, namespace, w.ResultChan())
+		w.Stop()
+		rc.setWatching(namespace, false)
+	}
+}
+
+func (rc *readCache) drain(ctx context.Context, namespace string, events <-chan watch.Event) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			if m, err := meta.Accessor(ev.Object); err == nil {
+				rc.invalidate(namespace, m.GetName())
+			} else {
+				rc.invalidate(namespace, "")
+			}
+		}
+	}
+}
+
+func (rc *readCache) setWatching(namespace string, on bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	ns := rc.ns(namespace)
+	ns.watching = on
+	ns.generation++
+	if !on {
+		for _, k := range rc.lru.Keys() {
+			if inNamespace(k, namespace) {
+				rc.lru.Remove(k)
+			}
+		}
+	}
+}
+
+func (rc *readCache) close() {
+	rc.wg.Wait()
+	rc.lru.Purge()
+}
+
+func inNamespace(key, namespace string) bool {
+	parts := strings.SplitN(key, "/", 3)
+	return len(parts) == 3 && parts[1] == namespace
+}

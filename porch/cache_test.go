@@ -1,0 +1,145 @@
+package porch_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
+	"go.uber.org/goleak"
+
+	"github.com/nephoran/porchkit/porch"
+	"github.com/nephoran/porchkit/porch/porchtest"
+)
+
+func TestCacheServesRepeatedReads(t *testing.T) {
+	rec := newRecorder()
+	prs, f := newFakeRepo(t, nil, porch.WithInstrumentation(rec))
+	ctx := context.Background()
+	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
+	waitCached(t, func() error { _, err := prs.Get(ctx, d.Name); return err }, f)
+	before := f.Requests()
+	for i := 0; i < 10; i++ {
+		if _, err := prs.Get(ctx, d.Name); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := prs.List(ctx, porch.InRepository("blueprints")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.Requests() - before; n > 1 {
+		t.Fatalf("%d requests for 20 repeated reads", n)
+	}
+	if rec.snapshot().hits < 18 {
+		t.Fatalf("cache hits %d", rec.snapshot().hits)
+	}
+}
+
+// waitCached repeats read until the cache serves it (the watch that keeps
+// it current must be running first).
+func waitCached(t *testing.T, read func() error, f *porchtest.Fake) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if err := read(); err != nil {
+			t.Fatal(err)
+		}
+		before := f.Requests()
+		if err := read(); err != nil {
+			t.Fatal(err)
+		}
+		if f.Requests() == before {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("reads never served from the cache")
+}
+
+func TestCacheNeverStaleAfterOwnWrite(t *testing.T) {
+	prs, f := newFakeRepo(t, nil)
+	ctx := context.Background()
+	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
+	waitCached(t, func() error { _, err := prs.Get(ctx, d.Name); return err }, f)
+	if _, err := prs.Propose(ctx, d.Name); err != nil {
+		t.Fatal(err)
+	}
+	got, err := prs.Get(ctx, d.Name)
+	if err != nil || got.Spec.Lifecycle != porchapi.PackageRevisionLifecycleProposed {
+		t.Fatalf("read after own write: %v %v", got.Spec.Lifecycle, err)
+	}
+	pkg, _ := prs.Pull(ctx, d.Name)
+	if _, err := prs.Reject(ctx, d.Name); err != nil {
+		t.Fatal(err)
+	}
+	pkg, _ = prs.Pull(ctx, d.Name)
+	pkg.Resources["x.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+	if _, err := prs.Push(ctx, pkg); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := prs.Pull(ctx, d.Name)
+	if _, ok := again.Resources["x.yaml"]; !ok || again.ResourceVersion != pkg.ResourceVersion {
+		t.Fatal("pull after own push returned the old files")
+	}
+	list, _ := prs.List(ctx, porch.InRepository("blueprints"))
+	if len(list) != 1 || list[0].ResourceVersion != pkg.ResourceVersion {
+		t.Fatal("list after own push is stale")
+	}
+}
+
+func TestCacheSeesOtherClientsThroughWatch(t *testing.T) {
+	prs, f := newFakeRepo(t, nil)
+	ctx := context.Background()
+	other, err := porch.New(f.Config(), porch.WithoutCache())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	waitCached(t, func() error { _, err := prs.List(ctx); return err }, f)
+	if _, err := other.PackageRevisions("default").Init(ctx, "blueprints", "app", "v1"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		list, err := prs.List(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("another client's create never reached the cached list")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestCloseEndsGoroutines(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	f, err := porchtest.NewFake()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := porch.New(f.Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	prs := c.PackageRevisions("default")
+	if _, err := prs.List(ctx); err != nil {
+		t.Fatal(err)
+	}
+	w, err := prs.Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	for range w.ResultChan() {
+	}
+	c.Close()
+	f.Close()
+}
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }

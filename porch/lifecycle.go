@@ -1,0 +1,231 @@
+package porch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+const (
+	draft            = porchapi.PackageRevisionLifecycleDraft
+	proposed         = porchapi.PackageRevisionLifecycleProposed
+	published        = porchapi.PackageRevisionLifecyclePublished
+	deletionProposed = porchapi.PackageRevisionLifecycleDeletionProposed
+)
+
+// DeleteOption configures Delete.
+type DeleteOption func(*deletion)
+
+type deletion struct{ proposeFirst bool }
+
+// ProposingDeletion lets Delete remove a Published revision by proposing it
+// for deletion first, as Porch requires.
+func ProposingDeletion() DeleteOption { return func(d *deletion) { d.proposeFirst = true } }
+
+// transition is one lifecycle change: which lifecycles it starts from, where
+// it goes, and whether Porch needs the approval subresource for it.
+type transition struct {
+	verb     string
+	from     []porchapi.PackageRevisionLifecycle
+	to       func(from porchapi.PackageRevisionLifecycle) porchapi.PackageRevisionLifecycle
+	approval func(from porchapi.PackageRevisionLifecycle) bool
+	// done reports that the revision is already where the verb leads.
+	done porchapi.PackageRevisionLifecycle
+}
+
+var (
+	proposeTransition = transition{
+		verb: "propose", from: []porchapi.PackageRevisionLifecycle{draft}, done: proposed,
+		to:       func(porchapi.PackageRevisionLifecycle) porchapi.PackageRevisionLifecycle { return proposed },
+		approval: func(porchapi.PackageRevisionLifecycle) bool { return false },
+	}
+	approveTransition = transition{
+		verb: "approve", from: []porchapi.PackageRevisionLifecycle{proposed, deletionProposed}, done: published,
+		to:       func(porchapi.PackageRevisionLifecycle) porchapi.PackageRevisionLifecycle { return published },
+		approval: func(porchapi.PackageRevisionLifecycle) bool { return true },
+	}
+	rejectTransition = transition{
+		verb: "reject", from: []porchapi.PackageRevisionLifecycle{proposed, deletionProposed},
+		to: func(from porchapi.PackageRevisionLifecycle) porchapi.PackageRevisionLifecycle {
+			if from == proposed {
+				return draft
+			}
+			return published
+		},
+		approval: func(from porchapi.PackageRevisionLifecycle) bool { return from == proposed },
+	}
+	proposeDeleteTransition = transition{
+		verb: "propose-delete", from: []porchapi.PackageRevisionLifecycle{published}, done: deletionProposed,
+		to:       func(porchapi.PackageRevisionLifecycle) porchapi.PackageRevisionLifecycle { return deletionProposed },
+		approval: func(porchapi.PackageRevisionLifecycle) bool { return false },
+	}
+)
+
+func (t transition) allowed(from porchapi.PackageRevisionLifecycle) bool {
+	for _, f := range t.from {
+		if f == from {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *packageRevisions) Propose(ctx context.Context, name string) (*porchapi.PackageRevision, error) {
+	return p.move(ctx, name, proposeTransition)
+}
+
+func (p *packageRevisions) Approve(ctx context.Context, name string) (*porchapi.PackageRevision, error) {
+	return p.move(ctx, name, approveTransition)
+}
+
+func (p *packageRevisions) Reject(ctx context.Context, name string) (*porchapi.PackageRevision, error) {
+	return p.move(ctx, name, rejectTransition)
+}
+
+func (p *packageRevisions) ProposeDelete(ctx context.Context, name string) (*porchapi.PackageRevision, error) {
+	return p.move(ctx, name, proposeDeleteTransition)
+}
+
+// move reads the revision, checks the transition and applies it, re-reading
+// when the revision changed in between.
+func (p *packageRevisions) move(ctx context.Context, name string, t transition) (*porchapi.PackageRevision, error) {
+	for attempt := 0; ; attempt++ {
+		pr, err := p.getFresh(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		from := lifecycleOrDraft(pr.Spec.Lifecycle)
+		if t.done != "" && from == t.done {
+			return pr, nil
+		}
+		if !t.allowed(from) {
+			return nil, &TransitionError{Name: name, From: from, To: t.to(from), Reason: t.verb + " needs " + joinLifecycles(t.from)}
+		}
+		if t.verb == "propose" || t.verb == "approve" && from == proposed {
+			if missing := unmetReadinessGates(pr); len(missing) > 0 {
+				return nil, newError(t.verb, name, ErrInvalid, "readiness conditions not met: %s", strings.Join(missing, ", "))
+			}
+		}
+		out, err := p.setLifecycle(ctx, pr, t.to(from), t.approval(from), t.verb)
+		// The revision moved between our read and the server's check (a
+		// concurrent caller): read again and decide again.
+		changed := errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalidTransition) || errors.Is(err, ErrBusy)
+		if err == nil || !changed || attempt >= p.c.opts.conflictRetries {
+			return out, err
+		}
+	}
+}
+
+// setLifecycle sends one lifecycle change, through /approval when needed.
+func (p *packageRevisions) setLifecycle(ctx context.Context, pr *porchapi.PackageRevision, to porchapi.PackageRevisionLifecycle, approval bool, verb string) (*porchapi.PackageRevision, error) {
+	pr = pr.DeepCopy()
+	pr.Spec.Lifecycle = to
+	var out *porchapi.PackageRevision
+	// A lifecycle change is safe to repeat: the server refuses a second
+	// identical change with a stale resourceVersion or treats it as a no-op.
+	err := p.c.do(ctx, call{op: p.op(verb, kindPackageRevision, pr.Name), repository: pr.Spec.RepositoryName, idempotent: false},
+		func(ctx context.Context) error {
+			var err error
+			if approval {
+				out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).UpdateApproval(ctx, pr.Name, pr, metav1.UpdateOptions{})
+			} else {
+				out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Update(ctx, pr, metav1.UpdateOptions{})
+			}
+			return err
+		})
+	p.written(pr.Name)
+	return out, err
+}
+
+func joinLifecycles(ls []porchapi.PackageRevisionLifecycle) string {
+	s := make([]string, len(ls))
+	for i, l := range ls {
+		s[i] = string(l)
+	}
+	return strings.Join(s, " or ")
+}
+
+// unmetReadinessGates returns the readiness gates without a True condition,
+// the check porchctl makes before propose and approve.
+func unmetReadinessGates(pr *porchapi.PackageRevision) []string {
+	var missing []string
+	for _, g := range pr.Spec.ReadinessGates {
+		ok := false
+		for _, c := range pr.Status.Conditions {
+			if c.Type == g.ConditionType && c.Status == porchapi.ConditionTrue {
+				ok = true
+			}
+		}
+		if !ok {
+			missing = append(missing, g.ConditionType)
+		}
+	}
+	return missing
+}
+
+func (p *packageRevisions) Delete(ctx context.Context, name string, opts ...DeleteOption) error {
+	var d deletion
+	for _, opt := range opts {
+		opt(&d)
+	}
+	pr, err := p.getFresh(ctx, name)
+	if err != nil {
+		return err
+	}
+	if lifecycleOrDraft(pr.Spec.Lifecycle) == published {
+		if !d.proposeFirst {
+			return newError("delete", name, ErrImmutable,
+				"a Published revision must be proposed for deletion first (ProposeDelete, or Delete with ProposingDeletion)")
+		}
+		if _, err := p.ProposeDelete(ctx, name); err != nil {
+			return err
+		}
+	}
+	err = p.c.do(ctx, call{op: p.op("delete", kindPackageRevision, name), repository: pr.Spec.RepositoryName},
+		func(ctx context.Context) error {
+			return p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Delete(ctx, name, metav1.DeleteOptions{})
+		})
+	p.written(name)
+	return err
+}
+
+func (p *packageRevisions) UpdateMetadata(ctx context.Context, name string, mutate func(*porchapi.PackageRevision) error) (*porchapi.PackageRevision, error) {
+	for attempt := 0; ; attempt++ {
+		pr, err := p.getFresh(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		want := pr.DeepCopy()
+		if err := mutate(want); err != nil {
+			return nil, fmt.Errorf("porch: update %q: %w", name, err)
+		}
+		if want.Spec.Lifecycle != pr.Spec.Lifecycle {
+			return nil, newError("update", name, ErrInvalidTransition, "UpdateMetadata cannot change the lifecycle; use the lifecycle methods")
+		}
+		if IsPublished(pr) && specChanged(pr, want) {
+			return nil, newError("update", name, ErrImmutable, "the spec of a %s revision cannot change", pr.Spec.Lifecycle)
+		}
+		var out *porchapi.PackageRevision
+		err = p.c.do(ctx, call{op: p.op("update", kindPackageRevision, name), repository: pr.Spec.RepositoryName},
+			func(ctx context.Context) error {
+				var err error
+				out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Update(ctx, want, metav1.UpdateOptions{})
+				return err
+			})
+		p.written(name)
+		if err == nil || !errors.Is(err, ErrConflict) || attempt >= p.c.opts.conflictRetries {
+			return out, err
+		}
+	}
+}
+
+func specChanged(a, b *porchapi.PackageRevision) bool {
+	x, y := a.Spec.DeepCopy(), b.Spec.DeepCopy()
+	x.Lifecycle, y.Lifecycle = "", ""
+	return !equality.Semantic.DeepEqual(x, y)
+}

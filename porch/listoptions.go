@@ -1,0 +1,195 @@
+package porch
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// ListOption narrows List and Watch. Options combine with AND.
+type ListOption interface {
+	ApplyToList(*ListOptions)
+}
+
+// ListOptions is the set of filters List and Watch apply. Porch applies
+// field selectors loosely (spec.packageName matches the leaf name only,
+// revision 0 means "any", watches ignore selectors after the first events),
+// so the client sends what narrows the server's work and then filters
+// exactly on the client side.
+type ListOptions struct {
+	Repository string
+	// Package is the full package path, for example "a/b/pkg1".
+	Package   string
+	Workspace string
+	Lifecycle porchapi.PackageRevisionLifecycle
+	// Revision, when set, selects one revision number (-1 is the branch
+	// placeholder revision).
+	Revision *int
+	// LatestOnly keeps, per repository and package path, only the highest
+	// Published or DeletionProposed revision.
+	LatestOnly bool
+	// Labels selects on the revision's labels.
+	Labels labels.Selector
+}
+
+// ApplyToList lets a ListOptions be passed as an option itself.
+func (o *ListOptions) ApplyToList(t *ListOptions) { *t = *o }
+
+type listOptionFunc func(*ListOptions)
+
+func (f listOptionFunc) ApplyToList(o *ListOptions) { f(o) }
+
+// InRepository selects revisions of one repository.
+func InRepository(name string) ListOption {
+	return listOptionFunc(func(o *ListOptions) { o.Repository = name })
+}
+
+// ForPackage selects revisions of one package, by its full path.
+func ForPackage(pkg string) ListOption {
+	return listOptionFunc(func(o *ListOptions) { o.Package = pkg })
+}
+
+// InWorkspace selects revisions with one workspace name.
+func InWorkspace(ws string) ListOption {
+	return listOptionFunc(func(o *ListOptions) { o.Workspace = ws })
+}
+
+// InLifecycle selects revisions in one lifecycle.
+func InLifecycle(l porchapi.PackageRevisionLifecycle) ListOption {
+	return listOptionFunc(func(o *ListOptions) { o.Lifecycle = l })
+}
+
+// WithRevision selects one revision number.
+func WithRevision(n int) ListOption {
+	return listOptionFunc(func(o *ListOptions) { o.Revision = &n })
+}
+
+// LatestOnly keeps only the latest published revision of each package.
+func LatestOnly() ListOption {
+	return listOptionFunc(func(o *ListOptions) { o.LatestOnly = true })
+}
+
+// MatchingLabels selects revisions carrying all of these labels.
+func MatchingLabels(l map[string]string) ListOption {
+	return MatchingLabelSelector(labels.SelectorFromSet(l))
+}
+
+// MatchingLabelSelector selects revisions whose labels match sel.
+func MatchingLabelSelector(sel labels.Selector) ListOption {
+	return listOptionFunc(func(o *ListOptions) { o.Labels = sel })
+}
+
+func newListOptions(opts []ListOption) ListOptions {
+	var o ListOptions
+	for _, opt := range opts {
+		opt.ApplyToList(&o)
+	}
+	return o
+}
+
+// key is a stable string for the cache.
+func (o ListOptions) key() string {
+	rev := "*"
+	if o.Revision != nil {
+		rev = strconv.Itoa(*o.Revision)
+	}
+	sel := ""
+	if o.Labels != nil {
+		sel = o.Labels.String()
+	}
+	return fmt.Sprintf("r=%s|p=%s|w=%s|l=%s|v=%s|latest=%t|sel=%s", o.Repository, o.Package, o.Workspace, o.Lifecycle, rev, o.LatestOnly, sel)
+}
+
+// fieldSelector is what Porch can filter on: everything it matches exactly,
+// plus the package's leaf name (which narrows but may over-match).
+func (o ListOptions) fieldSelector() string {
+	var sel []fields.Selector
+	if o.Repository != "" {
+		sel = append(sel, fields.OneTermEqualSelector("spec.repository", o.Repository))
+	}
+	if o.Package != "" {
+		sel = append(sel, fields.OneTermEqualSelector("spec.packageName", path.Base(o.Package)))
+	}
+	if o.Workspace != "" {
+		sel = append(sel, fields.OneTermEqualSelector("spec.workspaceName", o.Workspace))
+	}
+	if o.Lifecycle != "" {
+		sel = append(sel, fields.OneTermEqualSelector("spec.lifecycle", string(o.Lifecycle)))
+	}
+	if o.Revision != nil && *o.Revision != 0 {
+		sel = append(sel, fields.OneTermEqualSelector("spec.revision", strconv.Itoa(*o.Revision)))
+	}
+	if len(sel) == 0 {
+		return ""
+	}
+	return fields.AndSelectors(sel...).String()
+}
+
+func (o ListOptions) labelSelector() string {
+	if o.Labels == nil || o.Labels.Empty() {
+		return ""
+	}
+	return o.Labels.String()
+}
+
+// Matches reports whether pr passes every filter except LatestOnly, which
+// depends on the other revisions.
+func (o ListOptions) Matches(pr *porchapi.PackageRevision) bool {
+	switch {
+	case o.Repository != "" && pr.Spec.RepositoryName != o.Repository,
+		o.Package != "" && pr.Spec.PackageName != o.Package,
+		o.Workspace != "" && pr.Spec.WorkspaceName != o.Workspace,
+		o.Lifecycle != "" && lifecycleOrDraft(pr.Spec.Lifecycle) != o.Lifecycle,
+		o.Revision != nil && pr.Spec.Revision != *o.Revision,
+		o.Labels != nil && !o.Labels.Matches(labels.Set(pr.Labels)):
+		return false
+	}
+	return true
+}
+
+// filter applies Matches and LatestOnly, and sorts by name for a stable
+// order (Porch's own order depends on which repository answers first).
+func (o ListOptions) filter(items []porchapi.PackageRevision) []porchapi.PackageRevision {
+	out := items[:0:0]
+	for i := range items {
+		if o.Matches(&items[i]) && (!o.LatestOnly || IsPublished(&items[i]) && items[i].Spec.Revision > 0) {
+			out = append(out, items[i])
+		}
+	}
+	if o.LatestOnly {
+		best := map[string]int{}
+		for i, pr := range out {
+			k := pr.Spec.RepositoryName + "\x00" + pr.Spec.PackageName
+			if j, ok := best[k]; !ok || out[j].Spec.Revision < pr.Spec.Revision {
+				best[k] = i
+			}
+		}
+		latest := out[:0:0]
+		for i := range out {
+			if best[out[i].Spec.RepositoryName+"\x00"+out[i].Spec.PackageName] == i {
+				latest = append(latest, out[i])
+			}
+		}
+		out = latest
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// IsPublished reports whether pr is Published or DeletionProposed.
+func IsPublished(pr *porchapi.PackageRevision) bool {
+	return pr.Spec.Lifecycle == porchapi.PackageRevisionLifecyclePublished ||
+		pr.Spec.Lifecycle == porchapi.PackageRevisionLifecycleDeletionProposed
+}
+
+// RevisionName returns the name Porch gives a package revision:
+// "<repository>.<package path with / as .>.<workspace>".
+func RevisionName(repository, pkg, workspace string) string {
+	return repository + "." + strings.ReplaceAll(pkg, "/", ".") + "." + workspace
+}

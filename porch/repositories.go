@@ -1,0 +1,336 @@
+package porch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	configapi "github.com/nephio-project/porch/api/porchconfig/v1alpha1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/wait"
+)
+
+// Repositories registers and inspects the repositories of one namespace
+// (config.porch.kpt.dev Repository objects), like `porchctl repo`.
+type Repositories interface {
+	// Register creates the Repository (and, with WithBasicAuth, its
+	// basic-auth Secret "<name>-auth"). It does not wait for Ready; see
+	// WaitReady. A URL starting with oci:// registers an OCI repository.
+	Register(ctx context.Context, name, url string, opts ...RegisterOption) (*configapi.Repository, error)
+	// Unregister deletes the Repository and, unless KeepAuthSecret is given,
+	// the Secret it references.
+	Unregister(ctx context.Context, name string, opts ...UnregisterOption) error
+	// Get returns one repository.
+	Get(ctx context.Context, name string) (*configapi.Repository, error)
+	// List returns the namespace's repositories.
+	List(ctx context.Context) ([]configapi.Repository, error)
+	// WaitReady polls until the repository's Ready condition is True for its
+	// current generation. A False condition for the current generation (Porch
+	// tried and failed to open it) is returned at once as ErrNotReady with
+	// Porch's message.
+	WaitReady(ctx context.Context, name string) (*configapi.Repository, error)
+	// Refresh asks Porch to re-read the repository from git now rather than
+	// at its next poll (Porch re-reads on every change of the Repository
+	// object), then waits until the repository is Ready. Porch does not say
+	// when the re-read is done; changes made to git out of band show up in
+	// lists shortly after.
+	Refresh(ctx context.Context, name string) error
+}
+
+// RegisterOption configures Register.
+type RegisterOption func(*configapi.Repository, *registration)
+
+type registration struct {
+	username, password string
+}
+
+// WithBranch sets the git branch (default main).
+func WithBranch(b string) RegisterOption {
+	return func(r *configapi.Repository, _ *registration) { r.Spec.Git.Branch = b }
+}
+
+// WithDirectory restricts the repository to a directory of the git tree.
+func WithDirectory(d string) RegisterOption {
+	return func(r *configapi.Repository, _ *registration) { r.Spec.Git.Directory = d }
+}
+
+// WithCreateBranch lets Porch create the branch if it does not exist (needed
+// for an empty git repository).
+func WithCreateBranch() RegisterOption {
+	return func(r *configapi.Repository, _ *registration) { r.Spec.Git.CreateBranch = true }
+}
+
+// AsDeployment marks the repository as holding deployable packages.
+func AsDeployment() RegisterOption {
+	return func(r *configapi.Repository, _ *registration) { r.Spec.Deployment = true }
+}
+
+// WithDescription sets the repository's description.
+func WithDescription(d string) RegisterOption {
+	return func(r *configapi.Repository, _ *registration) { r.Spec.Description = d }
+}
+
+// WithAuthor sets the git commit author and email Porch uses.
+func WithAuthor(name, email string) RegisterOption {
+	return func(r *configapi.Repository, _ *registration) { r.Spec.Git.Author, r.Spec.Git.Email = name, email }
+}
+
+// WithBasicAuth creates a kubernetes.io/basic-auth Secret "<name>-auth" and
+// references it from the repository.
+func WithBasicAuth(username, password string) RegisterOption {
+	return func(_ *configapi.Repository, reg *registration) { reg.username, reg.password = username, password }
+}
+
+// WithSecretRef references an existing Secret instead of creating one.
+func WithSecretRef(secret string) RegisterOption {
+	return func(r *configapi.Repository, _ *registration) {
+		if r.Spec.Git != nil {
+			r.Spec.Git.SecretRef.Name = secret
+		}
+		if r.Spec.Oci != nil {
+			r.Spec.Oci.SecretRef.Name = secret
+		}
+	}
+}
+
+// UnregisterOption configures Unregister.
+type UnregisterOption func(*unregistration)
+
+type unregistration struct{ keepSecret bool }
+
+// KeepAuthSecret leaves the repository's Secret in place.
+func KeepAuthSecret() UnregisterOption { return func(u *unregistration) { u.keepSecret = true } }
+
+// RefreshAnnotation is set by Refresh; changing it makes Porch re-open the
+// repository and re-read git.
+const RefreshAnnotation = "porchkit.io/refresh-requested-at"
+
+const (
+	resourceRepositories = "repositories"
+	resourceSecrets      = "secrets"
+)
+
+type repositories struct {
+	c  *client
+	ns string
+}
+
+func (r *repositories) op(name, object string) Operation {
+	return Operation{Name: name, Kind: resourceRepositories, Namespace: r.ns, Object: object}
+}
+
+func (r *repositories) Register(ctx context.Context, name, url string, opts ...RegisterOption) (*configapi.Repository, error) {
+	const op = "register repository"
+	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+		return nil, newError(op, name, ErrInvalid, "repository name: %s", strings.Join(errs, "; "))
+	}
+	if url == "" {
+		return nil, newError(op, name, ErrInvalid, "empty repository URL")
+	}
+	repo := &configapi.Repository{
+		TypeMeta:   metav1.TypeMeta{APIVersion: configapi.GroupVersion.String(), Kind: "Repository"},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: r.ns},
+	}
+	if image, ok := strings.CutPrefix(url, "oci://"); ok {
+		repo.Spec.Type = configapi.RepositoryTypeOCI
+		repo.Spec.Oci = &configapi.OciRepository{Registry: image}
+	} else {
+		repo.Spec.Type = configapi.RepositoryTypeGit
+		repo.Spec.Git = &configapi.GitRepository{Repo: url, Branch: "main", Directory: "/"}
+	}
+	var reg registration
+	for _, opt := range opts {
+		opt(repo, &reg)
+	}
+	if repo.Spec.Git != nil && repo.Spec.Git.Directory != "/" {
+		repo.Spec.Git.Directory = path.Clean("/" + repo.Spec.Git.Directory)[1:]
+	}
+	if reg.username != "" || reg.password != "" {
+		secret := &corev1.Secret{
+			ObjectMeta: metav1.ObjectMeta{Name: name + "-auth", Namespace: r.ns},
+			Type:       corev1.SecretTypeBasicAuth,
+			Data:       map[string][]byte{"username": []byte(reg.username), "password": []byte(reg.password)},
+		}
+		err := r.c.do(ctx, call{op: Operation{Name: "create", Kind: resourceSecrets, Namespace: r.ns, Object: secret.Name}},
+			func(ctx context.Context) error {
+				_, err := r.c.core.Secrets(r.ns).Create(ctx, secret, metav1.CreateOptions{})
+				return err
+			})
+		if err != nil {
+			return nil, err
+		}
+		if repo.Spec.Git != nil {
+			repo.Spec.Git.SecretRef.Name = secret.Name
+		} else {
+			repo.Spec.Oci.SecretRef.Name = secret.Name
+		}
+	}
+	out := &configapi.Repository{}
+	err := r.c.do(ctx, call{op: r.op("create", name)}, func(ctx context.Context) error {
+		return r.c.config.Post().Namespace(r.ns).Resource(resourceRepositories).Body(repo).Do(ctx).Into(out)
+	})
+	if err != nil {
+		if repo.Spec.Git != nil && reg.username != "" {
+			r.deleteSecret(ctx, repo.Spec.Git.SecretRef.Name)
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
+func (r *repositories) deleteSecret(ctx context.Context, name string) {
+	_ = r.c.do(ctx, call{op: Operation{Name: "delete", Kind: resourceSecrets, Namespace: r.ns, Object: name}, idempotent: true},
+		func(ctx context.Context) error {
+			err := r.c.core.Secrets(r.ns).Delete(ctx, name, metav1.DeleteOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return err
+		})
+}
+
+func (r *repositories) Unregister(ctx context.Context, name string, opts ...UnregisterOption) error {
+	var u unregistration
+	for _, opt := range opts {
+		opt(&u)
+	}
+	repo, err := r.Get(ctx, name)
+	if err != nil {
+		return err
+	}
+	err = r.c.do(ctx, call{op: r.op("delete", name), idempotent: true}, func(ctx context.Context) error {
+		return r.c.config.Delete().Namespace(r.ns).Resource(resourceRepositories).Name(name).Do(ctx).Error()
+	})
+	if err != nil {
+		return err
+	}
+	if r.c.cache != nil {
+		r.c.cache.invalidate(r.ns, "")
+	}
+	if u.keepSecret {
+		return nil
+	}
+	secret := ""
+	if repo.Spec.Git != nil {
+		secret = repo.Spec.Git.SecretRef.Name
+	} else if repo.Spec.Oci != nil {
+		secret = repo.Spec.Oci.SecretRef.Name
+	}
+	if secret == "" {
+		return nil
+	}
+	return r.c.do(ctx, call{op: Operation{Name: "delete", Kind: resourceSecrets, Namespace: r.ns, Object: secret}, idempotent: true},
+		func(ctx context.Context) error {
+			err := r.c.core.Secrets(r.ns).Delete(ctx, secret, metav1.DeleteOptions{})
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			return err
+		})
+}
+
+func (r *repositories) Get(ctx context.Context, name string) (*configapi.Repository, error) {
+	out := &configapi.Repository{}
+	err := r.c.do(ctx, call{op: r.op("get", name), idempotent: true}, func(ctx context.Context) error {
+		return r.c.config.Get().Namespace(r.ns).Resource(resourceRepositories).Name(name).Do(ctx).Into(out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (r *repositories) List(ctx context.Context) ([]configapi.Repository, error) {
+	out := &configapi.RepositoryList{}
+	err := r.c.do(ctx, call{op: r.op("list", ""), idempotent: true}, func(ctx context.Context) error {
+		return r.c.config.Get().Namespace(r.ns).Resource(resourceRepositories).Do(ctx).Into(out)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out.Items, nil
+}
+
+// Ready reports whether repo's Ready condition is True for its current
+// generation, and the condition's message otherwise.
+func Ready(repo *configapi.Repository) (bool, string) {
+	cond := meta.FindStatusCondition(repo.Status.Conditions, configapi.RepositoryReady)
+	switch {
+	case cond == nil:
+		return false, "Porch has not reported on the repository yet"
+	case cond.ObservedGeneration != 0 && cond.ObservedGeneration < repo.Generation:
+		return false, "Porch has not observed the repository's latest change yet"
+	case cond.Status != metav1.ConditionTrue:
+		return false, cond.Message
+	}
+	return true, ""
+}
+
+func (r *repositories) WaitReady(ctx context.Context, name string) (*configapi.Repository, error) {
+	var last *configapi.Repository
+	var lastErr error
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		repo, err := r.Get(ctx, name)
+		if err != nil {
+			lastErr = err
+			return false, nilIfRetryable(err)
+		}
+		last = repo
+		ok, _ := Ready(repo)
+		if !ok && failedForGeneration(repo) {
+			return false, errNotReady
+		}
+		return ok, nil
+	})
+	if err == nil {
+		return last, nil
+	}
+	if last != nil {
+		_, msg := Ready(last)
+		return last, &Error{Op: "wait for repository", Name: name, Kind: ErrNotReady, Message: msg, Err: err}
+	}
+	if lastErr != nil {
+		return nil, lastErr
+	}
+	return nil, &Error{Op: "wait for repository", Name: name, Kind: ErrNotReady, Err: err}
+}
+
+var errNotReady = errors.New("porch reported the repository not ready")
+
+// failedForGeneration reports a Ready=False condition for the repository's
+// current generation: Porch tried to open it and could not.
+func failedForGeneration(repo *configapi.Repository) bool {
+	cond := meta.FindStatusCondition(repo.Status.Conditions, configapi.RepositoryReady)
+	return cond != nil && cond.Status == metav1.ConditionFalse && (cond.ObservedGeneration == 0 || cond.ObservedGeneration >= repo.Generation)
+}
+
+func nilIfRetryable(err error) error {
+	if IsRetryable(err) {
+		return nil
+	}
+	return err
+}
+
+func (r *repositories) Refresh(ctx context.Context, name string) error {
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, RefreshAnnotation, time.Now().UTC().Format(time.RFC3339Nano))
+	err := r.c.do(ctx, call{op: r.op("refresh", name), idempotent: true}, func(ctx context.Context) error {
+		return r.c.config.Patch(types.MergePatchType).Namespace(r.ns).Resource(resourceRepositories).Name(name).
+			Body([]byte(patch)).Do(ctx).Error()
+	})
+	if err != nil {
+		return err
+	}
+	if r.c.cache != nil {
+		r.c.cache.invalidate(r.ns, "")
+	}
+	_, err = r.WaitReady(ctx, name)
+	return err
+}

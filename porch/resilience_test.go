@@ -1,0 +1,262 @@
+package porch_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
+	"github.com/sony/gobreaker/v2"
+	"golang.org/x/oauth2/clientcredentials"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+
+	"github.com/nephoran/porchkit/porch"
+	"github.com/nephoran/porchkit/porch/porchtest"
+)
+
+// recorder is an Instrumentation that remembers what it saw.
+type recorder struct {
+	mu       sync.Mutex
+	ops      map[string]int
+	outcomes map[string]int
+	retries  int
+	states   []string
+	hits     int
+	misses   int
+}
+
+func newRecorder() *recorder { return &recorder{ops: map[string]int{}, outcomes: map[string]int{}} }
+
+func (r *recorder) StartOperation(ctx context.Context, op porch.Operation) (context.Context, func(error)) {
+	return ctx, func(err error) {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.ops[op.Name+" "+op.Kind]++
+		r.outcomes[porch.Outcome(err)]++
+	}
+}
+
+func (r *recorder) Retried(context.Context, porch.Operation, int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.retries++
+}
+
+func (r *recorder) BreakerStateChanged(_, to string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.states = append(r.states, to)
+}
+
+func (r *recorder) CacheLookup(_ string, hit bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if hit {
+		r.hits++
+	} else {
+		r.misses++
+	}
+}
+
+func (r *recorder) snapshot() recorder {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return recorder{retries: r.retries, states: append([]string(nil), r.states...), hits: r.hits, misses: r.misses}
+}
+
+var fastBackoff = wait.Backoff{Steps: 5, Duration: 5 * time.Millisecond, Factor: 2, Cap: 50 * time.Millisecond}
+
+func TestTransientErrorsAreRetried(t *testing.T) {
+	rec := newRecorder()
+	prs, f := newFakeRepo(t, nil, porch.WithRetryBackoff(fastBackoff), porch.WithInstrumentation(rec), porch.WithoutCache())
+	ctx := context.Background()
+	d, err := prs.Init(ctx, "blueprints", "app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.InjectFault(porchtest.Fault{Verb: "get", Resource: "packagerevisions", Code: http.StatusServiceUnavailable, Times: 2})
+	if _, err := prs.Get(ctx, d.Name); err != nil {
+		t.Fatalf("get after two 503s: %v", err)
+	}
+	if got := rec.snapshot().retries; got != 2 {
+		t.Fatalf("%d retries, want 2", got)
+	}
+	// Porch's per-object lock (409 "already in progress"): a create is
+	// retried because the server did nothing.
+	f.InjectFault(porchtest.Fault{Verb: "create", Resource: "packagerevisions", Code: http.StatusConflict,
+		Message: "another request is already in progress", Times: 1})
+	if _, err := prs.Init(ctx, "blueprints", "app2", "v1"); err != nil {
+		t.Fatalf("init after one busy answer: %v", err)
+	}
+}
+
+func TestAmbiguousCreateFailureIsNotRepeated(t *testing.T) {
+	prs, f := newFakeRepo(t, nil, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
+	f.InjectFault(porchtest.Fault{Verb: "create", Resource: "packagerevisions", Code: http.StatusGatewayTimeout, Times: 1})
+	before := f.Requests()
+	_, err := prs.Init(context.Background(), "blueprints", "app", "v1")
+	if !errors.Is(err, porch.ErrUnavailable) {
+		t.Fatalf("err = %v, want ErrUnavailable", err)
+	}
+	if n := f.Requests() - before; n != 1 {
+		t.Fatalf("a create with an unknown outcome was sent %d times", n)
+	}
+}
+
+func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
+	rec := newRecorder()
+	prs, f := newFakeRepo(t, nil, porch.WithInstrumentation(rec), porch.WithoutCache(),
+		porch.WithRetryBackoff(wait.Backoff{Steps: 1}),
+		porch.WithCircuitBreaker(gobreaker.Settings{Timeout: 200 * time.Millisecond}))
+	ctx := context.Background()
+	d, err := prs.Init(ctx, "blueprints", "app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Stop()
+	for i := 0; i < porch.DefaultBreakerFailures; i++ {
+		_, err := prs.Get(ctx, d.Name)
+		if !errors.Is(err, porch.ErrUnavailable) || errors.Is(err, porch.ErrCircuitOpen) {
+			t.Fatalf("call %d with the server down: %v, want ErrUnavailable", i, err)
+		}
+	}
+	_, err = prs.Get(ctx, d.Name)
+	if !errors.Is(err, porch.ErrCircuitOpen) {
+		t.Fatalf("after %d failures: %v, want ErrCircuitOpen", porch.DefaultBreakerFailures, err)
+	}
+	if err := f.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(250 * time.Millisecond)
+	if _, err := prs.Get(ctx, d.Name); err != nil {
+		t.Fatalf("after restart and the open period: %v", err)
+	}
+	if got := rec.snapshot().states; len(got) < 3 || got[0] != "open" || got[len(got)-1] != "closed" {
+		t.Fatalf("breaker states %v, want open ... closed", got)
+	}
+}
+
+func TestReadModifyWriteRetriesConflicts(t *testing.T) {
+	prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+	ctx := context.Background()
+	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
+	// The first push meets Porch's stale-version answer (HTTP 500).
+	f.InjectFault(porchtest.Fault{Verb: "update", Resource: "packagerevisionresources", Code: http.StatusInternalServerError,
+		Message: `Internal error occurred: Operation cannot be fulfilled on packagerevisionresources.porch.kpt.dev "x": the object has been modified; please apply your changes to the latest version and try again`,
+		Times: 1})
+	calls := 0
+	if _, err := prs.UpdateResources(ctx, d.Name, func(p *porch.Package) error {
+		calls++
+		p.Resources["cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 2 {
+		t.Fatalf("mutation applied %d times, want 2 (once per read)", calls)
+	}
+}
+
+func TestErrorsCarryServerReason(t *testing.T) {
+	prs, _ := newFakeRepo(t, nil, porch.WithoutCache())
+	ctx := context.Background()
+	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
+	_, err := prs.Init(ctx, "blueprints", "app", "v1")
+	var pe *porch.Error
+	if !errors.As(err, &pe) || pe.Code != http.StatusInternalServerError || pe.Op != "init" || pe.Name != d.Name {
+		t.Fatalf("err = %#v", err)
+	}
+	if pe.Message == "" || !errors.Is(err, porch.ErrAlreadyExists) || porch.Outcome(err) != "already_exists" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestUnauthorizedAndOAuth2(t *testing.T) {
+	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil || r.Form.Get("grant_type") != "client_credentials" {
+			http.Error(w, "bad grant", http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"tok-123","token_type":"Bearer","expires_in":3600}`))
+	}))
+	defer tokens.Close()
+	f, err := porchtest.NewFake(porchtest.WithFakeBearerToken("tok-123"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx := context.Background()
+
+	anon, err := porch.New(f.Config(), porch.WithoutCache())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer anon.Close()
+	if _, err := anon.Repositories("default").List(ctx); !errors.Is(err, porch.ErrUnauthorized) {
+		t.Fatalf("without a token: %v, want ErrUnauthorized", err)
+	}
+	c, err := porch.New(f.Config(), porch.WithoutCache(), porch.WithOAuth2ClientCredentials(&clientcredentials.Config{
+		ClientID: "id", ClientSecret: "secret", TokenURL: tokens.URL,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Repositories("default").List(ctx); err != nil {
+		t.Fatalf("with a client-credentials token: %v", err)
+	}
+}
+
+func TestTLSVerificationOffNeedsConsent(t *testing.T) {
+	cfg := &rest.Config{Host: "https://127.0.0.1:1", TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
+	if _, err := porch.New(cfg); !errors.Is(err, porch.ErrInvalid) {
+		t.Fatalf("insecure config accepted without consent: %v", err)
+	}
+	c, err := porch.New(cfg, porch.WithInsecureSkipTLSVerify())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+}
+
+func TestRepositoryConcurrencyLimitSerialisesWrites(t *testing.T) {
+	// With a write latency, overlapping writes to one object would meet
+	// Porch's 409; the limit of one write per repository avoids them.
+	prs, _ := newFakeRepo(t, []porchtest.FakeOption{porchtest.WithWriteLatency(20 * time.Millisecond)},
+		porch.WithoutRetries(), porch.WithoutCache())
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = prs.Init(ctx, "blueprints", "app", "v1")
+		}()
+	}
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case errors.Is(err, porch.ErrBusy):
+			t.Fatalf("a write overlapped another despite the limit: %v", err)
+		case !errors.Is(err, porch.ErrAlreadyExists):
+			t.Fatal(err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d winners", wins)
+	}
+	list, err := prs.List(ctx, porch.InLifecycle(porchapi.PackageRevisionLifecycleDraft))
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%d drafts (%v)", len(list), err)
+	}
+}
