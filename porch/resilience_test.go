@@ -148,7 +148,7 @@ func TestReadModifyWriteRetriesConflicts(t *testing.T) {
 	// The first push meets Porch's stale-version answer (HTTP 500).
 	f.InjectFault(porchtest.Fault{Verb: "update", Resource: "packagerevisionresources", Code: http.StatusInternalServerError,
 		Message: `Internal error occurred: Operation cannot be fulfilled on packagerevisionresources.porch.kpt.dev "x": the object has been modified; please apply your changes to the latest version and try again`,
-		Times: 1})
+		Times:   1})
 	calls := 0
 	if _, err := prs.UpdateResources(ctx, d.Name, func(p *porch.Package) error {
 		calls++
