@@ -145,6 +145,9 @@ func (p *packageRevisions) create(ctx context.Context, op, repository, pkg, work
 	err := p.c.do(ctx, call{op: p.op(op, kindPackageRevision, name), repository: repository}, func(ctx context.Context) error {
 		var err error
 		out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Create(ctx, pr, metav1.CreateOptions{})
+		if err == nil {
+			p.wrote(kindPackageRevision, name, out)
+		}
 		return err
 	})
 	p.written(name)

@@ -207,6 +207,16 @@ func (rc *readCache) setWatching(namespace string, on bool) {
 	}
 }
 
+// put stores a write's answer as the current object. Only the client's own
+// serialised writes call it, right after invalidate.
+func (rc *readCache) put(kind, namespace, name string, v any) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if rc.ns(namespace).watching {
+		rc.lru.Add(cacheKey(kind, namespace, name), cacheEntry{value: v, stored: time.Now()})
+	}
+}
+
 func (rc *readCache) close() {
 	rc.wg.Wait()
 	rc.lru.Purge()

@@ -194,7 +194,10 @@ func (p *packageRevisions) Push(ctx context.Context, pkg *Package) (*porchapi.Re
 	}
 	// The draft must still be a draft: Porch answers a push to a Proposed or
 	// Published revision with a 500; say it plainly instead.
-	pr, err := p.getFresh(ctx, pkg.Name)
+	pr, err := p.Get(ctx, pkg.Name)
+	if err == nil && lifecycleOrDraft(pr.Spec.Lifecycle) != draft && p.c.cache != nil {
+		pr, err = p.getFresh(ctx, pkg.Name) // refuse only on the server's word
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +216,11 @@ func (p *packageRevisions) Push(ctx context.Context, pkg *Package) (*porchapi.Re
 	err = p.c.do(ctx, call{op: p.op("push", kindResources, pkg.Name), repository: pr.Spec.RepositoryName}, func(ctx context.Context) error {
 		var err error
 		out, err = p.c.porch.PorchV1alpha1().PackageRevisionResources(p.ns).Update(ctx, prr, metav1.UpdateOptions{})
+		if err == nil {
+			answer := out.DeepCopy()
+			answer.Status = porchapi.PackageRevisionResourcesStatus{} // GET never shows render status
+			p.wrote(kindResources, pkg.Name, answer)
+		}
 		return err
 	})
 	p.written(pkg.Name)
@@ -225,18 +233,26 @@ func (p *packageRevisions) Push(ctx context.Context, pkg *Package) (*porchapi.Re
 }
 
 func (p *packageRevisions) UpdateResources(ctx context.Context, name string, mutate func(*Package) error) (*porchapi.RenderStatus, error) {
-	for attempt := 0; ; attempt++ {
-		prr, err := p.pullFresh(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		pkg := &Package{Name: prr.Name, ResourceVersion: prr.ResourceVersion, Resources: maps.Clone(prr.Spec.Resources)}
-		if err := mutate(pkg); err != nil {
-			return nil, fmt.Errorf("porch: update resources of %q: %w", name, err)
-		}
-		status, err := p.Push(ctx, pkg)
-		if err == nil || !errors.Is(err, ErrConflict) || attempt >= p.c.opts.conflictRetries {
-			return status, err
-		}
+	pr, err := p.Get(ctx, name)
+	if err != nil {
+		return nil, err
 	}
+	var status *porchapi.RenderStatus
+	err = p.c.holdRepository(ctx, p.ns, pr.Spec.RepositoryName, func(ctx context.Context) error {
+		for attempt := 0; ; attempt++ {
+			prr, err := p.pullFresh(ctx, name)
+			if err != nil {
+				return err
+			}
+			pkg := &Package{Name: prr.Name, ResourceVersion: prr.ResourceVersion, Resources: maps.Clone(prr.Spec.Resources)}
+			if err := mutate(pkg); err != nil {
+				return fmt.Errorf("porch: update resources of %q: %w", name, err)
+			}
+			status, err = p.Push(ctx, pkg)
+			if err == nil || !errors.Is(err, ErrConflict) || attempt >= p.c.opts.conflictRetries {
+				return err
+			}
+		}
+	})
+	return status, err
 }

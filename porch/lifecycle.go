@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -92,32 +93,48 @@ func (p *packageRevisions) ProposeDelete(ctx context.Context, name string) (*por
 }
 
 // move reads the revision, checks the transition and applies it, re-reading
-// when the revision changed in between.
+// when the revision changed in between. The first read may come from the
+// cache; a refusal or a no-op is decided only on a fresh read.
 func (p *packageRevisions) move(ctx context.Context, name string, t transition) (*porchapi.PackageRevision, error) {
+	pr, err := p.Get(ctx, name)
+	fresh := p.c.cache == nil
 	for attempt := 0; ; attempt++ {
-		pr, err := p.getFresh(ctx, name)
 		if err != nil {
 			return nil, err
 		}
 		from := lifecycleOrDraft(pr.Spec.Lifecycle)
-		if t.done != "" && from == t.done {
+		isDone := t.done != "" && from == t.done
+		var refusal error
+		switch {
+		case isDone:
+		case !t.allowed(from):
+			refusal = &TransitionError{Name: name, From: from, To: t.to(from), Reason: t.verb + " needs " + joinLifecycles(t.from)}
+		case t.verb == "propose" || t.verb == "approve" && from == proposed:
+			if missing := unmetReadinessGates(pr); len(missing) > 0 {
+				refusal = newError(t.verb, name, ErrInvalid, "readiness conditions not met: %s", strings.Join(missing, ", "))
+			}
+		}
+		if (isDone || refusal != nil) && !fresh {
+			pr, err = p.getFresh(ctx, name)
+			fresh = true
+			continue
+		}
+		if isDone {
 			return pr, nil
 		}
-		if !t.allowed(from) {
-			return nil, &TransitionError{Name: name, From: from, To: t.to(from), Reason: t.verb + " needs " + joinLifecycles(t.from)}
-		}
-		if t.verb == "propose" || t.verb == "approve" && from == proposed {
-			if missing := unmetReadinessGates(pr); len(missing) > 0 {
-				return nil, newError(t.verb, name, ErrInvalid, "readiness conditions not met: %s", strings.Join(missing, ", "))
-			}
+		if refusal != nil {
+			return nil, refusal
 		}
 		out, err := p.setLifecycle(ctx, pr, t.to(from), t.approval(from), t.verb)
 		// The revision moved between our read and the server's check (a
-		// concurrent caller): read again and decide again.
+		// concurrent caller, or a stale cached read): read again and decide
+		// again.
 		changed := errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalidTransition) || errors.Is(err, ErrBusy)
 		if err == nil || !changed || attempt >= p.c.opts.conflictRetries {
 			return out, err
 		}
+		pr, err = p.getFresh(ctx, name)
+		fresh = true
 	}
 }
 
@@ -135,6 +152,9 @@ func (p *packageRevisions) setLifecycle(ctx context.Context, pr *porchapi.Packag
 				out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).UpdateApproval(ctx, pr.Name, pr, metav1.UpdateOptions{})
 			} else {
 				out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Update(ctx, pr, metav1.UpdateOptions{})
+			}
+			if err == nil {
+				p.wrote(kindPackageRevision, pr.Name, out)
 			}
 			return err
 		})
@@ -173,7 +193,10 @@ func (p *packageRevisions) Delete(ctx context.Context, name string, opts ...Dele
 	for _, opt := range opts {
 		opt(&d)
 	}
-	pr, err := p.getFresh(ctx, name)
+	pr, err := p.Get(ctx, name)
+	if err == nil && lifecycleOrDraft(pr.Spec.Lifecycle) == published && !d.proposeFirst && p.c.cache != nil {
+		pr, err = p.getFresh(ctx, name) // refuse only on the server's word
+	}
 	if err != nil {
 		return err
 	}
@@ -191,37 +214,77 @@ func (p *packageRevisions) Delete(ctx context.Context, name string, opts ...Dele
 			return p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Delete(ctx, name, metav1.DeleteOptions{})
 		})
 	p.written(name)
-	return err
+	if err != nil {
+		return err
+	}
+	return p.waitGone(ctx, name)
+}
+
+// deleteVisibleWithin bounds how long Delete waits for Porch to stop serving
+// a deleted revision.
+const deleteVisibleWithin = 10 * time.Second
+
+// waitGone returns once the server no longer serves the revision, or holds
+// it only for its finalizers. Porch's background repository sync can race a
+// delete and serve the revision again for a moment; callers of Delete should
+// not see that.
+func (p *packageRevisions) waitGone(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, deleteVisibleWithin)
+	defer cancel()
+	for {
+		pr, err := p.getFresh(ctx, name)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return nil
+		case err == nil && pr.DeletionTimestamp != nil:
+			return nil
+		case ctx.Err() != nil:
+			return newError("delete", name, ErrInternal, "Porch still serves the revision %v after deleting it", deleteVisibleWithin)
+		}
+		p.c.log.V(1).Info("deleted revision still served; waiting", "name", name)
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+		p.written(name)
+	}
 }
 
 func (p *packageRevisions) UpdateMetadata(ctx context.Context, name string, mutate func(*porchapi.PackageRevision) error) (*porchapi.PackageRevision, error) {
-	for attempt := 0; ; attempt++ {
-		pr, err := p.getFresh(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		want := pr.DeepCopy()
-		if err := mutate(want); err != nil {
-			return nil, fmt.Errorf("porch: update %q: %w", name, err)
-		}
-		if want.Spec.Lifecycle != pr.Spec.Lifecycle {
-			return nil, newError("update", name, ErrInvalidTransition, "UpdateMetadata cannot change the lifecycle; use the lifecycle methods")
-		}
-		if IsPublished(pr) && specChanged(pr, want) {
-			return nil, newError("update", name, ErrImmutable, "the spec of a %s revision cannot change", pr.Spec.Lifecycle)
-		}
-		var out *porchapi.PackageRevision
-		err = p.c.do(ctx, call{op: p.op("update", kindPackageRevision, name), repository: pr.Spec.RepositoryName},
-			func(ctx context.Context) error {
-				var err error
-				out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Update(ctx, want, metav1.UpdateOptions{})
-				return err
-			})
-		p.written(name)
-		if err == nil || !errors.Is(err, ErrConflict) || attempt >= p.c.opts.conflictRetries {
-			return out, err
-		}
+	current, err := p.Get(ctx, name)
+	if err != nil {
+		return nil, err
 	}
+	var out *porchapi.PackageRevision
+	err = p.c.holdRepository(ctx, p.ns, current.Spec.RepositoryName, func(ctx context.Context) error {
+		for attempt := 0; ; attempt++ {
+			pr, err := p.getFresh(ctx, name)
+			if err != nil {
+				return err
+			}
+			want := pr.DeepCopy()
+			if err := mutate(want); err != nil {
+				return fmt.Errorf("porch: update %q: %w", name, err)
+			}
+			if want.Spec.Lifecycle != pr.Spec.Lifecycle {
+				return newError("update", name, ErrInvalidTransition, "UpdateMetadata cannot change the lifecycle; use the lifecycle methods")
+			}
+			if IsPublished(pr) && specChanged(pr, want) {
+				return newError("update", name, ErrImmutable, "the spec of a %s revision cannot change", pr.Spec.Lifecycle)
+			}
+			err = p.c.do(ctx, call{op: p.op("update", kindPackageRevision, name), repository: pr.Spec.RepositoryName},
+				func(ctx context.Context) error {
+					var err error
+					out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Update(ctx, want, metav1.UpdateOptions{})
+					return err
+				})
+			p.written(name)
+			if err == nil || !errors.Is(err, ErrConflict) || attempt >= p.c.opts.conflictRetries {
+				return err
+			}
+		}
+	})
+	return out, err
 }
 
 func specChanged(a, b *porchapi.PackageRevision) bool {

@@ -149,10 +149,28 @@ func deepCopyRevisions(in []porchapi.PackageRevision) []porchapi.PackageRevision
 	return out
 }
 
-// written records a write's result: the object's cache entries and the
-// namespace's lists are dropped.
+// written records a write: the cache entries it can affect are dropped.
 func (p *packageRevisions) written(name string) {
 	if p.c.cache != nil {
 		p.c.cache.invalidate(p.ns, name)
+	}
+}
+
+// wrote records a successful write from inside its repository write slot:
+// the entries it affects are dropped and the server's answer becomes the
+// cached object, which saves the next read. Answers are stored only when
+// writes per repository are serialised, so they cannot land out of order.
+func (p *packageRevisions) wrote(kind, name string, answer any) {
+	if p.c.cache == nil {
+		return
+	}
+	p.c.cache.invalidate(p.ns, name)
+	if p.c.opts.repoConcurrency == 1 {
+		switch a := answer.(type) {
+		case *porchapi.PackageRevision:
+			p.c.cache.put(kind, p.ns, name, a.DeepCopy())
+		case *porchapi.PackageRevisionResources:
+			p.c.cache.put(kind, p.ns, name, a.DeepCopy())
+		}
 	}
 }

@@ -331,6 +331,27 @@ func (r *repositories) Refresh(ctx context.Context, name string) error {
 	if r.c.cache != nil {
 		r.c.cache.invalidate(r.ns, "")
 	}
-	_, err = r.WaitReady(ctx, name)
-	return err
+	// A Ready=False condition may predate the refresh, and Porch writes the
+	// condition only when it changes: wait a bounded time for Ready.
+	var last *configapi.Repository
+	werr := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, refreshWait, true, func(ctx context.Context) (bool, error) {
+		repo, err := r.Get(ctx, name)
+		if err != nil {
+			return false, nilIfRetryable(err)
+		}
+		last = repo
+		ok, _ := Ready(repo)
+		return ok, nil
+	})
+	if werr == nil {
+		return nil
+	}
+	if last != nil {
+		_, msg := Ready(last)
+		return &Error{Op: "refresh repository", Name: name, Kind: ErrNotReady, Message: msg, Err: werr}
+	}
+	return werr
 }
+
+// refreshWait bounds how long Refresh waits for a repository to be Ready.
+const refreshWait = 15 * time.Second

@@ -138,8 +138,25 @@ func newRepositoryLimiter(n int) *repositoryLimiter {
 	return &repositoryLimiter{n: int64(n), sems: map[string]*semaphore.Weighted{}}
 }
 
+// heldRepository marks a context whose caller already holds the write slot
+// of a repository, so nested writes do not wait for themselves.
+type heldRepository struct{}
+
+// holdRepository runs fn with one of the repository's write slots held for
+// its whole duration: a read-modify-write then never races the client's
+// own writes to the same repository.
+func (c *client) holdRepository(ctx context.Context, namespace, repository string, fn func(ctx context.Context) error) error {
+	key := namespace + "/" + repository
+	release, err := c.limiter.acquire(ctx, key)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return fn(context.WithValue(ctx, heldRepository{}, key))
+}
+
 func (l *repositoryLimiter) acquire(ctx context.Context, key string) (func(), error) {
-	if l.n <= 0 {
+	if l.n <= 0 || ctx.Value(heldRepository{}) == key {
 		return func() {}, nil
 	}
 	l.mu.Lock()

@@ -1,102 +1,173 @@
-// Command quickstart runs a small end-to-end flow on a real, local Porch:
-// it starts the porchtest stack (etcd, kube-apiserver, porch-server, the
-// function runner and a git server, all on 127.0.0.1), registers a git
-// repository, creates a package, proposes and approves it, and prints what
-// Porch published. The first run builds the servers (minutes, with
-// progress); later runs start in seconds.
+// Command quickstart publishes a package through porchkit's Porch client:
+// it registers a repository, creates a package, edits its files, publishes
+// it through a lifecycle manager with a CEL approval policy, starts a second
+// revision from the first, and lists what is published.
+//
+// By default it runs on porchkit's bundled in-process Porch (porchtest.Fake:
+// no setup, under a second). With -real it starts a real, local Porch v1.5.3
+// (etcd, kube-apiserver, porch-server, the function runner and a git server
+// on 127.0.0.1; the first run builds them, minutes with progress).
 //
 //	go run ./examples/quickstart
+//	go run ./examples/quickstart -real
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
 	"syscall"
 	"time"
 
-	porchclient "github.com/nephio-project/porch/api/generated/clientset/versioned"
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 
+	"github.com/nephoran/porchkit/porch"
 	"github.com/nephoran/porchkit/porch/porchtest"
 )
 
 func main() {
+	useReal := flag.Bool("real", false, "run on a real, local Porch instead of the in-process one")
+	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx); err != nil {
+	if err := run(ctx, os.Stdout, *useReal); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context) (err error) {
-	start := time.Now()
-	fmt.Println("starting a local Porch (etcd, kube-apiserver, porch-server, function runner, git server) ...")
+// server is where the quickstart's Porch runs.
+type server struct {
+	cfg      *rest.Config
+	opts     []porch.Option
+	gitURL   func(ctx context.Context, name string) (string, error)
+	user     string
+	password string
+	stop     func() error
+}
+
+func startServer(ctx context.Context, out io.Writer, real bool) (*server, error) {
+	if !real {
+		fake, err := porchtest.NewFake()
+		if err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(out, "in-process Porch at %s\n", fake.Config().Host)
+		return &server{
+			cfg:    fake.Config(),
+			gitURL: func(_ context.Context, name string) (string, error) { return "https://git.example.com/" + name + ".git", nil },
+			stop:   func() error { fake.Close(); return nil },
+		}, nil
+	}
+	fmt.Fprintln(out, "starting a local Porch (etcd, kube-apiserver, porch-server, function runner, git server) ...")
 	env, err := porchtest.Start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "porch-server ready at %s\n", env.PorchConfig.Host)
+	user, password := env.Git.BasicAuth()
+	return &server{
+		cfg:  env.KubeConfig,
+		opts: []porch.Option{porch.WithPorchConfig(env.PorchConfig)},
+		gitURL: func(ctx context.Context, name string) (string, error) {
+			return env.Git.CreateRepository(ctx, name, "main", false)
+		},
+		user: user, password: password,
+		stop: env.Stop,
+	}, nil
+}
+
+func run(ctx context.Context, out io.Writer, real bool) (err error) {
+	start := time.Now()
+	srv, err := startServer(ctx, out, real)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if stopErr := env.Stop(); err == nil {
+		if stopErr := srv.stop(); err == nil {
 			err = stopErr
 		}
 	}()
-	fmt.Printf("porch-server ready at %s (%s)\n", env.PorchConfig.Host, time.Since(start).Round(time.Millisecond))
-
-	if _, err := env.RegisterRepository(ctx, "blueprints"); err != nil {
-		return err
-	}
-	fmt.Printf("repository blueprints registered and Ready (git %s)\n", env.Git.RepositoryURL("blueprints"))
-
-	cs, err := porchclient.NewForConfig(env.PorchConfig)
+	c, err := porch.New(srv.cfg, srv.opts...)
 	if err != nil {
 		return err
 	}
-	prs := cs.PorchV1alpha1().PackageRevisions(env.Namespace)
-	draft, err := prs.Create(ctx, &porchapi.PackageRevision{
-		ObjectMeta: metav1.ObjectMeta{Namespace: env.Namespace},
-		Spec: porchapi.PackageRevisionSpec{
-			RepositoryName: "blueprints",
-			PackageName:    "hello",
-			WorkspaceName:  "first",
-			Tasks:          []porchapi.Task{{Type: porchapi.TaskTypeInit, Init: &porchapi.PackageInitTaskSpec{Description: "hello world"}}},
-		},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		return fmt.Errorf("create package: %w", err)
-	}
-	fmt.Printf("created %s (%s)\n", draft.Name, draft.Spec.Lifecycle)
+	defer c.Close()
 
-	res, err := cs.PorchV1alpha1().PackageRevisionResources(env.Namespace).Get(ctx, draft.Name, metav1.GetOptions{})
+	url, err := srv.gitURL(ctx, "blueprints")
 	if err != nil {
-		return fmt.Errorf("read resources: %w", err)
+		return err
 	}
-	files := make([]string, 0, len(res.Spec.Resources))
-	for f := range res.Spec.Resources {
+	var regOpts []porch.RegisterOption
+	if srv.user != "" {
+		regOpts = append(regOpts, porch.WithBasicAuth(srv.user, srv.password))
+	}
+	repos := c.Repositories("default")
+	if _, err := repos.Register(ctx, "blueprints", url, regOpts...); err != nil {
+		return err
+	}
+	if _, err := repos.WaitReady(ctx, "blueprints"); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "repository blueprints registered and Ready")
+
+	prs := c.PackageRevisions("default")
+	draft, err := prs.Init(ctx, "blueprints", "team-a/hello", "v1", porch.WithPackageDescription("hello world"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "created %s (%s)\n", draft.Name, draft.Spec.Lifecycle)
+	if _, err := prs.UpdateResources(ctx, draft.Name, func(p *porch.Package) error {
+		p.Resources["config.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello\ndata:\n  greeting: hello\n"
+		return nil
+	}); err != nil {
+		return err
+	}
+	pkg, err := prs.Pull(ctx, draft.Name)
+	if err != nil {
+		return err
+	}
+	files := make([]string, 0, len(pkg.Resources))
+	for f := range pkg.Resources {
 		files = append(files, f)
 	}
 	sort.Strings(files)
-	fmt.Printf("package files: %v\n", files)
+	fmt.Fprintf(out, "package files: %v\n", files)
 
-	draft.Spec.Lifecycle = porchapi.PackageRevisionLifecycleProposed
-	proposed, err := prs.Update(ctx, draft, metav1.UpdateOptions{})
-	if err != nil {
-		return fmt.Errorf("propose: %w", err)
-	}
-	proposed.Spec.Lifecycle = porchapi.PackageRevisionLifecyclePublished
-	if _, err := prs.UpdateApproval(ctx, proposed.Name, proposed, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("approve: %w", err)
-	}
-	published, err := prs.Get(ctx, draft.Name, metav1.GetOptions{})
+	policy, err := porch.CELPolicy(`revision.spec.packageName.startsWith("team-a/") && resources.all(r, r.kind != "Secret")`)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("published %s: lifecycle %s, revision %d, latest=%s\n", published.Name, published.Spec.Lifecycle,
-		published.Spec.Revision, published.Labels[porchapi.LatestPackageRevisionKey])
-	fmt.Printf("done in %s; stopping the stack\n", time.Since(start).Round(time.Millisecond))
+	manager := porch.NewLifecycleManager(prs, porch.WithPolicy(policy), porch.WithActor("quickstart"),
+		porch.WithAuditSink(porch.AuditFunc(func(_ context.Context, r porch.AuditRecord) error {
+			fmt.Fprintf(out, "  audit: %s %s -> %s allowed=%t (%s)\n", r.Name, r.From, r.To, r.Allowed, r.Policy)
+			return nil
+		})))
+	published, err := manager.Promote(ctx, draft.Name, porchapi.PackageRevisionLifecyclePublished)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "published %s as revision %d\n", published.Name, published.Spec.Revision)
+
+	next, err := prs.Copy(ctx, published.Name, "v2")
+	if err != nil {
+		return err
+	}
+	if _, err := manager.Promote(ctx, next.Name, porchapi.PackageRevisionLifecyclePublished); err != nil {
+		return err
+	}
+	latest, err := prs.List(ctx, porch.InRepository("blueprints"), porch.LatestOnly())
+	if err != nil {
+		return err
+	}
+	for _, pr := range latest {
+		fmt.Fprintf(out, "latest: %s revision %d\n", pr.Name, pr.Spec.Revision)
+	}
+	fmt.Fprintf(out, "done in %s\n", time.Since(start).Round(time.Millisecond))
 	return nil
 }

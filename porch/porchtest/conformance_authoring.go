@@ -131,6 +131,30 @@ func authoringBehaviours() []behaviour {
 				t.Fatalf("package context name %q path %q, want site-a", name, path)
 			}
 		}},
+		{"clone/from-git-url", func(t *testing.T, s *suite) {
+			up := s.init(t, pkgName(t, "-up"), "v1")
+			s.publish(t, up.Name)
+			repo, err := s.repos.Get(s.ctx, s.repo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var opts []porch.GitOption
+			if s.target.GitUser != "" {
+				opts = append(opts, porch.WithGitSecret(repo.Spec.Git.SecretRef.Name))
+			}
+			from := porch.FromGit(repo.Spec.Git.Repo, pkgName(t, "-up")+"/v1", pkgName(t, "-up"), opts...)
+			down, err := s.prs.Clone(s.ctx, from, s.repo, pkgName(t, "-down"), "v1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			kf := yaml.MustParse(s.pull(t, down.Name).Resources["Kptfile"])
+			if ref, _ := kf.GetString("upstream.git.ref"); ref != pkgName(t, "-up")+"/v1" || kf.GetName() != pkgName(t, "-down") {
+				t.Fatalf("Kptfile %s upstream ref %q", kf.GetName(), ref)
+			}
+			if lock := down.Status.UpstreamLock; lock == nil || lock.Git == nil || lock.Git.Commit == "" {
+				t.Fatalf("upstreamLock = %+v", lock)
+			}
+		}},
 		{"clone/from-oci-unsupported", func(t *testing.T, s *suite) {
 			_, err := s.prs.Clone(s.ctx, porch.FromOCI("example.com/pkg:v1"), s.repo, pkgName(t, ""), "v1")
 			wantErr(t, err, porch.ErrUnsupported, "clone from OCI")
@@ -203,6 +227,33 @@ func authoringBehaviours() []behaviour {
 			ref, _ := yaml.MustParse(files["Kptfile"]).GetString("upstream.git.ref")
 			if ref != up+"/v2" {
 				t.Fatalf("upstream ref after upgrade = %q, want %s/v2", ref, up)
+			}
+		}},
+		{"upgrade/fast-forward-refuses-local-changes", func(t *testing.T, s *suite) {
+			u1 := s.init(t, pkgName(t, "-up"), "v1")
+			s.publish(t, u1.Name)
+			down, err := s.prs.Clone(s.ctx, porch.FromRevision(u1.Name), s.repo, pkgName(t, "-down"), "v1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.prs.UpdateResources(s.ctx, down.Name, func(p *porch.Package) error {
+				p.Resources["local.yaml"] = configMap("local-change", "x")
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			s.publish(t, down.Name)
+			u2, err := s.prs.Copy(s.ctx, u1.Name, "v2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.publish(t, u2.Name)
+			_, err = s.prs.Upgrade(s.ctx, down.Name, "v2", porch.WithUpgradeStrategy(porchapi.FastForward))
+			if err == nil {
+				t.Fatal("fast-forward over local changes succeeded")
+			}
+			if list, _ := s.prs.List(s.ctx, porch.ForPackage(pkgName(t, "-down")), porch.InWorkspace("v2")); len(list) != 0 {
+				t.Fatal("the failed upgrade left a draft")
 			}
 		}},
 	}

@@ -79,10 +79,11 @@ func (s *store) clone(ns string, repo *configapi.Repository, spec *porchapi.Pack
 	case up.Oci != nil || up.Type == porchapi.RepositoryTypeOCI:
 		return nil, nil, internalError("clone from OCI is not implemented")
 	case up.Git != nil:
-		if s.opts.gitFetch == nil {
-			return nil, nil, internalError("cannot clone from git %s: the fake has no git fetcher (porchtest.WithGitFetcher)", up.Git.Repo)
+		fetch := s.opts.gitFetch
+		if fetch == nil {
+			fetch = s.fetchOwn
 		}
-		files, commit, err := s.opts.gitFetch(up.Git.Repo, up.Git.Ref, strings.TrimPrefix(up.Git.Directory, "/"))
+		files, commit, err := fetch(up.Git.Repo, up.Git.Ref, strings.TrimPrefix(up.Git.Directory, "/"))
 		if err != nil {
 			return nil, nil, internalError("cannot clone from git: %v", err)
 		}
@@ -218,4 +219,29 @@ func (s *store) upgrade(ns string, spec *porchapi.PackageRevisionSpec, up *porch
 	out["Kptfile"] = local.resources["Kptfile"]
 	repo := s.repos[key(ns, spec.RepositoryName)]
 	return s.adopt(ns, repo, spec, out, s.lockOf(ns, newUp))
+}
+
+// fetchOwn serves clones from git URLs of the fake's own repositories: ref
+// "<dir>/v<N>" (or "v<N>") is published revision N of package dir, and the
+// branch name is the package on the branch, as in Porch's git layout.
+func (s *store) fetchOwn(url, ref, dir string) (map[string]string, string, error) {
+	trim := func(u string) string { return strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git") }
+	for _, repo := range s.repos {
+		if repo.Spec.Git == nil || trim(repo.Spec.Git.Repo) != trim(url) {
+			continue
+		}
+		for _, r := range s.revs {
+			if r.pr.Namespace != repo.Namespace || r.pr.Spec.RepositoryName != repo.Name || r.pr.Spec.PackageName != dir {
+				continue
+			}
+			tag := fmt.Sprintf("v%d", r.pr.Spec.Revision)
+			switch {
+			case r.pr.Spec.Revision > 0 && (ref == dir+"/"+tag || ref == tag),
+				r.pr.Spec.Revision == -1 && ref == repo.Spec.Git.Branch:
+				return copyResources(r.resources), r.pr.ResourceVersion, nil
+			}
+		}
+		return nil, "", fmt.Errorf("cannot find ref %q with package %q in %s", ref, dir, url)
+	}
+	return nil, "", fmt.Errorf("repository %s not found (the fake serves only its registered repositories; see WithGitFetcher)", url)
 }

@@ -78,19 +78,28 @@ func (g *GitServer) listen(addr string) error {
 		return fmt.Errorf("porchtest: git server listen: %w", err)
 	}
 	h := g.handler()
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	srv.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Register under the lock, so Stop's Wait never races an Add.
+		g.mu.Lock()
+		if g.srv != srv {
+			g.mu.Unlock()
+			http.Error(w, "git server stopped", http.StatusServiceUnavailable)
+			return
+		}
 		g.inflight.Add(1)
+		g.mu.Unlock()
 		defer g.inflight.Done()
 		h.ServeHTTP(w, r)
-	})}
+	})
 	done := make(chan struct{})
+	g.mu.Lock()
+	g.addr, g.srv, g.done = ln.Addr().String(), srv, done
+	g.mu.Unlock()
 	go func() {
 		defer close(done)
 		_ = srv.Serve(ln)
 	}()
-	g.mu.Lock()
-	g.addr, g.srv, g.done = ln.Addr().String(), srv, done
-	g.mu.Unlock()
 	return nil
 }
 
