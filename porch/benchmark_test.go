@@ -318,7 +318,9 @@ func BenchmarkVersusPorchctl(b *testing.B) {
 		{"get", func(int) error { _, err := prs.Get(ctx, base.Name); return err },
 			func(int) error { return cli("rpkg", "get", base.Name) }},
 		{"init", func(i int) error { _, err := prs.Init(ctx, "cli", fmt.Sprintf("sdk-%d", i), "v1"); return err },
-			func(i int) error { return cli("rpkg", "init", fmt.Sprintf("cli-%d", i), "--repository", "cli", "--workspace", "v1") }},
+			func(i int) error {
+				return cli("rpkg", "init", fmt.Sprintf("cli-%d", i), "--repository", "cli", "--workspace", "v1")
+			}},
 		{"propose", func(i int) error { _, err := prs.Propose(ctx, fmt.Sprintf("cli.sdk-%d.v1", i)); return err },
 			func(i int) error { return cli("rpkg", "propose", fmt.Sprintf("cli.cli-%d.v1", i)) }},
 		{"approve", func(i int) error { _, err := prs.Approve(ctx, fmt.Sprintf("cli.sdk-%d.v1", i)); return err },

@@ -59,9 +59,11 @@ func startServer(ctx context.Context, out io.Writer, real bool) (*server, error)
 		}
 		fmt.Fprintf(out, "in-process Porch at %s\n", fake.Config().Host)
 		return &server{
-			cfg:    fake.Config(),
-			gitURL: func(_ context.Context, name string) (string, error) { return "https://git.example.com/" + name + ".git", nil },
-			stop:   func() error { fake.Close(); return nil },
+			cfg: fake.Config(),
+			gitURL: func(_ context.Context, name string) (string, error) {
+				return "https://git.example.com/" + name + ".git", nil
+			},
+			stop: func() error { fake.Close(); return nil },
 		}, nil
 	}
 	fmt.Fprintln(out, "starting a local Porch (etcd, kube-apiserver, porch-server, function runner, git server) ...")
