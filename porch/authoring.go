@@ -2,8 +2,10 @@ package porch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -140,17 +142,40 @@ func (p *packageRevisions) create(ctx context.Context, op, repository, pkg, work
 	}
 	name := RevisionName(repository, pkg, workspace)
 	var out *porchapi.PackageRevision
-	// Not idempotent: a repeated create after a lost response would fail on
-	// workspace uniqueness. do repeats it only when the server did not act.
-	err := p.c.do(ctx, call{op: p.op(op, kindPackageRevision, name), repository: repository}, func(ctx context.Context) error {
-		var err error
-		out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Create(ctx, pr, metav1.CreateOptions{})
-		if err == nil {
-			p.wrote(kindPackageRevision, name, out)
+	send := func() error {
+		// Not idempotent: a repeated create after a lost response would fail
+		// on workspace uniqueness. do repeats it only when the server did
+		// not act.
+		return p.c.do(ctx, call{op: p.op(op, kindPackageRevision, name), repository: repository}, func(ctx context.Context) error {
+			var err error
+			out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Create(ctx, pr, metav1.CreateOptions{})
+			if err == nil {
+				p.wrote(kindPackageRevision, name, out)
+			}
+			return err
+		})
+	}
+	err := send()
+	// An internal error is Porch's definitive answer after it rolled the
+	// draft back (e.g. go-git's "ref file is empty" under load). Names are
+	// deterministic, so when the revision provably does not exist, sending
+	// the create again is safe.
+	backoff := p.c.opts.backoff
+	for attempt := 1; errors.Is(err, ErrInternal) && attempt < backoff.Steps; attempt++ {
+		if _, gerr := p.getFresh(ctx, name); !errors.Is(gerr, ErrNotFound) {
+			break
 		}
-		return err
-	})
-	p.written(name)
+		p.c.log.V(1).Info("create failed inside Porch and left nothing; sending it again", "name", name, "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(backoff.Step()):
+		}
+		err = send()
+	}
+	if err != nil {
+		p.written(name) // a failed write may still have changed something
+	}
 	return out, err
 }
 

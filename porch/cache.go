@@ -183,10 +183,14 @@ func (rc *readCache) drain(ctx context.Context, namespace string, events <-chan 
 			if !ok {
 				return
 			}
-			if m, err := meta.Accessor(ev.Object); err == nil {
-				rc.invalidate(namespace, m.GetName())
-			} else {
+			m, err := meta.Accessor(ev.Object)
+			switch {
+			case err != nil:
 				rc.invalidate(namespace, "")
+			case rc.echo(namespace, m.GetName(), m.GetResourceVersion()):
+				// The echo of this client's own write, already applied.
+			default:
+				rc.invalidate(namespace, m.GetName())
 			}
 		}
 	}
@@ -205,6 +209,23 @@ func (rc *readCache) setWatching(namespace string, on bool) {
 			}
 		}
 	}
+}
+
+// echo reports whether the cache already holds the named object at this
+// resourceVersion: the event is the echo of a write this client stored.
+func (rc *readCache) echo(namespace, name, version string) bool {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for _, kind := range []string{kindPackageRevision, kindResources} {
+		e, ok := rc.lru.Peek(cacheKey(kind, namespace, name))
+		if !ok {
+			continue
+		}
+		if m, err := meta.Accessor(e.value); err == nil && version != "" && m.GetResourceVersion() == version {
+			return true
+		}
+	}
+	return false
 }
 
 // put stores a write's answer as the current object. Only the client's own

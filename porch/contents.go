@@ -213,7 +213,7 @@ func (p *packageRevisions) Push(ctx context.Context, pkg *Package) (*porchapi.Re
 		},
 	}
 	var out *porchapi.PackageRevisionResources
-	err = p.c.do(ctx, call{op: p.op("push", kindResources, pkg.Name), repository: pr.Spec.RepositoryName}, func(ctx context.Context) error {
+	err = p.c.do(ctx, call{op: p.op("push", kindResources, pkg.Name), repository: pr.Spec.RepositoryName, guarded: true}, func(ctx context.Context) error {
 		var err error
 		out, err = p.c.porch.PorchV1alpha1().PackageRevisionResources(p.ns).Update(ctx, prr, metav1.UpdateOptions{})
 		if err == nil {
@@ -223,8 +223,8 @@ func (p *packageRevisions) Push(ctx context.Context, pkg *Package) (*porchapi.Re
 		}
 		return err
 	})
-	p.written(pkg.Name)
 	if err != nil {
+		p.written(pkg.Name) // a failed write may still have changed something
 		return nil, err
 	}
 	pkg.ResourceVersion = out.ResourceVersion

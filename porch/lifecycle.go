@@ -143,9 +143,9 @@ func (p *packageRevisions) setLifecycle(ctx context.Context, pr *porchapi.Packag
 	pr = pr.DeepCopy()
 	pr.Spec.Lifecycle = to
 	var out *porchapi.PackageRevision
-	// A lifecycle change is safe to repeat: the server refuses a second
-	// identical change with a stale resourceVersion or treats it as a no-op.
-	err := p.c.do(ctx, call{op: p.op(verb, kindPackageRevision, pr.Name), repository: pr.Spec.RepositoryName, idempotent: false},
+	// A lifecycle change is guarded: a repeat after it took effect is refused
+	// (stale resourceVersion or illegal transition), and move re-reads.
+	err := p.c.do(ctx, call{op: p.op(verb, kindPackageRevision, pr.Name), repository: pr.Spec.RepositoryName, guarded: true},
 		func(ctx context.Context) error {
 			var err error
 			if approval {
@@ -158,7 +158,9 @@ func (p *packageRevisions) setLifecycle(ctx context.Context, pr *porchapi.Packag
 			}
 			return err
 		})
-	p.written(pr.Name)
+	if err != nil {
+		p.written(pr.Name) // a failed write may still have changed something
+	}
 	return out, err
 }
 
@@ -272,13 +274,18 @@ func (p *packageRevisions) UpdateMetadata(ctx context.Context, name string, muta
 			if IsPublished(pr) && specChanged(pr, want) {
 				return newError("update", name, ErrImmutable, "the spec of a %s revision cannot change", pr.Spec.Lifecycle)
 			}
-			err = p.c.do(ctx, call{op: p.op("update", kindPackageRevision, name), repository: pr.Spec.RepositoryName},
+			err = p.c.do(ctx, call{op: p.op("update", kindPackageRevision, name), repository: pr.Spec.RepositoryName, guarded: true},
 				func(ctx context.Context) error {
 					var err error
 					out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Update(ctx, want, metav1.UpdateOptions{})
+					if err == nil {
+						p.wrote(kindPackageRevision, name, out)
+					}
 					return err
 				})
-			p.written(name)
+			if err != nil {
+				p.written(name)
+			}
 			if err == nil || !errors.Is(err, ErrConflict) || attempt >= p.c.opts.conflictRetries {
 				return err
 			}

@@ -23,6 +23,10 @@ type call struct {
 	// are repeated only when the server provably did not act: Porch's
 	// per-object lock (409 "already in progress"), 429, a refused connection.
 	idempotent bool
+	// guarded writes carry a resourceVersion or a lifecycle precondition,
+	// so a repeat cannot apply twice; they are also repeated after an
+	// internal server error, which Porch answers only after rolling back.
+	guarded bool
 }
 
 // do runs fn under the client's resilience: the per-repository limit, the
@@ -49,7 +53,8 @@ func (c *client) doInner(ctx context.Context, cl call, fn func(ctx context.Conte
 		if err == nil {
 			return nil
 		}
-		if ctx.Err() != nil || attempt >= c.opts.backoff.Steps || !shouldRetry(err, cl.idempotent) {
+		retry := shouldRetry(err, cl.idempotent) || cl.guarded && errors.Is(err, ErrInternal)
+		if ctx.Err() != nil || attempt >= c.opts.backoff.Steps || !retry {
 			return err
 		}
 		c.inst.Retried(ctx, cl.op, attempt, err)
