@@ -156,12 +156,12 @@ func (p *packageRevisions) create(ctx context.Context, op, repository, pkg, work
 		})
 	}
 	err := send()
-	// An internal error is Porch's definitive answer after it rolled the
-	// draft back (e.g. go-git's "ref file is empty" under load). Names are
+	// A transient internal error (e.g. go-git's "ref file is empty" under
+	// load) is answered after Porch rolled the draft back. Names are
 	// deterministic, so when the revision provably does not exist, sending
 	// the create again is safe.
 	backoff := p.c.opts.backoff
-	for attempt := 1; errors.Is(err, ErrInternal) && attempt < backoff.Steps; attempt++ {
+	for attempt := 1; isTransientInternal(err) && attempt < backoff.Steps; attempt++ {
 		if _, gerr := p.getFresh(ctx, name); !errors.Is(gerr, ErrNotFound) {
 			break
 		}

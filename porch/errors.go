@@ -255,6 +255,23 @@ func kindOf(code int32, reason, msg string) error {
 	return ErrInternal
 }
 
+// isTransientInternal reports an internal error Porch raises from git
+// races and git transport failures under load, which a repeat can get past,
+// as opposed to deterministic failures (a merge conflict, a bad task).
+func isTransientInternal(err error) bool {
+	var pe *Error
+	if !errors.As(err, &pe) || !errors.Is(pe.Kind, ErrInternal) {
+		return false
+	}
+	for _, s := range []string{"ref file is empty", "reference has changed concurrently", "reference not found",
+		"object not found", "failed to push", "non-fast-forward", "connection reset", "unexpected EOF", "broken pipe"} {
+		if strings.Contains(pe.Message, s) {
+			return true
+		}
+	}
+	return false
+}
+
 func isConnectionError(err error) bool {
 	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) {

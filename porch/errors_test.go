@@ -66,6 +66,14 @@ func TestClassifyPorchAnswers(t *testing.T) {
 	}
 }
 
+func TestTransientInternal(t *testing.T) {
+	transient := &Error{Kind: ErrInternal, Message: "Internal error occurred: failed to close package revision draft: ref file is empty"}
+	permanent := &Error{Kind: ErrInternal, Message: "Internal error occurred: error applying patch: conflict: fragment line does not match src line"}
+	if !isTransientInternal(transient) || isTransientInternal(permanent) || isTransientInternal(&Error{Kind: ErrConflict, Message: "ref file is empty"}) {
+		t.Fatal("transient internal errors misclassified")
+	}
+}
+
 func TestRetryableKinds(t *testing.T) {
 	for _, tc := range []struct {
 		err        error

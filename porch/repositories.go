@@ -178,16 +178,17 @@ func (r *repositories) Register(ctx context.Context, name, url string, opts ...R
 		return r.c.config.Post().Namespace(r.ns).Resource(resourceRepositories).Body(repo).Do(ctx).Into(out)
 	})
 	if err != nil {
-		if repo.Spec.Git != nil && reg.username != "" {
-			r.deleteSecret(ctx, repo.Spec.Git.SecretRef.Name)
+		if reg.username != "" || reg.password != "" {
+			// Leave nothing behind: the Secret was made for this repository.
+			_ = r.deleteSecret(ctx, name+"-auth")
 		}
 		return nil, err
 	}
 	return out, nil
 }
 
-func (r *repositories) deleteSecret(ctx context.Context, name string) {
-	_ = r.c.do(ctx, call{op: Operation{Name: "delete", Kind: resourceSecrets, Namespace: r.ns, Object: name}, idempotent: true},
+func (r *repositories) deleteSecret(ctx context.Context, name string) error {
+	return r.c.do(ctx, call{op: Operation{Name: "delete", Kind: resourceSecrets, Namespace: r.ns, Object: name}, idempotent: true},
 		func(ctx context.Context) error {
 			err := r.c.core.Secrets(r.ns).Delete(ctx, name, metav1.DeleteOptions{})
 			if apierrors.IsNotFound(err) {
@@ -227,14 +228,7 @@ func (r *repositories) Unregister(ctx context.Context, name string, opts ...Unre
 	if secret == "" {
 		return nil
 	}
-	return r.c.do(ctx, call{op: Operation{Name: "delete", Kind: resourceSecrets, Namespace: r.ns, Object: secret}, idempotent: true},
-		func(ctx context.Context) error {
-			err := r.c.core.Secrets(r.ns).Delete(ctx, secret, metav1.DeleteOptions{})
-			if apierrors.IsNotFound(err) {
-				return nil
-			}
-			return err
-		})
+	return r.deleteSecret(ctx, secret)
 }
 
 func (r *repositories) Get(ctx context.Context, name string) (*configapi.Repository, error) {

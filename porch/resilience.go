@@ -24,8 +24,9 @@ type call struct {
 	// per-object lock (409 "already in progress"), 429, a refused connection.
 	idempotent bool
 	// guarded writes carry a resourceVersion or a lifecycle precondition,
-	// so a repeat cannot apply twice; they are also repeated after an
-	// internal server error, which Porch answers only after rolling back.
+	// so a repeat cannot apply twice; they are also repeated after a
+	// transient internal error (git races under load), which Porch answers
+	// after rolling back.
 	guarded bool
 }
 
@@ -53,7 +54,7 @@ func (c *client) doInner(ctx context.Context, cl call, fn func(ctx context.Conte
 		if err == nil {
 			return nil
 		}
-		retry := shouldRetry(err, cl.idempotent) || cl.guarded && errors.Is(err, ErrInternal)
+		retry := shouldRetry(err, cl.idempotent) || cl.guarded && isTransientInternal(err)
 		if ctx.Err() != nil || attempt >= c.opts.backoff.Steps || !retry {
 			return err
 		}

@@ -160,6 +160,20 @@ func (s *suite) publish(t *testing.T, name string) *porchapi.PackageRevision {
 	return pr
 }
 
+// twoPublished publishes revisions 1 and 2 of a new package (workspaces v1
+// and v2, the second copied from the first).
+func (s *suite) twoPublished(t *testing.T, pkg string) (v1, v2 *porchapi.PackageRevision) {
+	t.Helper()
+	v1 = s.init(t, pkg, "v1")
+	s.publish(t, v1.Name)
+	v2, err := s.prs.Copy(s.ctx, v1.Name, "v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.publish(t, v2.Name)
+	return v1, v2
+}
+
 func (s *suite) get(t *testing.T, name string) *porchapi.PackageRevision {
 	t.Helper()
 	pr, err := s.prs.Get(s.ctx, name)

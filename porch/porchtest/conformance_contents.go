@@ -34,14 +34,7 @@ func deletionBehaviours() []behaviour {
 			wantLifecycle(t, s.get(t, d.Name), published)
 		}},
 		{"delete/published-after-proposal-and-number-reused", func(t *testing.T, s *suite) {
-			pkg := pkgName(t, "")
-			v1 := s.init(t, pkg, "v1")
-			s.publish(t, v1.Name)
-			v2, err := s.prs.Copy(s.ctx, v1.Name, "v2")
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.publish(t, v2.Name)
+			v1, v2 := s.twoPublished(t, pkgName(t, ""))
 			if err := s.prs.Delete(s.ctx, v2.Name, porch.ProposingDeletion()); err != nil {
 				t.Fatal(err)
 			}

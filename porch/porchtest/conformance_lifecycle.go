@@ -33,14 +33,7 @@ func lifecycleBehaviours() []behaviour {
 			}
 		}},
 		{"lifecycle/second-publish-increments-and-moves-latest", func(t *testing.T, s *suite) {
-			pkg := pkgName(t, "")
-			v1 := s.init(t, pkg, "v1")
-			s.publish(t, v1.Name)
-			v2, err := s.prs.Copy(s.ctx, v1.Name, "v2")
-			if err != nil {
-				t.Fatal(err)
-			}
-			s.publish(t, v2.Name)
+			v1, v2 := s.twoPublished(t, pkgName(t, ""))
 			a, b := s.get(t, v1.Name), s.get(t, v2.Name)
 			if b.Spec.Revision != 2 || !isLatest(b) || isLatest(a) {
 				t.Fatalf("v2 revision %d latest %v; v1 latest %v", b.Spec.Revision, isLatest(b), isLatest(a))

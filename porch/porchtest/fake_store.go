@@ -21,6 +21,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/watch"
@@ -231,14 +232,24 @@ func revisionUID(ns, name string) types.UID {
 	return types.UID(uuid.NewSHA1(uidNamespace, []byte("packagerevision:porch.kpt.dev/v1alpha1/"+strings.ToLower(ns)+"/"+strings.ToLower(name))).String())
 }
 
+// lockRevision finds a revision and holds its per-object key, as Porch
+// does for every write to a revision (what names the lock in the 409).
+func (s *store) lockRevision(ns, name string, gr schema.GroupResource, what string) (*revision, func(), error) {
+	r, err := s.getRevision(ns, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	release, err := s.hold("obj/"+ns+"/"+name, busyError(gr, name, fmt.Sprintf("%s %q", what, ns+"/"+name)))
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, release, nil
+}
+
 // updateRevision is a plain PUT: propose, reject-to-draft of a
 // DeletionProposed, propose-delete, metadata.
 func (s *store) updateRevision(ns, name string, in *porchapi.PackageRevision) (*porchapi.PackageRevision, error) {
-	r, err := s.getRevision(ns, name)
-	if err != nil {
-		return nil, err
-	}
-	release, err := s.hold("obj/"+ns+"/"+name, busyError(grPackageRevisions, name, fmt.Sprintf("on package revision %q", ns+"/"+name)))
+	r, release, err := s.lockRevision(ns, name, grPackageRevisions, "on package revision")
 	if err != nil {
 		return nil, err
 	}
@@ -321,11 +332,7 @@ func (s *store) finishUpdate(ns string, r *revision, old porchapi.PackageRevisio
 
 // approve is a PUT on /approval.
 func (s *store) approve(ns, name string, in *porchapi.PackageRevision) (*porchapi.PackageRevision, error) {
-	r, err := s.getRevision(ns, name)
-	if err != nil {
-		return nil, err
-	}
-	release, err := s.hold("obj/"+ns+"/"+name, busyError(grPackageRevisions, name, fmt.Sprintf("on package revision %q", ns+"/"+name)))
+	r, release, err := s.lockRevision(ns, name, grPackageRevisions, "on package revision")
 	if err != nil {
 		return nil, err
 	}
@@ -400,11 +407,7 @@ func copyResources(in map[string]string) map[string]string {
 }
 
 func (s *store) deleteRevision(ns, name string) (*porchapi.PackageRevision, error) {
-	r, err := s.getRevision(ns, name)
-	if err != nil {
-		return nil, err
-	}
-	release, err := s.hold("obj/"+ns+"/"+name, busyError(grPackageRevisions, name, fmt.Sprintf("on package revision %q", ns+"/"+name)))
+	r, release, err := s.lockRevision(ns, name, grPackageRevisions, "on package revision")
 	if err != nil {
 		return nil, err
 	}
@@ -527,11 +530,7 @@ func (s *store) listRevisions(ns string, f *revisionFilter) []*revision {
 // ---- resources -------------------------------------------------------------
 
 func (s *store) updateResources(ns, name string, in *porchapi.PackageRevisionResources) (*porchapi.PackageRevisionResources, error) {
-	r, err := s.getRevision(ns, name)
-	if err != nil {
-		return nil, err
-	}
-	release, err := s.hold("obj/"+ns+"/"+name, busyError(grResources, name, fmt.Sprintf("on package revision resources %q", ns+"/"+name)))
+	r, release, err := s.lockRevision(ns, name, grResources, "on package revision resources")
 	if err != nil {
 		return nil, err
 	}
