@@ -1,0 +1,63 @@
+package krm
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+)
+
+// Builtin returns a runtime that runs p in this process. Builtins are
+// trusted Go code: they run synchronously, a panic becomes a
+// FunctionError, and ctx is checked before and after.
+func Builtin(p framework.ResourceListProcessor) Runtime { return builtin{p: p} }
+
+type builtin struct{ p framework.ResourceListProcessor }
+
+func (builtin) Name() string { return "builtin" }
+
+func (b builtin) Run(ctx context.Context, fn Function, in *framework.ResourceList, _ Limits) (out *Output, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rl := copyList(in)
+	if fn.Config != nil {
+		rl.FunctionConfig = fn.Config.Copy()
+	}
+	start := time.Now()
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, &FunctionError{Function: fn.String(), Kind: ErrFunctionFailed, ExitCode: -1,
+				Err: fmt.Errorf("panic: %v", r), Stderr: string(debug.Stack())}
+		}
+	}()
+	perr := b.p.Process(rl)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out = &Output{Items: rl.Items, Results: rl.Results, Run: RunInfo{Runtime: "builtin", Duration: time.Since(start)}}
+	if perr != nil {
+		fe := &FunctionError{Function: fn.String(), Kind: ErrFunctionFailed, Results: rl.Results, Err: perr}
+		if results, ok := perr.(framework.Results); ok {
+			fe.Results, fe.Err = append(fe.Results, results...), nil
+		}
+		return nil, fe
+	}
+	if hasErrors(rl.Results) {
+		return nil, &FunctionError{Function: fn.String(), Kind: ErrFunctionFailed, Results: rl.Results}
+	}
+	return out, nil
+}
+
+// hasErrors reports an error-severity result (the spec's default severity
+// is error).
+func hasErrors(results framework.Results) bool {
+	for _, r := range results {
+		if r.Severity == framework.Error || r.Severity == "" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,118 @@
+package krm
+
+import (
+	"fmt"
+	"path"
+	"time"
+)
+
+// Capabilities are what a function needs from its runtime. Builtin, exec
+// and container functions declare them the same way, and one Policy judges
+// them.
+type Capabilities struct {
+	// Network: the function opens network connections.
+	Network bool
+	// Mounts are host paths the function reads.
+	Mounts []string
+	// Memory is the memory it needs, in bytes (0: the policy's default).
+	Memory int64
+	// CPU is the CPU time it needs (0: the policy's default).
+	CPU time.Duration
+	// WallTime is how long it may run (0: the policy's default).
+	WallTime time.Duration
+}
+
+// Policy grants capabilities. The zero Policy grants no network and no
+// mounts, and the default limits below.
+type Policy struct {
+	// AllowNetwork lets functions that declare Network have it.
+	AllowNetwork bool
+	// AllowMounts are glob patterns of host paths functions may mount.
+	AllowMounts []string
+	// MaxMemory, MaxCPU and MaxWallTime cap what a function may ask for.
+	MaxMemory   int64
+	MaxCPU      time.Duration
+	MaxWallTime time.Duration
+}
+
+// Default limits, used when a function declares nothing.
+const (
+	DefaultMemory   int64 = 512 << 20
+	DefaultCPU            = 30 * time.Second
+	DefaultWallTime       = 60 * time.Second
+	// DefaultMaxOutput bounds a function's stdout.
+	DefaultMaxOutput int64 = 64 << 20
+	// DefaultMaxProcesses bounds the processes (threads) an exec function
+	// may have.
+	DefaultMaxProcesses = 256
+)
+
+// CapabilityError says which capability a policy refused and why. It wraps
+// ErrCapabilityDenied.
+type CapabilityError struct {
+	Function   string
+	Capability string
+	Reason     string
+}
+
+// Error implements error.
+func (e *CapabilityError) Error() string {
+	return fmt.Sprintf("krm: %s: %v: %s: %s", e.Function, ErrCapabilityDenied, e.Capability, e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrCapabilityDenied) true.
+func (e *CapabilityError) Unwrap() error { return ErrCapabilityDenied }
+
+// Limits are the resources one run gets after the policy's decision.
+type Limits struct {
+	Memory    int64
+	CPU       time.Duration
+	WallTime  time.Duration
+	MaxOutput int64
+	Processes int
+	Network   bool
+	Mounts    []string
+}
+
+// Grant checks the function's declared needs and returns the limits it runs
+// under, or a *CapabilityError.
+func (p Policy) Grant(fn Function) (Limits, error) {
+	need := fn.Needs
+	deny := func(capability, format string, args ...any) (Limits, error) {
+		return Limits{}, &CapabilityError{Function: fn.String(), Capability: capability, Reason: fmt.Sprintf(format, args...)}
+	}
+	if need.Network && !p.AllowNetwork {
+		return deny("network", "the policy grants no network access")
+	}
+	for _, m := range need.Mounts {
+		ok := false
+		for _, pattern := range p.AllowMounts {
+			if match, _ := path.Match(pattern, m); match {
+				ok = true
+			}
+		}
+		if !ok {
+			return deny("mount", "%s matches no allowed mount pattern", m)
+		}
+	}
+	l := Limits{Memory: DefaultMemory, CPU: DefaultCPU, WallTime: DefaultWallTime, MaxOutput: DefaultMaxOutput,
+		Processes: DefaultMaxProcesses, Network: need.Network, Mounts: need.Mounts}
+	if need.Memory > 0 {
+		l.Memory = need.Memory
+	}
+	if need.CPU > 0 {
+		l.CPU = need.CPU
+	}
+	if need.WallTime > 0 {
+		l.WallTime = need.WallTime
+	}
+	switch {
+	case p.MaxMemory > 0 && l.Memory > p.MaxMemory:
+		return deny("memory", "%d bytes asked, %d allowed", l.Memory, p.MaxMemory)
+	case p.MaxCPU > 0 && l.CPU > p.MaxCPU:
+		return deny("cpu", "%v asked, %v allowed", l.CPU, p.MaxCPU)
+	case p.MaxWallTime > 0 && l.WallTime > p.MaxWallTime:
+		return deny("wall time", "%v asked, %v allowed", l.WallTime, p.MaxWallTime)
+	}
+	return l, nil
+}

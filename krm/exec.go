@@ -1,0 +1,282 @@
+package krm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/kio"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Executable returns a runtime that runs the executable at path, speaking
+// the KRM function protocol on stdin and stdout, inside a sandbox: a
+// wall-clock timeout, CPU-time, memory and process limits (rlimits), a
+// bounded output, a scrubbed environment, a private temporary working
+// directory, and a new network namespace unless the function was granted
+// network. Where a network namespace cannot be created, Run refuses with
+// ErrSandboxUnavailable unless allowWithoutNetworkIsolation is set.
+func Executable(path string, opts ...ExecOption) Runtime {
+	e := &executable{path: path}
+	for _, opt := range opts {
+		opt(e)
+	}
+	return e
+}
+
+// ExecOption configures Executable.
+type ExecOption func(*executable)
+
+// WithoutNetworkIsolation runs the function even where no network namespace
+// can be created (it then shares the host's network).
+func WithoutNetworkIsolation() ExecOption { return func(e *executable) { e.noNetIsolation = true } }
+
+// WithArgs passes arguments to the executable.
+func WithArgs(args ...string) ExecOption { return func(e *executable) { e.args = args } }
+
+type executable struct {
+	path           string
+	args           []string
+	noNetIsolation bool
+}
+
+func (*executable) Name() string { return "exec" }
+
+// stderrTail is how much of stderr a FunctionError keeps.
+const stderrTail = 4 << 10
+
+// nobody is the uid and gid functions run as when porchkit runs as root.
+const nobody = 65534
+
+func (e *executable) Run(ctx context.Context, fn Function, in *framework.ResourceList, limits Limits) (*Output, error) {
+	rl := copyList(in)
+	if fn.Config != nil {
+		rl.FunctionConfig = fn.Config.Copy()
+	}
+	input, err := encodeList(rl)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "krm-fn-")
+	if err != nil {
+		return nil, fmt.Errorf("krm: sandbox directory: %w", err)
+	}
+	defer os.RemoveAll(dir)
+
+	ctx, cancel := context.WithTimeout(ctx, limits.WallTime)
+	defer cancel()
+	name, args := e.path, e.args
+	if prlimit, err := exec.LookPath("prlimit"); err == nil {
+		// prlimit(1) sets the limits before the function's first
+		// instruction.
+		name, args = prlimit, append([]string{
+			"--data=" + strconv.FormatInt(limits.Memory, 10),
+			"--cpu=" + strconv.Itoa(int(limits.CPU.Seconds()+0.999)),
+			"--nproc=" + strconv.Itoa(limits.Processes),
+			"--core=0",
+			"--", e.path}, e.args...)
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "TMPDIR=" + dir, "LANG=C.UTF-8"}
+	cmd.Stdin = bytes.NewReader(input)
+	stdout := &limitedBuffer{max: limits.MaxOutput, onOverflow: cancel}
+	stderr := &tailBuffer{max: stderrTail}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// As root, the function runs as nobody, in a new network namespace
+	// unless granted network: root is exempt from the process limit, and the
+	// KRM spec expects functions to run as nobody. Otherwise a new user
+	// namespace (mapping the caller's uid) makes the network namespace
+	// possible; there the kernel counts processes per namespace, so the
+	// process limit is weaker.
+	if os.Getuid() == 0 {
+		if err := os.Chown(dir, nobody, nobody); err != nil {
+			return nil, fmt.Errorf("krm: sandbox directory: %w", err)
+		}
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: nobody, Gid: nobody}
+		if !limits.Network {
+			cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNET
+		}
+	} else if !limits.Network {
+		cmd.SysProcAttr.Cloneflags = syscall.CLONE_NEWNET | syscall.CLONE_NEWUSER
+		cmd.SysProcAttr.UidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getuid(), HostID: os.Getuid(), Size: 1}}
+		cmd.SysProcAttr.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getgid(), HostID: os.Getgid(), Size: 1}}
+	}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	start := time.Now()
+	err = cmd.Start()
+	if err != nil && !limits.Network && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC)) {
+		if !e.noNetIsolation {
+			return nil, &FunctionError{Function: fn.String(), Kind: ErrSandboxUnavailable, ExitCode: -1,
+				Err: fmt.Errorf("cannot create a network namespace (%v); use WithoutNetworkIsolation to run without one", err)}
+		}
+		cmd.SysProcAttr.Cloneflags, cmd.SysProcAttr.UidMappings, cmd.SysProcAttr.GidMappings = 0, nil, nil
+		err = cmd.Start()
+	}
+	if err != nil {
+		return nil, &FunctionError{Function: fn.String(), Kind: ErrUnknownFunction, ExitCode: -1, Err: err}
+	}
+	waitErr := cmd.Wait()
+	info := RunInfo{Runtime: "exec", Duration: time.Since(start), ExitCode: cmd.ProcessState.ExitCode()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		info.PeakMemory = ru.Maxrss * 1024
+	}
+	fail := func(kind error, cause error) (*Output, error) {
+		return nil, &FunctionError{Function: fn.String(), Kind: kind, ExitCode: info.ExitCode, Stderr: stderr.String(), Err: cause}
+	}
+	switch {
+	case stdout.overflowed():
+		return fail(ErrOutputTooLarge, fmt.Errorf("more than %d bytes on stdout", limits.MaxOutput))
+	case ctx.Err() == context.DeadlineExceeded:
+		return fail(ErrTimeout, fmt.Errorf("killed after %v", limits.WallTime))
+	case killedBy(cmd, syscall.SIGXCPU) || killedBy(cmd, syscall.SIGKILL) && info.Duration < limits.WallTime && ctx.Err() == nil:
+		return fail(ErrResourceLimit, fmt.Errorf("killed (%v)", waitErr))
+	}
+	out, results, derr := decodeList(stdout.Bytes())
+	if waitErr != nil {
+		fe := &FunctionError{Function: fn.String(), Kind: ErrFunctionFailed, ExitCode: info.ExitCode, Stderr: stderr.String(), Err: waitErr}
+		if derr == nil {
+			fe.Results = results
+		}
+		if stderr.sawOOM || isMemoryFailure(stderr.String()) {
+			fe.Kind = ErrResourceLimit
+		}
+		return nil, fe
+	}
+	if derr != nil {
+		return fail(ErrBadOutput, derr)
+	}
+	if hasErrors(results) {
+		return nil, &FunctionError{Function: fn.String(), Kind: ErrFunctionFailed, ExitCode: info.ExitCode, Stderr: stderr.String(), Results: results}
+	}
+	return &Output{Items: out, Results: results, Run: info}, nil
+}
+
+func killedBy(cmd *exec.Cmd, sig syscall.Signal) bool {
+	ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
+}
+
+// isMemoryFailure recognises a runtime that died allocating under the
+// address-space limit (Go prints "out of memory", C "Cannot allocate").
+func isMemoryFailure(stderr string) bool {
+	for _, s := range []string{"out of memory", "cannot allocate memory", "Cannot allocate memory", "failed to reserve page summary memory"} {
+		if bytes.Contains([]byte(stderr), []byte(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// encodeList serialises a ResourceList as the function protocol's YAML.
+func encodeList(rl *framework.ResourceList) ([]byte, error) {
+	var buf bytes.Buffer
+	w := kio.ByteWriter{Writer: &buf, WrappingKind: kio.ResourceListKind, WrappingAPIVersion: kio.ResourceListAPIVersion,
+		FunctionConfig: rl.FunctionConfig, KeepReaderAnnotations: true}
+	if err := w.Write(rl.Items); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeList reads a function's output, which must be a ResourceList.
+func decodeList(data []byte) ([]*yaml.RNode, framework.Results, error) {
+	node, err := yaml.Parse(string(data))
+	if err != nil {
+		return nil, nil, fmt.Errorf("output is not YAML: %v", err)
+	}
+	if node.GetKind() != kio.ResourceListKind {
+		return nil, nil, fmt.Errorf("output kind is %q, want ResourceList", node.GetKind())
+	}
+	r := &kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}
+	items, err := r.Read()
+	if err != nil {
+		return nil, nil, fmt.Errorf("output items: %v", err)
+	}
+	var results framework.Results
+	if rn := node.Field("results"); rn != nil && rn.Value != nil {
+		s, err := rn.Value.String()
+		if err == nil {
+			err = yaml.Unmarshal([]byte(s), &results)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("output results: %v", err)
+		}
+	}
+	return items, results, nil
+}
+
+// limitedBuffer keeps at most max bytes and calls onOverflow once when more
+// arrive. It has no ReadFrom, so io.Copy goes through Write.
+type limitedBuffer struct {
+	mu         sync.Mutex
+	buf        bytes.Buffer
+	max        int64
+	overflow   bool
+	onOverflow func()
+}
+
+func (b *limitedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.overflow {
+		return 0, io.ErrShortWrite
+	}
+	if int64(b.buf.Len()+len(p)) > b.max {
+		b.overflow = true
+		b.onOverflow()
+		return 0, io.ErrShortWrite
+	}
+	return b.buf.Write(p)
+}
+
+// Bytes returns what was written.
+func (b *limitedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Bytes()
+}
+
+// overflowed reports whether the limit was hit.
+func (b *limitedBuffer) overflowed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.overflow
+}
+
+// tailBuffer keeps the last max bytes written, and notes whether a
+// runtime reported running out of memory anywhere in the stream.
+type tailBuffer struct {
+	mu     sync.Mutex
+	buf    []byte
+	max    int
+	sawOOM bool
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sawOOM = t.sawOOM || isMemoryFailure(string(p))
+	t.buf = append(t.buf, p...)
+	if len(t.buf) > t.max {
+		t.buf = t.buf[len(t.buf)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.buf)
+}

@@ -1,0 +1,147 @@
+package krm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/nephoran/porchkit/krm"
+)
+
+var testfn string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "krm-testfn-")
+	if err != nil {
+		panic(err)
+	}
+	// Functions run as nobody when the tests run as root.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		panic(err)
+	}
+	testfn = filepath.Join(dir, "testfn")
+	if out, err := exec.Command("go", "build", "-o", testfn, "./internal/testfn").CombinedOutput(); err != nil {
+		panic(fmt.Sprintf("build testfn: %v\n%s", err, out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func configMaps(n int) *framework.ResourceList {
+	rl := &framework.ResourceList{}
+	for i := 0; i < n; i++ {
+		rl.Items = append(rl.Items, yaml.MustParse(fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm%d\n  annotations:\n    internal.config.kubernetes.io/path: cm.yaml\ndata:\n  k: v\n", i)))
+	}
+	return rl
+}
+
+func runExec(t *testing.T, limits krm.Limits, args ...string) (*krm.Output, error) {
+	t.Helper()
+	rt := krm.Executable(testfn, krm.WithArgs(args...))
+	if limits.WallTime == 0 {
+		limits.WallTime = 10 * time.Second
+	}
+	if limits.Memory == 0 {
+		limits.Memory = 256 << 20
+	}
+	if limits.CPU == 0 {
+		limits.CPU = 5 * time.Second
+	}
+	if limits.MaxOutput == 0 {
+		limits.MaxOutput = 8 << 20
+	}
+	if limits.Processes == 0 {
+		limits.Processes = 64
+	}
+	return rt.Run(context.Background(), krm.Function{Exec: testfn}, configMaps(3), limits)
+}
+
+func TestExecRunsAFunction(t *testing.T) {
+	in := configMaps(3)
+	out, err := krm.Executable(testfn, krm.WithArgs("catalog", "set-namespace")).Run(context.Background(),
+		krm.Function{Exec: testfn, Config: yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  namespace: prod\n")},
+		in, krm.Limits{WallTime: 10 * time.Second, Memory: 256 << 20, CPU: 5 * time.Second, MaxOutput: 1 << 20, Processes: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Items) != 3 || out.Items[0].GetNamespace() != "prod" {
+		t.Fatalf("output: %d items, namespace %q", len(out.Items), out.Items[0].GetNamespace())
+	}
+	if in.Items[0].GetNamespace() != "" {
+		t.Fatal("the input was modified")
+	}
+	if out.Run.PeakMemory <= 0 || out.Run.Runtime != "exec" {
+		t.Fatalf("run info %+v", out.Run)
+	}
+}
+
+func TestExecSandboxLimits(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	tests := []struct {
+		name   string
+		args   []string
+		limits krm.Limits
+		want   error
+		stderr string
+	}{
+		{name: "non-zero exit with results", args: []string{"fail"}, want: krm.ErrFunctionFailed, stderr: "failing on purpose"},
+		{name: "not a resource list", args: []string{"garbage"}, want: krm.ErrBadOutput},
+		{name: "hangs", args: []string{"hang"}, limits: krm.Limits{WallTime: 500 * time.Millisecond}, want: krm.ErrTimeout},
+		{name: "allocates without bound", args: []string{"alloc"}, want: krm.ErrResourceLimit},
+		{name: "forks without bound", args: []string{"fork"}, limits: krm.Limits{Processes: 16}, want: krm.ErrFunctionFailed, stderr: "fork failed"},
+		{name: "opens a network connection", args: []string{"network", l.Addr().String()}, want: krm.ErrFunctionFailed, stderr: "dial failed"},
+		{name: "floods stdout", args: []string{"flood"}, limits: krm.Limits{MaxOutput: 4 << 20}, want: krm.ErrOutputTooLarge},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			_, err := runExec(t, tc.limits, tc.args...)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			var fe *krm.FunctionError
+			if !errors.As(err, &fe) {
+				t.Fatalf("not a FunctionError: %v", err)
+			}
+			if tc.stderr != "" && !strings.Contains(fe.Stderr, tc.stderr) {
+				t.Fatalf("stderr tail %q lacks %q", fe.Stderr, tc.stderr)
+			}
+			t.Logf("%v after %v", err, time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
+
+func TestExecNetworkWhenGranted(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	if _, err := runExec(t, krm.Limits{Network: true}, "network", l.Addr().String()); err != nil {
+		t.Fatalf("a function granted network could not connect: %v", err)
+	}
+}

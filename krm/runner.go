@@ -1,0 +1,236 @@
+package krm
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	lru "github.com/hashicorp/golang-lru/v2"
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/nephoran/porchkit/krm/catalog"
+)
+
+// Runner is the Executor most callers want: it resolves each function
+// through a Registry (builtin first, as Porch does), applies the capability
+// Policy, runs it in its runtime's sandbox, memoises identical runs, and
+// records every run.
+type Runner struct {
+	registry  *Registry
+	policy    Policy
+	audit     AuditSink
+	inst      Instrumentation
+	log       logr.Logger
+	memo      *lru.Cache[string, *Output]
+	allowExec bool
+	execOpts  []ExecOption
+}
+
+var _ Executor = (*Runner)(nil)
+
+// RunnerOption configures a Runner.
+type RunnerOption func(*Runner)
+
+// WithRegistry replaces the default registry (the builtin catalog under
+// CatalogPrefixes).
+func WithRegistry(r *Registry) RunnerOption { return func(x *Runner) { x.registry = r } }
+
+// WithPolicy sets the capability policy (default: no network, no mounts,
+// default limits).
+func WithPolicy(p Policy) RunnerOption { return func(x *Runner) { x.policy = p } }
+
+// WithAuditSink records every run.
+func WithAuditSink(s AuditSink) RunnerOption { return func(x *Runner) { x.audit = s } }
+
+// WithInstrumentation sends run metrics and traces to i.
+func WithInstrumentation(i Instrumentation) RunnerOption { return func(x *Runner) { x.inst = i } }
+
+// WithLogger sets the logger.
+func WithLogger(l logr.Logger) RunnerOption { return func(x *Runner) { x.log = l } }
+
+// WithMemo sets how many runs are remembered for reuse (default
+// DefaultMemoSize); 0 turns memoisation off.
+func WithMemo(size int) RunnerOption {
+	return func(x *Runner) {
+		x.memo = nil
+		if size > 0 {
+			x.memo, _ = lru.New[string, *Output](size)
+		}
+	}
+}
+
+// WithExec allows Function.Exec (local executables), which are refused by
+// default as kpt refuses them without --allow-exec, and sets their options.
+func WithExec(opts ...ExecOption) RunnerOption {
+	return func(x *Runner) { x.allowExec, x.execOpts = true, opts }
+}
+
+// DefaultMemoSize is how many function runs a Runner remembers.
+const DefaultMemoSize = 1024
+
+// NewRunner returns a Runner.
+func NewRunner(opts ...RunnerOption) *Runner {
+	r := &Runner{log: logr.Discard(), inst: nopInstrumentation{}}
+	WithMemo(DefaultMemoSize)(r)
+	for _, opt := range opts {
+		opt(r)
+	}
+	if r.registry == nil {
+		r.registry = DefaultRegistry()
+	}
+	return r
+}
+
+// DefaultRegistry registers the builtin catalog functions under every
+// CatalogPrefixes registry.
+func DefaultRegistry() *Registry {
+	reg := NewRegistry()
+	for image, fn := range catalog.Functions() {
+		if err := reg.Register(image, Builtin(fn), Capabilities{}); err != nil {
+			panic(err) // the catalog's own image names are valid
+		}
+	}
+	return reg
+}
+
+// Execute implements Executor.
+func (r *Runner) Execute(ctx context.Context, fn Function, in *framework.ResourceList) (*Output, error) {
+	if in == nil {
+		return nil, fmt.Errorf("%w: nil ResourceList", ErrBadInput)
+	}
+	ctx, done := r.inst.StartRun(ctx, fn.String())
+	out, err := r.execute(ctx, fn, in)
+	info := RunInfo{Function: fn.String(), ItemsIn: len(in.Items)}
+	if out != nil {
+		info = out.Run
+	}
+	done(info, err)
+	if r.audit != nil {
+		rec := AuditRecord{Time: time.Now(), Run: info, Err: err}
+		if aerr := r.audit.Record(ctx, rec); aerr != nil && err == nil {
+			return nil, fmt.Errorf("krm: audit record for %s not written: %w", fn, aerr)
+		}
+	}
+	return out, err
+}
+
+func (r *Runner) execute(ctx context.Context, fn Function, in *framework.ResourceList) (*Output, error) {
+	var res Resolved
+	switch {
+	case fn.Exec != "" && !r.allowExec:
+		return nil, &FunctionError{Function: fn.String(), Kind: ErrNotAllowed, ExitCode: -1, Err: fmt.Errorf("exec functions are not allowed (krm.WithExec)")}
+	case fn.Exec != "":
+		res = Resolved{Runtime: Executable(fn.Exec, r.execOpts...), Needs: fn.Needs}
+	default:
+		var err error
+		if res, err = r.registry.Resolve(fn); err != nil {
+			return nil, err
+		}
+	}
+	call := fn
+	call.Needs = res.Needs
+	limits, err := r.policy.Grant(call)
+	if err != nil {
+		return nil, err
+	}
+	inHash, err := hashList(in, nil)
+	if err != nil {
+		return nil, err
+	}
+	memoKey := ""
+	if r.memo != nil {
+		cfg := ""
+		if fn.Config != nil {
+			cfg = fn.Config.MustString()
+		}
+		memoKey = hashStrings(inHash, fn.String(), res.Version, res.Runtime.Name(), cfg, fmt.Sprintf("%+v", limits))
+		if hit, ok := r.memo.Get(memoKey); ok {
+			out := copyOutput(hit)
+			out.Run.Memoised, out.Run.Duration = true, 0
+			return out, nil
+		}
+	}
+	out, err := res.Runtime.Run(ctx, call, in, limits)
+	if err != nil {
+		return nil, err
+	}
+	out.Run.Function, out.Run.Version, out.Run.Runtime = fn.String(), res.Version, res.Runtime.Name()
+	out.Run.ItemsIn, out.Run.ItemsOut, out.Run.InputHash = len(in.Items), len(out.Items), inHash
+	if out.Run.OutputHash, err = hashList(&framework.ResourceList{Items: out.Items}, out.Results); err != nil {
+		return nil, &FunctionError{Function: fn.String(), Kind: ErrBadOutput, Err: err}
+	}
+	if r.memo != nil {
+		r.memo.Add(memoKey, copyOutput(out))
+	}
+	return out, nil
+}
+
+func copyOutput(o *Output) *Output {
+	items := make([]*yaml.RNode, len(o.Items))
+	for i, n := range o.Items {
+		items[i] = n.Copy()
+	}
+	return &Output{Items: items, Results: append(framework.Results(nil), o.Results...), Run: o.Run}
+}
+
+// hashList is the SHA-256 of a list's serialised items (and results).
+func hashList(rl *framework.ResourceList, results framework.Results) (string, error) {
+	h := sha256.New()
+	for _, n := range rl.Items {
+		s, err := n.String()
+		if err != nil {
+			return "", fmt.Errorf("%w: %v", ErrBadInput, err)
+		}
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	for _, r := range results {
+		fmt.Fprintf(h, "%s\x00%s\x00", r.Severity, r.Message)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func hashStrings(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// AuditRecord is one function run.
+type AuditRecord struct {
+	Time time.Time
+	Run  RunInfo
+	// Err is the run's error, nil on success.
+	Err error
+}
+
+// AuditSink receives a record per run. An error from it fails the run.
+type AuditSink interface {
+	Record(ctx context.Context, rec AuditRecord) error
+}
+
+// AuditFunc adapts a function to AuditSink.
+type AuditFunc func(ctx context.Context, rec AuditRecord) error
+
+// Record implements AuditSink.
+func (f AuditFunc) Record(ctx context.Context, rec AuditRecord) error { return f(ctx, rec) }
+
+// Instrumentation receives metrics and traces of runs; the observability
+// package implements it.
+type Instrumentation interface {
+	// StartRun is called before a run; done gets the run's description.
+	StartRun(ctx context.Context, function string) (_ context.Context, done func(RunInfo, error))
+}
+
+type nopInstrumentation struct{}
+
+func (nopInstrumentation) StartRun(ctx context.Context, _ string) (context.Context, func(RunInfo, error)) {
+	return ctx, func(RunInfo, error) {}
+}
