@@ -14,7 +14,9 @@ import (
 // FunctionError, and ctx is checked before and after.
 func Builtin(p framework.ResourceListProcessor) Runtime { return builtin{p: p} }
 
-type builtin struct{ p framework.ResourceListProcessor }
+type builtin struct {
+	p framework.ResourceListProcessor
+}
 
 func (builtin) Name() string { return "builtin" }
 
