@@ -190,21 +190,50 @@ func encodeList(rl *framework.ResourceList) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// DecodeResourceList reads a ResourceList (the KRM function protocol's
+// message): its items, functionConfig and results. Anything else is an
+// error wrapping ErrBadOutput.
+func DecodeResourceList(data []byte) (*framework.ResourceList, error) {
+	items, results, err := decodeList(data)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadOutput, err)
+	}
+	rl := &framework.ResourceList{Items: items, Results: results}
+	if node, err := yaml.Parse(string(data)); err == nil {
+		if fc := node.Field("functionConfig"); fc != nil && fc.Value != nil && fc.Value.YNode().Kind == yaml.MappingNode {
+			rl.FunctionConfig = fc.Value
+		}
+	}
+	return rl, nil
+}
+
+// EncodeResourceList writes a ResourceList in the KRM function protocol.
+func EncodeResourceList(rl *framework.ResourceList) ([]byte, error) { return encodeList(rl) }
+
 // decodeList reads a function's output, which must be a ResourceList.
-func decodeList(data []byte) ([]*yaml.RNode, framework.Results, error) {
+func decodeList(data []byte) (items []*yaml.RNode, results framework.Results, err error) {
+	// kyaml panics on some malformed documents; a function's output must
+	// never take the caller down.
+	defer func() {
+		if r := recover(); r != nil {
+			items, results, err = nil, nil, fmt.Errorf("unreadable output: %v", r)
+		}
+	}()
 	node, err := yaml.Parse(string(data))
 	if err != nil {
 		return nil, nil, fmt.Errorf("output is not YAML: %v", err)
+	}
+	if node.YNode().Kind != yaml.MappingNode {
+		return nil, nil, fmt.Errorf("output is not a YAML mapping")
 	}
 	if node.GetKind() != kio.ResourceListKind {
 		return nil, nil, fmt.Errorf("output kind is %q, want ResourceList", node.GetKind())
 	}
 	r := &kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}
-	items, err := r.Read()
+	items, err = r.Read()
 	if err != nil {
 		return nil, nil, fmt.Errorf("output items: %v", err)
 	}
-	var results framework.Results
 	if rn := node.Field("results"); rn != nil && rn.Value != nil {
 		s, err := rn.Value.String()
 		if err == nil {

@@ -16,10 +16,11 @@ func configData(rl *framework.ResourceList, field string) (map[string]string, er
 	}
 	var node *yaml.RNode
 	if fc.GetKind() == "ConfigMap" {
-		node = fc.Field("data").Value
-		if node == nil {
+		f := fc.Field("data")
+		if f == nil || f.Value == nil {
 			return map[string]string{}, nil
 		}
+		node = f.Value
 	} else {
 		f := fc.Field(field)
 		if f == nil {

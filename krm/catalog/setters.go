@@ -49,10 +49,9 @@ func ApplySetters(rl *framework.ResourceList) error {
 				value.Content = list.YNode().Content
 				return nil
 			}
+			// The encoder quotes the value only if its plain form would read
+			// as another type.
 			value.Value, value.Tag = out, "!!str"
-			if value.Style == 0 && (out == "" || needsQuotes(out)) {
-				value.Style = yaml.DoubleQuotedStyle
-			}
 			return nil
 		}); err != nil {
 			return err
@@ -62,11 +61,6 @@ func ApplySetters(rl *framework.ResourceList) error {
 		return results
 	}
 	return nil
-}
-
-func needsQuotes(s string) bool {
-	node := &yaml.Node{Kind: yaml.ScalarNode, Value: s}
-	return node.ShortTag() != "!!str" || strings.ContainsAny(s, ":#{}[]")
 }
 
 func commentOf(key, value *yaml.Node) string {

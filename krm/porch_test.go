@@ -1,0 +1,123 @@
+package krm_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/kustomize/kyaml/kio"
+
+	"github.com/nephoran/porchkit/krm"
+	"github.com/nephoran/porchkit/porch"
+	"github.com/nephoran/porchkit/porch/porchtest"
+)
+
+// TestRenderMatchesRealPorch renders the same package with krm and with the
+// real Porch (which runs the kpt catalog's own set-namespace v0.4.1 in its
+// builtin runtime when the package is pushed) and compares the resources.
+func TestRenderMatchesRealPorch(t *testing.T) {
+	env := porchtest.Setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := env.RegisterRepository(ctx, "blueprints"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := porch.New(env.KubeConfig, porch.WithPorchConfig(env.PorchConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	prs := c.PackageRevisions("default")
+	d, err := prs.Init(ctx, "blueprints", "app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := map[string]string{
+		"Kptfile": `apiVersion: kpt.dev/v1
+kind: Kptfile
+metadata:
+  name: app
+  annotations:
+    config.kubernetes.io/local-config: "true"
+pipeline:
+  mutators:
+  - image: gcr.io/kpt-fn/set-namespace:v0.4.1
+    configMap:
+      namespace: prod
+`,
+		"deploy.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app # the app
+  namespace: old
+spec:
+  replicas: 2
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: app
+`,
+		"rbac.yaml": `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: reader
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: read
+  namespace: old
+subjects:
+- kind: ServiceAccount
+  name: app
+  namespace: old
+roleRef:
+  kind: ClusterRole
+  name: reader
+  apiGroup: rbac.authorization.k8s.io
+`,
+		"ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: old\n",
+	}
+	if _, err := prs.UpdateResources(ctx, d.Name, func(p *porch.Package) error {
+		for k := range p.Resources {
+			delete(p.Resources, k)
+		}
+		for k, v := range input {
+			p.Resources[k] = v
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	fromPorch, err := prs.Pull(ctx, d.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromKRM, _, err := krm.Render(ctx, krm.NewRunner(), input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"deploy.yaml", "rbac.yaml", "ns.yaml"} {
+		want, got := normalise(t, fromPorch.Resources[f]), normalise(t, fromKRM[f])
+		if want != got {
+			t.Errorf("%s differs\n--- Porch:\n%s\n--- krm:\n%s", f, want, got)
+		}
+	}
+}
+
+// normalise re-serialises a file's resources without reader annotations,
+// so formatting choices of the two writers do not count.
+func normalise(t *testing.T, s string) string {
+	t.Helper()
+	nodes, err := (&kio.ByteReader{Reader: strings.NewReader(s), OmitReaderAnnotations: true}).Read()
+	if err != nil {
+		t.Fatalf("parse: %v\n%s", err, s)
+	}
+	var out []string
+	for _, n := range nodes {
+		out = append(out, n.MustString())
+	}
+	return strings.Join(out, "---\n")
+}

@@ -1,0 +1,150 @@
+package krm_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/nephoran/porchkit/krm"
+)
+
+var nsConfig = yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  namespace: prod\n")
+
+func TestRunnerResolvesImagesLikePorch(t *testing.T) {
+	r := krm.NewRunner()
+	ctx := context.Background()
+	for _, image := range []string{
+		"gcr.io/kpt-fn/set-namespace:v0.4.1",
+		"ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.4.1",
+		"set-namespace:v0.4",
+		"gcr.io/kpt-fn/set-namespace:~0.4",
+		"gcr.io/kpt-fn/set-namespace",
+	} {
+		out, err := r.Execute(ctx, krm.Function{Image: image, Config: nsConfig}, configMaps(2))
+		if err != nil {
+			t.Fatalf("%s: %v", image, err)
+		}
+		if out.Run.Runtime != "builtin" || out.Run.Version != "v0.4.1" || out.Items[0].GetNamespace() != "prod" {
+			t.Fatalf("%s: run %+v", image, out.Run)
+		}
+	}
+	for _, tc := range []struct {
+		image string
+		want  error
+	}{
+		{"gcr.io/kpt-fn/set-namespace:v9.0.0", krm.ErrUnknownFunction},
+		{"example.com/unknown:v1", krm.ErrUnknownFunction},
+		{"not an image", krm.ErrBadInput},
+	} {
+		if _, err := r.Execute(ctx, krm.Function{Image: tc.image}, configMaps(1)); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.image, err, tc.want)
+		}
+	}
+}
+
+func TestAllowListAndExecConsent(t *testing.T) {
+	reg := krm.DefaultRegistry()
+	reg.Allow("gcr.io/kpt-fn/*", "nephio.io/krm-functions/*")
+	r := krm.NewRunner(krm.WithRegistry(reg))
+	ctx := context.Background()
+	if _, err := r.Execute(ctx, krm.Function{Image: "gcr.io/kpt-fn/set-namespace:v0.4.1", Config: nsConfig}, configMaps(1)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Execute(ctx, krm.Function{Image: "ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.4.1", Config: nsConfig}, configMaps(1))
+	if !errors.Is(err, krm.ErrNotAllowed) {
+		t.Fatalf("image outside the allow-list: %v", err)
+	}
+	if _, err := r.Execute(ctx, krm.Function{Exec: testfn}, configMaps(1)); !errors.Is(err, krm.ErrNotAllowed) {
+		t.Fatalf("exec without consent: %v", err)
+	}
+}
+
+func TestCapabilityPolicyAppliesToEveryRuntime(t *testing.T) {
+	ctx := context.Background()
+	r := krm.NewRunner(krm.WithExec(krm.WithArgs("echo")), krm.WithPolicy(krm.Policy{MaxMemory: 1 << 30}))
+	for _, fn := range []krm.Function{
+		{Image: "gcr.io/kpt-fn/set-namespace:v0.4.1", Config: nsConfig, Needs: krm.Capabilities{Network: true}},
+		{Exec: testfn, Needs: krm.Capabilities{Network: true}},
+	} {
+		_, err := r.Execute(ctx, fn, configMaps(1))
+		var ce *krm.CapabilityError
+		if !errors.As(err, &ce) || ce.Capability != "network" || !errors.Is(err, krm.ErrCapabilityDenied) {
+			t.Fatalf("%s asking for network: %v", fn, err)
+		}
+	}
+	_, err := r.Execute(ctx, krm.Function{Exec: testfn, Needs: krm.Capabilities{Memory: 2 << 30}}, configMaps(1))
+	var ce *krm.CapabilityError
+	if !errors.As(err, &ce) || ce.Capability != "memory" {
+		t.Fatalf("asking for too much memory: %v", err)
+	}
+	if _, err := r.Execute(ctx, krm.Function{Exec: testfn}, configMaps(2)); err != nil {
+		t.Fatalf("exec within policy: %v", err)
+	}
+}
+
+type records struct {
+	mu   sync.Mutex
+	runs []krm.AuditRecord
+}
+
+func (r *records) Record(_ context.Context, rec krm.AuditRecord) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.runs = append(r.runs, rec)
+	return nil
+}
+
+func TestMemoisationAndAudit(t *testing.T) {
+	audit := &records{}
+	r := krm.NewRunner(krm.WithAuditSink(audit))
+	ctx := context.Background()
+	fn := krm.Function{Image: "gcr.io/kpt-fn/set-namespace:v0.4.1", Config: nsConfig}
+	first, err := r.Execute(ctx, fn, configMaps(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := r.Execute(ctx, fn, configMaps(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Run.Memoised || !second.Run.Memoised || second.Run.OutputHash != first.Run.OutputHash {
+		t.Fatalf("memo: first %+v second %+v", first.Run, second.Run)
+	}
+	second.Items[0].SetName("changed")
+	third, _ := r.Execute(ctx, fn, configMaps(3))
+	if third.Items[0].GetName() == "changed" {
+		t.Fatal("a caller's change reached the memo")
+	}
+	other := fn
+	other.Config = yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  namespace: dev\n")
+	if out, _ := r.Execute(ctx, other, configMaps(3)); out.Run.Memoised || out.Items[0].GetNamespace() != "dev" {
+		t.Fatal("a different functionConfig was served from the memo")
+	}
+	if len(audit.runs) != 4 || !audit.runs[1].Run.Memoised || audit.runs[0].Run.InputHash == "" || audit.runs[0].Run.ItemsIn != 3 {
+		t.Fatalf("audit: %+v", audit.runs)
+	}
+	failing := krm.Function{Image: "gcr.io/kpt-fn/set-namespace:v0.4.1"} // no namespace given
+	if _, err := r.Execute(ctx, failing, configMaps(1)); !errors.Is(err, krm.ErrFunctionFailed) {
+		t.Fatalf("failing builtin: %v", err)
+	}
+	if last := audit.runs[len(audit.runs)-1]; last.Err == nil {
+		t.Fatal("a failed run was audited without its error")
+	}
+}
+
+func TestInputIsNeverModified(t *testing.T) {
+	r := krm.NewRunner()
+	in := configMaps(2)
+	before := in.Items[0].MustString()
+	if _, err := r.Execute(context.Background(), krm.Function{Image: "set-namespace:v0.4.1", Config: nsConfig}, in); err != nil {
+		t.Fatal(err)
+	}
+	if in.Items[0].MustString() != before {
+		t.Fatal("the input list changed")
+	}
+	var _ framework.ResourceList = *in
+}
