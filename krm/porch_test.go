@@ -73,6 +73,9 @@ subjects:
 - kind: ServiceAccount
   name: app
   namespace: old
+- kind: ServiceAccount
+  name: default
+  namespace: old
 roleRef:
   kind: ClusterRole
   name: reader

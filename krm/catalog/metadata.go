@@ -8,9 +8,12 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// SetNamespace sets metadata.namespace on every namespaced resource,
-// renames Namespace objects, and points RoleBinding subjects of kind
-// ServiceAccount that were in the old namespace at the new one.
+// SetNamespace behaves like the catalog's set-namespace v0.4.1 as Porch's
+// builtin runtime runs it: it sets metadata.namespace on every namespaced
+// resource, renames Namespace objects, and points a
+// CustomResourceDefinition's conversion webhook service and an APIService's
+// service at the namespace. Binding subjects keep their namespaces (checked
+// against the real Porch, whatever the catalog's README says).
 func SetNamespace(rl *framework.ResourceList) error {
 	cfg, err := configData(rl, "namespace")
 	if err != nil {
@@ -20,47 +23,31 @@ func SetNamespace(rl *framework.ResourceList) error {
 	if ns == "" {
 		return framework.Results{{Severity: framework.Error, Message: "functionConfig must set namespace"}}
 	}
+	setAt := func(n *yaml.RNode, path ...string) error {
+		field, err := n.Pipe(yaml.Lookup(path...))
+		if err != nil || field == nil {
+			return err
+		}
+		return field.PipeE(yaml.SetField("namespace", yaml.NewStringRNode(ns)))
+	}
 	for _, n := range rl.Items {
 		kind := n.GetKind()
 		switch {
 		case kind == "Namespace":
-			if err := n.SetName(ns); err != nil {
-				return err
-			}
+			err = n.SetName(ns)
+		case kind == "CustomResourceDefinition":
+			err = setAt(n, "spec", "conversion", "webhook", "clientConfig", "service")
+		case kind == "APIService":
+			err = setAt(n, "spec", "service")
 		case clusterScoped[kind]:
 		default:
-			old := n.GetNamespace()
-			if err := n.SetNamespace(ns); err != nil {
-				return err
-			}
-			if kind == "RoleBinding" || kind == "ClusterRoleBinding" {
-				if err := fixSubjects(n, old, ns); err != nil {
-					return err
-				}
-			}
+			err = n.SetNamespace(ns)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
-}
-
-func fixSubjects(n *yaml.RNode, old, ns string) error {
-	subjects, err := n.Pipe(yaml.Lookup("subjects"))
-	if err != nil || subjects == nil {
-		return err
-	}
-	return subjects.VisitElements(func(s *yaml.RNode) error {
-		if yaml.GetValue(s.Field("kind").Value) != "ServiceAccount" {
-			return nil
-		}
-		cur := ""
-		if f := s.Field("namespace"); f != nil {
-			cur = yaml.GetValue(f.Value)
-		}
-		if cur == old || cur == "default" || cur == "" {
-			return s.PipeE(yaml.SetField("namespace", yaml.NewStringRNode(ns)))
-		}
-		return nil
-	})
 }
 
 // SetLabels sets labels on metadata and on the selectors and pod templates
