@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
 // Builtin returns a runtime that runs p in this process. Builtins are
@@ -24,7 +25,12 @@ func (b builtin) Run(ctx context.Context, fn Function, in *framework.ResourceLis
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rl := copyList(in)
+	rl := in
+	if !ownedInput(ctx) {
+		rl = copyList(in)
+	} else {
+		rl = &framework.ResourceList{Items: append([]*yaml.RNode(nil), in.Items...)}
+	}
 	if fn.Config != nil {
 		rl.FunctionConfig = fn.Config.Copy()
 	}
@@ -52,6 +58,15 @@ func (b builtin) Run(ctx context.Context, fn Function, in *framework.ResourceLis
 	}
 	return out, nil
 }
+
+// ownedKey marks a context whose caller gives up the input list's nodes.
+type ownedKey struct{}
+
+func withOwnedInput(ctx context.Context) context.Context {
+	return context.WithValue(ctx, ownedKey{}, true)
+}
+
+func ownedInput(ctx context.Context) bool { return ctx.Value(ownedKey{}) == true }
 
 // hasErrors reports an error-severity result (the spec's default severity
 // is error).

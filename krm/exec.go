@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -128,6 +129,8 @@ func (e *executable) Run(ctx context.Context, fn Function, in *framework.Resourc
 		return nil, &FunctionError{Function: fn.String(), Kind: ErrUnknownFunction, ExitCode: -1, Err: err}
 	}
 	waitErr := cmd.Wait()
+	// Whatever the function started dies with it.
+	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	info := RunInfo{Runtime: "exec", Duration: time.Since(start), ExitCode: cmd.ProcessState.ExitCode()}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		info.PeakMemory = ru.Maxrss * 1024
@@ -149,7 +152,7 @@ func (e *executable) Run(ctx context.Context, fn Function, in *framework.Resourc
 		if derr == nil {
 			fe.Results = results
 		}
-		if stderr.sawOOM || isMemoryFailure(stderr.String()) {
+		if stderr.sawLimit {
 			fe.Kind = ErrResourceLimit
 		}
 		return nil, fe
@@ -177,6 +180,13 @@ func isMemoryFailure(stderr string) bool {
 		}
 	}
 	return false
+}
+
+// isProcessLimit recognises a function stopped by the process limit:
+// fork or thread creation refused.
+func isProcessLimit(stderr string) bool {
+	s := strings.ToLower(stderr)
+	return strings.Contains(s, "resource temporarily unavailable") || strings.Contains(s, "failed to create new os thread")
 }
 
 // encodeList serialises a ResourceList as the function protocol's YAML.
@@ -284,19 +294,20 @@ func (b *limitedBuffer) overflowed() bool {
 	return b.overflow
 }
 
-// tailBuffer keeps the last max bytes written, and notes whether a
-// runtime reported running out of memory anywhere in the stream.
+// tailBuffer keeps the last max bytes written, and notes whether the
+// function's runtime reported hitting a memory or process limit anywhere in
+// the stream (a crash dump can push that line out of the tail).
 type tailBuffer struct {
-	mu     sync.Mutex
-	buf    []byte
-	max    int
-	sawOOM bool
+	mu       sync.Mutex
+	buf      []byte
+	max      int
+	sawLimit bool
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.sawOOM = t.sawOOM || isMemoryFailure(string(p))
+	t.sawLimit = t.sawLimit || isMemoryFailure(string(p)) || isProcessLimit(string(p))
 	t.buf = append(t.buf, p...)
 	if len(t.buf) > t.max {
 		t.buf = t.buf[len(t.buf)-t.max:]

@@ -103,7 +103,7 @@ func TestExecSandboxLimits(t *testing.T) {
 		{name: "not a resource list", args: []string{"garbage"}, want: krm.ErrBadOutput},
 		{name: "hangs", args: []string{"hang"}, limits: krm.Limits{WallTime: 500 * time.Millisecond}, want: krm.ErrTimeout},
 		{name: "allocates without bound", args: []string{"alloc"}, want: krm.ErrResourceLimit},
-		{name: "forks without bound", args: []string{"fork"}, limits: krm.Limits{Processes: 16}, want: krm.ErrFunctionFailed, stderr: "fork failed"},
+		{name: "forks without bound", args: []string{"fork"}, limits: krm.Limits{Processes: 16}, want: krm.ErrResourceLimit},
 		{name: "opens a network connection", args: []string{"network", l.Addr().String()}, want: krm.ErrFunctionFailed, stderr: "dial failed"},
 		{name: "floods stdout", args: []string{"flood"}, limits: krm.Limits{MaxOutput: 4 << 20}, want: krm.ErrOutputTooLarge},
 	}
@@ -120,6 +120,10 @@ func TestExecSandboxLimits(t *testing.T) {
 			}
 			if tc.stderr != "" && !strings.Contains(fe.Stderr, tc.stderr) {
 				t.Fatalf("stderr tail %q lacks %q", fe.Stderr, tc.stderr)
+			}
+			// Nothing the function started outlives it.
+			if out, err := exec.Command("pgrep", "-f", testfn).Output(); err == nil && len(strings.TrimSpace(string(out))) > 0 {
+				t.Fatalf("processes left behind: %s", out)
 			}
 			t.Logf("%v after %v", err, time.Since(start).Round(time.Millisecond))
 		})

@@ -118,12 +118,16 @@ func Render(ctx context.Context, exec Executor, files map[string]string) (map[st
 	if err != nil {
 		return nil, nil, err
 	}
+	before, err := fileHashes(byPkg)
+	if err != nil {
+		return nil, nil, err
+	}
 	result := &RenderResult{}
 	items, err := renderPackage(ctx, exec, files, byPkg, "", result)
 	if err != nil {
 		return nil, result, err
 	}
-	out, err := writeBack(files, items)
+	out, err := writeBack(files, items, before)
 	return out, result, err
 }
 
@@ -284,7 +288,9 @@ func runStep(ctx context.Context, exec Executor, files map[string]string, pkg st
 	if validator {
 		in = copyList(in)
 	}
-	out, err := exec.Execute(ctx, fn, in)
+	// Render owns these nodes (parsed from its input, never shown to the
+	// caller), so a builtin may change them in place instead of copying.
+	out, err := exec.Execute(withOwnedInput(ctx), fn, in)
 	if err != nil {
 		run := FunctionRun{Package: pkg, Function: fn.String(), Validator: validator, Err: err}
 		var fe *FunctionError
@@ -339,11 +345,11 @@ func toAny(m map[string]string) map[string]any {
 
 // writeBack regroups nodes into files. A file whose resources are all
 // unchanged keeps its bytes; a YAML file left without resources is removed.
-func writeBack(files map[string]string, items []*yaml.RNode) (map[string]string, error) {
-	byFile := map[string][]*yaml.RNode{}
-	for _, n := range items {
-		p := n.GetAnnotations()[kioutil.PathAnnotation]
-		byFile[p] = append(byFile[p], n)
+func writeBack(files map[string]string, items []*yaml.RNode, before map[string]string) (map[string]string, error) {
+	byFile := groupByFile(items)
+	after, err := hashesOf(byFile)
+	if err != nil {
+		return nil, err
 	}
 	out := map[string]string{}
 	for p, content := range files {
@@ -352,28 +358,18 @@ func writeBack(files map[string]string, items []*yaml.RNode) (map[string]string,
 		}
 	}
 	for p, nodes := range byFile {
+		if orig, ok := files[p]; ok && before[p] == after[p] {
+			out[p] = orig // unchanged: keep the bytes, formatting and all
+			continue
+		}
 		sort.SliceStable(nodes, func(i, j int) bool { return index(nodes[i]) < index(nodes[j]) })
 		var buf bytes.Buffer
-		clean := make([]*yaml.RNode, len(nodes))
-		for i, n := range nodes {
-			c := n.Copy()
-			if _, err := c.Pipe(yaml.ClearAnnotation(kioutil.PathAnnotation)); err != nil {
-				return nil, err
-			}
-			for _, a := range []string{kioutil.IndexAnnotation, kioutil.LegacyPathAnnotation, kioutil.LegacyIndexAnnotation,
-				kioutil.IdAnnotation, kioutil.LegacyIdAnnotation, kioutil.SeqIndentAnnotation} {
-				if _, err := c.Pipe(yaml.ClearAnnotation(a)); err != nil {
-					return nil, err
-				}
-			}
-			clean[i] = c
-		}
-		if err := (kio.ByteWriter{Writer: &buf}).Write(clean); err != nil {
+		// ByteWriter copies the nodes before clearing the annotations.
+		w := kio.ByteWriter{Writer: &buf, ClearAnnotations: []string{kioutil.PathAnnotation, kioutil.IndexAnnotation,
+			kioutil.LegacyPathAnnotation, kioutil.LegacyIndexAnnotation, kioutil.IdAnnotation, kioutil.LegacyIdAnnotation,
+			kioutil.SeqIndentAnnotation}}
+		if err := w.Write(nodes); err != nil {
 			return nil, err
-		}
-		if orig, ok := files[p]; ok && sameResources(orig, buf.String()) {
-			out[p] = orig
-			continue
 		}
 		out[p] = buf.String()
 	}
@@ -385,19 +381,34 @@ func index(n *yaml.RNode) string {
 	return fmt.Sprintf("%09s", v)
 }
 
-// sameResources compares two files by their parsed resources.
-func sameResources(a, b string) bool {
-	na, err1 := (&kio.ByteReader{Reader: strings.NewReader(a), OmitReaderAnnotations: true}).Read()
-	nb, err2 := (&kio.ByteReader{Reader: strings.NewReader(b), OmitReaderAnnotations: true}).Read()
-	if err1 != nil || err2 != nil || len(na) != len(nb) {
-		return false
+func groupByFile(items []*yaml.RNode) map[string][]*yaml.RNode {
+	byFile := map[string][]*yaml.RNode{}
+	for _, n := range items {
+		p := n.GetAnnotations()[kioutil.PathAnnotation]
+		byFile[p] = append(byFile[p], n)
 	}
-	for i := range na {
-		sa, _ := na[i].String()
-		sb, _ := nb[i].String()
-		if sa != sb {
-			return false
+	return byFile
+}
+
+// fileHashes hashes each file's resources as read.
+func fileHashes(byPkg map[string][]*yaml.RNode) (map[string]string, error) {
+	var all []*yaml.RNode
+	for _, nodes := range byPkg {
+		all = append(all, nodes...)
+	}
+	return hashesOf(groupByFile(all))
+}
+
+func hashesOf(byFile map[string][]*yaml.RNode) (map[string]string, error) {
+	out := make(map[string]string, len(byFile))
+	for p, nodes := range byFile {
+		sorted := append([]*yaml.RNode(nil), nodes...)
+		sort.SliceStable(sorted, func(i, j int) bool { return index(sorted[i]) < index(sorted[j]) })
+		h, err := hashList(&framework.ResourceList{Items: sorted}, nil)
+		if err != nil {
+			return nil, err
 		}
+		out[p] = h
 	}
-	return true
+	return out, nil
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
+	"io"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -137,9 +139,14 @@ func (r *Runner) execute(ctx context.Context, fn Function, in *framework.Resourc
 	if err != nil {
 		return nil, err
 	}
-	inHash, err := hashList(in, nil)
-	if err != nil {
-		return nil, err
+	// Hashes serve the memo and the audit record; skip them when neither is
+	// on.
+	hashing := r.memo != nil || r.audit != nil
+	inHash := ""
+	if hashing {
+		if inHash, err = hashList(in, nil); err != nil {
+			return nil, err
+		}
 	}
 	memoKey := ""
 	if r.memo != nil {
@@ -160,8 +167,10 @@ func (r *Runner) execute(ctx context.Context, fn Function, in *framework.Resourc
 	}
 	out.Run.Function, out.Run.Version, out.Run.Runtime = fn.String(), res.Version, res.Runtime.Name()
 	out.Run.ItemsIn, out.Run.ItemsOut, out.Run.InputHash = len(in.Items), len(out.Items), inHash
-	if out.Run.OutputHash, err = hashList(&framework.ResourceList{Items: out.Items}, out.Results); err != nil {
-		return nil, &FunctionError{Function: fn.String(), Kind: ErrBadOutput, Err: err}
+	if hashing {
+		if out.Run.OutputHash, err = hashList(&framework.ResourceList{Items: out.Items}, out.Results); err != nil {
+			return nil, &FunctionError{Function: fn.String(), Kind: ErrBadOutput, Err: err}
+		}
 	}
 	if r.memo != nil {
 		r.memo.Add(memoKey, copyOutput(out))
@@ -177,21 +186,44 @@ func copyOutput(o *Output) *Output {
 	return &Output{Items: items, Results: append(framework.Results(nil), o.Results...), Run: o.Run}
 }
 
-// hashList is the SHA-256 of a list's serialised items (and results).
+// hashList is the SHA-256 of a list's items (and results), computed over
+// the YAML node trees (kinds, tags, values, comments) rather than their
+// serialisation, which costs far more than the functions themselves.
 func hashList(rl *framework.ResourceList, results framework.Results) (string, error) {
 	h := sha256.New()
 	for _, n := range rl.Items {
-		s, err := n.String()
-		if err != nil {
-			return "", fmt.Errorf("%w: %v", ErrBadInput, err)
+		if n == nil {
+			return "", fmt.Errorf("%w: nil item", ErrBadInput)
 		}
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+		hashNode(h, n.YNode())
+		h.Write([]byte{0xff})
 	}
 	for _, r := range results {
 		fmt.Fprintf(h, "%s\x00%s\x00", r.Severity, r.Message)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func hashNode(h hash.Hash, n *yaml.Node) {
+	if n == nil {
+		h.Write([]byte{0})
+		return
+	}
+	var b [2]byte
+	b[0], b[1] = byte(n.Kind), byte(n.Style)
+	h.Write(b[:])
+	io.WriteString(h, n.Tag)
+	h.Write([]byte{0})
+	io.WriteString(h, n.Value)
+	h.Write([]byte{0})
+	io.WriteString(h, n.LineComment)
+	io.WriteString(h, n.HeadComment)
+	io.WriteString(h, n.FootComment)
+	h.Write([]byte{1})
+	for _, c := range n.Content {
+		hashNode(h, c)
+	}
+	h.Write([]byte{2})
 }
 
 func hashStrings(parts ...string) string {

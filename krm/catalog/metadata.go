@@ -59,10 +59,7 @@ func SetLabels(rl *framework.ResourceList) error {
 	}
 	for _, n := range rl.Items {
 		for _, k := range sortedKeys(labels) {
-			if err := n.PipeE(yaml.SetLabel(k, labels[k])); err != nil {
-				return err
-			}
-			for _, path := range labelPaths(n.GetKind()) {
+			for _, path := range append([][]string{{"metadata", "labels"}}, labelPaths(n.GetKind())...) {
 				field, err := n.Pipe(yaml.LookupCreate(yaml.MappingNode, path...))
 				if err != nil {
 					return fmt.Errorf("%s/%s: %w", n.GetKind(), n.GetName(), err)
@@ -99,12 +96,13 @@ func SetAnnotations(rl *framework.ResourceList) error {
 	}
 	for _, n := range rl.Items {
 		for _, k := range sortedKeys(annotations) {
-			if err := n.PipeE(yaml.SetAnnotation(k, annotations[k])); err != nil {
-				return err
-			}
+			paths := [][]string{{"metadata", "annotations"}}
 			switch n.GetKind() {
 			case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job":
-				field, err := n.Pipe(yaml.LookupCreate(yaml.MappingNode, "spec", "template", "metadata", "annotations"))
+				paths = append(paths, []string{"spec", "template", "metadata", "annotations"})
+			}
+			for _, path := range paths {
+				field, err := n.Pipe(yaml.LookupCreate(yaml.MappingNode, path...))
 				if err != nil {
 					return err
 				}

@@ -49,9 +49,12 @@ func ApplySetters(rl *framework.ResourceList) error {
 				value.Content = list.YNode().Content
 				return nil
 			}
-			// The encoder quotes the value only if its plain form would read
-			// as another type.
-			value.Value, value.Tag = out, "!!str"
+			// Like kpt: the new value keeps the field's style; a plain field
+			// stays plain, so a number stays a number.
+			value.Value = out
+			if value.Style == 0 {
+				value.Tag = ""
+			}
 			return nil
 		}); err != nil {
 			return err
