@@ -7,10 +7,21 @@
 // packages, each with one job, a small interface, functional options and a
 // fake or test kit beside it:
 //
+//   - porch is the Porch client: everything porchctl does as Go methods,
+//     a LifecycleManager with approval policies (Go, CEL, built-ins) and
+//     an audit sink, retries, a circuit breaker, a watch-backed read cache
+//     and a per-repository write limit, and typed errors that absorb
+//     Porch's surprises.
+//   - krm runs KRM functions (in-process, sandboxed executables,
+//     containers) through one registry and capability policy, memoises and
+//     audits runs, and renders Kptfile pipelines like kpt fn render;
+//     krm/catalog has the builtin functions, krm/krmtest a fake executor.
 //   - porch/porchtest starts a real, local Porch for tests — etcd,
 //     kube-apiserver with Porch's CRDs, porch-server with its deletion
 //     webhook, the function runner and a smart-HTTP git server — like
-//     controller-runtime's envtest does for the Kubernetes API.
+//     controller-runtime's envtest does for the Kubernetes API — and has
+//     an in-memory Fake Porch server and the conformance suite that holds
+//     the fake and the real server to the same behaviours.
 //   - multicluster/clustertest starts real workload clusters
 //     (kube-apiserver, controller-manager, scheduler and kwok's simulated
 //     nodes and pods) sharing one etcd, with fault hooks for propagation
@@ -22,8 +33,7 @@
 //     tools/ (pinned upstream versions) and caches them; internal/process,
 //     internal/kubeplane and internal/pki run them.
 //
-// The client of porch.kpt.dev (porch), KRM function execution (krm),
-// blueprints (blueprint), propagation
+// Blueprints (blueprint), propagation
 // (multicluster), cluster provisioning (workload) and metrics and traces
 // (observability) build on these and arrive as their own packages; the
 // README lists what each one offers today.

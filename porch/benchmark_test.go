@@ -213,7 +213,7 @@ func BenchmarkConcurrentCreates(b *testing.B) {
 // bigRepository writes packages published packages straight into a git
 // repository (one commit, a tag per package) and registers it: 2 revisions
 // per package (the tag and the branch placeholder).
-func bigRepository(b *testing.B, env *porchtest.Environment, c porch.Client, name string, packages int) {
+func bigRepository(b testing.TB, env *porchtest.Environment, c porch.Client, name string, packages int) {
 	b.Helper()
 	ctx := context.Background()
 	url, err := env.Git.CreateRepository(ctx, name, "main", false)
@@ -261,7 +261,13 @@ func bigRepository(b *testing.B, env *porchtest.Environment, c porch.Client, nam
 //
 //	go test ./porch -run '^$' -bench CachedReads -benchtime 1x -timeout 60m
 func BenchmarkCachedReads(b *testing.B) {
-	env, _, cached := benchEnv(b)
+	env := porchtest.Setup(b)
+	rec := newRecorder()
+	cached, err := porch.New(env.KubeConfig, porch.WithPorchConfig(env.PorchConfig), porch.WithInstrumentation(rec))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cached.Close()
 	bigRepository(b, env, cached, "big", 500)
 	ctx := context.Background()
 	uncachedClient, err := porch.New(env.KubeConfig, porch.WithPorchConfig(env.PorchConfig), porch.WithoutCache())
@@ -275,12 +281,24 @@ func BenchmarkCachedReads(b *testing.B) {
 		b.Fatalf("%d revisions (%v), want 1000", len(list), err)
 	}
 	name := list[0].Name
-	// Warm the cache (its watch must be running before it stores).
-	for i := 0; i < 50; i++ {
+	// Warm the cache: its watch must be running, and Porch's first burst of
+	// 1,000 ADDED events (which invalidate) must have passed, before reads
+	// are served from it.
+	deadline := time.Now().Add(5 * time.Minute)
+	for streak := 0; streak < 20; {
+		before := rec.snapshot().hits
 		_, _ = warm.List(ctx, porch.InRepository("big"))
-		_, _ = warm.Get(ctx, name)
-		time.Sleep(20 * time.Millisecond)
+		if rec.snapshot().hits > before {
+			streak++
+		} else {
+			streak = 0
+		}
+		if time.Now().After(deadline) {
+			b.Fatal("the cache never started serving")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
+	_, _ = warm.Get(ctx, name)
 	var times [4]time.Duration
 	ops := []func() error{
 		func() error { _, err := fresh.Get(ctx, name); return err },
