@@ -147,10 +147,11 @@ func (p *packageRevisions) create(ctx context.Context, op, repository, pkg, work
 		// on workspace uniqueness. do repeats it only when the server did
 		// not act.
 		return p.c.do(ctx, call{op: p.op(op, kindPackageRevision, name), repository: repository}, func(ctx context.Context) error {
+			mark := p.mark()
 			var err error
 			out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Create(ctx, pr, metav1.CreateOptions{})
 			if err == nil {
-				p.wrote(kindPackageRevision, name, out)
+				p.wrote(kindPackageRevision, name, out, mark)
 			}
 			return err
 		})

@@ -2,11 +2,13 @@ package porch
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -20,6 +22,8 @@ import (
 // they were being fetched, so a read never returns an object older than a
 // write this client completed before the read began.
 type readCache struct {
+	// seq numbers watch events; writes note it before they are sent.
+	seq uint64
 	c   *client
 	ttl time.Duration
 	lru *lru.Cache[string, cacheEntry]
@@ -34,6 +38,19 @@ type namespaceCache struct {
 	generation uint64
 	watching   bool
 	started    bool
+	// known holds the fingerprint of each revision as the cache last stored
+	// it, so that events that change nothing (Porch sends them when other
+	// clients merely read a repository) do not empty the cache.
+	known map[string]string
+	// events holds the last event seen per revision, to tell a write's
+	// echo from a later change when the write's answer arrives after it.
+	events map[string]seenEvent
+}
+
+type seenEvent struct {
+	seq         uint64
+	fingerprint string
+	deleted     bool
 }
 
 // cacheEntry is a cached value and when it was stored.
@@ -105,7 +122,7 @@ func (rc *readCache) begin(namespace string) (uint64, bool) {
 func (rc *readCache) ns(namespace string) *namespaceCache {
 	ns, ok := rc.namespaces[namespace]
 	if !ok {
-		ns = &namespaceCache{}
+		ns = &namespaceCache{known: map[string]string{}, events: map[string]seenEvent{}}
 		rc.namespaces[namespace] = ns
 	}
 	return ns
@@ -117,7 +134,56 @@ func (rc *readCache) store(namespace string, gen uint64, key string, v any) {
 	ns := rc.ns(namespace)
 	if ns.watching && ns.generation == gen {
 		rc.lru.Add(key, cacheEntry{value: v, stored: time.Now()})
+		ns.remember(v)
 	}
+}
+
+// remember records the fingerprints of the revisions in v.
+func (ns *namespaceCache) remember(v any) {
+	switch x := v.(type) {
+	case *porchapi.PackageRevision:
+		ns.known[x.Name] = fingerprint(x)
+	case []porchapi.PackageRevision:
+		for i := range x {
+			ns.known[x[i].Name] = fingerprint(&x[i])
+		}
+	}
+}
+
+// fingerprint covers what a read shows of a revision and can change
+// without a new resourceVersion (metadata of Published revisions).
+func fingerprint(pr *porchapi.PackageRevision) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%s|%d|%v|%v|%v|%v", pr.ResourceVersion, pr.Spec.Lifecycle, pr.Spec.Revision,
+		pr.Labels, pr.Annotations, pr.Finalizers, pr.DeletionTimestamp)
+	return b.String()
+}
+
+// unchanged records an event and reports whether it shows a revision
+// exactly as the cache last stored it.
+func (rc *readCache) unchanged(namespace string, ev watch.Event) bool {
+	pr, ok := ev.Object.(*porchapi.PackageRevision)
+	if !ok {
+		return false
+	}
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	ns := rc.ns(namespace)
+	rc.seq++
+	fp := fingerprint(pr)
+	ns.events[pr.Name] = seenEvent{seq: rc.seq, fingerprint: fp, deleted: ev.Type == watch.Deleted}
+	if ev.Type == watch.Deleted {
+		return false
+	}
+	known, ok := ns.known[pr.Name]
+	return ok && known == fp
+}
+
+// mark returns the event sequence number before a write is sent.
+func (rc *readCache) mark() uint64 {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return rc.seq
 }
 
 // invalidate drops the entries a change of the named revision can affect:
@@ -187,8 +253,9 @@ func (rc *readCache) drain(ctx context.Context, namespace string, events <-chan 
 			switch {
 			case err != nil:
 				rc.invalidate(namespace, "")
-			case rc.echo(namespace, m.GetName(), m.GetResourceVersion()):
-				// The echo of this client's own write, already applied.
+			case rc.unchanged(namespace, ev):
+				// Nothing new: the echo of this client's own write, or an
+				// event Porch sends without a change.
 			default:
 				rc.invalidate(namespace, m.GetName())
 			}
@@ -202,6 +269,7 @@ func (rc *readCache) setWatching(namespace string, on bool) {
 	ns := rc.ns(namespace)
 	ns.watching = on
 	ns.generation++
+	ns.known, ns.events = map[string]string{}, map[string]seenEvent{}
 	if !on {
 		for _, k := range rc.lru.Keys() {
 			if inNamespace(k, namespace) {
@@ -211,30 +279,23 @@ func (rc *readCache) setWatching(namespace string, on bool) {
 	}
 }
 
-// echo reports whether the cache already holds the named object at this
-// resourceVersion: the event is the echo of a write this client stored.
-func (rc *readCache) echo(namespace, name, version string) bool {
+// put stores a write's answer as the current object. Only the client's own
+// serialised writes call it, right after invalidate. An event about the
+// object seen since the write was sent (mark) that is not the answer's echo
+// means the answer is already old: it is not stored.
+func (rc *readCache) put(kind, namespace, name string, v any, mark uint64) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	for _, kind := range []string{kindPackageRevision, kindResources} {
-		e, ok := rc.lru.Peek(cacheKey(kind, namespace, name))
-		if !ok {
-			continue
-		}
-		if m, err := meta.Accessor(e.value); err == nil && version != "" && m.GetResourceVersion() == version {
-			return true
+	ns := rc.ns(namespace)
+	if ev, ok := ns.events[name]; ok && ev.seq > mark {
+		pr, isPR := v.(*porchapi.PackageRevision)
+		if ev.deleted || !isPR || ev.fingerprint != fingerprint(pr) {
+			return
 		}
 	}
-	return false
-}
-
-// put stores a write's answer as the current object. Only the client's own
-// serialised writes call it, right after invalidate.
-func (rc *readCache) put(kind, namespace, name string, v any) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if rc.ns(namespace).watching {
+	if ns.watching {
 		rc.lru.Add(cacheKey(kind, namespace, name), cacheEntry{value: v, stored: time.Now()})
+		ns.remember(v)
 	}
 }
 

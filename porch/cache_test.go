@@ -143,3 +143,48 @@ func TestCloseEndsGoroutines(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// Porch keeps the resourceVersion when another client changes only the
+// labels of a Published revision; the cache must still notice.
+func TestCacheSeesMetadataOnlyChanges(t *testing.T) {
+	prs, f := newFakeRepo(t, nil)
+	ctx := context.Background()
+	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
+	if _, err := prs.Propose(ctx, d.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := prs.Approve(ctx, d.Name); err != nil {
+		t.Fatal(err)
+	}
+	waitCached(t, func() error { _, err := prs.Get(ctx, d.Name); return err }, f)
+	other, err := porch.New(f.Config(), porch.WithoutCache())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	before, _ := prs.Get(ctx, d.Name)
+	changed, err := other.PackageRevisions("default").UpdateMetadata(ctx, d.Name, func(pr *porchapi.PackageRevision) error {
+		pr.Labels["audited"] = "yes"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if changed.ResourceVersion != before.ResourceVersion {
+		t.Fatalf("test premise: the fake changed the resourceVersion of a Published revision's metadata update")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := prs.Get(ctx, d.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Labels["audited"] == "yes" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a metadata-only change by another client never reached the cache")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -214,12 +214,13 @@ func (p *packageRevisions) Push(ctx context.Context, pkg *Package) (*porchapi.Re
 	}
 	var out *porchapi.PackageRevisionResources
 	err = p.c.do(ctx, call{op: p.op("push", kindResources, pkg.Name), repository: pr.Spec.RepositoryName, guarded: true}, func(ctx context.Context) error {
+		mark := p.mark()
 		var err error
 		out, err = p.c.porch.PorchV1alpha1().PackageRevisionResources(p.ns).Update(ctx, prr, metav1.UpdateOptions{})
 		if err == nil {
 			answer := out.DeepCopy()
 			answer.Status = porchapi.PackageRevisionResourcesStatus{} // GET never shows render status
-			p.wrote(kindResources, pkg.Name, answer)
+			p.wrote(kindResources, pkg.Name, answer, mark)
 		}
 		return err
 	})

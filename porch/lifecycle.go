@@ -147,6 +147,7 @@ func (p *packageRevisions) setLifecycle(ctx context.Context, pr *porchapi.Packag
 	// (stale resourceVersion or illegal transition), and move re-reads.
 	err := p.c.do(ctx, call{op: p.op(verb, kindPackageRevision, pr.Name), repository: pr.Spec.RepositoryName, guarded: true},
 		func(ctx context.Context) error {
+			mark := p.mark()
 			var err error
 			if approval {
 				out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).UpdateApproval(ctx, pr.Name, pr, metav1.UpdateOptions{})
@@ -154,7 +155,7 @@ func (p *packageRevisions) setLifecycle(ctx context.Context, pr *porchapi.Packag
 				out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Update(ctx, pr, metav1.UpdateOptions{})
 			}
 			if err == nil {
-				p.wrote(kindPackageRevision, pr.Name, out)
+				p.wrote(kindPackageRevision, pr.Name, out, mark)
 			}
 			return err
 		})
@@ -276,10 +277,11 @@ func (p *packageRevisions) UpdateMetadata(ctx context.Context, name string, muta
 			}
 			err = p.c.do(ctx, call{op: p.op("update", kindPackageRevision, name), repository: pr.Spec.RepositoryName, guarded: true},
 				func(ctx context.Context) error {
+					mark := p.mark()
 					var err error
 					out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Update(ctx, want, metav1.UpdateOptions{})
 					if err == nil {
-						p.wrote(kindPackageRevision, name, out)
+						p.wrote(kindPackageRevision, name, out, mark)
 					}
 					return err
 				})

@@ -160,7 +160,7 @@ func (p *packageRevisions) written(name string) {
 // the entries it affects are dropped and the server's answer becomes the
 // cached object, which saves the next read. Answers are stored only when
 // writes per repository are serialised, so they cannot land out of order.
-func (p *packageRevisions) wrote(kind, name string, answer any) {
+func (p *packageRevisions) wrote(kind, name string, answer any, mark uint64) {
 	if p.c.cache == nil {
 		return
 	}
@@ -168,9 +168,17 @@ func (p *packageRevisions) wrote(kind, name string, answer any) {
 	if p.c.opts.repoConcurrency == 1 {
 		switch a := answer.(type) {
 		case *porchapi.PackageRevision:
-			p.c.cache.put(kind, p.ns, name, a.DeepCopy())
+			p.c.cache.put(kind, p.ns, name, a.DeepCopy(), mark)
 		case *porchapi.PackageRevisionResources:
-			p.c.cache.put(kind, p.ns, name, a.DeepCopy())
+			p.c.cache.put(kind, p.ns, name, a.DeepCopy(), mark)
 		}
 	}
+}
+
+// mark notes the cache's event sequence before a write is sent.
+func (p *packageRevisions) mark() uint64 {
+	if p.c.cache == nil {
+		return 0
+	}
+	return p.c.cache.mark()
 }
