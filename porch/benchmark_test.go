@@ -284,21 +284,24 @@ func BenchmarkCachedReads(b *testing.B) {
 	// Warm the cache: its watch must be running, and Porch's first burst of
 	// 1,000 ADDED events (which invalidate) must have passed, before reads
 	// are served from it.
-	deadline := time.Now().Add(5 * time.Minute)
-	for streak := 0; streak < 20; {
-		before := rec.snapshot().hits
-		_, _ = warm.List(ctx, porch.InRepository("big"))
-		if rec.snapshot().hits > before {
-			streak++
-		} else {
-			streak = 0
+	warmUp := func() {
+		deadline := time.Now().Add(5 * time.Minute)
+		for streak := 0; streak < 20; {
+			before := rec.snapshot().hits
+			_, _ = warm.List(ctx, porch.InRepository("big"))
+			_, _ = warm.Get(ctx, name)
+			if rec.snapshot().hits >= before+2 {
+				streak++
+			} else {
+				streak = 0
+			}
+			if time.Now().After(deadline) {
+				b.Fatal("the cache never started serving")
+			}
+			time.Sleep(50 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			b.Fatal("the cache never started serving")
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	_, _ = warm.Get(ctx, name)
+	warmUp()
 	var times [4]time.Duration
 	ops := []func() error{
 		func() error { _, err := fresh.Get(ctx, name); return err },
@@ -308,13 +311,21 @@ func BenchmarkCachedReads(b *testing.B) {
 	}
 	// Setting up 1,000 revisions takes Porch minutes, so each iteration
 	// repeats the reads; run it with -benchtime 1x.
+	// The uncached reads go first: Porch answers another client's reads of
+	// a large repository with watch events, which empty the cache, so the
+	// cached reads follow once the cache serves again.
 	const reads = 20
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		for r := 0; r < reads; r++ {
-			for k, op := range ops {
+		for _, k := range []int{0, 2, 1, 3} {
+			if k == 1 {
+				b.StopTimer()
+				warmUp()
+				b.StartTimer()
+			}
+			for r := 0; r < reads; r++ {
 				start := time.Now()
-				if err := op(); err != nil {
+				if err := ops[k](); err != nil {
 					b.Fatal(err)
 				}
 				times[k] += time.Since(start)
