@@ -228,7 +228,16 @@ func concurrencyBehaviours() []behaviour {
 				})
 				return err
 			})
-			files := s.pull(t, d.Name).Resources
+			// Porch's background sync can briefly stop serving a draft that
+			// was written to many times; wait until it is served again.
+			var files map[string]string
+			s.eventually(t, "the draft is served after the concurrent writes", func() (bool, error) {
+				pkg, err := s.prs.Pull(s.ctx, d.Name)
+				if err == nil {
+					files = pkg.Resources
+				}
+				return err == nil, err
+			})
 			for i, err := range errs {
 				_, present := files[fmt.Sprintf("w%d.yaml", i)]
 				switch {
