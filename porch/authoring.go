@@ -176,6 +176,13 @@ func (p *packageRevisions) create(ctx context.Context, op, repository, pkg, work
 	}
 	if err != nil {
 		p.written(name) // a failed write may still have changed something
+		// Porch rolls a failed create back, but the half-made draft stays
+		// visible for a moment: return once it is gone, so the caller sees
+		// the repository as it was. (An existing revision with that name is
+		// someone else's, and busy means nothing was made.)
+		if !errors.Is(err, ErrAlreadyExists) && !errors.Is(err, ErrBusy) && !errors.Is(err, ErrInvalid) {
+			_ = p.waitGone(ctx, name)
+		}
 	}
 	return out, err
 }
