@@ -179,8 +179,9 @@ func (p *packageRevisions) create(ctx context.Context, op, repository, pkg, work
 		// Porch rolls a failed create back, but the half-made draft stays
 		// visible for a moment: return once it is gone, so the caller sees
 		// the repository as it was. (An existing revision with that name is
-		// someone else's, and busy means nothing was made.)
-		if !errors.Is(err, ErrAlreadyExists) && !errors.Is(err, ErrBusy) && !errors.Is(err, ErrInvalid) {
+		// someone else's, busy or invalid means nothing was made, and an
+		// unavailable server cannot show the rollback.)
+		if !errors.Is(err, ErrAlreadyExists) && !errors.Is(err, ErrBusy) && !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrUnavailable) {
 			_ = p.waitGone(ctx, name)
 		}
 	}

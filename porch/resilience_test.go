@@ -98,12 +98,12 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 func TestAmbiguousCreateFailureIsNotRepeated(t *testing.T) {
 	prs, f := newFakeRepo(t, nil, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
 	f.InjectFault(porchtest.Fault{Verb: "create", Resource: "packagerevisions", Code: http.StatusGatewayTimeout, Times: 1})
-	before := f.Requests()
+	before := f.RequestsFor("create", "packagerevisions")
 	_, err := prs.Init(context.Background(), "blueprints", "app", "v1")
 	if !errors.Is(err, porch.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
-	if n := f.Requests() - before; n != 1 {
+	if n := f.RequestsFor("create", "packagerevisions") - before; n != 1 {
 		t.Fatalf("a create with an unknown outcome was sent %d times", n)
 	}
 }

@@ -30,6 +30,7 @@ type Fake struct {
 	server   *http.Server
 	faults   []*Fault
 	requests int
+	byVerb   map[string]int
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -241,6 +242,14 @@ func (f *Fake) Requests() int {
 	return f.requests
 }
 
+// RequestsFor returns how many requests with this verb ("create", "get",
+// ...) on this resource ("packagerevisions", ...) the fake has received.
+func (f *Fake) RequestsFor(verb, resource string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.byVerb[verb+" "+resource]
+}
+
 // SetRepositoryReady sets a repository's Ready condition, as Porch does when
 // git becomes unreachable (ready=false, msg) or reachable again. While not
 // Ready, the repository's revisions are left out of lists.
@@ -256,6 +265,10 @@ func (f *Fake) fault(verb, resource string) *Fault {
 	if verb != "watch" {
 		f.requests++
 	}
+	if f.byVerb == nil {
+		f.byVerb = map[string]int{}
+	}
+	f.byVerb[verb+" "+resource]++
 	for i, fl := range f.faults {
 		if (fl.Verb == "" || fl.Verb == verb) && (fl.Resource == "" || fl.Resource == resource) {
 			out := *fl
