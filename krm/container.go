@@ -49,11 +49,7 @@ func (c *container) Run(ctx context.Context, fn Function, in *framework.Resource
 	if err != nil {
 		return nil, &FunctionError{Function: fn.String(), Kind: ErrNoContainerRuntime, ExitCode: -1, Err: err}
 	}
-	rl := copyList(in)
-	if fn.Config != nil {
-		rl.FunctionConfig = fn.Config.Copy()
-	}
-	input, err := encodeList(rl)
+	input, err := protocolInput(fn, in)
 	if err != nil {
 		return nil, err
 	}

@@ -59,11 +59,7 @@ const stderrTail = 4 << 10
 const nobody = 65534
 
 func (e *executable) Run(ctx context.Context, fn Function, in *framework.ResourceList, limits Limits) (*Output, error) {
-	rl := copyList(in)
-	if fn.Config != nil {
-		rl.FunctionConfig = fn.Config.Copy()
-	}
-	input, err := encodeList(rl)
+	input, err := protocolInput(fn, in)
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +183,16 @@ func isMemoryFailure(stderr string) bool {
 func isProcessLimit(stderr string) bool {
 	s := strings.ToLower(stderr)
 	return strings.Contains(s, "resource temporarily unavailable") || strings.Contains(s, "failed to create new os thread")
+}
+
+// protocolInput is what a process function reads on stdin: the items and
+// the call's functionConfig.
+func protocolInput(fn Function, in *framework.ResourceList) ([]byte, error) {
+	rl := &framework.ResourceList{Items: in.Items}
+	if fn.Config != nil {
+		rl.FunctionConfig = fn.Config.Copy()
+	}
+	return encodeList(rl)
 }
 
 // encodeList serialises a ResourceList as the function protocol's YAML.
