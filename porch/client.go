@@ -2,9 +2,11 @@ package porch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/nephio-project/porch/api/generated/clientset/versioned"
@@ -42,6 +44,12 @@ type client struct {
 	breaker *gobreaker.CircuitBreaker[struct{}]
 	cache   *readCache
 	limiter *repositoryLimiter
+
+	// recent remembers revisions this client wrote or read lately, by
+	// namespace/name, to absorb Porch's brief NotFound for them (see
+	// getFresh).
+	recentMu sync.Mutex
+	recent   map[string]time.Time
 
 	closeOnce sync.Once
 	stop      context.CancelFunc
@@ -92,7 +100,7 @@ func New(cfg *rest.Config, opts ...Option) (Client, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	c := &client{
 		porch: pcs, config: configREST, core: core, opts: o, log: o.logger, inst: o.instrumentation,
-		limiter: newRepositoryLimiter(o.repoConcurrency), ctx: ctx, stop: stop,
+		limiter: newRepositoryLimiter(o.repoConcurrency), ctx: ctx, stop: stop, recent: map[string]time.Time{},
 	}
 	if o.breaker != nil {
 		c.breaker = gobreaker.NewCircuitBreaker[struct{}](c.breakerSettings(*o.breaker))
@@ -171,4 +179,70 @@ func Scheme() (*runtime.Scheme, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// seen notes that a revision exists (or was just written) now.
+func (c *client) seen(namespace, name string) {
+	c.recentMu.Lock()
+	defer c.recentMu.Unlock()
+	if len(c.recent) > 10000 {
+		for k, t := range c.recent {
+			if time.Since(t) > recentFor {
+				delete(c.recent, k)
+			}
+		}
+	}
+	c.recent[namespace+"/"+name] = time.Now()
+}
+
+// forget notes that a revision was deleted by this client.
+func (c *client) forget(namespace, name string) {
+	c.recentMu.Lock()
+	defer c.recentMu.Unlock()
+	delete(c.recent, namespace+"/"+name)
+}
+
+// wasRecent reports whether the revision was seen within recentFor.
+func (c *client) wasRecent(namespace, name string) bool {
+	c.recentMu.Lock()
+	defer c.recentMu.Unlock()
+	t, ok := c.recent[namespace+"/"+name]
+	return ok && time.Since(t) < recentFor
+}
+
+const (
+	// recentFor is how long a revision counts as recently seen.
+	recentFor = time.Minute
+	// vanishedFor bounds how long a read waits for a recently seen revision
+	// that Porch briefly does not serve.
+	vanishedFor = 3 * time.Second
+)
+
+// stillThere repeats read while it answers ErrNotFound for a revision this
+// client saw within the last minute, for up to vanishedFor: Porch's
+// background repository sync can stop serving a draft for a moment after a
+// write (seen on v1.5.3 under load). A revision deleted by this client is
+// not waited for, and a real NotFound is reported after the wait.
+func stillThere[T any](ctx context.Context, c *client, namespace, name string, read func(context.Context) (T, error)) (T, error) {
+	v, err := read(ctx)
+	if !errors.Is(err, ErrNotFound) || !c.wasRecent(namespace, name) {
+		if err == nil {
+			c.seen(namespace, name)
+		}
+		return v, err
+	}
+	deadline := time.Now().Add(vanishedFor)
+	for errors.Is(err, ErrNotFound) && time.Now().Before(deadline) && c.wasRecent(namespace, name) {
+		c.log.V(1).Info("revision briefly not served by Porch; reading again", "name", name)
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(200 * time.Millisecond):
+		}
+		v, err = read(ctx)
+	}
+	if err == nil {
+		c.seen(namespace, name)
+	}
+	return v, err
 }

@@ -165,13 +165,15 @@ func (p *packageRevisions) pullFresh(ctx context.Context, name string) (*porchap
 	if name == "" {
 		return nil, newError("pull", name, ErrInvalid, "empty package revision name")
 	}
-	var out *porchapi.PackageRevisionResources
-	err := p.c.do(ctx, call{op: p.op("get", kindResources, name), idempotent: true}, func(ctx context.Context) error {
-		var err error
-		out, err = p.c.porch.PorchV1alpha1().PackageRevisionResources(p.ns).Get(ctx, name, metav1.GetOptions{})
-		return err
+	return stillThere(ctx, p.c, p.ns, name, func(ctx context.Context) (*porchapi.PackageRevisionResources, error) {
+		var out *porchapi.PackageRevisionResources
+		err := p.c.do(ctx, call{op: p.op("get", kindResources, name), idempotent: true}, func(ctx context.Context) error {
+			var err error
+			out, err = p.c.porch.PorchV1alpha1().PackageRevisionResources(p.ns).Get(ctx, name, metav1.GetOptions{})
+			return err
+		})
+		return out, err
 	})
-	return out, err
 }
 
 func (p *packageRevisions) Push(ctx context.Context, pkg *Package) (*porchapi.RenderStatus, error) {

@@ -212,6 +212,7 @@ func (p *packageRevisions) Delete(ctx context.Context, name string, opts ...Dele
 			return err
 		}
 	}
+	p.c.forget(p.ns, name)
 	err = p.c.do(ctx, call{op: p.op("delete", kindPackageRevision, name), repository: pr.Spec.RepositoryName},
 		func(ctx context.Context) error {
 			return p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Delete(ctx, name, metav1.DeleteOptions{})
@@ -282,7 +283,12 @@ func (p *packageRevisions) UpdateMetadata(ctx context.Context, name string, muta
 					mark := p.mark()
 					var err error
 					out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Update(ctx, want, metav1.UpdateOptions{})
-					if err == nil {
+					switch {
+					case err == nil && want.DeletionTimestamp != nil && len(want.Finalizers) == 0:
+						// Removing the last finalizer completes a delete.
+						p.c.forget(p.ns, name)
+						p.written(name)
+					case err == nil:
 						p.wrote(kindPackageRevision, name, out, mark)
 					}
 					return err

@@ -114,13 +114,15 @@ func (p *packageRevisions) getFresh(ctx context.Context, name string) (*porchapi
 	if name == "" {
 		return nil, newError("get", name, ErrInvalid, "empty package revision name")
 	}
-	var out *porchapi.PackageRevision
-	err := p.c.do(ctx, call{op: p.op("get", kindPackageRevision, name), idempotent: true}, func(ctx context.Context) error {
-		var err error
-		out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Get(ctx, name, metav1.GetOptions{})
-		return err
+	return stillThere(ctx, p.c, p.ns, name, func(ctx context.Context) (*porchapi.PackageRevision, error) {
+		var out *porchapi.PackageRevision
+		err := p.c.do(ctx, call{op: p.op("get", kindPackageRevision, name), idempotent: true}, func(ctx context.Context) error {
+			var err error
+			out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Get(ctx, name, metav1.GetOptions{})
+			return err
+		})
+		return out, err
 	})
-	return out, err
 }
 
 func (p *packageRevisions) List(ctx context.Context, opts ...ListOption) ([]porchapi.PackageRevision, error) {
@@ -161,6 +163,7 @@ func (p *packageRevisions) written(name string) {
 // cached object, which saves the next read. Answers are stored only when
 // writes per repository are serialised, so they cannot land out of order.
 func (p *packageRevisions) wrote(kind, name string, answer any, mark uint64) {
+	p.c.seen(p.ns, name)
 	if p.c.cache == nil {
 		return
 	}
