@@ -1,6 +1,7 @@
 package porchtest
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -148,7 +149,7 @@ func oneWins(t *testing.T, what string, errs []error, kinds ...error) {
 		}
 		ok := false
 		for _, k := range kinds {
-			ok = ok || errorsIs(err, k)
+			ok = ok || errors.Is(err, k)
 		}
 		if !ok {
 			t.Fatalf("%s: untyped loser error %v", what, err)
@@ -195,13 +196,13 @@ func concurrencyBehaviours() []behaviour {
 		{"concurrency/propose-and-approve-race-settles", func(t *testing.T, s *suite) {
 			d := s.init(t, pkgName(t, ""), "v1")
 			for _, err := range race(3, func(int) error { _, err := s.prs.Propose(s.ctx, d.Name); return err }) {
-				if err != nil && !errorsIs(err, porch.ErrBusy) && !errorsIs(err, porch.ErrConflict) {
+				if err != nil && !errors.Is(err, porch.ErrBusy) && !errors.Is(err, porch.ErrConflict) {
 					t.Fatalf("concurrent propose: %v", err)
 				}
 			}
 			wantLifecycle(t, s.get(t, d.Name), proposed)
 			for _, err := range race(3, func(int) error { _, err := s.prs.Approve(s.ctx, d.Name); return err }) {
-				if err != nil && !errorsIs(err, porch.ErrBusy) && !errorsIs(err, porch.ErrConflict) {
+				if err != nil && !errors.Is(err, porch.ErrBusy) && !errors.Is(err, porch.ErrConflict) {
 					t.Fatalf("concurrent approve: %v", err)
 				}
 			}
@@ -245,7 +246,7 @@ func concurrencyBehaviours() []behaviour {
 					t.Fatalf("writer %d succeeded but its file is missing", i)
 				case err != nil && present:
 					t.Fatalf("writer %d failed (%v) but its file is there", i, err)
-				case err != nil && !errorsIs(err, porch.ErrConflict) && !errorsIs(err, porch.ErrBusy):
+				case err != nil && !errors.Is(err, porch.ErrConflict) && !errors.Is(err, porch.ErrBusy):
 					t.Fatalf("writer %d: untyped error %v", i, err)
 				}
 			}

@@ -1,6 +1,7 @@
 package porchtest
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -76,7 +77,7 @@ func deletionBehaviours() []behaviour {
 			}
 			s.eventually(t, "revision gone once its finalizer is removed", func() (bool, error) {
 				_, err := s.prs.Get(s.ctx, d.Name)
-				return errorsIs(err, porch.ErrNotFound), err
+				return errors.Is(err, porch.ErrNotFound), err
 			})
 		}},
 	}
@@ -165,7 +166,7 @@ func contentBehaviours() []behaviour {
 			if err == nil {
 				t.Fatal("a 7 MiB push was accepted")
 			}
-			if !errorsIs(err, porch.ErrTooLarge) && !errorsIs(err, porch.ErrInvalid) {
+			if !errors.Is(err, porch.ErrTooLarge) && !errors.Is(err, porch.ErrInvalid) {
 				t.Fatalf("oversized push: %v, want ErrTooLarge", err)
 			}
 			if _, ok := s.pull(t, d.Name).Resources["big.txt"]; ok {

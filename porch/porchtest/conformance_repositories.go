@@ -2,6 +2,7 @@ package porchtest
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -96,7 +97,7 @@ func repositoryBehaviours() []behaviour {
 			_, err = s.repos.WaitReady(ctx, "reg-badauth")
 			wantErr(t, err, porch.ErrNotReady, "wait for a repository with wrong credentials")
 			var pe *porch.Error
-			if !errorsAs(err, &pe) || pe.Message == "" {
+			if !errors.As(err, &pe) || pe.Message == "" {
 				t.Fatalf("no reason given: %v", err)
 			}
 		}},

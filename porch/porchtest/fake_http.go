@@ -2,6 +2,7 @@ package porchtest
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -398,7 +399,7 @@ func applyPatch(req *http.Request, current any, patch []byte, into any) error {
 func writeStatus(w http.ResponseWriter, err error) {
 	var st metav1.Status
 	var apiStatus apierrors.APIStatus
-	if errorsAs(err, &apiStatus) {
+	if errors.As(err, &apiStatus) {
 		st = apiStatus.Status()
 	} else {
 		st = apierrors.NewInternalError(err).Status()

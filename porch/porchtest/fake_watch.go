@@ -2,15 +2,12 @@ package porchtest
 
 import (
 	"encoding/json"
-	"errors"
 	"net/http"
 	"sync"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"k8s.io/apimachinery/pkg/watch"
 )
-
-func errorsAs(err error, target any) bool { return errors.As(err, target) }
 
 // watcher is one open watch: an unbounded queue of events for a namespace.
 type watcher struct {
@@ -125,5 +122,3 @@ func (f *Fake) serveWatch(w http.ResponseWriter, req *http.Request, r route) {
 		}
 	}
 }
-
-func errorsIs(err, target error) bool { return errors.Is(err, target) }
