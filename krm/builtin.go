@@ -12,8 +12,16 @@ import (
 
 // Builtin returns a runtime that runs p in this process. Builtins are
 // trusted Go code: they run synchronously, a panic becomes a
-// FunctionError, and ctx is checked before and after.
+// FunctionError, and ctx is checked before and after. A p that is also a
+// ContextProcessor (an interpreter such as the catalog's starlark) runs
+// with ctx, bounded by the policy's wall time, and stops when it ends.
 func Builtin(p framework.ResourceListProcessor) Runtime { return builtin{p: p} }
+
+// ContextProcessor is a builtin function that can stop part-way when its
+// context ends.
+type ContextProcessor interface {
+	ProcessContext(ctx context.Context, rl *framework.ResourceList) error
+}
 
 type builtin struct {
 	p framework.ResourceListProcessor
@@ -21,7 +29,7 @@ type builtin struct {
 
 func (builtin) Name() string { return "builtin" }
 
-func (b builtin) Run(ctx context.Context, fn Function, in *framework.ResourceList, _ Limits) (out *Output, err error) {
+func (b builtin) Run(ctx context.Context, fn Function, in *framework.ResourceList, limits Limits) (out *Output, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -41,7 +49,22 @@ func (b builtin) Run(ctx context.Context, fn Function, in *framework.ResourceLis
 				Err: fmt.Errorf("panic: %v", r), Stderr: string(debug.Stack())}
 		}
 	}()
-	perr := b.p.Process(rl)
+	var perr error
+	if cp, ok := b.p.(ContextProcessor); ok {
+		runCtx := ctx
+		if limits.WallTime > 0 {
+			var cancel context.CancelFunc
+			runCtx, cancel = context.WithTimeout(ctx, limits.WallTime)
+			defer cancel()
+		}
+		perr = cp.ProcessContext(runCtx, rl)
+		if runCtx.Err() != nil && ctx.Err() == nil {
+			return nil, &FunctionError{Function: fn.String(), Kind: ErrTimeout, ExitCode: -1,
+				Err: fmt.Errorf("stopped after the wall-time limit of %s", limits.WallTime)}
+		}
+	} else {
+		perr = b.p.Process(rl)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

@@ -14,8 +14,9 @@ import (
 )
 
 // TestRenderMatchesRealPorch renders the same package with krm and with the
-// real Porch (which runs the kpt catalog's own set-namespace v0.4.1 in its
-// builtin runtime when the package is pushed) and compares the resources.
+// real Porch (which runs the kpt catalog's own set-namespace v0.4.1,
+// apply-replacements v0.1.1 and starlark v0.4.3 in its builtin runtime when
+// the package is pushed) and compares the resources.
 func TestRenderMatchesRealPorch(t *testing.T) {
 	env := porchtest.Setup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -45,14 +46,63 @@ pipeline:
   - image: gcr.io/kpt-fn/set-namespace:v0.4.1
     configMap:
       namespace: prod
+  - image: gcr.io/kpt-fn/apply-replacements:v0.1.1
+    configPath: replacements.yaml
+  - image: gcr.io/kpt-fn/starlark:v0.4.3
+    configPath: starlark.yaml
+`,
+		"replacements.yaml": `apiVersion: fn.kpt.dev/v1alpha1
+kind: ApplyReplacements
+metadata:
+  name: replacements
+  annotations:
+    config.kubernetes.io/local-config: "true"
+replacements:
+- source:
+    kind: ConfigMap
+    name: settings
+    fieldPath: data.image
+  targets:
+  - select:
+      kind: Deployment
+    fieldPaths:
+    - spec.template.spec.containers.[name=app].image
+`,
+		"starlark.yaml": `apiVersion: fn.kpt.dev/v1alpha1
+kind: StarlarkRun
+metadata:
+  name: scale
+  annotations:
+    config.kubernetes.io/local-config: "true"
+params:
+  replicas: 5
+source: |
+  for r in ctx.resource_list["items"]:
+    if r["kind"] == "Deployment":
+      r["spec"]["replicas"] = ctx.resource_list["functionConfig"]["params"]["replicas"]
+      r["metadata"]["labels"]["tier"] = "gold"
+`,
+		"settings.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  image: registry.example.com/app:2.0 # the release
 `,
 		"deploy.yaml": `apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: app # the app
   namespace: old
+  labels:
+    app: app
 spec:
   replicas: 2
+  template:
+    spec:
+      containers:
+      - name: app
+        image: app:1.0 # replaced
 ---
 apiVersion: v1
 kind: Service
@@ -102,7 +152,7 @@ roleRef:
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"deploy.yaml", "rbac.yaml", "ns.yaml"} {
+	for _, f := range []string{"deploy.yaml", "rbac.yaml", "ns.yaml", "settings.yaml"} {
 		want, got := normalise(t, fromPorch.Resources[f]), normalise(t, fromKRM[f])
 		if want != got {
 			t.Errorf("%s differs\n--- Porch:\n%s\n--- krm:\n%s", f, want, got)

@@ -3,8 +3,10 @@ package krm_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -147,4 +149,34 @@ func TestInputIsNeverModified(t *testing.T) {
 		t.Fatal("the input list changed")
 	}
 	var _ framework.ResourceList = *in
+}
+
+func TestCatalogImagesRunInProcess(t *testing.T) {
+	r := krm.NewRunner()
+	ctx := context.Background()
+	for image, config := range map[string]string{
+		"gcr.io/kpt-fn/apply-replacements:v0.1.1": "apiVersion: fn.kpt.dev/v1alpha1\nkind: ApplyReplacements\nmetadata:\n  name: r\nreplacements:\n- sourceValue: prod\n  targets:\n  - select:\n      kind: ConfigMap\n    fieldPaths: [data.env]\n    options:\n      create: true\n",
+		"gcr.io/kpt-fn/search-replace:v0.2":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  by-path: metadata.name\n  by-value: cm0\n  put-value: prod\n",
+		"gcr.io/kpt-fn/ensure-name-substring:v0.2": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  prepend: prod-\n",
+		"gcr.io/kpt-fn/starlark:v0.4":              "apiVersion: fn.kpt.dev/v1alpha1\nkind: StarlarkRun\nmetadata:\n  name: s\nsource: |\n  for r in ctx.resource_list[\"items\"]:\n    r[\"metadata\"][\"name\"] = \"prod\"\n",
+		"gcr.io/kpt-fn/kubeconform:v0.1.1":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  strict: \"true\"\n",
+	} {
+		out, err := r.Execute(ctx, krm.Function{Image: image, Config: yaml.MustParse(config)}, configMaps(1))
+		if err != nil {
+			t.Fatalf("%s: %v", image, err)
+		}
+		if out.Run.Runtime != "builtin" {
+			t.Fatalf("%s ran on %s", image, out.Run.Runtime)
+		}
+		if image != "gcr.io/kpt-fn/kubeconform:v0.1.1" && !strings.Contains(out.Items[0].MustString(), "prod") {
+			t.Fatalf("%s did nothing:\n%s", image, out.Items[0].MustString())
+		}
+	}
+
+	// An in-process interpreter is held to its granted wall time.
+	loop := yaml.MustParse("apiVersion: fn.kpt.dev/v1alpha1\nkind: StarlarkRun\nmetadata:\n  name: s\nsource: |\n  while True:\n    pass\n")
+	_, err := r.Execute(ctx, krm.Function{Image: "gcr.io/kpt-fn/starlark:v0.4.3", Config: loop, Needs: krm.Capabilities{WallTime: 100 * time.Millisecond}}, configMaps(1))
+	if !errors.Is(err, krm.ErrTimeout) {
+		t.Fatalf("endless starlark program: %v, want ErrTimeout", err)
+	}
 }

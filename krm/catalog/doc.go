@@ -8,25 +8,40 @@
 //   - set-image: ConfigMap name/newName/newTag/digest, or SetImage image;
 //   - apply-setters: ConfigMap data name -> value, for "# kpt-set: ${name}"
 //     comments;
+//   - apply-replacements: ApplyReplacements, kustomize's replacements;
+//   - search-replace: ConfigMap by-value, by-value-regex, by-path,
+//     by-file-path, put-value, put-comment;
+//   - ensure-name-substring: ConfigMap prepend or append, or
+//     EnsureNameSubstring; references to renamed resources follow;
+//   - starlark: StarlarkRun source and params, or ConfigMap data.source;
 //   - upsert-resource: the functionConfig is the resource;
 //   - validate-structure: a validator of apiVersion, kind and name,
-//     duplicates and namespace rules.
+//     duplicates and namespace rules;
+//   - kubeconform: a schema validator for the built-in Kubernetes kinds,
+//     from the OpenAPI schema of k8s.io/api that client-go ships.
 //
-// Functions returns them keyed by catalog image; krm registers them.
+// Functions returns them keyed by catalog image; krm registers them. Each
+// type's comment says where it differs from the container function.
 package catalog
 
 import "sigs.k8s.io/kustomize/kyaml/fn/framework"
 
 // Functions returns the builtin functions, keyed by image name and version
-// (without a registry prefix; krm resolves the catalog prefixes).
+// (without a registry prefix; krm resolves the catalog prefixes). Every call
+// returns new instances.
 func Functions() map[string]framework.ResourceListProcessor {
 	return map[string]framework.ResourceListProcessor{
-		"set-namespace:v0.4.1":      framework.ResourceListProcessorFunc(SetNamespace),
-		"set-labels:v0.2.0":         framework.ResourceListProcessorFunc(SetLabels),
-		"set-annotations:v0.1.4":    framework.ResourceListProcessorFunc(SetAnnotations),
-		"set-image:v0.1.1":          framework.ResourceListProcessorFunc(SetImage),
-		"apply-setters:v0.2.0":      framework.ResourceListProcessorFunc(ApplySetters),
-		"upsert-resource:v0.2.0":    framework.ResourceListProcessorFunc(UpsertResource),
-		"validate-structure:v0.1.0": framework.ResourceListProcessorFunc(ValidateStructure),
+		"set-namespace:v0.4.1":         framework.ResourceListProcessorFunc(SetNamespace),
+		"set-labels:v0.2.0":            framework.ResourceListProcessorFunc(SetLabels),
+		"set-annotations:v0.1.4":       framework.ResourceListProcessorFunc(SetAnnotations),
+		"set-image:v0.1.1":             framework.ResourceListProcessorFunc(SetImage),
+		"apply-setters:v0.2.0":         framework.ResourceListProcessorFunc(ApplySetters),
+		"upsert-resource:v0.2.0":       framework.ResourceListProcessorFunc(UpsertResource),
+		"validate-structure:v0.1.0":    framework.ResourceListProcessorFunc(ValidateStructure),
+		"apply-replacements:v0.1.1":    framework.ResourceListProcessorFunc(ApplyReplacements),
+		"search-replace:v0.2.0":        framework.ResourceListProcessorFunc(SearchReplace),
+		"ensure-name-substring:v0.2.0": framework.ResourceListProcessorFunc(EnsureNameSubstring),
+		"starlark:v0.4.3":              &Starlark{},
+		"kubeconform:v0.1.1":           NewSchemaValidator(),
 	}
 }

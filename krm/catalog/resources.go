@@ -58,8 +58,7 @@ func ValidateStructure(rl *framework.ResourceList) error {
 	var results framework.Results
 	seen := map[string]bool{}
 	for _, n := range rl.Items {
-		ref := &yaml.ResourceIdentifier{TypeMeta: yaml.TypeMeta{APIVersion: n.GetApiVersion(), Kind: n.GetKind()},
-			NameMeta: yaml.NameMeta{Name: n.GetName(), Namespace: n.GetNamespace()}}
+		ref := resourceRef(n)
 		fail := func(format string, args ...any) {
 			results = append(results, &framework.Result{Severity: framework.Error, ResourceRef: ref, Message: fmt.Sprintf(format, args...)})
 		}
