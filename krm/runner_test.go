@@ -155,11 +155,11 @@ func TestCatalogImagesRunInProcess(t *testing.T) {
 	r := krm.NewRunner()
 	ctx := context.Background()
 	for image, config := range map[string]string{
-		"gcr.io/kpt-fn/apply-replacements:v0.1.1": "apiVersion: fn.kpt.dev/v1alpha1\nkind: ApplyReplacements\nmetadata:\n  name: r\nreplacements:\n- sourceValue: prod\n  targets:\n  - select:\n      kind: ConfigMap\n    fieldPaths: [data.env]\n    options:\n      create: true\n",
+		"gcr.io/kpt-fn/apply-replacements:v0.1.1":  "apiVersion: fn.kpt.dev/v1alpha1\nkind: ApplyReplacements\nmetadata:\n  name: r\nreplacements:\n- sourceValue: prod\n  targets:\n  - select:\n      kind: ConfigMap\n    fieldPaths: [data.env]\n    options:\n      create: true\n",
 		"gcr.io/kpt-fn/search-replace:v0.2":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  by-path: metadata.name\n  by-value: cm0\n  put-value: prod\n",
 		"gcr.io/kpt-fn/ensure-name-substring:v0.2": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  prepend: prod-\n",
 		"gcr.io/kpt-fn/starlark:v0.4":              "apiVersion: fn.kpt.dev/v1alpha1\nkind: StarlarkRun\nmetadata:\n  name: s\nsource: |\n  for r in ctx.resource_list[\"items\"]:\n    r[\"metadata\"][\"name\"] = \"prod\"\n",
-		"gcr.io/kpt-fn/kubeconform:v0.1.1":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  strict: \"true\"\n",
+		"gcr.io/kpt-fn/kubeconform:v0.1.1":         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  strict: \"true\"\n",
 	} {
 		out, err := r.Execute(ctx, krm.Function{Image: image, Config: yaml.MustParse(config)}, configMaps(1))
 		if err != nil {
