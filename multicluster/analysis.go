@@ -1,0 +1,155 @@
+package multicluster
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+
+	promapi "github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+)
+
+// Analysis is a check run between waves, the Flagger / Argo Rollouts model
+// lifted to clusters: Check is evaluated every Interval while the wave
+// soaks (at least once); a value outside Range, or an error, is a failed
+// check; FailureThreshold failed checks fail the gate.
+type Analysis struct {
+	// Name names the check in status and events.
+	Name string
+	// Check measures something.
+	Check Check
+	// Range is what a good value is.
+	Range Range
+	// Interval between evaluations (default: once per soak, at its end
+	// when MinSuccessTime is set).
+	Interval time.Duration
+	// FailureThreshold is how many failed checks fail the gate (default 1).
+	FailureThreshold int
+}
+
+// Range bounds a value; nil ends are open.
+type Range struct {
+	Min, Max *float64
+}
+
+// Between is the closed range [lo, hi].
+func Between(lo, hi float64) Range { return Range{Min: &lo, Max: &hi} }
+
+// AtLeast is [lo, +inf).
+func AtLeast(lo float64) Range { return Range{Min: &lo} }
+
+// AtMost is (-inf, hi].
+func AtMost(hi float64) Range { return Range{Max: &hi} }
+
+func (r Range) contains(v float64) bool {
+	return !math.IsNaN(v) && (r.Min == nil || v >= *r.Min) && (r.Max == nil || v <= *r.Max)
+}
+
+func (r Range) String() string {
+	lo, hi := "-inf", "+inf"
+	if r.Min != nil {
+		lo = fmt.Sprint(*r.Min)
+	}
+	if r.Max != nil {
+		hi = fmt.Sprint(*r.Max)
+	}
+	return "[" + lo + ", " + hi + "]"
+}
+
+// AnalysisInput is what a check is told about the rollout.
+type AnalysisInput struct {
+	// Rollout is the propagation's ID.
+	Rollout ID
+	// Package and Revision are what is being rolled out.
+	Package, Revision string
+	// Wave is the index of the wave just completed; Clusters are the
+	// clusters rolled out so far.
+	Wave     int
+	Clusters []string
+}
+
+// Check measures one value.
+type Check interface {
+	Evaluate(ctx context.Context, in AnalysisInput) (float64, error)
+}
+
+// CheckFunc is a Check written as a Go func.
+type CheckFunc func(ctx context.Context, in AnalysisInput) (float64, error)
+
+// Evaluate implements Check.
+func (f CheckFunc) Evaluate(ctx context.Context, in AnalysisInput) (float64, error) {
+	return f(ctx, in)
+}
+
+// PrometheusQuery is a Check that runs an instant PromQL query; the result
+// must be a scalar or a one-sample vector. In Query, {{cluster_regex}}
+// becomes a regular expression matching the clusters rolled out so far
+// (for a label matcher such as cluster=~"{{cluster_regex}}").
+type PrometheusQuery struct {
+	// Address is the Prometheus server's URL.
+	Address string
+	// Query is the PromQL expression.
+	Query string
+	// Client configures the HTTP client (its Address is ignored).
+	Client promapi.Config
+}
+
+// Evaluate implements Check.
+func (q *PrometheusQuery) Evaluate(ctx context.Context, in AnalysisInput) (float64, error) {
+	cfg := q.Client
+	cfg.Address = q.Address
+	client, err := promapi.NewClient(cfg)
+	if err != nil {
+		return 0, err
+	}
+	query := expandClusters(q.Query, in.Clusters)
+	v, _, err := promv1.NewAPI(client).Query(ctx, query, time.Now())
+	if err != nil {
+		return 0, fmt.Errorf("prometheus %s: %w", query, err)
+	}
+	switch v := v.(type) {
+	case *model.Scalar:
+		return float64(v.Value), nil
+	case model.Vector:
+		if len(v) != 1 {
+			return 0, fmt.Errorf("prometheus %s: %d samples, want 1", query, len(v))
+		}
+		return float64(v[0].Value), nil
+	}
+	return 0, fmt.Errorf("prometheus %s: a %s result, want a scalar or a vector", query, v.Type())
+}
+
+func (a Analysis) validate(field string) error {
+	switch {
+	case a.Check == nil:
+		return fieldError(ErrInvalidStrategy, field+".check", "missing")
+	case a.Interval < 0:
+		return fieldError(ErrInvalidStrategy, field+".interval", "negative: %s", a.Interval)
+	case a.FailureThreshold < 0:
+		return fieldError(ErrInvalidStrategy, field+".failureThreshold", "negative: %d", a.FailureThreshold)
+	case a.Range.Min != nil && a.Range.Max != nil && *a.Range.Min > *a.Range.Max:
+		return fieldError(ErrInvalidStrategy, field+".range", "empty: %s", a.Range)
+	}
+	if q, ok := a.Check.(*PrometheusQuery); ok && (q.Address == "" || q.Query == "") {
+		return fieldError(ErrInvalidStrategy, field+".check", "a Prometheus query needs an address and a query")
+	}
+	return nil
+}
+
+// expandClusters replaces {{cluster_regex}} with an anchored alternation
+// of the cluster names.
+func expandClusters(query string, clusters []string) string {
+	const placeholder = "{{cluster_regex}}"
+	if !strings.Contains(query, placeholder) {
+		return query
+	}
+	quoted := make([]string, len(clusters))
+	for i, c := range clusters {
+		quoted[i] = regexp.QuoteMeta(c)
+	}
+	return strings.ReplaceAll(query, placeholder, "^("+strings.Join(quoted, "|")+")$")
+}

@@ -1,0 +1,144 @@
+package multicluster
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// Annotations porchkit puts on every delivered resource; gates compare
+// them with the revision being rolled out, never trusting older status.
+const (
+	// PackageAnnotation names the package a resource belongs to.
+	PackageAnnotation = "porchkit.io/package"
+	// RevisionAnnotation is the per-cluster revision ID a resource was
+	// delivered with.
+	RevisionAnnotation = "porchkit.io/revision"
+)
+
+// Package is what is propagated: a named, versioned set of resources
+// (the content of a published Porch package revision, for instance).
+type Package struct {
+	// Name is the package's name, e.g. "upf"; a DNS-1123 label.
+	Name string
+	// Revision names this version, e.g. "v3".
+	Revision string
+	// Resources are the package's resources before per-cluster
+	// customisation.
+	Resources []*yaml.RNode
+}
+
+// Revision is a package customised for one cluster: the unit backends
+// deliver and roll back to.
+type Revision struct {
+	// Package is the package's name.
+	Package string
+	// ID is the package revision and a hash of the customised content
+	// ("v3-1a2b3c4d5e"); equal IDs mean equal content.
+	ID string
+	// Resources carry PackageAnnotation and RevisionAnnotation.
+	Resources []*yaml.RNode
+}
+
+// NewRevision stamps customised resources with the package and a content
+// ID derived from pkgRevision and the resources.
+func NewRevision(pkg, pkgRevision string, resources []*yaml.RNode) (*Revision, error) {
+	h := sha256.New()
+	out := make([]*yaml.RNode, 0, len(resources))
+	for _, r := range resources {
+		c := r.Copy()
+		_ = c.PipeE(yaml.ClearAnnotation(RevisionAnnotation))
+		s, err := c.String()
+		if err != nil {
+			return nil, err
+		}
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+		out = append(out, c)
+	}
+	id := pkgRevision + "-" + hex.EncodeToString(h.Sum(nil))[:10]
+	for _, c := range out {
+		if err := c.PipeE(yaml.SetAnnotation(PackageAnnotation, pkg)); err != nil {
+			return nil, err
+		}
+		if err := c.PipeE(yaml.SetAnnotation(RevisionAnnotation, id)); err != nil {
+			return nil, err
+		}
+	}
+	return &Revision{Package: pkg, ID: id, Resources: out}, nil
+}
+
+// DeliveryState is how far a cluster is with a revision.
+type DeliveryState string
+
+// Delivery states.
+const (
+	// Progressing: delivered, not yet Available.
+	Progressing DeliveryState = "Progressing"
+	// Available: every resource of this exact revision is current
+	// (kstatus Current: observedGeneration caught up, workloads ready).
+	Available DeliveryState = "Available"
+	// Failed: the revision cannot become Available.
+	Failed DeliveryState = "Failed"
+)
+
+// Observation is what Backend.Observe saw.
+type Observation struct {
+	State   DeliveryState
+	Message string
+}
+
+// Backend delivers revisions to clusters. Implementations: the direct
+// applier (server-side apply with an inventory), the Porch backend
+// (GitOps through deployment repositories), and clustertest's in-memory
+// clusters. Errors that mean the cluster could not be reached wrap
+// ErrUnreachable; rejected credentials wrap ErrUnauthorized.
+type Backend interface {
+	// Deliver makes rev the cluster's desired state for rev.Package; it
+	// returns once the change is accepted, not when it is Available.
+	Deliver(ctx context.Context, c *Cluster, rev *Revision) error
+	// Observe reports the cluster's progress with exactly rev: resources
+	// still at another revision are Progressing.
+	Observe(ctx context.Context, c *Cluster, rev *Revision) (Observation, error)
+	// Current returns the revision of pkg the cluster runs (nil when it
+	// has none).
+	Current(ctx context.Context, c *Cluster, pkg string) (*Revision, error)
+	// Get returns an earlier revision of pkg on the cluster by ID, for
+	// rolling back after a restart (ErrUnknownRevision when the backend
+	// no longer has it).
+	Get(ctx context.Context, c *Cluster, pkg, id string) (*Revision, error)
+	// Remove deletes pkg from the cluster.
+	Remove(ctx context.Context, c *Cluster, pkg string) error
+}
+
+// Customizer renders a package for one cluster.
+type Customizer interface {
+	Customize(ctx context.Context, c *Cluster, pkg *Package) ([]*yaml.RNode, error)
+}
+
+// CustomizerFunc is a Customizer written as a func.
+type CustomizerFunc func(ctx context.Context, c *Cluster, pkg *Package) ([]*yaml.RNode, error)
+
+// Customize implements Customizer.
+func (f CustomizerFunc) Customize(ctx context.Context, c *Cluster, pkg *Package) ([]*yaml.RNode, error) {
+	return f(ctx, c, pkg)
+}
+
+// render customises pkg for c and stamps the revision.
+func render(ctx context.Context, cust Customizer, c *Cluster, pkg *Package) (*Revision, error) {
+	resources := pkg.Resources
+	if cust != nil {
+		var err error
+		if resources, err = cust.Customize(ctx, c, pkg); err != nil {
+			return nil, &ClusterError{Cluster: c.Name, Err: fmt.Errorf("%w: %v", ErrRenderFailed, err)}
+		}
+	}
+	rev, err := NewRevision(pkg.Name, pkg.Revision, resources)
+	if err != nil {
+		return nil, &ClusterError{Cluster: c.Name, Err: fmt.Errorf("%w: %v", ErrRenderFailed, err)}
+	}
+	return rev, nil
+}

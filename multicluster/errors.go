@@ -1,0 +1,67 @@
+package multicluster
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors; every error this package returns wraps one of them, so
+// errors.Is works on all of them.
+var (
+	// ErrUnknownCluster: a name that is not registered.
+	ErrUnknownCluster = errors.New("unknown cluster")
+	// ErrAlreadyRegistered: Register with a name already in use.
+	ErrAlreadyRegistered = errors.New("cluster already registered")
+	// ErrInvalidCluster: a cluster registration that cannot work.
+	ErrInvalidCluster = errors.New("invalid cluster")
+	// ErrEmptySelection: a selector that selects no cluster.
+	ErrEmptySelection = errors.New("no cluster selected")
+	// ErrUnsatisfiable: constraints that contradict each other (a spread
+	// that cannot be met, for instance).
+	ErrUnsatisfiable = errors.New("placement constraints cannot be met")
+	// ErrInvalidStrategy: strategy numbers out of range or missing.
+	ErrInvalidStrategy = errors.New("invalid strategy")
+	// ErrRenderFailed: customising the package for a cluster failed.
+	ErrRenderFailed = errors.New("package does not render for cluster")
+	// ErrUnauthorized: a cluster rejected the credentials.
+	ErrUnauthorized = errors.New("cluster rejected the credentials")
+	// ErrUnreachable: a cluster's API server could not be reached.
+	ErrUnreachable = errors.New("cluster unreachable")
+	// ErrUnknownRollout: a propagation ID that does not exist.
+	ErrUnknownRollout = errors.New("unknown rollout")
+	// ErrRolloutFinished: Pause, Resume or Abort on a finished rollout.
+	ErrRolloutFinished = errors.New("rollout already finished")
+	// ErrUnknownRevision: a revision a backend does not have.
+	ErrUnknownRevision = errors.New("unknown revision")
+	// ErrRevisionMismatch: Resume with a package other than the one the
+	// rollout started with.
+	ErrRevisionMismatch = errors.New("package differs from the rollout's")
+)
+
+// ClusterError is an error about one cluster.
+type ClusterError struct {
+	Cluster string
+	Err     error
+}
+
+func (e *ClusterError) Error() string { return fmt.Sprintf("cluster %s: %v", e.Cluster, e.Err) }
+
+// Unwrap returns the cause.
+func (e *ClusterError) Unwrap() error { return e.Err }
+
+// FieldError says which input field is wrong and why; it wraps the
+// sentinel of its kind (ErrInvalidStrategy, ErrInvalidCluster, ...).
+type FieldError struct {
+	Field  string
+	Reason string
+	Kind   error
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("%v: %s: %s", e.Kind, e.Field, e.Reason) }
+
+// Unwrap returns the kind.
+func (e *FieldError) Unwrap() error { return e.Kind }
+
+func fieldError(kind error, field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...), Kind: kind}
+}

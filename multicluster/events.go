@@ -1,0 +1,116 @@
+package multicluster
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// EventType names what happened.
+type EventType string
+
+// Event types.
+const (
+	EventStarted            EventType = "Started"
+	EventWaveStarted        EventType = "WaveStarted"
+	EventWaveSucceeded      EventType = "WaveSucceeded"
+	EventClusterStarted     EventType = "ClusterStarted"
+	EventClusterSucceeded   EventType = "ClusterSucceeded"
+	EventClusterFailed      EventType = "ClusterFailed"
+	EventClusterUnreachable EventType = "ClusterUnreachable"
+	EventAnalysis           EventType = "Analysis"
+	EventGateFailed         EventType = "GateFailed"
+	EventRollbackStarted    EventType = "RollbackStarted"
+	EventClusterRolledBack  EventType = "ClusterRolledBack"
+	EventPaused             EventType = "Paused"
+	EventResumed            EventType = "Resumed"
+	EventFinished           EventType = "Finished"
+)
+
+// Event is one step of a propagation.
+type Event struct {
+	Time    time.Time
+	Rollout ID
+	Type    EventType
+	// Cluster and Wave, where the event concerns one (Wave is -1 when it
+	// does not).
+	Cluster string
+	Wave    int
+	State   ClusterState
+	Phase   Phase
+	Message string
+	// Dropped counts events this subscriber missed before this one
+	// because it did not keep up.
+	Dropped int
+}
+
+// eventBufferSize is each subscriber's channel capacity.
+const eventBufferSize = 1024
+
+type subscriber struct {
+	ch      chan Event
+	dropped int
+	stop    func() bool
+}
+
+// broadcaster fans events out without blocking the rollout: a subscriber
+// that does not keep up loses events, and the next one it gets says how
+// many.
+type broadcaster struct {
+	mu     sync.Mutex
+	subs   map[*subscriber]struct{}
+	closed bool
+}
+
+func (b *broadcaster) publish(e Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for s := range b.subs {
+		e := e
+		e.Dropped = s.dropped
+		select {
+		case s.ch <- e:
+			s.dropped = 0
+		default:
+			s.dropped++
+		}
+	}
+}
+
+// subscribe returns a channel closed when ctx ends or the broadcaster
+// closes.
+func (b *broadcaster) subscribe(ctx context.Context) <-chan Event {
+	s := &subscriber{ch: make(chan Event, eventBufferSize)}
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		close(s.ch)
+		return s.ch
+	}
+	if b.subs == nil {
+		b.subs = map[*subscriber]struct{}{}
+	}
+	b.subs[s] = struct{}{}
+	s.stop = context.AfterFunc(ctx, func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if _, ok := b.subs[s]; ok {
+			delete(b.subs, s)
+			close(s.ch)
+		}
+	})
+	b.mu.Unlock()
+	return s.ch
+}
+
+// close ends every subscription.
+func (b *broadcaster) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for s := range b.subs {
+		delete(b.subs, s)
+		s.stop()
+		close(s.ch)
+	}
+}

@@ -1,0 +1,428 @@
+package multicluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Propagator rolls packages out to clusters with a Strategy, gates each
+// step on the exact revision being rolled out, and rolls back on a failed
+// gate. Rollouts run in the background until they finish, Abort is
+// called, or the Propagator is closed; Status, ClusterStatus and Events
+// follow them. It is safe for concurrent use.
+type Propagator struct {
+	manager *ClusterManager
+	backend Backend
+	opts    propagatorOptions
+
+	ctx    context.Context // ends with Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	rollouts map[ID]*rollout
+	seq      int
+}
+
+// PropagatorOption configures a Propagator.
+type PropagatorOption func(*propagatorOptions)
+
+type propagatorOptions struct {
+	customizer       Customizer
+	store            StateStore
+	log              logr.Logger
+	maxFailuresShown int
+	maxWavesShown    int
+	unreachableAfter int
+	saveInterval     time.Duration
+	preflight        bool
+	renderParallel   int
+}
+
+// Defaults of a Propagator.
+const (
+	// DefaultFailuresShown bounds Status.Failures.
+	DefaultFailuresShown = 10
+	// DefaultWavesShown bounds Status.WaveProgress.
+	DefaultWavesShown = 10
+	// DefaultUnreachableAfter is how many observations in a row must fail
+	// to reach a cluster before it counts as unreachable.
+	DefaultUnreachableAfter = 3
+	// DefaultSaveInterval is how often a running rollout's record is saved
+	// (and at every phase change).
+	DefaultSaveInterval = time.Second
+)
+
+// WithCustomizer renders the package per cluster (default: the package
+// as is, stamped with its revision).
+func WithCustomizer(c Customizer) PropagatorOption {
+	return func(o *propagatorOptions) { o.customizer = c }
+}
+
+// WithStateStore keeps records where they survive the process (default:
+// a MemoryStore).
+func WithStateStore(s StateStore) PropagatorOption { return func(o *propagatorOptions) { o.store = s } }
+
+// WithLogger sets the logger.
+func WithLogger(l logr.Logger) PropagatorOption { return func(o *propagatorOptions) { o.log = l } }
+
+// WithStatusLimits bounds Status: how many failures and waves it lists
+// (defaults DefaultFailuresShown, DefaultWavesShown).
+func WithStatusLimits(failures, waves int) PropagatorOption {
+	return func(o *propagatorOptions) { o.maxFailuresShown, o.maxWavesShown = failures, waves }
+}
+
+// WithUnreachableAfter sets how many failed observations in a row make a
+// cluster unreachable (default DefaultUnreachableAfter).
+func WithUnreachableAfter(n int) PropagatorOption {
+	return func(o *propagatorOptions) { o.unreachableAfter = n }
+}
+
+// WithSaveInterval sets how often running rollouts are saved (default
+// DefaultSaveInterval).
+func WithSaveInterval(d time.Duration) PropagatorOption {
+	return func(o *propagatorOptions) { o.saveInterval = d }
+}
+
+// WithoutPreflightProbe skips probing the targets before a rollout starts
+// (by default clusters that reject the credentials stop Propagate before
+// any change).
+func WithoutPreflightProbe() PropagatorOption { return func(o *propagatorOptions) { o.preflight = false } }
+
+// NewPropagator returns a Propagator over the clusters of m, delivering
+// through b.
+func NewPropagator(m *ClusterManager, b Backend, opts ...PropagatorOption) *Propagator {
+	o := propagatorOptions{log: logr.Discard(), maxFailuresShown: DefaultFailuresShown, maxWavesShown: DefaultWavesShown,
+		unreachableAfter: DefaultUnreachableAfter, saveInterval: DefaultSaveInterval, preflight: true, renderParallel: 16}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.store == nil {
+		o.store = NewMemoryStore()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Propagator{manager: m, backend: b, opts: o, ctx: ctx, cancel: cancel, rollouts: map[ID]*rollout{}}
+}
+
+// Close stops every running rollout where it is (its record stays
+// resumable) and waits for them.
+func (p *Propagator) Close() error {
+	p.cancel()
+	p.wg.Wait()
+	return nil
+}
+
+// Plan is what a propagation would do, computed without side effects.
+type Plan struct {
+	Decision *Decision
+	// Waves are the rollout's waves of cluster names.
+	Waves [][]string
+	// Clusters has the per-cluster rendered revision and how it differs
+	// from what the cluster runs now.
+	Clusters map[string]*ClusterPlan
+}
+
+// ClusterPlan is one cluster's part of a Plan.
+type ClusterPlan struct {
+	Revision *Revision
+	// Current is the revision the cluster runs now (nil: none, or the
+	// cluster could not be asked; see CurrentError).
+	Current      *Revision
+	CurrentError error
+	// Changed reports a difference; Diff is a unified diff of the
+	// resources (without porchkit's annotations).
+	Changed bool
+	Diff    string
+}
+
+// Plan selects the targets, renders the package for each cluster, asks
+// each what it runs now, and cuts the waves; it changes nothing.
+func (p *Propagator) Plan(ctx context.Context, pkg *Package, targets Selector, s Strategy) (*Plan, error) {
+	d, waves, revs, err := p.prepare(ctx, pkg, targets, s)
+	if err != nil {
+		return nil, err
+	}
+	plan := &Plan{Decision: d, Waves: waves, Clusters: make(map[string]*ClusterPlan, len(revs))}
+	for name, rev := range revs {
+		c, _, err := p.manager.Get(name)
+		if err != nil {
+			return nil, err
+		}
+		cp := &ClusterPlan{Revision: rev}
+		cp.Current, cp.CurrentError = p.backend.Current(ctx, &c, pkg.Name)
+		cp.Diff = diffRevisions(cp.Current, rev)
+		cp.Changed = cp.Current == nil || cp.Current.ID != rev.ID
+		plan.Clusters[name] = cp
+	}
+	return plan, nil
+}
+
+// prepare validates, selects, cuts waves and renders every target.
+func (p *Propagator) prepare(ctx context.Context, pkg *Package, targets Selector, s Strategy) (*Decision, [][]string, map[string]*Revision, error) {
+	if pkg == nil {
+		return nil, nil, nil, fieldError(ErrInvalidStrategy, "package", "missing")
+	}
+	if errs := validation.IsDNS1123Label(pkg.Name); len(errs) > 0 {
+		return nil, nil, nil, fieldError(ErrRenderFailed, "package.name", "%q: %s", pkg.Name, errs[0])
+	}
+	if pkg.Revision == "" {
+		return nil, nil, nil, fieldError(ErrRenderFailed, "package.revision", "missing")
+	}
+	if err := s.Validate(); err != nil {
+		return nil, nil, nil, err
+	}
+	s = s.withDefaults()
+	d, err := p.manager.Select(ctx, targets)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	waves, err := s.waves(d.Selected)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	revs := make(map[string]*Revision, len(d.Selected))
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, p.opts.renderParallel)
+	for _, name := range d.Selected {
+		c, _, err := p.manager.Get(name)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			rev, err := render(ctx, p.opts.customizer, &c, pkg)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			revs[c.Name] = rev
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, nil, nil, firstErr
+	}
+	return d, waves, revs, nil
+}
+
+// Propagate starts rolling pkg out to the clusters targets selects, with
+// strategy s, and returns the rollout's ID. Everything that can be checked
+// up front is, before any cluster changes: the strategy's numbers, the
+// selection (unknown clusters, an empty selection, a spread that cannot
+// be met), rendering for every cluster, and (unless
+// WithoutPreflightProbe) the credentials of every target.
+func (p *Propagator) Propagate(ctx context.Context, pkg *Package, targets Selector, s Strategy) (ID, error) {
+	if err := p.ctx.Err(); err != nil {
+		return "", fmt.Errorf("propagator closed: %w", err)
+	}
+	_, waves, revs, err := p.prepare(ctx, pkg, targets, s)
+	if err != nil {
+		return "", err
+	}
+	if p.opts.preflight {
+		var names []string
+		for _, w := range waves {
+			names = append(names, w...)
+		}
+		health := p.manager.probe(ctx, names)
+		var rejected []string
+		for _, n := range names {
+			if health[n].State == HealthUnauthorized {
+				rejected = append(rejected, n)
+			}
+		}
+		if len(rejected) > 0 {
+			sort.Strings(rejected)
+			return "", &ClusterError{Cluster: rejected[0], Err: fmt.Errorf("%w (%d of %d targets: %v)", ErrUnauthorized, len(rejected), len(names), rejected)}
+		}
+	}
+	p.mu.Lock()
+	p.seq++
+	id := ID(fmt.Sprintf("%s-%s-%d-%d", pkg.Name, pkg.Revision, time.Now().UnixNano()%1e6, p.seq))
+	p.mu.Unlock()
+	r := newRollout(p, id, pkg, s.withDefaults(), waves, revs)
+	if err := p.opts.store.Save(ctx, r.record()); err != nil {
+		return "", fmt.Errorf("saving rollout %s: %w", id, err)
+	}
+	p.start(r)
+	return id, nil
+}
+
+// Restore continues a rollout recorded in the state store by an earlier
+// Propagator or process that had not finished: clusters already done keep
+// their state, the others are delivered again (delivery is idempotent),
+// and rollback still returns touched clusters to the revision they ran
+// before. pkg and s must be the ones it started with (ErrRevisionMismatch
+// otherwise).
+func (p *Propagator) Restore(ctx context.Context, id ID, pkg *Package, s Strategy) error {
+	p.mu.Lock()
+	if _, ok := p.rollouts[id]; ok {
+		p.mu.Unlock()
+		return fmt.Errorf("rollout %s is already running here", id)
+	}
+	p.mu.Unlock()
+	rec, err := p.opts.store.Load(ctx, id)
+	if err != nil {
+		return err
+	}
+	if rec.Phase.finished() {
+		return fmt.Errorf("%w: %s is %s", ErrRolloutFinished, id, rec.Phase)
+	}
+	if pkg == nil || pkg.Name != rec.Package || pkg.Revision != rec.Revision || s.Type != rec.StrategyType {
+		return fmt.Errorf("%w: rollout %s is %s %s (%s)", ErrRevisionMismatch, id, rec.Package, rec.Revision, rec.StrategyType)
+	}
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	revs := map[string]*Revision{}
+	for _, w := range rec.Waves {
+		for _, name := range w {
+			c, _, err := p.manager.Get(name)
+			if err != nil {
+				return err
+			}
+			rev, err := render(ctx, p.opts.customizer, &c, pkg)
+			if err != nil {
+				return err
+			}
+			if cr := rec.Clusters[name]; cr.Revision != "" && cr.Revision != rev.ID && s.Type != BlueGreen {
+				return &ClusterError{Cluster: name, Err: fmt.Errorf("%w: renders as %s, the rollout delivered %s", ErrRevisionMismatch, rev.ID, cr.Revision)}
+			}
+			revs[name] = rev
+		}
+	}
+	r := newRollout(p, id, pkg, s.withDefaults(), rec.Waves, revs)
+	r.restore(rec)
+	p.start(r)
+	return nil
+}
+
+func (p *Propagator) start(r *rollout) {
+	p.mu.Lock()
+	p.rollouts[r.id] = r
+	p.mu.Unlock()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		r.run()
+	}()
+}
+
+func (p *Propagator) get(id ID) (*rollout, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, ok := p.rollouts[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownRollout, id)
+	}
+	return r, nil
+}
+
+// Status returns a rollout's bounded summary. Rollouts of earlier
+// processes are read from the state store.
+func (p *Propagator) Status(ctx context.Context, id ID) (*Status, error) {
+	r, err := p.get(id)
+	if err == nil {
+		return r.status(), nil
+	}
+	rec, lerr := p.opts.store.Load(ctx, id)
+	if lerr != nil {
+		return nil, err
+	}
+	return statusOfRecord(rec, p.opts.maxFailuresShown, p.opts.maxWavesShown), nil
+}
+
+// ClusterStatus returns one cluster's detail in a rollout.
+func (p *Propagator) ClusterStatus(_ context.Context, id ID, cluster string) (*ClusterStatus, error) {
+	r, err := p.get(id)
+	if err != nil {
+		return nil, err
+	}
+	return r.clusterStatus(cluster)
+}
+
+// Pause stops a rollout from starting more clusters; deliveries already
+// under way finish.
+func (p *Propagator) Pause(_ context.Context, id ID) error {
+	r, err := p.get(id)
+	if err != nil {
+		return err
+	}
+	return r.pause()
+}
+
+// Resume continues a paused rollout (Restore continues one of an earlier
+// process).
+func (p *Propagator) Resume(_ context.Context, id ID) error {
+	r, err := p.get(id)
+	if err != nil {
+		return err
+	}
+	return r.resume()
+}
+
+// Abort stops a rollout: no more clusters start, deliveries under way are
+// stopped, and, when its strategy's OnFailure is Rollback, every touched
+// cluster returns to its last-known-good revision. It returns once the
+// rollout has finished.
+func (p *Propagator) Abort(ctx context.Context, id ID) error {
+	r, err := p.get(id)
+	if err != nil {
+		return err
+	}
+	if err := r.abort(); err != nil {
+		return err
+	}
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Events streams a rollout's events until it finishes or ctx ends; the
+// channel is closed then.
+func (p *Propagator) Events(ctx context.Context, id ID) (<-chan Event, error) {
+	r, err := p.get(id)
+	if err != nil {
+		return nil, err
+	}
+	return r.events.subscribe(ctx), nil
+}
+
+// Wait blocks until the rollout finishes or ctx ends, and returns its
+// status.
+func (p *Propagator) Wait(ctx context.Context, id ID) (*Status, error) {
+	r, err := p.get(id)
+	if err != nil {
+		return nil, err
+	}
+	select {
+	case <-r.done:
+		return r.status(), nil
+	case <-ctx.Done():
+		return r.status(), ctx.Err()
+	}
+}
+
+// isUnreachable reports errors that mean the cluster did not answer.
+func isUnreachable(err error) bool {
+	return errors.Is(err, ErrUnreachable)
+}

@@ -1,0 +1,768 @@
+package multicluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"sync"
+	"time"
+)
+
+// rollout is one running propagation.
+type rollout struct {
+	p     *Propagator
+	id    ID
+	pkg   *Package
+	s     Strategy
+	waves [][]string
+	revs  map[string]*Revision
+	total int
+
+	events  broadcaster
+	done    chan struct{}
+	abortCh chan struct{}
+	once    sync.Once
+
+	mu         sync.Mutex
+	phase      Phase
+	reason     string
+	wave       int
+	clusters   map[string]*clusterRun
+	counts     map[ClusterState]int
+	waveCounts []map[ClusterState]int
+	failed     []string // in order of failure
+	analysis   []AnalysisStatus
+	resumeCh   chan struct{} // closed while not paused
+	started    time.Time
+	finished   time.Time
+	dirty      bool
+}
+
+type clusterRun struct {
+	wave       int
+	state      ClusterState
+	message    string
+	failure    string
+	failedAs   ClusterState
+	revision   string
+	previous   *Revision
+	previousID string
+	restored   bool // previousID came from a record
+	touched    bool
+	started    time.Time
+	finished   time.Time
+}
+
+func newRollout(p *Propagator, id ID, pkg *Package, s Strategy, waves [][]string, revs map[string]*Revision) *rollout {
+	r := &rollout{p: p, id: id, pkg: pkg, s: s, waves: waves, revs: revs, done: make(chan struct{}),
+		abortCh: make(chan struct{}), phase: PhaseRunning, clusters: map[string]*clusterRun{},
+		counts: map[ClusterState]int{}, resumeCh: make(chan struct{}), started: time.Now()}
+	close(r.resumeCh)
+	r.waveCounts = make([]map[ClusterState]int, len(waves))
+	for wi, w := range waves {
+		r.waveCounts[wi] = map[ClusterState]int{StatePending: len(w)}
+		for _, name := range w {
+			r.clusters[name] = &clusterRun{wave: wi, state: StatePending}
+			r.total++
+		}
+	}
+	r.counts[StatePending] = r.total
+	return r
+}
+
+// restore takes over a record's progress.
+func (r *rollout) restore(rec *Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.wave, r.started = rec.Wave, rec.Started
+	for name, cr := range rec.Clusters {
+		run, ok := r.clusters[name]
+		if !ok {
+			continue
+		}
+		state := cr.State
+		if state == StateProgressing {
+			state = StatePending // delivered again; Deliver is idempotent
+		}
+		r.setLocked(name, run, state, cr.Message)
+		run.revision, run.previousID, run.touched, run.restored = cr.Revision, cr.Previous, cr.Touched, cr.Touched
+	}
+}
+
+// set moves a cluster to state and emits the matching event.
+func (r *rollout) set(name string, state ClusterState, msg string) {
+	r.mu.Lock()
+	run := r.clusters[name]
+	r.setLocked(name, run, state, msg)
+	wave := run.wave
+	r.mu.Unlock()
+	typ := map[ClusterState]EventType{StateProgressing: EventClusterStarted, StateSucceeded: EventClusterSucceeded,
+		StateFailed: EventClusterFailed, StateUnreachable: EventClusterUnreachable, StateRolledBack: EventClusterRolledBack,
+		StateRollbackFailed: EventClusterFailed}[state]
+	if typ != "" {
+		r.emit(Event{Type: typ, Cluster: name, Wave: wave, State: state, Message: msg})
+	}
+}
+
+func (r *rollout) setLocked(name string, run *clusterRun, state ClusterState, msg string) {
+	if run.state == state && run.message == msg {
+		return
+	}
+	r.counts[run.state]--
+	r.waveCounts[run.wave][run.state]--
+	if r.counts[run.state] == 0 {
+		delete(r.counts, run.state)
+	}
+	if r.waveCounts[run.wave][run.state] == 0 {
+		delete(r.waveCounts[run.wave], run.state)
+	}
+	if state.failed() {
+		if run.failedAs == "" && len(r.failed) < r.p.opts.maxFailuresShown {
+			r.failed = append(r.failed, name)
+		}
+		run.failedAs, run.failure = state, msg
+	}
+	run.state, run.message = state, msg
+	r.counts[state]++
+	r.waveCounts[run.wave][state]++
+	now := time.Now()
+	switch state {
+	case StateProgressing:
+		if run.started.IsZero() {
+			run.started = now
+		}
+	case StatePending:
+	default:
+		run.finished = now
+	}
+	r.dirty = true
+}
+
+func (r *rollout) emit(e Event) {
+	e.Time, e.Rollout = time.Now(), r.id
+	if e.Cluster == "" && e.Type != EventWaveStarted && e.Type != EventWaveSucceeded {
+		e.Wave = -1
+	}
+	r.events.publish(e)
+}
+
+func (r *rollout) setPhase(phase Phase, reason string) {
+	r.mu.Lock()
+	r.phase, r.reason, r.dirty = phase, reason, true
+	if phase.finished() {
+		r.finished = time.Now()
+	}
+	r.mu.Unlock()
+	r.save()
+}
+
+func (r *rollout) save() {
+	r.mu.Lock()
+	rec := r.recordLocked()
+	r.dirty = false
+	r.mu.Unlock()
+	if err := r.p.opts.store.Save(r.p.ctx, rec); err != nil && r.p.ctx.Err() == nil {
+		r.p.opts.log.Error(err, "saving rollout record", "rollout", r.id)
+	}
+}
+
+func (r *rollout) record() *Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.recordLocked()
+}
+
+func (r *rollout) recordLocked() *Record {
+	rec := &Record{ID: r.id, Package: r.pkg.Name, Revision: r.pkg.Revision, StrategyType: r.s.Type, Phase: r.phase,
+		Reason: r.reason, Wave: r.wave, Waves: r.waves, Clusters: make(map[string]ClusterRecord, len(r.clusters)),
+		Started: r.started, Finished: r.finished}
+	for name, run := range r.clusters {
+		prev := run.previousID
+		if run.previous != nil {
+			prev = run.previous.ID
+		}
+		rec.Clusters[name] = ClusterRecord{State: run.state, Revision: run.revision, Previous: prev, Touched: run.touched, Message: run.message}
+	}
+	return rec
+}
+
+// run drives the rollout to its end.
+func (r *rollout) run() {
+	defer close(r.done)
+	defer r.events.close()
+	ctx, cancel := context.WithCancel(r.p.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-r.abortCh:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	saverDone := make(chan struct{})
+	go func() {
+		defer close(saverDone)
+		t := time.NewTicker(r.p.opts.saveInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				r.mu.Lock()
+				dirty := r.dirty
+				r.mu.Unlock()
+				if dirty {
+					r.save()
+				}
+			}
+		}
+	}()
+	defer func() { cancel(); <-saverDone }()
+
+	r.emit(Event{Type: EventStarted, Message: fmt.Sprintf("%s %s to %d clusters in %d waves (%s)", r.pkg.Name, r.pkg.Revision, r.total, len(r.waves), r.s.Type)})
+	r.mu.Lock()
+	first := r.wave
+	r.mu.Unlock()
+	for wi := first; wi < len(r.waves); wi++ {
+		r.mu.Lock()
+		r.wave, r.dirty = wi, true
+		r.mu.Unlock()
+		r.emit(Event{Type: EventWaveStarted, Wave: wi, Message: fmt.Sprintf("%d clusters", len(r.waves[wi]))})
+		ok, reason := r.runWave(ctx, wi)
+		if ok && ctx.Err() == nil {
+			ok, reason = r.analyse(ctx, wi)
+		}
+		if r.stopped(ctx) {
+			return
+		}
+		if !ok {
+			r.gateFailed(reason, PhaseHalted)
+			return
+		}
+		r.emit(Event{Type: EventWaveSucceeded, Wave: wi})
+	}
+	r.setPhase(PhaseSucceeded, fmt.Sprintf("%d clusters run %s %s", r.total, r.pkg.Name, r.pkg.Revision))
+	r.emit(Event{Type: EventFinished, Phase: PhaseSucceeded})
+}
+
+// stopped handles an abort, or the Propagator closing (the record stays
+// Running, to be restored).
+func (r *rollout) stopped(ctx context.Context) bool {
+	select {
+	case <-r.abortCh:
+		r.gateFailed("aborted", PhaseAborted)
+		return true
+	default:
+	}
+	if r.p.ctx.Err() != nil {
+		r.save()
+		return true
+	}
+	return ctx.Err() != nil
+}
+
+func (r *rollout) concurrency() int {
+	switch {
+	case r.s.Type == Sequential:
+		return 1
+	case r.s.MaxConcurrency.Value > 0:
+		return max(1, r.s.MaxConcurrency.Of(r.total))
+	}
+	return r.total
+}
+
+// gateBroken says why the failures so far fail the gate, if they do.
+func (r *rollout) gateBroken(wi int) (bool, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	failures := r.counts[StateFailed] + r.counts[StateUnreachable]
+	if r.s.Type == Canary && wi == 0 {
+		if n := r.waveCounts[0][StateFailed] + r.waveCounts[0][StateUnreachable]; n > 0 {
+			return true, fmt.Sprintf("%d of %d clusters of the canary's first wave failed%s", n, len(r.waves[0]), r.firstFailureLocked())
+		}
+	}
+	if limit := r.s.MaxFailures.Of(r.total); failures > limit {
+		return true, fmt.Sprintf("%d clusters failed, more than maxFailures %s (%d of %d)%s", failures, r.s.MaxFailures, limit, r.total, r.firstFailureLocked())
+	}
+	return false, ""
+}
+
+func (r *rollout) firstFailureLocked() string {
+	if len(r.failed) == 0 {
+		return ""
+	}
+	run := r.clusters[r.failed[0]]
+	return fmt.Sprintf(": first %s %s: %s", r.failed[0], run.state, run.message)
+}
+
+func (r *rollout) runWave(ctx context.Context, wi int) (bool, string) {
+	sem := make(chan struct{}, r.concurrency())
+	var wg sync.WaitGroup
+	for _, name := range r.waves[wi] {
+		r.mu.Lock()
+		state := r.clusters[name].state
+		r.mu.Unlock()
+		if state != StatePending {
+			continue // restored: already done
+		}
+		if err := r.waitIfPaused(ctx); err != nil {
+			break
+		}
+		if broken, _ := r.gateBroken(wi); broken {
+			break
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			r.deliver(ctx, name)
+		}()
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return false, "stopped"
+	}
+	if broken, reason := r.gateBroken(wi); broken {
+		return false, reason
+	}
+	return true, ""
+}
+
+func (r *rollout) waitIfPaused(ctx context.Context) error {
+	r.mu.Lock()
+	ch := r.resumeCh
+	r.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// deliver rolls the revision out to one cluster and gates on it.
+func (r *rollout) deliver(ctx context.Context, name string) {
+	c, _, err := r.p.manager.Get(name)
+	if err != nil {
+		r.set(name, StateFailed, err.Error())
+		return
+	}
+	r.set(name, StateProgressing, "")
+	rev := r.revs[name]
+	prev, err := r.previous(ctx, &c)
+	if err != nil {
+		r.set(name, stateOf(err), fmt.Sprintf("reading the current revision: %v", err))
+		return
+	}
+	if r.s.Type == BlueGreen {
+		r.blueGreen(ctx, &c, prev, rev)
+		return
+	}
+	if prev != nil && prev.ID == rev.ID {
+		r.mu.Lock()
+		r.clusters[name].revision = rev.ID
+		r.mu.Unlock()
+		r.set(name, StateSucceeded, "already at "+rev.ID)
+		return
+	}
+	r.touch(name, rev.ID)
+	if err := r.p.backend.Deliver(ctx, &c, rev); err != nil {
+		r.set(name, stateOf(err), fmt.Sprintf("delivering %s: %v", rev.ID, err))
+		return
+	}
+	state, msg := r.await(ctx, &c, rev)
+	r.set(name, state, msg)
+}
+
+// previous returns what the cluster ran before this rollout touched it.
+func (r *rollout) previous(ctx context.Context, c *Cluster) (*Revision, error) {
+	r.mu.Lock()
+	run := r.clusters[c.Name]
+	restored, prevID := run.restored, run.previousID
+	r.mu.Unlock()
+	if restored {
+		if prevID == "" {
+			return nil, nil
+		}
+		prev, err := r.p.backend.Get(ctx, c, r.pkg.Name, prevID)
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		run.previous = prev
+		r.mu.Unlock()
+		return prev, nil
+	}
+	prev, err := r.p.backend.Current(ctx, c, r.pkg.Name)
+	if err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	run.previous = prev
+	if prev != nil {
+		run.previousID = prev.ID
+	}
+	r.mu.Unlock()
+	return prev, nil
+}
+
+func (r *rollout) touch(name, revision string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	run := r.clusters[name]
+	run.touched, run.revision, r.dirty = true, revision, true
+}
+
+// stateOf classifies a backend error.
+func stateOf(err error) ClusterState {
+	if isUnreachable(err) {
+		return StateUnreachable
+	}
+	return StateFailed
+}
+
+// await observes the cluster until rev is Available, fails, the progress
+// deadline passes, or ctx ends (then the state stays Progressing).
+func (r *rollout) await(ctx context.Context, c *Cluster, rev *Revision) (ClusterState, string) {
+	deadline := time.Now().Add(r.s.ProgressDeadline)
+	t := time.NewTicker(r.s.PollInterval)
+	defer t.Stop()
+	misses, last := 0, "not observed yet"
+	for {
+		obs, err := r.p.backend.Observe(ctx, c, rev)
+		switch {
+		case ctx.Err() != nil:
+			return StateProgressing, "stopped before " + rev.ID + " was Available"
+		case err != nil && isUnreachable(err):
+			misses++
+			last = err.Error()
+			if misses >= r.p.opts.unreachableAfter {
+				return StateUnreachable, last
+			}
+		case err != nil && errors.Is(err, ErrUnauthorized):
+			return StateFailed, err.Error()
+		case err != nil:
+			misses, last = 0, err.Error()
+		case obs.State == Available:
+			return StateSucceeded, firstNonEmpty(obs.Message, rev.ID+" Available")
+		case obs.State == Failed:
+			return StateFailed, obs.Message
+		default:
+			misses, last = 0, obs.Message
+		}
+		if !time.Now().Before(deadline) {
+			return StateFailed, fmt.Sprintf("progress deadline %s exceeded: %s", r.s.ProgressDeadline, last)
+		}
+		select {
+		case <-ctx.Done():
+			return StateProgressing, "stopped before " + rev.ID + " was Available"
+		case <-t.C:
+		}
+	}
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// analyse runs the analysis checks during the wave's soak.
+func (r *rollout) analyse(ctx context.Context, wi int) (bool, string) {
+	checks := r.s.Analysis
+	if len(checks) == 0 && r.s.MinSuccessTime == 0 {
+		return true, ""
+	}
+	var done []string
+	for _, w := range r.waves[:wi+1] {
+		done = append(done, w...)
+	}
+	in := AnalysisInput{Rollout: r.id, Package: r.pkg.Name, Revision: r.pkg.Revision, Wave: wi, Clusters: done}
+	end := time.Now().Add(r.s.MinSuccessTime)
+	failures := make([]int, len(checks))
+	next := make([]time.Time, len(checks))
+	for i := range next {
+		next[i] = time.Now()
+		if checks[i].Interval == 0 {
+			next[i] = end // once, at the end of the soak
+		}
+	}
+	for {
+		now := time.Now()
+		for i, a := range checks {
+			if now.Before(next[i]) {
+				continue
+			}
+			next[i] = now.Add(a.Interval)
+			if a.Interval == 0 {
+				next[i] = end.Add(time.Hour)
+			}
+			v, err := a.Check.Evaluate(ctx, in)
+			if ctx.Err() != nil {
+				return false, "stopped"
+			}
+			msg := fmt.Sprintf("%v in %s", v, a.Range)
+			ok := err == nil && a.Range.contains(v)
+			if err != nil {
+				msg = err.Error()
+			} else if !ok {
+				msg = fmt.Sprintf("%v outside %s", v, a.Range)
+			}
+			if !ok {
+				failures[i]++
+			}
+			r.recordAnalysis(AnalysisStatus{Name: a.Name, Value: v, Failures: failures[i], Message: msg})
+			r.emit(Event{Type: EventAnalysis, Wave: wi, Message: a.Name + ": " + msg})
+			if failures[i] >= max(1, a.FailureThreshold) {
+				return false, fmt.Sprintf("analysis %s failed %d time(s) after wave %d: %s", a.Name, failures[i], wi, msg)
+			}
+		}
+		if !now.Before(end) && allRan(next, end) {
+			return true, ""
+		}
+		wake := end
+		for _, n := range next {
+			if n.Before(wake) {
+				wake = n
+			}
+		}
+		timer := time.NewTimer(max(0, time.Until(wake)))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return false, "stopped"
+		case <-timer.C:
+		}
+	}
+}
+
+// allRan reports every check evaluated at least once by end.
+func allRan(next []time.Time, end time.Time) bool {
+	for _, n := range next {
+		if !n.After(end) {
+			return false
+		}
+	}
+	return true
+}
+
+func (r *rollout) recordAnalysis(a AnalysisStatus) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.analysis {
+		if r.analysis[i].Name == a.Name {
+			r.analysis[i] = a
+			return
+		}
+	}
+	r.analysis = append(r.analysis, a)
+}
+
+// gateFailed stops the rollout: clusters not started are skipped, and with
+// OnFailure Rollback every touched cluster returns to its last-known-good
+// revision.
+func (r *rollout) gateFailed(reason string, phase Phase) {
+	r.emit(Event{Type: EventGateFailed, Message: reason})
+	r.mu.Lock()
+	for name, run := range r.clusters {
+		if run.state == StatePending {
+			r.setLocked(name, run, StateSkipped, "not reached: "+reason)
+		}
+	}
+	r.mu.Unlock()
+	if r.s.OnFailure != Rollback {
+		r.setPhase(phase, reason)
+		r.emit(Event{Type: EventFinished, Phase: phase, Message: reason})
+		return
+	}
+	r.emit(Event{Type: EventRollbackStarted, Message: reason})
+	failed := r.rollback(r.p.ctx)
+	if r.p.ctx.Err() != nil {
+		r.save()
+		return
+	}
+	if phase == PhaseHalted {
+		phase = PhaseRolledBack
+	}
+	if failed > 0 {
+		phase = PhaseRollbackFailed
+		reason = fmt.Sprintf("%s; %d cluster(s) could not be rolled back", reason, failed)
+	}
+	r.setPhase(phase, reason)
+	r.emit(Event{Type: EventFinished, Phase: phase, Message: reason})
+}
+
+// rollback returns touched clusters to the revision they ran before, and
+// returns how many could not be.
+func (r *rollout) rollback(ctx context.Context) int {
+	type target struct {
+		name string
+		prev *Revision
+		id   string
+	}
+	var targets []target
+	r.mu.Lock()
+	for _, w := range r.waves {
+		for _, name := range w {
+			if run := r.clusters[name]; run.touched {
+				targets = append(targets, target{name, run.previous, run.previousID})
+			}
+		}
+	}
+	r.mu.Unlock()
+	var mu sync.Mutex
+	failed := 0
+	sem := make(chan struct{}, r.concurrency())
+	var wg sync.WaitGroup
+	for _, t := range targets {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			state, msg := r.rollbackOne(ctx, t.name, t.prev, t.id)
+			r.set(t.name, state, msg)
+			if state != StateRolledBack {
+				mu.Lock()
+				failed++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return failed
+}
+
+func (r *rollout) rollbackOne(ctx context.Context, name string, prev *Revision, prevID string) (ClusterState, string) {
+	c, _, err := r.p.manager.Get(name)
+	if err != nil {
+		return StateRollbackFailed, err.Error()
+	}
+	if prev == nil && prevID != "" {
+		if prev, err = r.p.backend.Get(ctx, &c, r.pkg.Name, prevID); err != nil {
+			return StateRollbackFailed, fmt.Sprintf("fetching %s: %v", prevID, err)
+		}
+	}
+	if prev == nil {
+		if err := r.p.backend.Remove(ctx, &c, r.pkg.Name); err != nil {
+			return StateRollbackFailed, fmt.Sprintf("removing %s: %v", r.pkg.Name, err)
+		}
+		return StateRolledBack, "removed: the cluster had no earlier revision"
+	}
+	if err := r.p.backend.Deliver(ctx, &c, prev); err != nil {
+		return StateRollbackFailed, fmt.Sprintf("delivering %s: %v", prev.ID, err)
+	}
+	state, msg := r.await(ctx, &c, prev)
+	if state != StateSucceeded {
+		return StateRollbackFailed, fmt.Sprintf("%s did not become Available again: %s", prev.ID, msg)
+	}
+	return StateRolledBack, "back at " + prev.ID
+}
+
+func (r *rollout) pause() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch r.phase {
+	case PhasePaused:
+		return nil
+	case PhaseRunning:
+	default:
+		return fmt.Errorf("%w: %s is %s", ErrRolloutFinished, r.id, r.phase)
+	}
+	r.phase, r.resumeCh, r.dirty = PhasePaused, make(chan struct{}), true
+	r.events.publish(Event{Time: time.Now(), Rollout: r.id, Type: EventPaused, Wave: -1, Phase: PhasePaused})
+	return nil
+}
+
+func (r *rollout) resume() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch r.phase {
+	case PhaseRunning:
+		return nil
+	case PhasePaused:
+	default:
+		return fmt.Errorf("%w: %s is %s", ErrRolloutFinished, r.id, r.phase)
+	}
+	r.phase, r.dirty = PhaseRunning, true
+	close(r.resumeCh)
+	r.events.publish(Event{Time: time.Now(), Rollout: r.id, Type: EventResumed, Wave: -1, Phase: PhaseRunning})
+	return nil
+}
+
+func (r *rollout) abort() error {
+	r.mu.Lock()
+	phase := r.phase
+	r.mu.Unlock()
+	if phase.finished() {
+		return fmt.Errorf("%w: %s is %s", ErrRolloutFinished, r.id, phase)
+	}
+	r.once.Do(func() { close(r.abortCh) })
+	return nil
+}
+
+func (r *rollout) status() *Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := &Status{ID: r.id, Package: r.pkg.Name, Revision: r.pkg.Revision, Strategy: r.s.Type, Phase: r.phase, Reason: r.reason,
+		Total: r.total, Counts: maps.Clone(r.counts), Wave: r.wave, Waves: len(r.waves),
+		Analysis: append([]AnalysisStatus(nil), r.analysis...), Started: r.started, Finished: r.finished}
+	from := max(0, r.wave-r.p.opts.maxWavesShown+1)
+	for wi := from; wi <= r.wave && wi < len(r.waves); wi++ {
+		st.WaveProgress = append(st.WaveProgress, WaveStatus{Index: wi, Clusters: len(r.waves[wi]), Counts: maps.Clone(r.waveCounts[wi])})
+	}
+	for _, name := range r.failed {
+		st.Failures = append(st.Failures, r.clusterStatusLocked(name))
+	}
+	return st
+}
+
+func (r *rollout) clusterStatus(name string) (*ClusterStatus, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.clusters[name]; !ok {
+		return nil, &ClusterError{Cluster: name, Err: fmt.Errorf("%w in rollout %s", ErrUnknownCluster, r.id)}
+	}
+	cs := r.clusterStatusLocked(name)
+	return &cs, nil
+}
+
+func (r *rollout) clusterStatusLocked(name string) ClusterStatus {
+	run := r.clusters[name]
+	prev := run.previousID
+	return ClusterStatus{Name: name, Wave: run.wave, State: run.state, Message: run.message, Failure: run.failure,
+		FailedAs: run.failedAs, Revision: run.revision, Previous: prev, Started: run.started, Finished: run.finished}
+}
+
+// statusOfRecord summarises a stored record.
+func statusOfRecord(rec *Record, failuresShown, wavesShown int) *Status {
+	st := &Status{ID: rec.ID, Package: rec.Package, Revision: rec.Revision, Strategy: rec.StrategyType, Phase: rec.Phase,
+		Reason: rec.Reason, Counts: map[ClusterState]int{}, Wave: rec.Wave, Waves: len(rec.Waves), Started: rec.Started, Finished: rec.Finished}
+	from := max(0, rec.Wave-wavesShown+1)
+	for wi, w := range rec.Waves {
+		ws := WaveStatus{Index: wi, Clusters: len(w), Counts: map[ClusterState]int{}}
+		for _, name := range w {
+			cr := rec.Clusters[name]
+			st.Total++
+			st.Counts[cr.State]++
+			ws.Counts[cr.State]++
+			if cr.State.failed() && len(st.Failures) < failuresShown {
+				st.Failures = append(st.Failures, ClusterStatus{Name: name, Wave: wi, State: cr.State, Message: cr.Message, Revision: cr.Revision, Previous: cr.Previous})
+			}
+		}
+		if wi >= from && wi <= rec.Wave {
+			st.WaveProgress = append(st.WaveProgress, ws)
+		}
+	}
+	return st
+}

@@ -1,0 +1,114 @@
+package multicluster
+
+import "time"
+
+// ID identifies a propagation.
+type ID string
+
+// Phase is where a propagation is.
+type Phase string
+
+// Phases.
+const (
+	PhaseRunning Phase = "Running"
+	PhasePaused  Phase = "Paused"
+	// PhaseSucceeded: every cluster is Available with the revision.
+	PhaseSucceeded Phase = "Succeeded"
+	// PhaseHalted: a gate failed and OnFailure was Halt.
+	PhaseHalted Phase = "Halted"
+	// PhaseRolledBack: a gate failed and every touched cluster is back at
+	// its last-known-good revision.
+	PhaseRolledBack Phase = "RolledBack"
+	// PhaseRollbackFailed: a gate failed and some touched clusters could
+	// not be rolled back (see their status).
+	PhaseRollbackFailed Phase = "RollbackFailed"
+	// PhaseAborted: Abort stopped it (after rolling back when OnFailure is
+	// Rollback).
+	PhaseAborted Phase = "Aborted"
+)
+
+func (p Phase) finished() bool { return p != PhaseRunning && p != PhasePaused }
+
+// ClusterState is one cluster's part of a propagation.
+type ClusterState string
+
+// Cluster states. Unreachable (the API server did not answer) is kept
+// apart from Failed (it answered, and the revision did not become
+// Available in time).
+const (
+	StatePending     ClusterState = "Pending"
+	StateProgressing ClusterState = "Progressing"
+	StateSucceeded   ClusterState = "Succeeded"
+	StateFailed      ClusterState = "Failed"
+	StateUnreachable ClusterState = "Unreachable"
+	// StateSkipped: not reached because the rollout stopped first.
+	StateSkipped        ClusterState = "Skipped"
+	StateRolledBack     ClusterState = "RolledBack"
+	StateRollbackFailed ClusterState = "RollbackFailed"
+)
+
+var allStates = []ClusterState{StatePending, StateProgressing, StateSucceeded, StateFailed, StateUnreachable,
+	StateSkipped, StateRolledBack, StateRollbackFailed}
+
+func (s ClusterState) failed() bool { return s == StateFailed || s == StateUnreachable }
+
+// Status is a propagation's bounded summary: counts, per-wave progress
+// around the current wave, and the first failures. Its size does not grow
+// with the number of clusters beyond the configured limits; per-cluster
+// detail comes from ClusterStatus.
+type Status struct {
+	ID       ID
+	Package  string
+	Revision string
+	Strategy StrategyType
+	Phase    Phase
+	// Reason says why the phase is what it is (the failed gate, ...).
+	Reason string
+	// Total is the number of target clusters; Counts has one entry per
+	// state.
+	Total  int
+	Counts map[ClusterState]int
+	// Wave is the current wave's index; Waves how many there are.
+	Wave, Waves int
+	// WaveProgress covers at most the configured number of waves, the
+	// current one and those before it.
+	WaveProgress []WaveStatus
+	// Failures are the first failed or unreachable clusters, at most the
+	// configured number.
+	Failures []ClusterStatus
+	// Analysis has the last result of each analysis check.
+	Analysis          []AnalysisStatus
+	Started, Finished time.Time
+}
+
+// WaveStatus counts one wave's clusters by state.
+type WaveStatus struct {
+	Index    int
+	Clusters int
+	Counts   map[ClusterState]int
+}
+
+// ClusterStatus is one cluster's detail.
+type ClusterStatus struct {
+	Name  string
+	Wave  int
+	State ClusterState
+	// Message says why (Porch's or the cluster's words where there are).
+	Message string
+	// Failure keeps why the cluster failed (FailedAs Failed or
+	// Unreachable) after a rollback has changed its state.
+	Failure  string
+	FailedAs ClusterState
+	// Revision is the revision being rolled out to the cluster; Previous
+	// the one it ran before (empty: none), which rollback returns to.
+	Revision, Previous string
+	Started, Finished  time.Time
+}
+
+// AnalysisStatus is an analysis check's last result.
+type AnalysisStatus struct {
+	Name     string
+	Value    float64
+	Failures int
+	Message  string
+}

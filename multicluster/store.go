@@ -1,0 +1,86 @@
+package multicluster
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Record is what a StateStore keeps of a propagation, enough to show its
+// status and to resume it in another process: per cluster only the state,
+// the revision it ran before, and a message.
+type Record struct {
+	ID       ID
+	Package  string
+	Revision string
+	// StrategyType is the strategy's type; the strategy itself (with its
+	// analysis checks, which are Go values) is given again to Resume.
+	StrategyType StrategyType
+	Phase        Phase
+	Reason       string
+	Wave         int
+	Waves        [][]string
+	Clusters     map[string]ClusterRecord
+	Started      time.Time
+	Finished     time.Time
+}
+
+// ClusterRecord is one cluster's persisted state.
+type ClusterRecord struct {
+	State    ClusterState `json:"s"`
+	Revision string       `json:"r,omitempty"`
+	Previous string       `json:"p,omitempty"`
+	// Touched: a revision was delivered to the cluster by this rollout.
+	Touched bool   `json:"t,omitempty"`
+	Message string `json:"m,omitempty"`
+}
+
+// StateStore keeps propagation records so that progress survives a
+// restart of the propagating process.
+type StateStore interface {
+	Save(ctx context.Context, r *Record) error
+	Load(ctx context.Context, id ID) (*Record, error)
+}
+
+// MemoryStore is a StateStore in this process's memory: progress survives
+// a new Propagator, not a new process.
+type MemoryStore struct {
+	mu      sync.Mutex
+	records map[ID]*Record
+}
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore { return &MemoryStore{records: map[ID]*Record{}} }
+
+// Save implements StateStore.
+func (s *MemoryStore) Save(_ context.Context, r *Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.records[r.ID] = r.clone()
+	return nil
+}
+
+// Load implements StateStore.
+func (s *MemoryStore) Load(_ context.Context, id ID) (*Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.records[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownRollout, id)
+	}
+	return r.clone(), nil
+}
+
+func (r *Record) clone() *Record {
+	c := *r
+	c.Waves = make([][]string, len(r.Waves))
+	for i, w := range r.Waves {
+		c.Waves[i] = append([]string(nil), w...)
+	}
+	c.Clusters = make(map[string]ClusterRecord, len(r.Clusters))
+	for k, v := range r.Clusters {
+		c.Clusters[k] = v
+	}
+	return &c
+}

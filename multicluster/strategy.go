@@ -1,0 +1,250 @@
+package multicluster
+
+import (
+	"fmt"
+	"slices"
+	"time"
+)
+
+// StrategyType names a propagation strategy.
+type StrategyType string
+
+// Strategies.
+const (
+	// Sequential: one cluster at a time, each gated before the next.
+	Sequential StrategyType = "Sequential"
+	// Parallel: all clusters in one wave, MaxConcurrency at a time.
+	Parallel StrategyType = "Parallel"
+	// Canary: a mandatory first wave (named clusters or FirstPercent),
+	// then waves of StepPercent, with MinSuccessTime soaks and analysis
+	// between waves.
+	Canary StrategyType = "Canary"
+	// BlueGreen: per cluster, a green copy of the workloads beside blue,
+	// verified, then Services switched to it and blue removed; a failing
+	// green is removed and blue keeps serving.
+	BlueGreen StrategyType = "BlueGreen"
+)
+
+// FailurePolicy says what a failed gate does.
+type FailurePolicy string
+
+// Failure policies.
+const (
+	// Halt stops the rollout where it is.
+	Halt FailurePolicy = "Halt"
+	// Rollback returns every touched cluster to its last-known-good
+	// revision.
+	Rollback FailurePolicy = "Rollback"
+)
+
+// IntOrPercent is a count or a percentage of the clusters.
+type IntOrPercent struct {
+	Value   int
+	Percent bool
+}
+
+// Count is an absolute number of clusters.
+func Count(n int) IntOrPercent { return IntOrPercent{Value: n} }
+
+// Percent is a percentage of the clusters (0-100).
+func Percent(p int) IntOrPercent { return IntOrPercent{Value: p, Percent: true} }
+
+// Of resolves the value against total clusters: a percentage rounds down,
+// but a non-zero percentage is at least one cluster.
+func (v IntOrPercent) Of(total int) int {
+	if !v.Percent {
+		return v.Value
+	}
+	n := total * v.Value / 100
+	if n == 0 && v.Value > 0 && total > 0 {
+		n = 1
+	}
+	return n
+}
+
+func (v IntOrPercent) String() string {
+	if v.Percent {
+		return fmt.Sprintf("%d%%", v.Value)
+	}
+	return fmt.Sprint(v.Value)
+}
+
+func (v IntOrPercent) validate(field string) error {
+	if v.Value < 0 {
+		return fieldError(ErrInvalidStrategy, field, "negative: %s", v)
+	}
+	if v.Percent && v.Value > 100 {
+		return fieldError(ErrInvalidStrategy, field, "over 100%%: %s", v)
+	}
+	return nil
+}
+
+// Defaults of a Strategy; every one is a field that can be set.
+const (
+	// DefaultProgressDeadline is how long a cluster may take from delivery
+	// to Available before it counts as failed.
+	DefaultProgressDeadline = 10 * time.Minute
+	// DefaultPollInterval is how often gates look at a cluster.
+	DefaultPollInterval = 2 * time.Second
+	// DefaultCanaryFirstPercent is the first canary wave when neither
+	// MandatoryClusters nor FirstPercent is set.
+	DefaultCanaryFirstPercent = 10
+	// DefaultCanaryStepPercent is the size of later canary waves.
+	DefaultCanaryStepPercent = 25
+)
+
+// Strategy is how a package is rolled out. The knobs are named as Open
+// Cluster Management names them. Zero values take the documented defaults.
+type Strategy struct {
+	Type StrategyType
+	// MaxConcurrency bounds the clusters delivered to at once within a
+	// wave (default: all of the wave; Sequential is always 1).
+	MaxConcurrency IntOrPercent
+	// MinSuccessTime is the soak after each successful wave before the
+	// next starts; analysis runs during it (default 0).
+	MinSuccessTime time.Duration
+	// ProgressDeadline: a cluster not Available this long after delivery
+	// failed (default DefaultProgressDeadline).
+	ProgressDeadline time.Duration
+	// MaxFailures is how many clusters may fail (count, or percent of all
+	// targets) before the gate fails (default 0). Unreachable clusters
+	// count. A failure in a canary's first wave always fails the gate.
+	MaxFailures IntOrPercent
+	// OnFailure is what a failed gate does (default Rollback).
+	OnFailure FailurePolicy
+	// Canary configures the Canary strategy.
+	Canary CanaryOptions
+	// Analysis checks run between waves (during MinSuccessTime, at least
+	// once).
+	Analysis []Analysis
+	// PollInterval is how often gates observe clusters (default
+	// DefaultPollInterval).
+	PollInterval time.Duration
+}
+
+// CanaryOptions shape a canary's waves.
+type CanaryOptions struct {
+	// MandatoryClusters form the first wave, which must fully succeed.
+	MandatoryClusters []string
+	// FirstPercent sizes the first wave when MandatoryClusters is empty
+	// (default DefaultCanaryFirstPercent).
+	FirstPercent int
+	// StepPercent sizes each later wave (default
+	// DefaultCanaryStepPercent).
+	StepPercent int
+}
+
+// withDefaults returns s with zero values replaced by defaults.
+func (s Strategy) withDefaults() Strategy {
+	if s.ProgressDeadline == 0 {
+		s.ProgressDeadline = DefaultProgressDeadline
+	}
+	if s.PollInterval == 0 {
+		s.PollInterval = DefaultPollInterval
+	}
+	if s.OnFailure == "" {
+		s.OnFailure = Rollback
+	}
+	if s.Type == Canary {
+		if s.Canary.FirstPercent == 0 && len(s.Canary.MandatoryClusters) == 0 {
+			s.Canary.FirstPercent = DefaultCanaryFirstPercent
+		}
+		if s.Canary.StepPercent == 0 {
+			s.Canary.StepPercent = DefaultCanaryStepPercent
+		}
+	}
+	return s
+}
+
+// Validate checks the strategy's numbers; errors are *FieldError wrapping
+// ErrInvalidStrategy.
+func (s Strategy) Validate() error {
+	switch s.Type {
+	case Sequential, Parallel, Canary, BlueGreen:
+	case "":
+		return fieldError(ErrInvalidStrategy, "type", "missing (Sequential, Parallel, Canary or BlueGreen)")
+	default:
+		return fieldError(ErrInvalidStrategy, "type", "unknown %q", s.Type)
+	}
+	if err := s.MaxConcurrency.validate("maxConcurrency"); err != nil {
+		return err
+	}
+	if err := s.MaxFailures.validate("maxFailures"); err != nil {
+		return err
+	}
+	for name, d := range map[string]time.Duration{"minSuccessTime": s.MinSuccessTime, "progressDeadline": s.ProgressDeadline, "pollInterval": s.PollInterval} {
+		if d < 0 {
+			return fieldError(ErrInvalidStrategy, name, "negative: %s", d)
+		}
+	}
+	switch s.OnFailure {
+	case "", Halt, Rollback:
+	default:
+		return fieldError(ErrInvalidStrategy, "onFailure", "unknown %q (Halt or Rollback)", s.OnFailure)
+	}
+	for name, p := range map[string]int{"canary.firstPercent": s.Canary.FirstPercent, "canary.stepPercent": s.Canary.StepPercent} {
+		if p < 0 || p > 100 {
+			return fieldError(ErrInvalidStrategy, name, "%d is not a percentage", p)
+		}
+	}
+	if s.Type != Canary && (len(s.Canary.MandatoryClusters) > 0 || s.Canary.FirstPercent > 0 || s.Canary.StepPercent > 0) {
+		return fieldError(ErrInvalidStrategy, "canary", "set for a %s strategy", s.Type)
+	}
+	for i, a := range s.Analysis {
+		if err := a.validate(fmt.Sprintf("analysis[%d]", i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waves cuts the selected clusters into the strategy's waves.
+func (s Strategy) waves(selected []string) ([][]string, error) {
+	n := len(selected)
+	switch s.Type {
+	case Sequential, BlueGreen:
+		size := 1
+		if s.Type == BlueGreen && s.MaxConcurrency.Value > 0 {
+			size = max(1, s.MaxConcurrency.Of(n))
+		}
+		return chunk(selected, size), nil
+	case Parallel:
+		return [][]string{slices.Clone(selected)}, nil
+	case Canary:
+		var first []string
+		rest := selected
+		if len(s.Canary.MandatoryClusters) > 0 {
+			for _, m := range s.Canary.MandatoryClusters {
+				if !slices.Contains(selected, m) {
+					return nil, fieldError(ErrInvalidStrategy, "canary.mandatoryClusters", "%s is not among the selected clusters", m)
+				}
+			}
+			first = slices.Clone(s.Canary.MandatoryClusters)
+			rest = nil
+			for _, c := range selected {
+				if !slices.Contains(first, c) {
+					rest = append(rest, c)
+				}
+			}
+		} else {
+			k := max(1, Percent(s.Canary.FirstPercent).Of(n))
+			first, rest = slices.Clone(selected[:k]), selected[k:]
+		}
+		out := [][]string{first}
+		if len(rest) > 0 {
+			out = append(out, chunk(rest, max(1, Percent(s.Canary.StepPercent).Of(n)))...)
+		}
+		return out, nil
+	}
+	return nil, fieldError(ErrInvalidStrategy, "type", "unknown %q", s.Type)
+}
+
+func chunk(xs []string, size int) [][]string {
+	var out [][]string
+	for len(xs) > 0 {
+		k := min(size, len(xs))
+		out = append(out, slices.Clone(xs[:k]))
+		xs = xs[k:]
+	}
+	return out
+}
