@@ -94,7 +94,9 @@ func WithSaveInterval(d time.Duration) PropagatorOption {
 // WithoutPreflightProbe skips probing the targets before a rollout starts
 // (by default clusters that reject the credentials stop Propagate before
 // any change).
-func WithoutPreflightProbe() PropagatorOption { return func(o *propagatorOptions) { o.preflight = false } }
+func WithoutPreflightProbe() PropagatorOption {
+	return func(o *propagatorOptions) { o.preflight = false }
+}
 
 // NewPropagator returns a Propagator over the clusters of m, delivering
 // through b.
