@@ -1,0 +1,308 @@
+package applier_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/nephoran/porchkit/multicluster"
+	"github.com/nephoran/porchkit/multicluster/applier"
+	"github.com/nephoran/porchkit/multicluster/clustertest"
+)
+
+// app is a package of a Deployment, a Service and a ConfigMap; extra adds a
+// second ConfigMap (to see pruning).
+func app(name, version string, extra bool) *multicluster.Package {
+	docs := []string{
+		fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: %[1]s
+  namespace: default
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: %[1]s
+  template:
+    metadata:
+      labels:
+        app: %[1]s
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/%[1]s:%[2]s
+`, name, version),
+		fmt.Sprintf("apiVersion: v1\nkind: Service\nmetadata:\n  name: %[1]s\n  namespace: default\nspec:\n  selector:\n    app: %[1]s\n  ports:\n  - port: 80\n", name),
+		fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %[1]s\n  namespace: default\ndata:\n  version: %[2]s\n", name, version),
+	}
+	if extra {
+		docs = append(docs, fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s-extra\n  namespace: default\ndata:\n  x: \"1\"\n", name))
+	}
+	p := &multicluster.Package{Name: name, Revision: version}
+	for _, d := range docs {
+		p.Resources = append(p.Resources, yaml.MustParse(d))
+	}
+	return p
+}
+
+type realFleet struct {
+	fleet   *clustertest.Fleet
+	manager *multicluster.ClusterManager
+	backend *applier.Backend
+	prop    *multicluster.Propagator
+	clients map[string]kubernetes.Interface
+}
+
+func setupReal(t *testing.T, n int) *realFleet {
+	f := clustertest.SetupFleet(t, n)
+	ctx := context.Background()
+	m := multicluster.NewClusterManager()
+	rf := &realFleet{fleet: f, manager: m, backend: applier.New(), clients: map[string]kubernetes.Interface{}}
+	for _, c := range f.Clusters {
+		if err := m.Register(ctx, multicluster.Cluster{Name: c.Name, Config: c.Config, Region: "r1"}); err != nil {
+			t.Fatal(err)
+		}
+		cs, err := kubernetes.NewForConfig(c.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rf.clients[c.Name] = cs
+	}
+	rf.prop = multicluster.NewPropagator(m, rf.backend)
+	t.Cleanup(func() { _ = rf.prop.Close() })
+	return rf
+}
+
+func (rf *realFleet) rollout(t *testing.T, p *multicluster.Package, sel multicluster.Selector, s multicluster.Strategy) *multicluster.Status {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if s.PollInterval == 0 {
+		s.PollInterval = 200 * time.Millisecond
+	}
+	if s.ProgressDeadline == 0 {
+		s.ProgressDeadline = time.Minute
+	}
+	id, err := rf.prop.Propagate(ctx, p, sel, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := rf.prop.Wait(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func (rf *realFleet) deployment(t *testing.T, cluster, name string) *appsv1.Deployment {
+	t.Helper()
+	d, err := rf.clients[cluster].AppsV1().Deployments("default").Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("%s: deployment %s: %v", cluster, name, err)
+	}
+	return d
+}
+
+func available(d *appsv1.Deployment) bool {
+	for _, c := range d.Status.Conditions {
+		if c.Type == appsv1.DeploymentAvailable && c.Status == corev1.ConditionTrue {
+			return d.Status.ObservedGeneration == d.Generation && d.Status.UpdatedReplicas == *d.Spec.Replicas
+		}
+	}
+	return false
+}
+
+func image(d *appsv1.Deployment) string { return d.Spec.Template.Spec.Containers[0].Image }
+
+// TestRealClusters proves the propagator and the direct backend on four
+// real workload clusters (kube-apiserver, controller-manager, scheduler
+// and kwok each).
+func TestRealClusters(t *testing.T) {
+	rf := setupReal(t, 4)
+	names := []string{rf.fleet.Clusters[0].Name, rf.fleet.Clusters[1].Name, rf.fleet.Clusters[2].Name, rf.fleet.Clusters[3].Name}
+	ctx := context.Background()
+
+	t.Run("parallel to three clusters, then prune", func(t *testing.T) {
+		three := multicluster.Selector{Names: names[:3]}
+		st := rf.rollout(t, app("web", "v1", true), three, multicluster.Strategy{Type: multicluster.Parallel})
+		if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.StateSucceeded] != 3 {
+			t.Fatalf("%s %v: %s %+v", st.Phase, st.Counts, st.Reason, st.Failures)
+		}
+		for _, n := range names[:3] {
+			cs, err := rf.prop.ClusterStatus(ctx, st.ID, n)
+			if err != nil || cs.State != multicluster.StateSucceeded || !strings.Contains(cs.Message, "Current") {
+				t.Fatalf("%s: %+v %v", n, cs, err)
+			}
+			if d := rf.deployment(t, n, "web"); !available(d) || image(d) != "registry.example.com/web:v1" {
+				t.Fatalf("%s: deployment %s available=%v", n, image(d), available(d))
+			}
+		}
+		if _, err := rf.clients[names[3]].AppsV1().Deployments("default").Get(ctx, "web", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Fatalf("a cluster outside the selection got the package: %v", err)
+		}
+		st = rf.rollout(t, app("web", "v2", false), three, multicluster.Strategy{Type: multicluster.Parallel})
+		if st.Phase != multicluster.PhaseSucceeded {
+			t.Fatalf("%s: %s", st.Phase, st.Reason)
+		}
+		for _, n := range names[:3] {
+			if _, err := rf.clients[n].CoreV1().ConfigMaps("default").Get(ctx, "web-extra", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				t.Fatalf("%s: the resource v2 dropped was not pruned: %v", n, err)
+			}
+			if d := rf.deployment(t, n, "web"); image(d) != "registry.example.com/web:v2" || !available(d) {
+				t.Fatalf("%s: %s", n, image(d))
+			}
+		}
+	})
+
+	t.Run("canary halts at the deadline and rolls back", func(t *testing.T) {
+		all4 := multicluster.Selector{Names: names}
+		if st := rf.rollout(t, app("api", "v1", false), all4, multicluster.Strategy{Type: multicluster.Parallel}); st.Phase != multicluster.PhaseSucceeded {
+			t.Fatalf("v1: %s %s", st.Phase, st.Reason)
+		}
+		c := rf.fleet.Clusters[1]
+		if err := c.SetPodsReady(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = c.SetPodsReady(ctx, true) }()
+		st := rf.rollout(t, app("api", "v2", false), all4, multicluster.Strategy{Type: multicluster.Canary, ProgressDeadline: 15 * time.Second,
+			Canary: multicluster.CanaryOptions{MandatoryClusters: []string{names[0]}, StepPercent: 25}})
+		if st.Phase != multicluster.PhaseRolledBack || st.Wave != 1 {
+			t.Fatalf("%s at wave %d: %s", st.Phase, st.Wave, st.Reason)
+		}
+		cs, err := rf.prop.ClusterStatus(ctx, st.ID, c.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cs.FailedAs != multicluster.StateFailed || !strings.Contains(cs.Failure, "progress deadline") {
+			t.Fatalf("the failing cluster must be reported failed, not unreachable: %+v", cs)
+		}
+		for _, n := range names {
+			d := rf.deployment(t, n, "api")
+			if image(d) != "registry.example.com/api:v1" || !available(d) {
+				t.Fatalf("%s runs %s (available %v) after rollback", n, image(d), available(d))
+			}
+		}
+		if cs0, _ := rf.prop.ClusterStatus(ctx, st.ID, names[0]); cs0.State != multicluster.StateRolledBack {
+			t.Fatalf("the first wave's cluster: %+v", cs0)
+		}
+		if cs3, _ := rf.prop.ClusterStatus(ctx, st.ID, names[3]); cs3.State != multicluster.StateSkipped {
+			t.Fatalf("a later wave's cluster: %+v", cs3)
+		}
+	})
+
+	t.Run("a stopped API server is unreachable and maxFailures decides", func(t *testing.T) {
+		c := rf.fleet.Clusters[2]
+		if err := c.StopAPIServer(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			if err := c.StartAPIServer(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+		st := rf.rollout(t, app("db", "v1", false), multicluster.Selector{Names: names[:3]}, multicluster.Strategy{Type: multicluster.Parallel,
+			MaxFailures: multicluster.Count(1), ProgressDeadline: 20 * time.Second})
+		if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.StateUnreachable] != 1 || st.Counts[multicluster.StateSucceeded] != 2 {
+			t.Fatalf("%s %v: %s", st.Phase, st.Counts, st.Reason)
+		}
+		if st.Failures[0].Name != c.Name || st.Failures[0].State != multicluster.StateUnreachable {
+			t.Fatalf("failures %+v", st.Failures)
+		}
+		for _, n := range names[:2] {
+			if d := rf.deployment(t, n, "db"); !available(d) {
+				t.Fatalf("%s affected by the stopped cluster", n)
+			}
+		}
+		st = rf.rollout(t, app("db", "v2", false), multicluster.Selector{Names: names[:3]}, multicluster.Strategy{Type: multicluster.Sequential,
+			OnFailure: multicluster.Halt, ProgressDeadline: 20 * time.Second})
+		if st.Phase != multicluster.PhaseHalted || st.Counts[multicluster.StateUnreachable] != 1 {
+			t.Fatalf("with maxFailures 0: %s %v: %s", st.Phase, st.Counts, st.Reason)
+		}
+	})
+
+	t.Run("blue-green switches Services only after green is Available", func(t *testing.T) {
+		n := names[3]
+		one := multicluster.Selector{Names: []string{n}}
+		if st := rf.rollout(t, app("shop", "v1", false), one, multicluster.Strategy{Type: multicluster.BlueGreen}); st.Phase != multicluster.PhaseSucceeded {
+			t.Fatalf("v1: %s %s", st.Phase, st.Reason)
+		}
+		cs := rf.clients[n]
+		selector := func() string {
+			svc, err := cs.CoreV1().Services("default").Get(ctx, "shop", metav1.GetOptions{})
+			if err != nil {
+				return "error: " + err.Error()
+			}
+			return svc.Spec.Selector[multicluster.ColorLabel]
+		}
+		if got := selector(); got != "blue" {
+			t.Fatalf("v1 serves %q", got)
+		}
+		// Watch the Service while v2 rolls out: when it first selects
+		// green, green must already be Available.
+		watchCtx, stop := context.WithCancel(ctx)
+		var mu sync.Mutex
+		var violations []string
+		switched := false
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for watchCtx.Err() == nil {
+				green, err := cs.AppsV1().Deployments("default").Get(ctx, "shop-green", metav1.GetOptions{})
+				greenOK := err == nil && available(green)
+				if sel := selector(); sel == "green" {
+					mu.Lock()
+					if !switched && !greenOK {
+						violations = append(violations, "Service selected green before green was Available")
+					}
+					switched = true
+					mu.Unlock()
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}()
+		st := rf.rollout(t, app("shop", "v2", false), one, multicluster.Strategy{Type: multicluster.BlueGreen})
+		stop()
+		wg.Wait()
+		if st.Phase != multicluster.PhaseSucceeded {
+			t.Fatalf("v2: %s %s", st.Phase, st.Reason)
+		}
+		if len(violations) > 0 || !switched {
+			t.Fatalf("switch observed %v, violations %v", switched, violations)
+		}
+		if _, err := cs.AppsV1().Deployments("default").Get(ctx, "shop-blue", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Fatalf("blue not removed: %v", err)
+		}
+
+		// A green that never becomes Available leaves blue serving.
+		if err := rf.fleet.Clusters[3].SetPodsReady(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = rf.fleet.Clusters[3].SetPodsReady(ctx, true) }()
+		st = rf.rollout(t, app("shop", "v3", false), one, multicluster.Strategy{Type: multicluster.BlueGreen, OnFailure: multicluster.Halt,
+			ProgressDeadline: 10 * time.Second})
+		if st.Phase != multicluster.PhaseHalted || !strings.Contains(st.Failures[0].Message, "blue kept serving") {
+			t.Fatalf("%s: %+v", st.Phase, st.Failures)
+		}
+		if got := selector(); got != "green" {
+			t.Fatalf("the Service moved to %q although the new color failed", got)
+		}
+		if d := rf.deployment(t, n, "shop-green"); image(d) != "registry.example.com/shop:v2" || !available(d) {
+			t.Fatalf("the serving color changed: %s available=%v", image(d), available(d))
+		}
+		if _, err := cs.AppsV1().Deployments("default").Get(ctx, "shop-blue", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Fatalf("the failed color was not removed: %v", err)
+		}
+	})
+}
