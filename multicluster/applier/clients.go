@@ -44,7 +44,9 @@ func newClients(cfg *rest.Config) (*clients, error) {
 func (c *clients) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(c.config), nil }
 
 // ToDiscoveryClient implements genericclioptions.RESTClientGetter.
-func (c *clients) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) { return c.disco, nil }
+func (c *clients) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, error) {
+	return c.disco, nil
+}
 
 // ToRESTMapper implements genericclioptions.RESTClientGetter.
 func (c *clients) ToRESTMapper() (meta.RESTMapper, error) { return c.mapper, nil }
