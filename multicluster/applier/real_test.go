@@ -64,7 +64,9 @@ type realFleet struct {
 	clients map[string]kubernetes.Interface
 }
 
-func setupReal(t *testing.T, n int) *realFleet {
+func setupReal(t *testing.T, n int) *realFleet { return setupRealTB(t, n) }
+
+func setupRealTB(t testing.TB, n int) *realFleet {
 	f := clustertest.SetupFleet(t, n)
 	ctx := context.Background()
 	m := multicluster.NewClusterManager()
