@@ -150,7 +150,7 @@ func (r *rollout) blueGreen(ctx context.Context, c *Cluster, prev, rev *Revision
 	}
 	for i, step := range steps {
 		if err := r.p.backend.Deliver(ctx, c, step); err != nil {
-			r.set(c.Name, stateOf(err), fmt.Sprintf("blue-green step %q: %v", names[i], err))
+			r.fail(ctx, c.Name, fmt.Sprintf("blue-green step %q: %v", names[i], err), err)
 			return
 		}
 		state, msg := r.await(ctx, c, step)

@@ -39,6 +39,9 @@ type rollout struct {
 	dirty      bool
 }
 
+// saveTimeout bounds one save of a rollout record.
+const saveTimeout = 30 * time.Second
+
 type clusterRun struct {
 	wave       int
 	state      ClusterState
@@ -162,7 +165,11 @@ func (r *rollout) save() {
 	rec := r.recordLocked()
 	r.dirty = false
 	r.mu.Unlock()
-	if err := r.p.opts.store.Save(r.p.ctx, rec); err != nil && r.p.ctx.Err() == nil {
+	// The last save happens as the Propagator closes: it must not be
+	// cancelled with it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.p.ctx), saveTimeout)
+	defer cancel()
+	if err := r.p.opts.store.Save(ctx, rec); err != nil {
 		r.p.opts.log.Error(err, "saving rollout record", "rollout", r.id)
 	}
 }
@@ -360,7 +367,7 @@ func (r *rollout) deliver(ctx context.Context, name string) {
 	rev := r.revs[name]
 	prev, err := r.previous(ctx, &c)
 	if err != nil {
-		r.set(name, stateOf(err), fmt.Sprintf("reading the current revision: %v", err))
+		r.fail(ctx, name, fmt.Sprintf("reading the current revision: %v", err), err)
 		return
 	}
 	if r.s.Type == BlueGreen {
@@ -376,11 +383,22 @@ func (r *rollout) deliver(ctx context.Context, name string) {
 	}
 	r.touch(name, rev.ID)
 	if err := r.p.backend.Deliver(ctx, &c, rev); err != nil {
-		r.set(name, stateOf(err), fmt.Sprintf("delivering %s: %v", rev.ID, err))
+		r.fail(ctx, name, fmt.Sprintf("delivering %s: %v", rev.ID, err), err)
 		return
 	}
 	state, msg := r.await(ctx, &c, rev)
 	r.set(name, state, msg)
+}
+
+// fail records a backend error: Unreachable or Failed, unless the rollout
+// is stopping (then the cluster stays Progressing, to be delivered again
+// when the rollout is restored).
+func (r *rollout) fail(ctx context.Context, name, msg string, err error) {
+	if ctx.Err() != nil {
+		r.set(name, StateProgressing, "stopped: "+msg)
+		return
+	}
+	r.set(name, stateOf(err), msg)
 }
 
 // previous returns what the cluster ran before this rollout touched it.

@@ -233,6 +233,52 @@ func TestRealClusters(t *testing.T) {
 		}
 	})
 
+	t.Run("progress kept in ConfigMaps survives a new propagator", func(t *testing.T) {
+		mgmt := rf.clients[names[0]]
+		if _, err := mgmt.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "rollouts"}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		s := multicluster.Strategy{Type: multicluster.Sequential, PollInterval: 200 * time.Millisecond, ProgressDeadline: time.Minute}
+		first := multicluster.NewPropagator(rf.manager, rf.backend, multicluster.WithStateStore(multicluster.NewConfigMapStore(mgmt, "rollouts")),
+			multicluster.WithSaveInterval(100*time.Millisecond))
+		sel := multicluster.Selector{Names: names[1:]}
+		id, err := first.Propagate(ctx, app("queue", "v1", false), sel, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for {
+			st, err := first.Status(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Counts[multicluster.StateSucceeded] >= 1 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err := first.Close(); err != nil {
+			t.Fatal(err)
+		}
+		next := multicluster.NewPropagator(rf.manager, rf.backend, multicluster.WithStateStore(multicluster.NewConfigMapStore(mgmt, "rollouts")))
+		defer next.Close()
+		st, err := next.Status(ctx, id)
+		if err != nil || st.Phase != multicluster.PhaseRunning || st.Counts[multicluster.StateSucceeded] < 1 {
+			t.Fatalf("stored: %+v %v", st, err)
+		}
+		if err := next.Restore(ctx, id, app("queue", "v1", false), s); err != nil {
+			t.Fatal(err)
+		}
+		st, err = next.Wait(ctx, id)
+		if err != nil || st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.StateSucceeded] != 3 {
+			t.Fatalf("after restore: %+v %v", st, err)
+		}
+		for _, n := range names[1:] {
+			if d := rf.deployment(t, n, "queue"); !available(d) {
+				t.Fatalf("%s: queue not available", n)
+			}
+		}
+	})
+
 	t.Run("blue-green switches Services only after green is Available", func(t *testing.T) {
 		n := names[3]
 		one := multicluster.Selector{Names: []string{n}}

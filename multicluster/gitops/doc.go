@@ -1,0 +1,14 @@
+// Package gitops is the Porch delivery backend of multicluster: each
+// cluster is fed by its Porch deployment repository (Cluster.Repository),
+// and delivering a revision publishes it there as a new package revision:
+// the first time by cloning the upstream blueprint (when the Package
+// names one) or by init, later by copying the latest published revision;
+// the draft's resources are replaced by the revision customised for the
+// cluster, then proposed and approved. A rollback delivers the previous
+// content again, so it is published as a new revision: the repository's
+// history keeps both the failed and the restored content.
+//
+// Porch publishes to git; an agent in the cluster (Config Sync, Flux)
+// applies it. Without one, WithSync applies each published revision with
+// another backend (the direct applier), which then also judges readiness.
+package gitops
