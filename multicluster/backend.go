@@ -133,12 +133,12 @@ func render(ctx context.Context, cust Customizer, c *Cluster, pkg *Package) (*Re
 	if cust != nil {
 		var err error
 		if resources, err = cust.Customize(ctx, c, pkg); err != nil {
-			return nil, &ClusterError{Cluster: c.Name, Err: fmt.Errorf("%w: %v", ErrRenderFailed, err)}
+			return nil, &ClusterError{Cluster: c.Name, Err: fmt.Errorf("%w: %w", ErrRenderFailed, err)}
 		}
 	}
 	rev, err := NewRevision(pkg.Name, pkg.Revision, resources)
 	if err != nil {
-		return nil, &ClusterError{Cluster: c.Name, Err: fmt.Errorf("%w: %v", ErrRenderFailed, err)}
+		return nil, &ClusterError{Cluster: c.Name, Err: fmt.Errorf("%w: %w", ErrRenderFailed, err)}
 	}
 	return rev, nil
 }

@@ -443,9 +443,9 @@ func classify(cluster string, err error) error {
 	}
 	switch {
 	case apierrors.IsUnauthorized(err), apierrors.IsForbidden(err):
-		return &multicluster.ClusterError{Cluster: cluster, Err: fmt.Errorf("%w: %v", multicluster.ErrUnauthorized, err)}
+		return &multicluster.ClusterError{Cluster: cluster, Err: fmt.Errorf("%w: %w", multicluster.ErrUnauthorized, err)}
 	case unreachable(err):
-		return &multicluster.ClusterError{Cluster: cluster, Err: fmt.Errorf("%w: %v", multicluster.ErrUnreachable, err)}
+		return &multicluster.ClusterError{Cluster: cluster, Err: fmt.Errorf("%w: %w", multicluster.ErrUnreachable, err)}
 	}
 	return &multicluster.ClusterError{Cluster: cluster, Err: err}
 }

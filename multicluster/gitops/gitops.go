@@ -357,9 +357,9 @@ func classify(cluster string, err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, porch.ErrUnauthorized), errors.Is(err, porch.ErrForbidden):
-		return &multicluster.ClusterError{Cluster: cluster, Err: fmt.Errorf("%w: %v", multicluster.ErrUnauthorized, err)}
+		return &multicluster.ClusterError{Cluster: cluster, Err: fmt.Errorf("%w: %w", multicluster.ErrUnauthorized, err)}
 	case errors.Is(err, porch.ErrUnavailable), errors.Is(err, porch.ErrCircuitOpen), errors.Is(err, porch.ErrNotReady):
-		return &multicluster.ClusterError{Cluster: cluster, Err: fmt.Errorf("%w: %v", multicluster.ErrUnreachable, err)}
+		return &multicluster.ClusterError{Cluster: cluster, Err: fmt.Errorf("%w: %w", multicluster.ErrUnreachable, err)}
 	}
 	return &multicluster.ClusterError{Cluster: cluster, Err: err}
 }

@@ -1,0 +1,86 @@
+package multicluster_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/nephoran/porchkit/krm"
+	"github.com/nephoran/porchkit/multicluster"
+)
+
+func TestKRMCustomizerSpecialisesPerCluster(t *testing.T) {
+	f := newFleet(t, 2, 2, nil)
+	cust := &multicluster.KRMCustomizer{
+		Executor: krm.NewRunner(),
+		Functions: func(c *multicluster.Cluster) []krm.Function {
+			return []krm.Function{
+				{Image: "gcr.io/kpt-fn/set-namespace:v0.4.1", Config: yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ns\ndata:\n  namespace: web-" + c.Region + "\n")},
+				{Image: "gcr.io/kpt-fn/set-labels:v0.2.0", Config: yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: l\ndata:\n  cluster: " + c.Name + "\n")},
+				// The injected cluster context feeds a replacement.
+				{Image: "gcr.io/kpt-fn/apply-replacements:v0.1.1", Config: yaml.MustParse(`apiVersion: fn.kpt.dev/v1alpha1
+kind: ApplyReplacements
+metadata:
+  name: r
+replacements:
+- source:
+    kind: ConfigMap
+    name: cluster-context
+    fieldPath: data.region
+  targets:
+  - select:
+      kind: ConfigMap
+      name: web
+    fieldPaths: [data.region]
+    options:
+      create: true
+`)},
+			}
+		},
+	}
+	p := multicluster.NewPropagator(f.manager, f.mem, multicluster.WithCustomizer(cust))
+	defer p.Close()
+	ctx := context.Background()
+	plan, err := p.Plan(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for name, cp := range plan.Clusters {
+		c, _, _ := f.manager.Get(name)
+		ids[cp.Revision.ID] = true
+		var kinds []string
+		for _, n := range cp.Revision.Resources {
+			kinds = append(kinds, n.GetKind())
+			if n.GetNamespace() != "web-"+c.Region || n.GetLabels()["cluster"] != name {
+				t.Fatalf("%s: %s not customised:\n%s", name, n.GetKind(), n.MustString())
+			}
+			if n.GetKind() == "ConfigMap" {
+				if region, _ := n.GetString("data.region"); region != c.Region {
+					t.Fatalf("%s: cluster context not injected:\n%s", name, n.MustString())
+				}
+			}
+		}
+		if strings.Join(kinds, ",") != "Deployment,Service,ConfigMap" {
+			t.Fatalf("%s: %v (the cluster context must not be delivered)", name, kinds)
+		}
+		if !strings.Contains(cp.Diff, "+  namespace: web-"+c.Region) {
+			t.Fatalf("%s: diff:\n%s", name, cp.Diff)
+		}
+	}
+	if len(ids) != 2 {
+		t.Fatal("differently customised clusters must get different revision IDs")
+	}
+
+	bad := &multicluster.KRMCustomizer{Executor: krm.NewRunner(), Functions: func(*multicluster.Cluster) []krm.Function {
+		return []krm.Function{{Image: "gcr.io/kpt-fn/unknown:v1"}}
+	}}
+	p2 := multicluster.NewPropagator(f.manager, f.mem, multicluster.WithCustomizer(bad))
+	defer p2.Close()
+	if _, err := p2.Propagate(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel}); !errors.Is(err, multicluster.ErrRenderFailed) || !errors.Is(err, krm.ErrUnknownFunction) {
+		t.Fatalf("an unknown function: %v", err)
+	}
+}
