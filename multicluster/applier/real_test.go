@@ -2,6 +2,7 @@ package applier_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/nephoran/porchkit/multicluster"
@@ -203,10 +205,37 @@ func TestRealClusters(t *testing.T) {
 		}
 	})
 
+	t.Run("health probes and rejected credentials", func(t *testing.T) {
+		h, err := rf.manager.Probe(ctx, names[0])
+		if err != nil || h.State != multicluster.Healthy || h.Nodes == 0 || h.Version == "" {
+			t.Fatalf("probe: %+v %v", h, err)
+		}
+		bad := rest.CopyConfig(rf.fleet.Clusters[0].Config)
+		bad.BearerToken = "not-a-token"
+		if err := rf.manager.Register(ctx, multicluster.Cluster{Name: "bad-creds", Config: bad}); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = rf.manager.Unregister(ctx, "bad-creds") }()
+		if h, _ := rf.manager.Probe(ctx, "bad-creds"); h.State != multicluster.HealthUnauthorized {
+			t.Fatalf("wrong token: %+v", h)
+		}
+		_, err = rf.prop.Propagate(ctx, app("nope", "v1", false), multicluster.Selector{Names: []string{names[0], "bad-creds"}},
+			multicluster.Strategy{Type: multicluster.Parallel})
+		if !errors.Is(err, multicluster.ErrUnauthorized) {
+			t.Fatalf("propagate to a cluster that rejects the credentials: %v", err)
+		}
+		if _, err := rf.clients[names[0]].AppsV1().Deployments("default").Get(ctx, "nope", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Fatalf("a refused rollout changed a cluster: %v", err)
+		}
+	})
+
 	t.Run("a stopped API server is unreachable and maxFailures decides", func(t *testing.T) {
 		c := rf.fleet.Clusters[2]
 		if err := c.StopAPIServer(); err != nil {
 			t.Fatal(err)
+		}
+		if h, _ := rf.manager.Probe(ctx, c.Name); h.State != multicluster.Unreachable {
+			t.Fatalf("stopped API server: %+v", h)
 		}
 		defer func() {
 			if err := c.StartAPIServer(ctx); err != nil {
