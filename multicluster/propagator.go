@@ -44,6 +44,7 @@ type propagatorOptions struct {
 	saveInterval     time.Duration
 	preflight        bool
 	renderParallel   int
+	inst             Instrumentation
 }
 
 // Defaults of a Propagator.
@@ -108,6 +109,9 @@ func NewPropagator(m *ClusterManager, b Backend, opts ...PropagatorOption) *Prop
 	}
 	if o.store == nil {
 		o.store = NewMemoryStore()
+	}
+	if o.inst == nil {
+		o.inst = nopInstrumentation{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Propagator{manager: m, backend: b, opts: o, ctx: ctx, cancel: cancel, rollouts: map[ID]*rollout{}}

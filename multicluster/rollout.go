@@ -200,6 +200,14 @@ func (r *rollout) run() {
 	defer r.events.close()
 	ctx, cancel := context.WithCancel(r.p.ctx)
 	defer cancel()
+	ctx, finished := r.p.opts.inst.StartRollout(ctx, RolloutInfo{ID: r.id, Package: r.pkg.Name, Revision: r.pkg.Revision,
+		Strategy: r.s.Type, Clusters: r.total, Waves: len(r.waves)})
+	defer func() {
+		r.mu.Lock()
+		phase := r.phase
+		r.mu.Unlock()
+		finished(phase)
+	}()
 	go func() {
 		select {
 		case <-r.abortCh:
@@ -245,7 +253,7 @@ func (r *rollout) run() {
 			return
 		}
 		if !ok {
-			r.gateFailed(reason, PhaseHalted)
+			r.gateFailed(ctx, reason, PhaseHalted)
 			return
 		}
 		r.emit(Event{Type: EventWaveSucceeded, Wave: wi})
@@ -259,7 +267,7 @@ func (r *rollout) run() {
 func (r *rollout) stopped(ctx context.Context) bool {
 	select {
 	case <-r.abortCh:
-		r.gateFailed("aborted", PhaseAborted)
+		r.gateFailed(ctx, "aborted", PhaseAborted)
 		return true
 	default:
 	}
@@ -331,7 +339,9 @@ func (r *rollout) runWave(ctx context.Context, wi int) (bool, string) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			ctx, done := r.p.opts.inst.StartCluster(ctx, r.id, name, wi)
 			r.deliver(ctx, name)
+			done(r.state(name))
 		}()
 	}
 	wg.Wait()
@@ -431,6 +441,12 @@ func (r *rollout) previous(ctx context.Context, c *Cluster) (*Revision, error) {
 	}
 	r.mu.Unlock()
 	return prev, nil
+}
+
+func (r *rollout) state(name string) ClusterState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.clusters[name].state
 }
 
 func (r *rollout) touch(name, revision string) {
@@ -539,6 +555,7 @@ func (r *rollout) analyse(ctx context.Context, wi int) (bool, string) {
 			if !ok {
 				failures[i]++
 			}
+			r.p.opts.inst.Analysed(ctx, r.id, a.Name, v, ok)
 			r.recordAnalysis(AnalysisStatus{Name: a.Name, Value: v, Failures: failures[i], Message: msg})
 			r.emit(Event{Type: EventAnalysis, Wave: wi, Message: a.Name + ": " + msg})
 			if failures[i] >= max(1, a.FailureThreshold) {
@@ -589,7 +606,7 @@ func (r *rollout) recordAnalysis(a AnalysisStatus) {
 // gateFailed stops the rollout: clusters not started are skipped, and with
 // OnFailure Rollback every touched cluster returns to its last-known-good
 // revision.
-func (r *rollout) gateFailed(reason string, phase Phase) {
+func (r *rollout) gateFailed(ctx context.Context, reason string, phase Phase) {
 	r.emit(Event{Type: EventGateFailed, Message: reason})
 	r.mu.Lock()
 	for name, run := range r.clusters {
@@ -604,7 +621,9 @@ func (r *rollout) gateFailed(reason string, phase Phase) {
 		return
 	}
 	r.emit(Event{Type: EventRollbackStarted, Message: reason})
-	failed := r.rollback(r.p.ctx)
+	// Rollback outlives an abort (which cancels ctx) but not Close; it
+	// keeps ctx's values (the rollout's span).
+	failed := r.rollback(valuesOf{Context: r.p.ctx, values: ctx})
 	if r.p.ctx.Err() != nil {
 		r.save()
 		return
@@ -619,6 +638,14 @@ func (r *rollout) gateFailed(reason string, phase Phase) {
 	r.setPhase(phase, reason)
 	r.emit(Event{Type: EventFinished, Phase: phase, Message: reason})
 }
+
+// valuesOf is a context with the values of another.
+type valuesOf struct {
+	context.Context
+	values context.Context
+}
+
+func (v valuesOf) Value(key any) any { return v.values.Value(key) }
 
 // rollback returns touched clusters to the revision they ran before, and
 // returns how many could not be.
@@ -648,8 +675,10 @@ func (r *rollout) rollback(ctx context.Context) int {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
+			ctx, done := r.p.opts.inst.StartCluster(ctx, r.id, t.name, -1)
 			state, msg := r.rollbackOne(ctx, t.name, t.prev, t.id)
 			r.set(t.name, state, msg)
+			done(state)
 			if state != StateRolledBack {
 				mu.Lock()
 				failed++
