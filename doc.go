@@ -22,10 +22,17 @@
 //     controller-runtime's envtest does for the Kubernetes API — and has
 //     an in-memory Fake Porch server and the conformance suite that holds
 //     the fake and the real server to the same behaviours.
-//   - multicluster/clustertest starts real workload clusters
-//     (kube-apiserver, controller-manager, scheduler and kwok's simulated
-//     nodes and pods) sharing one etcd, with fault hooks for propagation
-//     tests.
+//   - multicluster registers clusters, probes their health, selects them
+//     with reasons, and rolls packages out with sequential, parallel,
+//     canary and blue-green strategies, gates on the exact revision,
+//     analysis between waves and automatic rollback;
+//     multicluster/applier (server-side apply with cli-utils) and
+//     multicluster/gitops (Porch deployment repositories) deliver, and
+//     multicluster/clustertest has in-memory clusters and real workload
+//     clusters (kube-apiserver, controller-manager, scheduler and kwok)
+//     for tests.
+//   - observability gives all of them Prometheus metrics and
+//     OpenTelemetry spans.
 //   - deps resolves dependencies between packages with a SAT solver
 //     (github.com/crillab/gophersat) and explains failures as minimal
 //     conflicts with repairs; deps/depstest fakes its Resolver.
@@ -33,8 +40,7 @@
 //     tools/ (pinned upstream versions) and caches them; internal/process,
 //     internal/kubeplane and internal/pki run them.
 //
-// Blueprints (blueprint), propagation
-// (multicluster), cluster provisioning (workload) and metrics and traces
-// (observability) build on these and arrive as their own packages; the
-// README lists what each one offers today.
+// Blueprints (blueprint) and cluster provisioning (workload) build on these
+// and arrive as their own packages; the README lists what each one offers
+// today.
 package porchkit
