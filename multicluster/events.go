@@ -44,9 +44,6 @@ type Event struct {
 	Dropped int
 }
 
-// eventBufferSize is each subscriber's channel capacity.
-const eventBufferSize = 1024
-
 type subscriber struct {
 	ch      chan Event
 	dropped int
@@ -57,6 +54,8 @@ type subscriber struct {
 // that does not keep up loses events, and the next one it gets says how
 // many.
 type broadcaster struct {
+	buffer int // each subscriber's channel capacity
+
 	mu     sync.Mutex
 	subs   map[*subscriber]struct{}
 	closed bool
@@ -80,7 +79,7 @@ func (b *broadcaster) publish(e Event) {
 // subscribe returns a channel closed when ctx ends or the broadcaster
 // closes.
 func (b *broadcaster) subscribe(ctx context.Context) <-chan Event {
-	s := &subscriber{ch: make(chan Event, eventBufferSize)}
+	s := &subscriber{ch: make(chan Event, b.buffer)}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()

@@ -44,6 +44,8 @@ type propagatorOptions struct {
 	saveInterval     time.Duration
 	preflight        bool
 	renderParallel   int
+	eventBuffer      int
+	saveTimeout      time.Duration
 	inst             Instrumentation
 }
 
@@ -59,6 +61,15 @@ const (
 	// DefaultSaveInterval is how often a running rollout's record is saved
 	// (and at every phase change).
 	DefaultSaveInterval = time.Second
+	// DefaultSaveTimeout bounds one save of a record.
+	DefaultSaveTimeout = 30 * time.Second
+	// DefaultRenderConcurrency bounds the clusters a package is rendered
+	// for at once.
+	DefaultRenderConcurrency = 16
+	// DefaultEventBuffer is each Events subscriber's channel capacity; a
+	// subscriber that falls further behind loses events (and is told how
+	// many).
+	DefaultEventBuffer = 1024
 )
 
 // WithCustomizer renders the package per cluster (default: the package
@@ -92,6 +103,24 @@ func WithSaveInterval(d time.Duration) PropagatorOption {
 	return func(o *propagatorOptions) { o.saveInterval = d }
 }
 
+// WithSaveTimeout bounds one save of a record (default
+// DefaultSaveTimeout).
+func WithSaveTimeout(d time.Duration) PropagatorOption {
+	return func(o *propagatorOptions) { o.saveTimeout = d }
+}
+
+// WithRenderConcurrency bounds the clusters rendered for at once (default
+// DefaultRenderConcurrency).
+func WithRenderConcurrency(n int) PropagatorOption {
+	return func(o *propagatorOptions) { o.renderParallel = max(1, n) }
+}
+
+// WithEventBuffer sets each Events subscriber's channel capacity (default
+// DefaultEventBuffer).
+func WithEventBuffer(n int) PropagatorOption {
+	return func(o *propagatorOptions) { o.eventBuffer = max(1, n) }
+}
+
 // WithoutPreflightProbe skips probing the targets before a rollout starts
 // (by default clusters that reject the credentials stop Propagate before
 // any change).
@@ -103,7 +132,8 @@ func WithoutPreflightProbe() PropagatorOption {
 // through b.
 func NewPropagator(m *ClusterManager, b Backend, opts ...PropagatorOption) *Propagator {
 	o := propagatorOptions{log: logr.Discard(), maxFailuresShown: DefaultFailuresShown, maxWavesShown: DefaultWavesShown,
-		unreachableAfter: DefaultUnreachableAfter, saveInterval: DefaultSaveInterval, preflight: true, renderParallel: 16}
+		unreachableAfter: DefaultUnreachableAfter, saveInterval: DefaultSaveInterval, preflight: true, renderParallel: DefaultRenderConcurrency,
+		eventBuffer: DefaultEventBuffer, saveTimeout: DefaultSaveTimeout}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -39,9 +39,6 @@ type rollout struct {
 	dirty      bool
 }
 
-// saveTimeout bounds one save of a rollout record.
-const saveTimeout = 30 * time.Second
-
 type clusterRun struct {
 	wave       int
 	state      ClusterState
@@ -62,6 +59,7 @@ func newRollout(p *Propagator, id ID, pkg *Package, s Strategy, waves [][]string
 		abortCh: make(chan struct{}), phase: PhaseRunning, clusters: map[string]*clusterRun{},
 		counts: map[ClusterState]int{}, resumeCh: make(chan struct{}), started: time.Now()}
 	close(r.resumeCh)
+	r.events.buffer = p.opts.eventBuffer
 	r.waveCounts = make([]map[ClusterState]int, len(waves))
 	for wi, w := range waves {
 		r.waveCounts[wi] = map[ClusterState]int{StatePending: len(w)}
@@ -167,7 +165,7 @@ func (r *rollout) save() {
 	r.mu.Unlock()
 	// The last save happens as the Propagator closes: it must not be
 	// cancelled with it.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.p.ctx), saveTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.p.ctx), r.p.opts.saveTimeout)
 	defer cancel()
 	if err := r.p.opts.store.Save(ctx, rec); err != nil {
 		r.p.opts.log.Error(err, "saving rollout record", "rollout", r.id)

@@ -1,0 +1,104 @@
+package multicluster_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nephoran/porchkit/multicluster"
+)
+
+// prometheus answers instant queries with the value set for the query.
+type prometheus struct {
+	mu      sync.Mutex
+	queries []string
+	value   string
+}
+
+func (p *prometheus) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	p.mu.Lock()
+	p.queries = append(p.queries, r.Form.Get("query"))
+	v := p.value
+	p.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": map[string]any{
+		"resultType": "vector", "result": []any{map[string]any{"metric": map[string]string{}, "value": []any{float64(time.Now().Unix()), v}}}}})
+}
+
+func TestPrometheusAnalysis(t *testing.T) {
+	prom := &prometheus{value: "0.02"}
+	srv := httptest.NewServer(prom)
+	defer srv.Close()
+	f := newFleet(t, 4, 1, nil)
+	check := &multicluster.PrometheusQuery{Address: srv.URL,
+		Query: `sum(rate(http_errors_total{cluster=~"{{cluster_regex}}"}[1m])) / sum(rate(http_requests_total{cluster=~"{{cluster_regex}}"}[1m]))`}
+	s := multicluster.Strategy{Type: multicluster.Canary, Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"c-0000"}, StepPercent: 50},
+		Analysis: []multicluster.Analysis{{Name: "error-rate", Check: check, Range: multicluster.AtMost(0.05)}}}
+	if st := f.run(t, pkg("v1"), all(), s); st.Phase != multicluster.PhaseSucceeded {
+		t.Fatalf("%s: %s", st.Phase, st.Reason)
+	}
+	prom.mu.Lock()
+	first := prom.queries[0]
+	n := len(prom.queries)
+	prom.mu.Unlock()
+	if n != 3 || !strings.Contains(first, `cluster=~"^(c-0000)$"`) {
+		t.Fatalf("%d queries, first %s", n, first)
+	}
+
+	prom.mu.Lock()
+	prom.value = "0.3"
+	prom.mu.Unlock()
+	st := f.run(t, pkg("v2"), all(), s)
+	if st.Phase != multicluster.PhaseRolledBack || !strings.Contains(st.Reason, "analysis error-rate failed") || st.Analysis[0].Value != 0.3 {
+		t.Fatalf("%s: %s %+v", st.Phase, st.Reason, st.Analysis)
+	}
+
+	// An unreachable Prometheus is a failed check, not a pass.
+	srv.Close()
+	if st := f.run(t, pkg("v3"), all(), s); st.Phase != multicluster.PhaseRolledBack || !strings.Contains(st.Analysis[0].Message, "prometheus") {
+		t.Fatalf("%s: %+v", st.Phase, st.Analysis)
+	}
+}
+
+func TestHealthProbesRunUntilCancelled(t *testing.T) {
+	f := newFleet(t, 3, 1, nil)
+	m := multicluster.NewClusterManager(multicluster.WithProber(f.mem), multicluster.WithProbeInterval(10*time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	for _, c := range f.clusters {
+		if err := m.Register(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error)
+	go func() { done <- m.Run(ctx) }()
+	wait := func(name string, want multicluster.HealthState) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if h, _ := m.Health(name); h.State == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				h, _ := m.Health(name)
+				t.Fatalf("%s: %s, want %s", name, h.State, want)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	wait("c-0001", multicluster.Healthy)
+	f.mem.SetUnreachable("c-0001", true)
+	f.mem.SetUnauthorized("c-0002", true)
+	wait("c-0001", multicluster.Unreachable)
+	wait("c-0002", multicluster.HealthUnauthorized)
+	wait("c-0000", multicluster.Healthy)
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Fatalf("Run returned %v", err)
+	}
+}
