@@ -165,34 +165,46 @@ func BenchmarkConcurrentCreates(b *testing.B) {
 		}
 		return name
 	}
+	sdkMode := func(prefix string, c porch.PackageRevisions, total *time.Duration, failed *int) func(int) {
+		return func(it int) {
+			repo := fresh(fmt.Sprintf("%s-%d", prefix, it))
+			d, f := run(func(i int) error {
+				_, err := c.Init(ctx, repo, fmt.Sprintf("p%d", i), "v1")
+				return err
+			})
+			*total, *failed = *total+d, *failed+f
+		}
+	}
+	// The four modes run in turn on fresh repositories; the order rotates
+	// every iteration so that none always meets a server holding fewer
+	// repositories than the others.
+	modes := []func(it int){
+		func(it int) {
+			repo := fresh(fmt.Sprintf("seq-%d", it))
+			start := time.Now()
+			for i := 0; i < n; i++ {
+				if _, err := rawCreate(ctx, raw, repo, fmt.Sprintf("p%d", i), "v1"); err != nil {
+					seqFailed++
+				}
+			}
+			seqTime += time.Since(start)
+		},
+		func(it int) {
+			repo := fresh(fmt.Sprintf("raw-%d", it))
+			d, f := run(func(i int) error {
+				_, err := rawCreate(ctx, raw, repo, fmt.Sprintf("p%d", i), "v1")
+				return err
+			})
+			rawTime, rawFailed = rawTime+d, rawFailed+f
+		},
+		sdkMode("sdk", prs, &sdkTime, &sdkFailed),
+		sdkMode("sdk2", prs2, &sdk2Time, &sdk2Failed),
+	}
 	b.ResetTimer()
 	for it := 0; it < b.N; it++ {
-		repo := fresh(fmt.Sprintf("seq-%d", it))
-		start := time.Now()
-		for i := 0; i < n; i++ {
-			if _, err := rawCreate(ctx, raw, repo, fmt.Sprintf("p%d", i), "v1"); err != nil {
-				seqFailed++
-			}
+		for k := range modes {
+			modes[(it+k)%len(modes)](it)
 		}
-		seqTime += time.Since(start)
-		repo = fresh(fmt.Sprintf("raw-%d", it))
-		d, f := run(func(i int) error {
-			_, err := rawCreate(ctx, raw, repo, fmt.Sprintf("p%d", i), "v1")
-			return err
-		})
-		rawTime, rawFailed = rawTime+d, rawFailed+f
-		repo = fresh(fmt.Sprintf("sdk-%d", it))
-		d, f = run(func(i int) error {
-			_, err := prs.Init(ctx, repo, fmt.Sprintf("p%d", i), "v1")
-			return err
-		})
-		sdkTime, sdkFailed = sdkTime+d, sdkFailed+f
-		repo = fresh(fmt.Sprintf("sdk2-%d", it))
-		d, f = run(func(i int) error {
-			_, err := prs2.Init(ctx, repo, fmt.Sprintf("p%d", i), "v1")
-			return err
-		})
-		sdk2Time, sdk2Failed = sdk2Time+d, sdk2Failed+f
 	}
 	total := float64(n * b.N)
 	b.ReportMetric(total/seqTime.Seconds(), "raw-seq-creates/s")
