@@ -244,6 +244,10 @@ func kindOf(code int32, reason, msg string) error {
 		return ErrImmutable
 	case has("not implemented"):
 		return ErrUnsupported
+	case has("error cloning git repository", "fetch of remote repository failed"):
+		// Porch's own git fetch failed (under load, the branch can look
+		// missing for a moment): not a statement about the object.
+		return ErrInternal
 	case has("cannot find package revision", "not found"):
 		return ErrNotFound
 	case has("resourceVersion must be specified", "must contain Kptfile", "resource name invalid", "task list must",

@@ -54,7 +54,7 @@ func (c *client) doInner(ctx context.Context, cl call, fn func(ctx context.Conte
 		if err == nil {
 			return nil
 		}
-		retry := shouldRetry(err, cl.idempotent) || cl.guarded && isTransientInternal(err)
+		retry := shouldRetry(err, cl.idempotent) || (cl.guarded || cl.idempotent) && isTransientInternal(err)
 		if ctx.Err() != nil || attempt >= c.opts.backoff.Steps || !retry {
 			return err
 		}
