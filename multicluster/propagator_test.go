@@ -503,7 +503,7 @@ func TestRestoreAfterTheProcessStops(t *testing.T) {
 
 func TestStatusStaysSmallAt10000Clusters(t *testing.T) {
 	if testing.Short() {
-		t.Skip("10,000 clusters")
+		t.Skip("skipped with -short: 10,000 in-memory clusters take several seconds")
 	}
 	f := newFleet(t, 10000, 10, nil)
 	for i := 150; i < 10000; i += 97 { // none in the first wave
