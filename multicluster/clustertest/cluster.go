@@ -109,8 +109,26 @@ func (c *Cluster) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.waitNodesReady(ctx, procs[len(comps)])
+	kwok := len(c.components) - 1
+	for attempt := 1; ; attempt++ {
+		err := c.waitNodesReady(ctx, c.components[kwok])
+		if err == nil || c.components[kwok].Running() || attempt == kwokStartAttempts || ctx.Err() != nil {
+			return err
+		}
+		// kwok v0.8.0 sometimes dies while it starts (a concurrent map
+		// write in its CEL setup, easycel v0.6.0): start it again.
+		f.opts.log.Info("kwok exited while starting; starting it again", "cluster", c.Name, "attempt", attempt)
+		p, err := c.startKwok()
+		if err != nil {
+			return err
+		}
+		c.components[kwok] = p
+	}
 }
+
+// kwokStartAttempts is how many times a cluster starts kwok when it dies
+// while starting.
+const kwokStartAttempts = 3
 
 func (c *Cluster) startKwok() (*process.Process, error) {
 	ports, err := process.FreePorts(1)
