@@ -252,7 +252,12 @@ func (p *packageRevisions) UpdateResources(ctx context.Context, name string, mut
 				return fmt.Errorf("porch: update resources of %q: %w", name, err)
 			}
 			status, err = p.Push(ctx, pkg)
-			if err == nil || !errors.Is(err, ErrConflict) || attempt >= p.c.opts.conflictRetries {
+			// A conflict, or a 404 for a revision Porch stopped serving for
+			// a moment after a write: read again and apply again (the push
+			// carries the resourceVersion it read, so nothing is applied
+			// twice).
+			retry := errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) && p.c.wasRecent(p.ns, name)
+			if err == nil || !retry || attempt >= p.c.opts.conflictRetries {
 				return err
 			}
 		}

@@ -127,9 +127,11 @@ func (p *packageRevisions) move(ctx context.Context, name string, t transition) 
 		}
 		out, err := p.setLifecycle(ctx, pr, t.to(from), t.approval(from), t.verb)
 		// The revision moved between our read and the server's check (a
-		// concurrent caller, or a stale cached read): read again and decide
-		// again.
-		changed := errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalidTransition) || errors.Is(err, ErrBusy)
+		// concurrent caller, or a stale cached read), or Porch did not serve
+		// a revision it just wrote for a moment: read again (getFresh waits
+		// that moment out) and decide again.
+		changed := errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalidTransition) || errors.Is(err, ErrBusy) ||
+			errors.Is(err, ErrNotFound) && p.c.wasRecent(p.ns, name)
 		if err == nil || !changed || attempt >= p.c.opts.conflictRetries {
 			return out, err
 		}

@@ -162,6 +162,37 @@ func TestReadModifyWriteRetriesConflicts(t *testing.T) {
 	}
 }
 
+// TestWritesOutlastAMomentaryNotFound: right after a write, Porch v1.5.3
+// sometimes answers 404 for the revision for a moment; a lifecycle change or
+// a push of a revision this client just wrote reads again and succeeds,
+// while one of a revision it never saw fails at once.
+func TestWritesOutlastAMomentaryNotFound(t *testing.T) {
+	prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+	ctx := context.Background()
+	d, err := prs.Init(ctx, "blueprints", "app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	notFound := func(verb, resource string) porchtest.Fault {
+		return porchtest.Fault{Verb: verb, Resource: resource, Code: http.StatusNotFound,
+			Message: `packagerevisions.porch.kpt.dev "` + d.Name + `" not found`, Times: 1}
+	}
+	f.InjectFault(notFound("update", "packagerevisionresources"))
+	if _, err := prs.UpdateResources(ctx, d.Name, func(p *porch.Package) error {
+		p.Resources["cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+		return nil
+	}); err != nil {
+		t.Fatalf("push after a momentary 404: %v", err)
+	}
+	f.InjectFault(notFound("update", "packagerevisions"))
+	if pr, err := prs.Propose(ctx, d.Name); err != nil || pr.Spec.Lifecycle != porchapi.PackageRevisionLifecycleProposed {
+		t.Fatalf("propose after a momentary 404: %v", err)
+	}
+	if _, err := prs.Propose(ctx, "blueprints.never-seen.v1"); !errors.Is(err, porch.ErrNotFound) {
+		t.Fatalf("a revision that does not exist: %v", err)
+	}
+}
+
 func TestErrorsCarryServerReason(t *testing.T) {
 	prs, _ := newFakeRepo(t, nil, porch.WithoutCache())
 	ctx := context.Background()
