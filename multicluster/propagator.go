@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -28,6 +29,7 @@ type Propagator struct {
 
 	mu       sync.Mutex
 	rollouts map[ID]*rollout
+	timers   map[ID]*time.Timer // forget finished rollouts after the retention
 	seq      int
 }
 
@@ -46,6 +48,7 @@ type propagatorOptions struct {
 	renderParallel   int
 	eventBuffer      int
 	saveTimeout      time.Duration
+	retention        time.Duration
 	inst             Instrumentation
 }
 
@@ -66,6 +69,9 @@ const (
 	// DefaultRenderConcurrency bounds the clusters a package is rendered
 	// for at once.
 	DefaultRenderConcurrency = 16
+	// DefaultRetention is how long a finished rollout stays in memory;
+	// after that, Status reads its record from the StateStore.
+	DefaultRetention = time.Hour
 	// DefaultEventBuffer is each Events subscriber's channel capacity; a
 	// subscriber that falls further behind loses events (and is told how
 	// many).
@@ -121,6 +127,12 @@ func WithEventBuffer(n int) PropagatorOption {
 	return func(o *propagatorOptions) { o.eventBuffer = max(1, n) }
 }
 
+// WithRetention sets how long finished rollouts stay in memory (default
+// DefaultRetention).
+func WithRetention(d time.Duration) PropagatorOption {
+	return func(o *propagatorOptions) { o.retention = d }
+}
+
 // WithoutPreflightProbe skips probing the targets before a rollout starts
 // (by default clusters that reject the credentials stop Propagate before
 // any change).
@@ -133,7 +145,7 @@ func WithoutPreflightProbe() PropagatorOption {
 func NewPropagator(m *ClusterManager, b Backend, opts ...PropagatorOption) *Propagator {
 	o := propagatorOptions{log: logr.Discard(), maxFailuresShown: DefaultFailuresShown, maxWavesShown: DefaultWavesShown,
 		unreachableAfter: DefaultUnreachableAfter, saveInterval: DefaultSaveInterval, preflight: true, renderParallel: DefaultRenderConcurrency,
-		eventBuffer: DefaultEventBuffer, saveTimeout: DefaultSaveTimeout}
+		eventBuffer: DefaultEventBuffer, saveTimeout: DefaultSaveTimeout, retention: DefaultRetention}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -144,7 +156,7 @@ func NewPropagator(m *ClusterManager, b Backend, opts ...PropagatorOption) *Prop
 		o.inst = nopInstrumentation{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Propagator{manager: m, backend: b, opts: o, ctx: ctx, cancel: cancel, rollouts: map[ID]*rollout{}}
+	return &Propagator{manager: m, backend: b, opts: o, ctx: ctx, cancel: cancel, rollouts: map[ID]*rollout{}, timers: map[ID]*time.Timer{}}
 }
 
 // Close stops every running rollout where it is (its record stays
@@ -152,6 +164,11 @@ func NewPropagator(m *ClusterManager, b Backend, opts ...PropagatorOption) *Prop
 func (p *Propagator) Close() error {
 	p.cancel()
 	p.wg.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, t := range p.timers {
+		t.Stop()
+	}
 	return nil
 }
 
@@ -357,6 +374,17 @@ func (p *Propagator) start(r *rollout) {
 	go func() {
 		defer p.wg.Done()
 		r.run()
+		if p.ctx.Err() != nil {
+			return
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.timers[r.id] = time.AfterFunc(p.opts.retention, func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			delete(p.rollouts, r.id)
+			delete(p.timers, r.id)
+		})
 	}()
 }
 
@@ -384,13 +412,28 @@ func (p *Propagator) Status(ctx context.Context, id ID) (*Status, error) {
 	return statusOfRecord(rec, p.opts.maxFailuresShown, p.opts.maxWavesShown), nil
 }
 
-// ClusterStatus returns one cluster's detail in a rollout.
-func (p *Propagator) ClusterStatus(_ context.Context, id ID, cluster string) (*ClusterStatus, error) {
+// ClusterStatus returns one cluster's detail in a rollout (from the
+// StateStore once the rollout has left memory).
+func (p *Propagator) ClusterStatus(ctx context.Context, id ID, cluster string) (*ClusterStatus, error) {
 	r, err := p.get(id)
-	if err != nil {
+	if err == nil {
+		return r.clusterStatus(cluster)
+	}
+	rec, lerr := p.opts.store.Load(ctx, id)
+	if lerr != nil {
 		return nil, err
 	}
-	return r.clusterStatus(cluster)
+	cr, ok := rec.Clusters[cluster]
+	if !ok {
+		return nil, &ClusterError{Cluster: cluster, Err: fmt.Errorf("%w in rollout %s", ErrUnknownCluster, id)}
+	}
+	wave := -1
+	for wi, w := range rec.Waves {
+		if slices.Contains(w, cluster) {
+			wave = wi
+		}
+	}
+	return &ClusterStatus{Name: cluster, Wave: wave, State: cr.State, Message: cr.Message, Revision: cr.Revision, Previous: cr.Previous}, nil
 }
 
 // Pause stops a rollout from starting more clusters; deliveries already

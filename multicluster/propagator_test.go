@@ -526,3 +526,21 @@ func TestStatusStaysSmallAt10000Clusters(t *testing.T) {
 	}
 	t.Logf("status of 10,000 clusters: %d bytes JSON, phase %s, %v", len(b), st.Phase, st.Counts)
 }
+
+func TestFinishedRolloutsLeaveMemory(t *testing.T) {
+	f := newFleet(t, 3, 1, nil, multicluster.WithRetention(30*time.Millisecond))
+	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel})
+	ctx := context.Background()
+	time.Sleep(100 * time.Millisecond)
+	if _, err := f.prop.Events(ctx, st.ID); !errors.Is(err, multicluster.ErrUnknownRollout) {
+		t.Fatalf("the rollout is still in memory: %v", err)
+	}
+	again, err := f.prop.Status(ctx, st.ID)
+	if err != nil || again.Phase != multicluster.PhaseSucceeded || again.Counts[multicluster.StateSucceeded] != 3 {
+		t.Fatalf("status from the store: %+v %v", again, err)
+	}
+	cs, err := f.prop.ClusterStatus(ctx, st.ID, "c-0001")
+	if err != nil || cs.State != multicluster.StateSucceeded || cs.Revision == "" {
+		t.Fatalf("cluster status from the store: %+v %v", cs, err)
+	}
+}
