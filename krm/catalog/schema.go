@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 
@@ -88,6 +89,8 @@ func (v *SchemaValidator) Process(rl *framework.ResourceList) error {
 			rl.Results = append(rl.Results, &framework.Result{Severity: framework.Error, ResourceRef: ref, Message: err.Error()})
 			continue
 		}
+		// The schema walker visits maps in random order: report by path.
+		sort.SliceStable(verrs, func(i, j int) bool { return verrs[i].Path < verrs[j].Path })
 		for _, ve := range verrs {
 			if !strict && strings.Contains(ve.ErrorMessage, "field not declared in schema") {
 				continue
