@@ -49,6 +49,7 @@ func (r Range) contains(v float64) bool {
 	return !math.IsNaN(v) && (r.Min == nil || v >= *r.Min) && (r.Max == nil || v <= *r.Max)
 }
 
+// String shows the range as "[min, max]".
 func (r Range) String() string {
 	lo, hi := "-inf", "+inf"
 	if r.Min != nil {

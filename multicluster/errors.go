@@ -44,6 +44,7 @@ type ClusterError struct {
 	Err     error
 }
 
+// Error implements error.
 func (e *ClusterError) Error() string { return fmt.Sprintf("cluster %s: %v", e.Cluster, e.Err) }
 
 // Unwrap returns the cause.
@@ -57,6 +58,7 @@ type FieldError struct {
 	Kind   error
 }
 
+// Error implements error.
 func (e *FieldError) Error() string { return fmt.Sprintf("%v: %s: %s", e.Kind, e.Field, e.Reason) }
 
 // Unwrap returns the kind.

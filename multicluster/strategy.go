@@ -62,6 +62,7 @@ func (v IntOrPercent) Of(total int) int {
 	return n
 }
 
+// String shows the value as "3" or "25%".
 func (v IntOrPercent) String() string {
 	if v.Percent {
 		return fmt.Sprintf("%d%%", v.Value)
