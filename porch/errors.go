@@ -244,9 +244,10 @@ func kindOf(code int32, reason, msg string) error {
 		return ErrImmutable
 	case has("not implemented"):
 		return ErrUnsupported
-	case has("error cloning git repository", "fetch of remote repository failed"):
-		// Porch's own git fetch failed (under load, the branch can look
-		// missing for a moment): not a statement about the object.
+	case has("error cloning git repository", "fetch of remote repository failed", "cannot determine repository origin"):
+		// Porch's own git access failed (under load, a branch or the
+		// upstream's remote can look missing for a moment): not a statement
+		// about the object.
 		return ErrInternal
 	case has("cannot find package revision", "not found"):
 		return ErrNotFound
@@ -267,7 +268,7 @@ func isTransientInternal(err error) bool {
 	if !errors.As(err, &pe) || !errors.Is(pe.Kind, ErrInternal) {
 		return false
 	}
-	for _, s := range []string{"ref file is empty", "reference has changed concurrently", "reference not found",
+	for _, s := range []string{"ref file is empty", "reference has changed concurrently", "reference not found", "remote not found",
 		"object not found", "failed to push", "non-fast-forward", "connection reset", "unexpected EOF", "broken pipe"} {
 		if strings.Contains(pe.Message, s) {
 			return true

@@ -39,6 +39,7 @@ func TestClassifyPorchAnswers(t *testing.T) {
 		{status(500, metav1.StatusReasonInternalError, `Internal error occurred: cannot find package revision "r.x.v1"`), ErrNotFound},
 		{status(500, metav1.StatusReasonInternalError, `Internal error occurred: failed to close package revision draft: ref file is empty`), ErrInternal},
 		{status(500, metav1.StatusReasonInternalError, `error cloning git repository http://127.0.0.1:1/r.git, fetch of remote repository failed: branch "main" doesn't exist: reference not found`), ErrInternal},
+		{status(500, metav1.StatusReasonInternalError, `Internal error occurred: cannot determine upstream lock for package "b.web.v1": cannot determine package lock: cannot determine repository origin: remote not found`), ErrInternal},
 		{status(404, metav1.StatusReasonNotFound, `repositories.config.porch.kpt.dev "nope" not found`), ErrNotFound},
 		{status(401, metav1.StatusReasonUnauthorized, "Unauthorized"), ErrUnauthorized},
 		{status(403, metav1.StatusReasonForbidden, "forbidden"), ErrForbidden},
@@ -72,7 +73,9 @@ func TestTransientInternal(t *testing.T) {
 	permanent := &Error{Kind: ErrInternal, Message: "Internal error occurred: error applying patch: conflict: fragment line does not match src line"}
 	fetch := classify("propose-delete", "r.p.v2", &apierrors.StatusError{ErrStatus: metav1.Status{Code: 500, Message: `error cloning git repository http://127.0.0.1:1/r.git, fetch of remote repository failed: branch "main" doesn't exist: reference not found`}})
 	if !isTransientInternal(transient) || isTransientInternal(permanent) || isTransientInternal(&Error{Kind: ErrConflict, Message: "ref file is empty"}) ||
-		!isTransientInternal(fetch) || errors.Is(fetch, ErrNotFound) {
+		!isTransientInternal(fetch) || errors.Is(fetch, ErrNotFound) ||
+		!isTransientInternal(classify("clone", "r.p.v1", &apierrors.StatusError{ErrStatus: metav1.Status{Code: 500,
+			Message: `cannot determine upstream lock for package "b.web.v1": cannot determine package lock: cannot determine repository origin: remote not found`}})) {
 		t.Fatal("transient internal errors misclassified")
 	}
 }
