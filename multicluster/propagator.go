@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -307,7 +308,7 @@ func (p *Propagator) Propagate(ctx context.Context, pkg *Package, targets Select
 	}
 	p.mu.Lock()
 	p.seq++
-	id := ID(fmt.Sprintf("%s-%s-%d-%d", pkg.Name, pkg.Revision, time.Now().UnixNano()%1e6, p.seq))
+	id := newID(pkg, p.seq)
 	p.mu.Unlock()
 	r := newRollout(p, id, pkg, s.withDefaults(), waves, revs)
 	if err := p.opts.store.Save(ctx, r.record()); err != nil {
@@ -315,6 +316,25 @@ func (p *Propagator) Propagate(ctx context.Context, pkg *Package, targets Select
 	}
 	p.start(r)
 	return id, nil
+}
+
+// newID names a rollout after its package and revision, in the characters
+// Kubernetes object names allow (a ConfigMapStore names ConfigMaps after
+// it).
+func newID(pkg *Package, seq int) ID {
+	rev := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r - 'A' + 'a'
+		}
+		return '-'
+	}, pkg.Revision)
+	if len(rev) > 40 {
+		rev = rev[:40]
+	}
+	return ID(fmt.Sprintf("%s-%s-%d-%d", pkg.Name, strings.Trim(rev, "-."), time.Now().UnixNano()%1e6, seq))
 }
 
 // Restore continues a rollout recorded in the state store by an earlier

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/nephoran/porchkit/multicluster"
@@ -46,5 +47,14 @@ func TestConfigMapStore(t *testing.T) {
 	}
 	if _, err := s.Load(ctx, "nope"); !errors.Is(err, multicluster.ErrUnknownRollout) {
 		t.Fatalf("unknown: %v", err)
+	}
+}
+
+func TestRolloutIDsNameKubernetesObjects(t *testing.T) {
+	f := newFleet(t, 1, 1, nil)
+	p := pkg("V1_2+build.7")
+	st := f.run(t, p, all(), multicluster.Strategy{Type: multicluster.Parallel})
+	if errs := validation.IsDNS1123Subdomain("porchkit-rollout-" + string(st.ID) + "-0"); len(errs) > 0 {
+		t.Fatalf("rollout ID %q cannot name a ConfigMap: %v", st.ID, errs)
 	}
 }
