@@ -233,6 +233,11 @@ var bookkeeping = []string{string(kioutil.PathAnnotation), string(kioutil.IndexA
 	string(kioutil.LegacyIndexAnnotation), string(kioutil.IdAnnotation), string(kioutil.LegacyIdAnnotation)}
 
 func (b *Backend) ensureNamespace(ctx context.Context, cl *clients) error {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	if cl.namespace {
+		return nil
+	}
 	ns := &unstructured.Unstructured{}
 	ns.SetAPIVersion("v1")
 	ns.SetKind("Namespace")
@@ -243,6 +248,7 @@ func (b *Backend) ensureNamespace(ctx context.Context, cl *clients) error {
 	}
 	_, err = cl.dynamic.Resource(corev1.SchemeGroupVersion.WithResource("namespaces")).Patch(ctx, b.opts.namespace,
 		types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: b.opts.fieldManager})
+	cl.namespace = err == nil
 	return err
 }
 

@@ -21,6 +21,9 @@ type clients struct {
 	mapper  meta.ResettableRESTMapper
 	dynamic dynamic.Interface
 	factory cmdutil.Factory
+
+	mu        sync.Mutex
+	namespace bool // the backend's namespace is known to exist
 }
 
 func newClients(cfg *rest.Config) (*clients, error) {
