@@ -156,6 +156,9 @@ func (b *Backend) Deliver(ctx context.Context, c *multicluster.Cluster, rev *mul
 	})
 	if err := firstError(events); err != nil {
 		cl.mapper.Reset()
+		cl.mu.Lock()
+		cl.namespace = false // check it again next time
+		cl.mu.Unlock()
 		return classify(c.Name, fmt.Errorf("applying %s: %w", rev.ID, err))
 	}
 	return classify(c.Name, b.record(ctx, cl, rev))
