@@ -28,11 +28,15 @@ type ComponentSpec struct {
 }
 
 // ControllerManagerArgs are kube-controller-manager's arguments for a cluster
-// without real nodes or service-account tokens.
+// without real nodes or service-account tokens. kwok's node-heartbeat stage
+// beats every 20 to 45 s, about the controller-manager's default node grace
+// period: on a loaded machine nodes went NotReady (and their pods unready)
+// at random, so the grace period is raised.
 var ControllerManagerArgs = []string{
 	"--leader-elect=false",
 	"--controllers=*,-serviceaccount-token",
 	"--use-service-account-credentials=false",
+	"--node-monitor-grace-period=3m",
 }
 
 // SchedulerArgs are kube-scheduler's arguments for a test cluster.
