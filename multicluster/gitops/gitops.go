@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -132,19 +133,9 @@ func (b *Backend) publishedRevisions(ctx context.Context, repo, pkg string) ([]p
 	if err != nil {
 		return nil, err
 	}
-	list = slicesFilter(list, func(pr porchapi.PackageRevision) bool { return pr.Spec.Revision > 0 })
+	list = slices.DeleteFunc(list, func(pr porchapi.PackageRevision) bool { return pr.Spec.Revision <= 0 })
 	sort.Slice(list, func(i, j int) bool { return list[i].Spec.Revision > list[j].Spec.Revision })
 	return list, nil
-}
-
-func slicesFilter(in []porchapi.PackageRevision, keep func(porchapi.PackageRevision) bool) []porchapi.PackageRevision {
-	out := in[:0]
-	for _, pr := range in {
-		if keep(pr) {
-			out = append(out, pr)
-		}
-	}
-	return out
 }
 
 func (b *Backend) content(ctx context.Context, pr porchapi.PackageRevision) (*published, error) {
