@@ -63,17 +63,26 @@ func syntheticUniverse(tb testing.TB, n int, unsat bool) (*Universe, Request) {
 // resolveBudget bounds one resolution in the benchmarks.
 const resolveBudget = 60 * time.Second
 
+// BenchmarkResolve plans the synthetic universes. "solver-oracle" plans the
+// 1,000-package one with a zero search budget, so that the SAT solver
+// answers every dead end instead of backjumping: the same plan, side by
+// side.
 func BenchmarkResolve(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
-		u, req := syntheticUniverse(b, n, false)
-		b.Run(fmt.Sprintf("packages=%d", n), func(b *testing.B) {
+	type mode struct {
+		name string
+		n    int
+		opts []Option
+	}
+	for _, m := range []mode{{"packages=1000", 1000, nil}, {"packages=10000", 10000, nil}, {"solver-oracle/packages=1000", 1000, []Option{WithSearchBudget(0)}}} {
+		u, req := syntheticUniverse(b, m.n, false)
+		b.Run(m.name, func(b *testing.B) {
 			var p *Plan
 			optimal := 1.0
 			for b.Loop() {
 				// A budget, so that a slow case ends with the best plan found.
 				ctx, cancel := context.WithTimeout(context.Background(), resolveBudget)
 				var err error
-				p, err = NewSATResolver().Resolve(ctx, u, req)
+				p, err = NewSATResolver(m.opts...).Resolve(ctx, u, req)
 				cancel()
 				if err != nil {
 					b.Fatal(err)

@@ -29,14 +29,7 @@ func (e *PlanError) Unwrap() error { return ErrInvalidPlan }
 // dependencies and the objective are not checked.
 func Check(u *Universe, req Request, p *Plan) error {
 	var v []string
-	chosen := func(d Dependency) bool {
-		for _, c := range u.Candidates(d) {
-			if p.Releases[c.Name] == c {
-				return true
-			}
-		}
-		return false
-	}
+	chosen := func(d Dependency) bool { return anyChosen(u, p.Releases, d) }
 	for name, r := range p.Releases {
 		if r == nil || r.Name != name || u.Release(name, r.Version) != r {
 			v = append(v, fmt.Sprintf("%s is not a release of the universe", name))
@@ -48,8 +41,8 @@ func Check(u *Universe, req Request, p *Plan) error {
 			}
 		}
 		for _, d := range r.Conflicts {
-			for _, c := range u.Candidates(d) {
-				if c != r && p.Releases[c.Name] == c {
+			for _, c := range chosenCandidates(u, p.Releases, d) {
+				if c != r {
 					v = append(v, fmt.Sprintf("%s conflicts with %s, which the plan holds", r.ID(), c.ID()))
 				}
 			}

@@ -10,17 +10,32 @@
 // "5gc-database") and cluster needs carried into the plan. A Request names
 // root packages, locked (deployed) releases, excluded releases and a Policy.
 //
-// The SATResolver encodes one boolean per candidate release, "at most one
-// version" per package, an implication per dependency, a clause per
-// conflict and units for locks and exclusions. It then fixes the packages
-// one by one, in the Preference's order (roots first, then breadth-first),
-// to their most preferred choice that still admits a plan — by default not
-// installed for a package nothing needs, else the newest version — which
-// yields the preference's lexicographic optimum. With Policy.AllowLockChanges
-// it first finds the fewest locked releases that must change.
+// The SATResolver builds the plan from the request outwards: the roots,
+// the locked packages, then the dependencies of each release it chooses,
+// in the Preference's order, each need getting its most preferred choice
+// that still admits a plan. A package enters the plan only when something
+// needs it. The default NewestFirst therefore gives newest versions first,
+// roots before transitive dependencies, then fewest packages; with
+// Policy.AllowLockChanges the solver first finds the fewest locked releases
+// that must change, a bound the search keeps.
+//
+// A choice that contradicts what is already chosen (a range either way, a
+// conflict, a lock, an exclusion, a dependency whose package no release can
+// fill any more) is ruled out without a solver, with the decisions it
+// contradicts as the reason. At a dead end the search jumps back to the
+// latest decision behind it (conflict-directed backjumping), so it only
+// ever skips choices proven to admit no plan: the plan is the preference's
+// lexicographic optimum, and a dead end owed to no decision proves that no
+// plan exists. Past a work budget the gophersat solver becomes the search's
+// oracle: one boolean per candidate release, pairwise "at most one version"
+// per package, a clause per dependency and conflict, units for locks and
+// exclusions, and solver calls under assumptions that say which prefix of
+// the decisions still admits a plan.
 //
 // When no plan exists, the *UnsatisfiableError carries a minimal
-// unsatisfiable set of facts (every one of them is needed for the conflict),
+// unsatisfiable set of facts (every one of them is needed for the
+// conflict), found by QuickXplain on one incremental solver over the
+// smallest neighbourhood of the request that is already unsatisfiable and
 // rendered as a short derivation, and repairs: the cheapest edits of the
 // request (widen a root's range, release a lock, lift an exclusion, drop a
 // root) after which a plan exists.
@@ -29,10 +44,10 @@
 //	nrf can be installed; you asked for amf 2.x and smf =1.4; so no plan
 //	exists. Try: allow smf >=1.5.0 instead of smf =1.4.
 //
-// Re-planning is incremental: pass the earlier plan as Request.Previous;
-// while it still satisfies the request it is the starting model, and only
-// the packages it does not already give their preferred choice cost a
-// solver call.
+// Re-planning needs no special care: the search is linear in practice
+// (10,000 packages in about a third of a second). A Request.Previous that
+// still satisfies the request answers the solver's questions where it can
+// when the search falls back to the solver.
 //
 // Check verifies a plan against a request without a solver; the resolver
 // runs it on every plan it returns.

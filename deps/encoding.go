@@ -2,12 +2,12 @@ package deps
 
 import (
 	"fmt"
-
-	"github.com/Masterminds/semver/v3"
-
-	"github.com/crillab/gophersat/solver"
+	"math"
 	"slices"
 	"strings"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/crillab/gophersat/solver"
 )
 
 // FactKind says what a Fact states.
@@ -67,18 +67,23 @@ func (f Fact) String() string {
 type fact struct {
 	Fact
 	constrs []solver.CardConstr
+	// dist is the number of dependency hops from the request to the fact's
+	// release or package.
+	dist int
 }
 
 // encoding is a request turned into boolean variables and clauses: one
 // variable per candidate release, plus one per optional dependency (true
-// when it is missed).
+// when it is missed). A depth-limited encoding holds the facts of the
+// releases at most depth hops from the request only: a subset of the
+// facts, so when it is unsatisfiable the request is too.
 type encoding struct {
 	u        *Universe
 	req      Request
 	rels     []*Release // variable i+1 is rels[i]
 	varOf    map[*Release]int
+	dist     map[*Release]int
 	packages map[string][]*Release // candidate releases, newest first
-	roots    map[string]bool
 	locked   []*Release
 	excluded map[*Release]bool
 	optional []*OptionalDependency
@@ -88,16 +93,12 @@ type encoding struct {
 	// conflict, since a missed optional dependency only costs.
 	background []solver.CardConstr
 	nVars      int
-	// reached lists the packages breadth-first from the roots and locks.
-	reached []string
-	// requiredBy lists, per package, the hard dependencies whose every
-	// candidate is a release of that package.
-	requiredBy map[string][]requirement
-	// conflictsWith lists, per release, the candidate releases that
-	// conflict with it (in either direction).
-	conflictsWith map[*Release][]*Release
+	// depth is the encoding's limit (negative: none); complete says that
+	// nothing lies beyond it, so the encoding is the whole request.
+	depth    int
+	complete bool
 	// cache memoises candidates: checking versions against constraints is
-	// most of the encoding's work.
+	// most of the encoding's work. Encodings of one request share it.
 	cache map[candidateKey][]*Release
 }
 
@@ -117,26 +118,22 @@ func (e *encoding) candidates(d Dependency) []*Release {
 	return c
 }
 
-// requirement is a hard dependency of a release.
-type requirement struct {
-	release *Release
-	dep     Dependency
-}
-
-// encode builds the encoding of req over u. Only releases reachable from
-// the roots and the locks take part.
-func encode(u *Universe, req Request, maxReleases int) (*encoding, error) {
-	if err := validateRequest(u, req); err != nil {
-		return nil, err
+// encode builds the encoding of req over u, limited to the facts of
+// releases at most depth dependency hops from the request (negative: no
+// limit). Only releases reachable from the roots and the locks take part.
+// cache may be shared between encodings of the same universe.
+func encode(u *Universe, req Request, maxReleases, depth int, cache map[candidateKey][]*Release) (*encoding, error) {
+	if cache == nil {
+		cache = map[candidateKey][]*Release{}
 	}
-	e := &encoding{u: u, req: req, varOf: map[*Release]int{}, packages: map[string][]*Release{},
-		roots: map[string]bool{}, excluded: map[*Release]bool{}, missVar: map[*OptionalDependency]int{},
-		cache: map[candidateKey][]*Release{}}
-	// The closure of candidates over hard and weak dependencies.
+	e := &encoding{u: u, req: req, varOf: map[*Release]int{}, dist: map[*Release]int{}, packages: map[string][]*Release{},
+		excluded: map[*Release]bool{}, missVar: map[*OptionalDependency]int{}, depth: depth, complete: true, cache: cache}
+	// The closure of candidates over hard and weak dependencies, breadth
+	// first, so that dist is the fewest hops.
 	var queue []*Release
-	add := func(r *Release) {
-		if _, ok := e.varOf[r]; !ok {
-			e.varOf[r] = 0
+	add := func(r *Release, d int) {
+		if _, ok := e.dist[r]; !ok {
+			e.dist[r] = d
 			queue = append(queue, r)
 		}
 	}
@@ -144,32 +141,35 @@ func encode(u *Universe, req Request, maxReleases int) (*encoding, error) {
 	// those in range: repairs may need them.
 	for _, d := range req.Roots {
 		for _, r := range e.candidates(Dependency{Name: d.Name}) {
-			add(r)
-		}
-		for _, r := range e.candidates(d) {
-			e.roots[r.Name] = true
+			add(r, 0)
 		}
 	}
 	for _, l := range req.Locked {
 		r := u.Release(l.Name, l.Version)
 		e.locked = append(e.locked, r)
 		for _, o := range u.Releases(l.Name) {
-			add(o)
+			add(o, 0)
 		}
 	}
 	for len(queue) > 0 {
 		r := queue[0]
 		queue = queue[1:]
+		if !e.within(r) {
+			if len(r.Requires)+len(r.Optional)+len(r.Conflicts) > 0 {
+				e.complete = false
+			}
+			continue
+		}
 		for _, d := range slices.Concat(r.Requires, r.Optional) {
 			for _, c := range e.candidates(d) {
-				add(c)
+				add(c, e.dist[r]+1)
 			}
 		}
-		if len(e.varOf) > maxReleases {
+		if len(e.dist) > maxReleases {
 			return nil, &InputError{Kind: ErrTooLarge, Reason: fmt.Sprintf("more than %d candidate releases", maxReleases)}
 		}
 	}
-	for r := range e.varOf {
+	for r := range e.dist {
 		e.rels = append(e.rels, r)
 	}
 	slices.SortFunc(e.rels, func(a, b *Release) int {
@@ -189,9 +189,12 @@ func encode(u *Universe, req Request, maxReleases int) (*encoding, error) {
 		}
 	}
 	e.buildFacts()
-	e.reached = e.breadthFirst()
-	e.indexEdges()
 	return e, nil
+}
+
+// within reports whether r's own facts are part of the encoding.
+func (e *encoding) within(r *Release) bool {
+	return e.depth < 0 || e.dist[r] <= e.depth
 }
 
 // candidateVars returns the variables of d's candidates.
@@ -221,8 +224,9 @@ func (e *encoding) buildFacts() {
 		}
 		// Pairwise clauses: the solver propagates plain clauses far faster
 		// than cardinality constraints (a package has few versions).
-		f := fact{Fact: Fact{Kind: FactOneVersion, Package: name}}
+		f := fact{Fact: Fact{Kind: FactOneVersion, Package: name}, dist: math.MaxInt}
 		for i := range rels {
+			f.dist = min(f.dist, e.dist[rels[i]])
 			for j := i + 1; j < len(rels); j++ {
 				f.constrs = append(f.constrs, solver.AtLeast1(-e.varOf[rels[i]], -e.varOf[rels[j]]))
 			}
@@ -230,13 +234,16 @@ func (e *encoding) buildFacts() {
 		e.facts = append(e.facts, f)
 	}
 	for _, r := range e.rels {
-		v := e.varOf[r]
+		if !e.within(r) {
+			continue
+		}
+		v, dist := e.varOf[r], e.dist[r]
 		for _, d := range r.Requires {
-			e.facts = append(e.facts, fact{Fact: Fact{Kind: FactRequires, Package: r.Name, Release: r, Dependency: d},
+			e.facts = append(e.facts, fact{Fact: Fact{Kind: FactRequires, Package: r.Name, Release: r, Dependency: d}, dist: dist,
 				constrs: []solver.CardConstr{solver.AtLeast1(append([]int{-v}, e.candidateVars(d)...)...)}})
 		}
 		for _, d := range r.Conflicts {
-			f := fact{Fact: Fact{Kind: FactConflicts, Package: r.Name, Release: r, Dependency: d}}
+			f := fact{Fact: Fact{Kind: FactConflicts, Package: r.Name, Release: r, Dependency: d}, dist: dist}
 			for _, c := range e.candidateVars(d) {
 				if c != v {
 					f.constrs = append(f.constrs, solver.AtLeast1(-v, -c))
@@ -261,71 +268,9 @@ func (e *encoding) buildFacts() {
 	}
 	for _, r := range e.rels {
 		if e.excluded[r] {
-			e.facts = append(e.facts, fact{Fact: Fact{Kind: FactExcluded, Package: r.Name, Release: r}, constrs: []solver.CardConstr{solver.AtLeast1(-e.varOf[r])}})
+			e.facts = append(e.facts, fact{Fact: Fact{Kind: FactExcluded, Package: r.Name, Release: r}, dist: e.dist[r], constrs: []solver.CardConstr{solver.AtLeast1(-e.varOf[r])}})
 		}
 	}
-}
-
-// indexEdges builds requiredBy and conflictsWith.
-func (e *encoding) indexEdges() {
-	e.requiredBy = map[string][]requirement{}
-	e.conflictsWith = map[*Release][]*Release{}
-	for _, r := range e.rels {
-		for _, d := range r.Requires {
-			cands := e.candidates(d)
-			if len(cands) > 0 && len(e.u.providers[d.Name]) == 0 {
-				e.requiredBy[d.Name] = append(e.requiredBy[d.Name], requirement{release: r, dep: d})
-			}
-		}
-		for _, d := range r.Conflicts {
-			for _, c := range e.candidates(d) {
-				if c != r {
-					e.conflictsWith[c] = append(e.conflictsWith[c], r)
-					e.conflictsWith[r] = append(e.conflictsWith[r], c)
-				}
-			}
-		}
-	}
-}
-
-// breadthFirst lists the candidate packages breadth-first from the roots
-// (in request order) and the locked packages over the dependency graph,
-// then any others by name.
-func (e *encoding) breadthFirst() []string {
-	seen := map[string]bool{}
-	var order []string
-	visit := func(name string) {
-		if _, ok := e.packages[name]; ok && !seen[name] {
-			seen[name] = true
-			order = append(order, name)
-		}
-	}
-	for _, d := range e.req.Roots {
-		visit(d.Name)
-		for _, c := range e.candidates(d) {
-			visit(c.Name)
-		}
-	}
-	for _, r := range e.locked {
-		visit(r.Name)
-	}
-	for i := 0; i < len(order); i++ {
-		for _, r := range e.packages[order[i]] {
-			for _, d := range slices.Concat(r.Requires, r.Optional) {
-				for _, c := range e.candidates(d) {
-					visit(c.Name)
-				}
-			}
-		}
-	}
-	rest := make([]string, 0, len(e.packages)-len(order))
-	for name := range e.packages {
-		if !seen[name] {
-			rest = append(rest, name)
-		}
-	}
-	slices.Sort(rest)
-	return append(order, rest...)
 }
 
 // validateRequest rejects malformed requests before any solving.

@@ -1,9 +1,12 @@
 package deps
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/crillab/gophersat/solver"
 )
 
 // UnsatisfiableError says why no plan exists: a minimal set of facts that
@@ -122,26 +125,32 @@ func joinAnd(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
-// explain computes the conflict and the repairs of an unsatisfiable
-// encoding.
-func (e *encoding) explain() error {
-	conflict := e.minimalConflict()
+// explain builds the *UnsatisfiableError of a request whose encoding
+// proof is unsatisfiable: a minimal conflict among proof's facts, and the
+// cheapest repairs of the request.
+func (s *SATResolver) explain(ctx context.Context, u *Universe, req Request, proof *encoding) error {
+	if proof == nil {
+		return fmt.Errorf("deps: internal error, no plan and no proof")
+	}
+	conflict := proof.minimalConflict()
 	out := &UnsatisfiableError{}
 	for _, f := range conflict {
 		out.Conflict = append(out.Conflict, f.Fact)
 	}
-	out.Repairs = e.repairs(conflict)
+	out.Repairs = s.repairs(ctx, u, req, out.Conflict)
 	return out
 }
 
-// minimalConflict returns a minimal unsatisfiable subset of the facts.
+// minimalConflict returns a minimal unsatisfiable subset of the facts of an
+// unsatisfiable encoding (which may be a depth-limited one: a conflict near
+// the request never touches the far end of a large universe).
 //
-// First it finds a small unsatisfiable prefix: facts are ordered by the
-// distance of their package from the request (roots and locks first), and
-// the prefix grows by doubling the distance until it is unsatisfiable, so
-// that the usual, local conflict never touches the far end of a large
-// universe. Then QuickXplain (Junker 2004) reduces the prefix to a minimal
-// set with O(k log(n/k)) solver calls for a conflict of k facts.
+// QuickXplain (Junker 2004) finds it with O(k log(n/k)) satisfiability
+// checks for a conflict of k facts among n. The checks share one warm
+// solver: each fact's clauses carry a selector variable, and a subset is
+// checked by assuming the selectors of its facts, so what the solver learns
+// in one check serves the next. Facts are ordered by their distance from
+// the request, which keeps a local conflict in few halves.
 func (e *encoding) minimalConflict() []fact {
 	for _, f := range e.facts {
 		for _, c := range f.constrs {
@@ -150,69 +159,84 @@ func (e *encoding) minimalConflict() []fact {
 			}
 		}
 	}
-	dist := e.distances()
 	facts := slices.Clone(e.facts)
-	slices.SortStableFunc(facts, func(a, b fact) int { return dist[a.Package] - dist[b.Package] })
-	maxDist := 0
-	for _, f := range facts {
-		maxDist = max(maxDist, dist[f.Package])
+	slices.SortStableFunc(facts, func(a, b fact) int { return a.dist - b.dist })
+	ss := e.newSubsetSolver(facts)
+	idx := make([]int, len(facts))
+	for i := range idx {
+		idx[i] = i
 	}
-	prefix := facts
-	for d := 1; d < maxDist; d *= 2 {
-		n, _ := slices.BinarySearchFunc(facts, d+1, func(f fact, t int) int { return dist[f.Package] - t })
-		if !e.sat(facts[:n]) {
-			prefix = facts[:n]
-			break
+	var out []fact
+	for _, i := range ss.quickXplain(nil, false, idx) {
+		out = append(out, facts[i])
+	}
+	return out
+}
+
+// subsetSolver checks subsets of facts on one solver, through a selector
+// variable per fact.
+type subsetSolver struct {
+	s     *solver.Solver
+	fixed []solver.Lit
+	sel   []solver.Lit
+	unsat bool // the background alone is unsatisfiable
+}
+
+func (e *encoding) newSubsetSolver(facts []fact) *subsetSolver {
+	ss := &subsetSolver{}
+	var cs []solver.CardConstr
+	for i, f := range facts {
+		sel := e.nVars + 1 + i
+		ss.sel = append(ss.sel, solver.IntToLit(int32(sel)))
+		for _, c := range f.constrs {
+			// Every fact's constraint is a clause (at least one literal).
+			cs = append(cs, solver.AtLeast1(append(slices.Clone(c.Lits), -sel)...))
 		}
 	}
-	return e.quickXplain(nil, false, prefix)
+	cs = append(cs, e.background...)
+	if top := e.nVars + len(facts); top > 0 {
+		cs = append(cs, solver.CardConstr{Lits: []int{top, -top}, AtLeast: 1})
+	}
+	gophersatMu.Lock()
+	defer gophersatMu.Unlock()
+	pb := solver.ParseCardConstrs(cs)
+	if pb.Status == solver.Unsat {
+		ss.unsat = true
+		return ss
+	}
+	ss.fixed = slices.Clone(pb.Units)
+	ss.s = solver.New(pb)
+	return ss
+}
+
+// sat reports whether the facts of idx can all hold.
+func (ss *subsetSolver) sat(idx []int) bool {
+	if ss.unsat {
+		return false
+	}
+	assumed := slices.Clone(ss.fixed)
+	for _, i := range idx {
+		assumed = append(assumed, ss.sel[i])
+	}
+	gophersatMu.Lock()
+	defer gophersatMu.Unlock()
+	if ss.s.Assume(assumed) == solver.Unsat {
+		return false
+	}
+	return ss.s.Solve() == solver.Sat
 }
 
 // quickXplain returns a minimal subset of c that is unsatisfiable together
 // with background b; changed says whether b changed since the last check.
-func (e *encoding) quickXplain(b []fact, changed bool, c []fact) []fact {
-	if changed && !e.sat(b) {
+func (ss *subsetSolver) quickXplain(b []int, changed bool, c []int) []int {
+	if changed && !ss.sat(b) {
 		return nil
 	}
 	if len(c) == 1 {
 		return c
 	}
 	c1, c2 := c[:len(c)/2], c[len(c)/2:]
-	d2 := e.quickXplain(slices.Concat(b, c1), len(c1) > 0, c2)
-	d1 := e.quickXplain(slices.Concat(b, d2), len(d2) > 0, c1)
+	d2 := ss.quickXplain(slices.Concat(b, c1), len(c1) > 0, c2)
+	d1 := ss.quickXplain(slices.Concat(b, d2), len(d2) > 0, c1)
 	return slices.Concat(d1, d2)
-}
-
-// distances is the number of dependency hops from the request to each
-// package (roots and locked packages are at 0).
-func (e *encoding) distances() map[string]int {
-	dist := map[string]int{}
-	var queue []string
-	visit := func(name string, d int) {
-		if _, ok := dist[name]; !ok {
-			dist[name] = d
-			queue = append(queue, name)
-		}
-	}
-	for _, d := range e.req.Roots {
-		visit(d.Name, 0)
-		for _, c := range e.candidates(d) {
-			visit(c.Name, 0)
-		}
-	}
-	for _, r := range e.locked {
-		visit(r.Name, 0)
-	}
-	for len(queue) > 0 {
-		name := queue[0]
-		queue = queue[1:]
-		for _, r := range e.packages[name] {
-			for _, d := range slices.Concat(r.Requires, r.Optional, r.Conflicts) {
-				for _, c := range e.candidates(d) {
-					visit(c.Name, dist[name]+1)
-				}
-			}
-		}
-	}
-	return dist
 }

@@ -24,7 +24,7 @@ func unsatError(t *testing.T, u *Universe, r Request) *UnsatisfiableError {
 // unsatisfiable and that dropping any one fact makes it satisfiable.
 func isMUS(t *testing.T, u *Universe, r Request, conflict []Fact) {
 	t.Helper()
-	e, err := encode(u, r, 1<<20)
+	e, err := encode(u, r, 1<<20, -1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

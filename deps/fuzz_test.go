@@ -3,6 +3,8 @@ package deps
 import (
 	"errors"
 	"testing"
+
+	"github.com/Masterminds/semver/v3"
 )
 
 func FuzzParseDependency(f *testing.F) {
@@ -50,4 +52,39 @@ func FuzzReleaseFromKptfile(f *testing.F) {
 			t.Fatalf("a release ReleaseFromKptfile accepted is rejected by the universe: %v", err)
 		}
 	})
+}
+
+// FuzzCompiledRangeAgreesWithSemver checks the fast path of
+// Dependency.Allows against Masterminds/semver itself, for every version
+// the fuzzer makes up.
+func FuzzCompiledRangeAgreesWithSemver(f *testing.F) {
+	for _, s := range []string{">=1.2.0", ">=1.2.0, <1.8.0", "=1.0.0", "!=2.0.0", "<1.2.0 || >=3.0.0", ">1.0.0 <=2.0.0", "1.4.0", "=>1.0.0, =<2.0.0", ">= 1.2.0", "~1.4.0", "1.x", ">=1.2"} {
+		f.Add(s, "1.4.0")
+		f.Add(s, "2.0.0-rc.1")
+	}
+	f.Fuzz(func(t *testing.T, constraint, version string) {
+		d, err := ParseDependency("pkg " + constraint)
+		if err != nil || d.Constraint == nil {
+			return
+		}
+		v, err := semver.NewVersion(version)
+		if err != nil {
+			return
+		}
+		if got, want := d.Allows(v), d.Constraint.Check(v); got != want {
+			t.Fatalf("%q allows %s: fast path %v, semver %v", constraint, v, got, want)
+		}
+	})
+}
+
+func TestCompiledRanges(t *testing.T) {
+	for text, compiled := range map[string]bool{
+		">=1.2.0": true, ">=1.2.0, <1.8.0": true, "<1.2.0 || >=3.0.0": true, "= 1.0.0": true,
+		"~1.4.0": false, "^1.0.0": false, "1.x": false, ">=1.2": false, "1.0.0 - 2.0.0": false, ">=1.0.0-rc.1": false,
+	} {
+		d := MustParseDependency("pkg " + text)
+		if (d.fast != nil) != compiled {
+			t.Errorf("%q: compiled %v, want %v", text, d.fast != nil, compiled)
+		}
+	}
 }

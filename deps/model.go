@@ -15,6 +15,9 @@ type Dependency struct {
 	Name string
 	// Constraint restricts the versions; nil allows every version.
 	Constraint *semver.Constraints
+	// fast is Constraint compiled for quick checks, when ParseDependency
+	// could compile it.
+	fast *versionRange
 }
 
 // ParseDependency parses "name" or "name <constraint>", where the
@@ -36,6 +39,7 @@ func ParseDependency(s string) (Dependency, error) {
 			return Dependency{}, &InputError{Kind: ErrInvalidConstraint, Package: name, Text: s, Reason: err.Error()}
 		}
 		d.Constraint = c
+		d.fast = compileRange(rest, c)
 	}
 	return d, nil
 }
@@ -52,13 +56,24 @@ func MustParseDependency(s string) Dependency {
 
 // Allows reports whether version v satisfies the constraint.
 func (d Dependency) Allows(v *semver.Version) bool {
-	return d.Constraint == nil || d.Constraint.Check(v)
+	if d.Constraint == nil {
+		return true
+	}
+	if d.fast != nil && d.fast.from == d.Constraint {
+		if ok, known := d.fast.check(v); known {
+			return ok
+		}
+	}
+	return d.Constraint.Check(v)
 }
 
 // String renders the dependency as ParseDependency reads it.
 func (d Dependency) String() string {
 	if d.Constraint == nil {
 		return d.Name
+	}
+	if d.fast != nil && d.fast.from == d.Constraint {
+		return d.Name + " " + d.fast.text
 	}
 	return d.Name + " " + d.Constraint.String()
 }

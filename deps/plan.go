@@ -26,93 +26,108 @@ type Plan struct {
 	Optimal bool
 }
 
-// plan builds the Plan of a model: the releases reachable from the request
-// over chosen releases, why each is there, and the install order.
-func (e *encoding) plan(model []bool, optimal bool) (*Plan, error) {
-	chosen := map[*Release]bool{}
-	for _, r := range e.rels {
-		if litTrue(model, e.varOf[r]) {
-			chosen[r] = true
-		}
-	}
+// buildPlan builds the Plan of the chosen releases (by package): those
+// reachable from the request over chosen releases, why each is there, and
+// the install order.
+func buildPlan(u *Universe, req Request, chosen map[string]*Release, optimal bool) (*Plan, error) {
 	p := &Plan{Releases: map[string]*Release{}, Why: map[string][]string{}, Needs: map[string][]string{}, Optimal: optimal}
 	var queue []*Release
-	reach := func(r *Release, why []string) {
-		if _, ok := p.Releases[r.Name]; ok || !chosen[r] {
+	reach := func(r *Release, why func() []string) {
+		if _, ok := p.Releases[r.Name]; ok {
 			return
 		}
 		p.Releases[r.Name] = r
-		p.Why[r.Name] = why
+		p.Why[r.Name] = why()
 		if len(r.Needs) > 0 {
 			p.Needs[r.Name] = slices.Clone(r.Needs)
 		}
 		queue = append(queue, r)
 	}
-	for _, d := range e.req.Roots {
-		for _, c := range e.candidates(d) {
-			reach(c, []string{"you asked for " + d.String()})
+	for _, d := range req.Roots {
+		for _, c := range chosenCandidates(u, chosen, d) {
+			reach(c, func() []string { return []string{"you asked for " + d.String()} })
 		}
 	}
-	for _, r := range e.locked {
-		reach(r, []string{r.ID() + " is locked (deployed)"})
+	for _, l := range req.Locked {
+		if r := chosen[l.Name]; r != nil {
+			reach(r, func() []string { return []string{l.String() + " is deployed"} })
+		}
 	}
+	// The chain of a package extends its parent's; each step is rendered
+	// only for a package reached for the first time.
+	step := func(r *Release, verb string, d Dependency) func() []string {
+		return func() []string {
+			parent := p.Why[r.Name]
+			return append(parent[:len(parent):len(parent)], r.ID()+verb+d.String())
+		}
+	}
+	// edges are the "depends on" edges between the plan's packages.
+	edges := map[string][]string{}
 	for len(queue) > 0 {
 		r := queue[0]
 		queue = queue[1:]
 		for _, d := range r.Requires {
-			for _, c := range e.candidates(d) {
-				reach(c, append(slices.Clone(p.Why[r.Name]), r.ID()+" requires "+d.String()))
+			for _, c := range chosenCandidates(u, chosen, d) {
+				reach(c, step(r, " requires ", d))
+				edges[r.Name] = append(edges[r.Name], c.Name)
 			}
 		}
 		for _, d := range r.Optional {
-			for _, c := range e.candidates(d) {
-				reach(c, append(slices.Clone(p.Why[r.Name]), r.ID()+" optionally uses "+d.String()))
+			for _, c := range chosenCandidates(u, chosen, d) {
+				reach(c, step(r, " optionally uses ", d))
+				edges[r.Name] = append(edges[r.Name], c.Name)
 			}
 		}
 	}
-	p.Order, p.Cycles = installOrder(e.u, p.Releases)
-	if len(p.Cycles) > 0 && !e.req.Policy.AllowCycles {
+	p.Order, p.Cycles = installOrder(p.Releases, edges)
+	if len(p.Cycles) > 0 && !req.Policy.AllowCycles {
 		return nil, &CycleError{Cycles: p.Cycles}
 	}
 	return p, nil
 }
 
 // installOrder groups the chosen releases into strongly connected
-// components (Tarjan) of the "depends on" graph and orders them
+// components (Tarjan) of the dependsOn graph (package names) and orders them
 // dependencies first. Tarjan's algorithm emits components in reverse
 // topological order of the edges, which for "a depends on b" edges is
 // exactly dependencies first.
-func installOrder(u *Universe, releases map[string]*Release) (order, cycles [][]string) {
+func installOrder(releases map[string]*Release, dependsOn map[string][]string) (order, cycles [][]string) {
 	names := make([]string, 0, len(releases))
 	for n := range releases {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	edges := map[string][]string{}
-	for _, n := range names {
-		r := releases[n]
-		for _, d := range slices.Concat(r.Requires, r.Optional) {
-			for _, c := range u.Candidates(d) {
-				if releases[c.Name] == c && !slices.Contains(edges[n], c.Name) {
-					edges[n] = append(edges[n], c.Name)
-				}
+	id := make(map[string]int, len(names))
+	for i, n := range names {
+		id[n] = i
+	}
+	// Edges by index; indices follow the names' order, so sorted edges
+	// visit dependencies by name.
+	edges := make([][]int, len(names))
+	for i, n := range names {
+		for _, dep := range dependsOn[n] {
+			if j, ok := id[dep]; ok && !slices.Contains(edges[i], j) {
+				edges[i] = append(edges[i], j)
 			}
 		}
-		slices.Sort(edges[n])
+		slices.Sort(edges[i])
 	}
-	index := map[string]int{}
-	low := map[string]int{}
-	onStack := map[string]bool{}
-	var stack []string
+	index := make([]int, len(names))
+	low := make([]int, len(names))
+	onStack := make([]bool, len(names))
+	for i := range index {
+		index[i] = -1
+	}
+	var stack []int
 	next := 0
-	var strongConnect func(v string)
-	strongConnect = func(v string) {
+	var strongConnect func(v int)
+	strongConnect = func(v int) {
 		index[v], low[v] = next, next
 		next++
 		stack = append(stack, v)
 		onStack[v] = true
 		for _, w := range edges[v] {
-			if _, seen := index[w]; !seen {
+			if index[w] < 0 {
 				strongConnect(w)
 				low[v] = min(low[v], low[w])
 			} else if onStack[w] {
@@ -125,7 +140,7 @@ func installOrder(u *Universe, releases map[string]*Release) (order, cycles [][]
 				w := stack[len(stack)-1]
 				stack = stack[:len(stack)-1]
 				onStack[w] = false
-				comp = append(comp, w)
+				comp = append(comp, names[w])
 				if w == v {
 					break
 				}
@@ -137,9 +152,9 @@ func installOrder(u *Universe, releases map[string]*Release) (order, cycles [][]
 			}
 		}
 	}
-	for _, n := range names {
-		if _, seen := index[n]; !seen {
-			strongConnect(n)
+	for v := range names {
+		if index[v] < 0 {
+			strongConnect(v)
 		}
 	}
 	return order, cycles

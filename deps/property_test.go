@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/go-logr/logr/funcr"
 )
 
 // randomUniverse makes a small universe of packages p0..p(n-1) with 1-3
 // versions each, random dependency ranges, conflicts and optional
-// dependencies, and a random request.
+// dependencies, and a random request (sometimes with an exclusion and a
+// lock, hard or free to change).
 func randomUniverse(rng *rand.Rand) ([]*Release, Request) {
 	n := 2 + rng.IntN(4)
 	var rels []*Release
@@ -49,6 +52,17 @@ func randomUniverse(rng *rand.Rand) ([]*Release, Request) {
 	if rng.IntN(4) == 0 {
 		req.Excluded = []ReleaseRef{{Name: "p0", Version: semver.MustParse("1.0.0")}}
 	}
+	if rng.IntN(4) == 0 { // a deployed release of a package other than p0
+		var others []*Release
+		for _, r := range rels {
+			if r.Name != "p0" {
+				others = append(others, r)
+			}
+		}
+		l := others[rng.IntN(len(others))]
+		req.Locked = []ReleaseRef{{Name: l.Name, Version: l.Version}}
+		req.Policy.AllowLockChanges = rng.IntN(2) == 0
+	}
 	return rels, req
 }
 
@@ -81,37 +95,128 @@ func bruteForce(u *Universe, req Request) []*Plan {
 }
 
 // preferenceKey ranks a plan by the preference, independently of the
-// resolver: for each package in order, the index of the plan's choice among
-// the package's choices, then, for each optional dependency of the chosen
-// release, 0 when the plan satisfies it and 1 when not. Lower is better.
-func preferenceKey(e *encoding, pref Preference, p *Plan) []int {
-	in := PreferenceInput{Packages: e.packages, Locked: map[string]*Release{}, Reached: e.reached}
-	for _, d := range e.req.Roots {
-		if !slices.Contains(in.Roots, d.Name) {
-			in.Roots = append(in.Roots, d.Name)
-		}
+// resolver's search: it walks the plan's own releases from the request
+// outwards (the needs of the roots, the locks and each release taken, the
+// need on the earliest package in the preference's order first, ties in
+// arrival order) and records, for each need the releases taken so far do
+// not already settle, the position of the plan's release among the need's
+// choices (their number when the plan holds none). The plan's releases no
+// need brought in are counted last. Lower is better.
+func preferenceKey(t *testing.T, u *Universe, req Request, pref Preference, p *Plan) []int {
+	in, err := preferenceInput(u, req, 1<<20)
+	if err != nil {
+		t.Fatal(err)
 	}
-	var key []int
-	for _, pkg := range pref.Order(in) {
-		chosen := p.Releases[pkg]
-		choices := pref.Choices(in, pkg)
-		idx := slices.Index(choices, chosen)
-		if idx < 0 { // a release the request cannot reach: worse than any choice
-			idx = len(choices)
+	rank := map[string]int{}
+	for i, pkg := range pref.Order(in) {
+		rank[pkg] = i
+	}
+	rankOf := func(name string) int {
+		if r, ok := rank[name]; ok {
+			return r
 		}
-		key = append(key, idx)
-		if chosen == nil {
-			continue
-		}
-		for _, d := range chosen.Optional {
-			if satisfiedBy(e.u, d, p) {
-				key = append(key, 0)
-			} else {
-				key = append(key, 1)
+		best := len(rank)
+		for _, c := range u.Candidates(Dependency{Name: name}) {
+			if r, ok := rank[c.Name]; ok {
+				best = min(best, r)
 			}
 		}
+		return best
 	}
-	return key
+	type need struct {
+		dep       Dependency
+		lock      bool
+		rank, seq int
+	}
+	var pending []need
+	seq := 0
+	push := func(d Dependency, lock bool) {
+		seq++
+		pending = append(pending, need{dep: d, lock: lock, rank: rankOf(d.Name), seq: seq})
+	}
+	for _, d := range req.Roots {
+		push(d, false)
+	}
+	for _, l := range req.Locked {
+		push(Dependency{Name: l.Name}, true)
+	}
+	taken := map[string]*Release{}
+	var key []int
+	for len(pending) > 0 {
+		slices.SortStableFunc(pending, func(a, b need) int {
+			if a.rank != b.rank {
+				return a.rank - b.rank
+			}
+			return a.seq - b.seq
+		})
+		n := pending[0]
+		pending = pending[1:]
+		candidates := u.Candidates(n.dep)
+		settled := taken[n.dep.Name] != nil && n.lock
+		for _, c := range candidates {
+			settled = settled || (!n.lock && taken[c.Name] == c)
+		}
+		if settled {
+			continue
+		}
+		var pkgs []string
+		for _, c := range candidates {
+			if !slices.Contains(pkgs, c.Name) {
+				pkgs = append(pkgs, c.Name)
+			}
+		}
+		slices.SortStableFunc(pkgs, func(a, b string) int { return rankOf(a) - rankOf(b) })
+		var choices []*Release
+		for _, pkg := range pkgs {
+			for _, c := range pref.Choices(in, pkg) {
+				if c != nil && slices.Contains(candidates, c) {
+					choices = append(choices, c)
+				}
+			}
+		}
+		idx := slices.IndexFunc(choices, func(c *Release) bool { return p.Releases[c.Name] == c })
+		if idx < 0 {
+			key = append(key, len(choices))
+			continue
+		}
+		key = append(key, idx)
+		c := choices[idx]
+		taken[c.Name] = c
+		for _, d := range slices.Concat(c.Requires, c.Optional) {
+			push(d, false)
+		}
+	}
+	extra := 0
+	for name, r := range p.Releases {
+		if taken[name] != r {
+			extra++
+		}
+	}
+	return append(key, extra)
+}
+
+// fewestLockChanges keeps the plans that change the fewest locked releases
+// when the policy lets locks change (the resolver's first criterion).
+func fewestLockChanges(plans []*Plan, req Request) []*Plan {
+	if !req.Policy.AllowLockChanges {
+		return plans
+	}
+	changes := func(p *Plan) int {
+		n := 0
+		for _, l := range req.Locked {
+			if r := p.Releases[l.Name]; r == nil || !r.Version.Equal(l.Version) {
+				n++
+			}
+		}
+		return n
+	}
+	least := -1
+	for _, p := range plans {
+		if c := changes(p); least < 0 || c < least {
+			least = c
+		}
+	}
+	return slices.DeleteFunc(plans, func(p *Plan) bool { return changes(p) != least })
 }
 
 // TestPropertyAgainstBruteForce: on random small universes, every plan the
@@ -120,7 +225,12 @@ func preferenceKey(e *encoding, pref Preference, p *Plan) []int {
 // brute force finds none either, and the conflict is a real MUS.
 func TestPropertyAgainstBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	var solved, unsolved int
+	var solved, unsolved, solverCalls int
+	solverUse := funcr.New(func(_, args string) {
+		if strings.Contains(args, "search budget spent") {
+			solverCalls++
+		}
+	}, funcr.Options{Verbosity: 1})
 	for i := range 400 {
 		rels, req := randomUniverse(rng)
 		u, err := NewUniverse(rels...)
@@ -129,7 +239,12 @@ func TestPropertyAgainstBruteForce(t *testing.T) {
 		}
 		req.Policy.AllowCycles = true
 		plan, err := NewSATResolver().Resolve(context.Background(), u, req)
-		valid := bruteForce(u, req)
+		// The solver-backed path (a zero budget) must reach the same answer.
+		viaSolver, serr := NewSATResolver(WithSearchBudget(0), WithLogger(solverUse)).Resolve(context.Background(), u, req)
+		if (err == nil) != (serr == nil) || (err == nil && versions(plan) != versions(viaSolver)) {
+			t.Fatalf("case %d: backjumping %v (%v), solver %v (%v)", i, plan, err, viaSolver, serr)
+		}
+		valid := fewestLockChanges(bruteForce(u, req), req)
 		var ue *UnsatisfiableError
 		switch {
 		case errors.As(err, &ue):
@@ -145,20 +260,19 @@ func TestPropertyAgainstBruteForce(t *testing.T) {
 			if err := Check(u, req, plan); err != nil {
 				t.Fatalf("case %d: resolver's plan fails the checker: %v", i, err)
 			}
-			e, err := encode(u, req, 1<<20)
-			if err != nil {
-				t.Fatal(err)
-			}
-			best := preferenceKey(e, NewestFirst, plan)
+			best := preferenceKey(t, u, req, NewestFirst, plan)
 			for _, p := range valid {
-				if k := preferenceKey(e, NewestFirst, p); slices.Compare(k, best) < 0 {
+				if k := preferenceKey(t, u, req, NewestFirst, p); slices.Compare(k, best) < 0 {
 					t.Fatalf("case %d: brute force found %v, preferred (%v) to the resolver's %v (%v)", i, p.Releases, k, plan.Releases, best)
 				}
 			}
 		}
 	}
+	if solverCalls == 0 {
+		t.Error("no case reached a dead end: the solver-backed path went untested")
+	}
 	if solved < 50 || unsolved < 20 {
 		t.Errorf("random cases too one-sided: %d solved, %d unsolvable", solved, unsolved)
 	}
-	t.Logf("%d solved, %d unsolvable", solved, unsolved)
+	t.Logf("%d solved, %d unsolvable, %d through the solver", solved, unsolved, solverCalls)
 }

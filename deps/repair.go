@@ -1,11 +1,11 @@
 package deps
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/crillab/gophersat/solver"
 )
 
 // Repair is one edit of the request that, with the other repairs of the
@@ -42,7 +42,7 @@ func (r Repair) String() string {
 
 // relaxation is one way to edit a user fact, with its cost.
 type relaxation struct {
-	fact   fact
+	fact   Fact
 	drop   bool // for roots: drop instead of widening
 	weight int
 }
@@ -51,17 +51,25 @@ type relaxation struct {
 // corrections are not searched (the explanation still stands).
 const maxRepairSize = 2
 
-// maxRepairTries bounds the solver calls spent on repairs.
+// maxRepairTries bounds the resolutions spent on repairs.
 const maxRepairTries = 200
 
 // repairs finds a cheapest set of edits of the user's constraints (roots
 // widened to any version of their package or dropped, locks released,
 // exclusions lifted) after which a plan exists: a minimum-cost correction
-// set, searched by increasing size, cheapest first, starting with the user
-// facts of the conflict (every correction set must touch it).
-func (e *encoding) repairs(conflict []fact) []Repair {
+// set of up to maxRepairSize edits, searched cheapest first (fewer edits
+// first at equal cost). Every correction set must break the conflict, so
+// each set edits one of its user facts, and a set whose edits leave the
+// conflict standing is skipped without solving; the others are checked by
+// resolving the edited request.
+func (s *SATResolver) repairs(ctx context.Context, u *Universe, req Request, conflict []Fact) []Repair {
 	var options []relaxation
-	add := func(f fact) {
+	seen := map[string]bool{}
+	add := func(f Fact) {
+		if seen[f.String()] {
+			return
+		}
+		seen[f.String()] = true
 		switch f.Kind {
 		case FactRoot:
 			options = append(options, relaxation{fact: f, weight: 2}, relaxation{fact: f, drop: true, weight: 5})
@@ -78,12 +86,10 @@ func (e *encoding) repairs(conflict []fact) []Repair {
 			inConflict[f.String()] = true
 		}
 	}
-	for _, f := range e.facts {
-		if f.User() && !inConflict[f.String()] {
-			add(f)
-		}
+	for _, f := range userFacts(u, req) {
+		add(f)
 	}
-	// Candidate sets by size, then weight; each set must touch the conflict.
+	// Candidate sets by cost, then size; each set must touch the conflict.
 	var sets [][]relaxation
 	for i, a := range options {
 		if inConflict[a.fact.String()] {
@@ -103,100 +109,125 @@ func (e *encoding) repairs(conflict []fact) []Repair {
 		return w
 	}
 	slices.SortStableFunc(sets, func(a, b []relaxation) int {
-		if len(a) != len(b) {
-			return len(a) - len(b)
+		if wa, wb := weight(a), weight(b); wa != wb {
+			return wa - wb
 		}
-		return weight(a) - weight(b)
+		return len(a) - len(b)
 	})
 	for i, set := range sets {
-		if i >= maxRepairTries {
+		if i >= maxRepairTries || ctx.Err() != nil {
 			break
 		}
-		if model := e.solveRelaxed(set, nil); model != nil {
-			return e.describe(set, model)
+		if keepsConflict(u, set, inConflict) {
+			continue
+		}
+		edited, ok := relax(req, set)
+		if !ok {
+			continue
+		}
+		if p, _, err := s.resolve(ctx, u, edited); err == nil {
+			return describe(u, set, p)
 		}
 	}
 	return nil
 }
 
-// solveRelaxed solves the facts with the relaxations applied (and the
-// extra units) and returns a model, or nil.
-func (e *encoding) solveRelaxed(set []relaxation, units []int) []bool {
-	var facts []fact
-	var extra []solver.CardConstr
-	for _, f := range e.facts {
-		i := slices.IndexFunc(set, func(r relaxation) bool { return r.fact.String() == f.String() })
-		if i < 0 {
-			facts = append(facts, f)
-			continue
-		}
-		if f.Kind == FactRoot && !set[i].drop {
-			extra = append(extra, solver.AtLeast1(e.candidateVars(Dependency{Name: f.Dependency.Name})...))
+// userFacts are the request's own constraints as facts.
+func userFacts(u *Universe, req Request) []Fact {
+	var out []Fact
+	for _, d := range req.Roots {
+		out = append(out, Fact{Kind: FactRoot, Package: d.Name, Dependency: d})
+	}
+	if !req.Policy.AllowLockChanges {
+		for _, l := range req.Locked {
+			out = append(out, Fact{Kind: FactLocked, Package: l.Name, Release: u.Release(l.Name, l.Version)})
 		}
 	}
-	for _, u := range units {
-		extra = append(extra, solver.AtLeast1(u))
-	}
-	gophersatMu.Lock()
-	defer gophersatMu.Unlock()
-	pb := solver.ParseCardConstrs(append(e.constraints(facts), extra...))
-	if pb.Status == solver.Unsat {
-		return nil
-	}
-	s := solver.New(pb)
-	if s.Solve() != solver.Sat {
-		return nil
-	}
-	return s.Model()
-}
-
-// describe turns a working set of relaxations into repairs.
-func (e *encoding) describe(set []relaxation, model []bool) []Repair {
-	var out []Repair
-	for _, r := range set {
-		rep := Repair{Fact: r.fact.Fact}
-		switch r.fact.Kind {
-		case FactRoot:
-			chosen := e.chosenIn(model, Dependency{Name: r.fact.Dependency.Name})
-			if chosen != nil && !r.drop {
-				chosen = e.newestFeasible(set, r.fact.Dependency.Name, chosen)
-			}
-			if r.drop || chosen == nil {
-				rep.Drop = true
-			} else {
-				d := widen(e.u, r.fact.Dependency, chosen)
-				rep.Replace = &d
-			}
-		case FactLocked:
-			rep.To = e.chosenIn(model, Dependency{Name: r.fact.Package})
+	for _, x := range req.Excluded {
+		if r := u.Release(x.Name, x.Version); r != nil {
+			out = append(out, Fact{Kind: FactExcluded, Package: x.Name, Release: r})
 		}
-		out = append(out, rep)
 	}
 	return out
 }
 
-// newestFeasible returns the newest release of pkg that a plan can hold
-// under the relaxations (at least found, which one can).
-func (e *encoding) newestFeasible(set []relaxation, pkg string, found *Release) *Release {
-	for _, r := range e.packages[pkg] {
-		if r == found || !r.Version.GreaterThan(found.Version) {
-			return found
+// keepsConflict reports whether the edits leave every fact of the conflict
+// standing: they edit none of its facts, or only widen a root to the same
+// candidates.
+func keepsConflict(u *Universe, set []relaxation, inConflict map[string]bool) bool {
+	for _, r := range set {
+		if !inConflict[r.fact.String()] {
+			continue
 		}
-		if e.solveRelaxed(set, []int{e.varOf[r]}) != nil {
-			return r
+		if r.fact.Kind != FactRoot || r.drop || !slices.Equal(u.Candidates(r.fact.Dependency), u.Candidates(Dependency{Name: r.fact.Dependency.Name})) {
+			return false
 		}
 	}
-	return found
+	return true
 }
 
-// chosenIn returns the candidate of d that model chooses, if any.
-func (e *encoding) chosenIn(model []bool, d Dependency) *Release {
-	for _, c := range e.candidates(d) {
-		if v := e.varOf[c]; v > 0 && litTrue(model, v) {
-			return c
+// relax returns req with the edits applied; false when nothing would be
+// left to resolve.
+func relax(req Request, set []relaxation) (Request, bool) {
+	out := req
+	out.Previous = nil
+	out.Roots = nil
+	out.Locked = nil
+	out.Excluded = nil
+	edit := func(f Fact) (relaxation, bool) {
+		for _, r := range set {
+			if r.fact.String() == f.String() {
+				return r, true
+			}
+		}
+		return relaxation{}, false
+	}
+	for _, d := range req.Roots {
+		r, ok := edit(Fact{Kind: FactRoot, Package: d.Name, Dependency: d})
+		switch {
+		case !ok:
+			out.Roots = append(out.Roots, d)
+		case !r.drop:
+			out.Roots = append(out.Roots, Dependency{Name: d.Name})
 		}
 	}
-	return nil
+	for _, l := range req.Locked {
+		if _, ok := edit(Fact{Kind: FactLocked, Package: l.Name, Release: &Release{Name: l.Name, Version: l.Version}}); !ok || req.Policy.AllowLockChanges {
+			out.Locked = append(out.Locked, l)
+		}
+	}
+	for _, x := range req.Excluded {
+		if _, ok := edit(Fact{Kind: FactExcluded, Package: x.Name, Release: &Release{Name: x.Name, Version: x.Version}}); !ok {
+			out.Excluded = append(out.Excluded, x)
+		}
+	}
+	return out, len(out.Roots) > 0
+}
+
+// describe turns a working set of relaxations into repairs, reading the
+// plan the edited request got.
+func describe(u *Universe, set []relaxation, p *Plan) []Repair {
+	var out []Repair
+	for _, r := range set {
+		rep := Repair{Fact: r.fact}
+		switch r.fact.Kind {
+		case FactRoot:
+			var chosen *Release
+			if cs := chosenCandidates(u, p.Releases, Dependency{Name: r.fact.Dependency.Name}); len(cs) > 0 {
+				chosen = cs[0]
+			}
+			if r.drop || chosen == nil {
+				rep.Drop = true
+			} else {
+				d := widen(u, r.fact.Dependency, chosen)
+				rep.Replace = &d
+			}
+		case FactLocked:
+			rep.To = p.Releases[r.fact.Package]
+		}
+		out = append(out, rep)
+	}
+	return out
 }
 
 // widen returns a constraint on d's package that admits chosen: ">=v" when

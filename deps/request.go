@@ -23,9 +23,9 @@ type Request struct {
 	// Policy tunes the resolution.
 	Policy Policy
 	// Previous is the plan of an earlier resolution of a similar request.
-	// When it still satisfies this request it is the search's starting
-	// model, so re-planning after a small change spends solver calls only
-	// where the preferred choice moved.
+	// When it still satisfies this request and the search falls back to
+	// the solver, it answers the solver's questions where it can (a plan
+	// that holds every decision so far proves they admit one).
 	Previous *Plan
 }
 

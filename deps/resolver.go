@@ -20,16 +20,22 @@ type Resolver interface {
 	Resolve(ctx context.Context, u *Universe, req Request) (*Plan, error)
 }
 
-// SATResolver resolves with the gophersat SAT solver: one boolean per
-// candidate release, a cardinality constraint "at most one version" per
-// package, implications for dependencies, binary clauses for conflicts, units
-// for locks and exclusions. It then fixes the packages one by one, in the
-// Preference's order, to their most preferred choice that still admits a
-// plan (solver calls under assumptions on one warm solver), which makes the
-// plan the preference's lexicographic optimum.
+// SATResolver resolves with a search that builds the plan from the request
+// outwards (see Preference), each need getting its most preferred choice
+// that still admits a plan, and with the gophersat SAT solver behind it.
+// Choices that contradict what is already chosen are ruled out without the
+// solver, and dead ends are resolved by conflict-directed backjumping, so
+// most requests need no solver call at all. Past a work budget, the SAT
+// solver (one boolean per candidate release, pairwise "at most one version"
+// per package, a clause per dependency and conflict, units for locks and
+// exclusions) answers which prefix of the decisions still admits a plan.
+// Either way the plan is the preference's lexicographic optimum. When no
+// plan exists, the solver proves it on the smallest neighbourhood of the
+// request that is already unsatisfiable and extracts a minimal conflict.
 type SATResolver struct {
 	preference  Preference
 	maxReleases int
+	budget      int
 	log         logr.Logger
 }
 
@@ -39,16 +45,22 @@ type Option func(*SATResolver)
 // WithPreference replaces NewestFirst.
 func WithPreference(p Preference) Option { return func(s *SATResolver) { s.preference = p } }
 
-// WithMaxReleases bounds the candidate releases of one resolution (default
+// WithMaxReleases bounds the releases within reach of one request (default
 // 1,000,000); a larger problem is an ErrTooLarge *InputError.
 func WithMaxReleases(n int) Option { return func(s *SATResolver) { s.maxReleases = n } }
+
+// WithSearchBudget bounds the work (choices tried and decisions replayed)
+// backjumping may spend before the search turns to the SAT solver as its
+// oracle. The default is 100 per release within reach of the request plus
+// 100,000; 0 goes to the solver at the first dead end.
+func WithSearchBudget(n int) Option { return func(s *SATResolver) { s.budget = n } }
 
 // WithLogger logs each resolution's size and solver calls.
 func WithLogger(l logr.Logger) Option { return func(s *SATResolver) { s.log = l } }
 
 // NewSATResolver returns a SAT resolver.
 func NewSATResolver(opts ...Option) *SATResolver {
-	s := &SATResolver{preference: NewestFirst, maxReleases: 1_000_000, log: logr.Discard()}
+	s := &SATResolver{preference: NewestFirst, maxReleases: 1_000_000, budget: -1, log: logr.Discard()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -63,7 +75,7 @@ var _ Resolver = (*SATResolver)(nil)
 // package's only global state, forced by that dependency.
 var gophersatMu sync.Mutex
 
-// errUnsat marks an unsatisfiable encoding inside the package.
+// errUnsat marks an unsatisfiable request inside the package.
 var errUnsat = errors.New("unsatisfiable")
 
 // Resolve implements Resolver. The context's deadline is the budget: it is
@@ -71,28 +83,108 @@ var errUnsat = errors.New("unsatisfiable")
 // found before the deadline but not yet proven best is returned with
 // Optimal false.
 func (s *SATResolver) Resolve(ctx context.Context, u *Universe, req Request) (*Plan, error) {
-	e, err := encode(u, req, s.maxReleases)
-	if err != nil {
-		return nil, err
-	}
-	s.log.V(1).Info("encoded", "releases", len(e.rels), "facts", len(e.facts))
-	model, optimal, calls, err := e.decide(ctx, s.preference)
+	p, proof, err := s.resolve(ctx, u, req)
 	if errors.Is(err, errUnsat) {
-		return nil, e.explain()
+		return nil, s.explain(ctx, u, req, proof)
 	}
+	return p, err
+}
+
+// resolve returns the plan, or errUnsat and an encoding that is itself
+// unsatisfiable (the proof, for the explanation).
+func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*Plan, *encoding, error) {
+	if err := validateRequest(u, req); err != nil {
+		return nil, nil, err
+	}
+	in, err := preferenceInput(u, req, s.maxReleases)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s.log.V(1).Info("decided", "solverCalls", calls, "optimal", optimal)
-	p, err := e.plan(model, optimal)
+	cache := map[candidateKey][]*Release{}
+	maxBroken := 0
+	var full *encoding
+	var extra []solver.CardConstr
+	if req.Policy.AllowLockChanges && len(req.Locked) > 0 {
+		// The fewest lock changes is a global bound: find it first.
+		if full, err = encode(u, req, s.maxReleases, -1, cache); err != nil {
+			return nil, nil, err
+		}
+		if maxBroken, err = full.fewestLockChanges(); err != nil {
+			return nil, full, err
+		}
+		extra = append(extra, atMost(full.brokenLockLits(), maxBroken))
+	}
+	var witnesses []map[string]*Release
+	if prev := req.Previous; prev != nil && full == nil && Check(u, req, prev) == nil {
+		witnesses = append(witnesses, prev.Releases)
+	}
+	budget := s.budget
+	if budget < 0 {
+		budget = 100_000
+		for _, rels := range in.Packages {
+			budget += 100 * len(rels)
+		}
+	}
+	var orc *satOracle
+	chosen, optimal, err := newSearch(u, req, s.preference, in, maxBroken).run(ctx, budget, func() (oracle, error) {
+		e := full
+		if e == nil {
+			var err error
+			if e, err = encode(u, req, s.maxReleases, -1, cache); err != nil {
+				return nil, err
+			}
+		}
+		s.log.V(1).Info("search budget spent, solving", "releases", len(e.rels), "facts", len(e.facts))
+		var err error
+		orc, err = e.newOracle(extra, witnesses)
+		return orc, err
+	})
+	if orc != nil {
+		s.log.V(1).Info("decided", "solverCalls", orc.calls, "optimal", optimal)
+	}
+	switch {
+	case errors.Is(err, errUnsat) && full != nil:
+		return nil, full, err
+	case errors.Is(err, errUnsat) && orc != nil:
+		return nil, orc.e, err
+	case errors.Is(err, errUnsat):
+		proof, perr := s.proveUnsat(u, req, cache)
+		if perr != nil {
+			return nil, nil, perr
+		}
+		return nil, proof, err
+	case err != nil:
+		return nil, nil, err
+	}
+	p, err := buildPlan(u, req, chosen, optimal)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// A solver bug must never become a wrong plan.
+	// A search bug must never become a wrong plan.
 	if err := Check(u, req, p); err != nil {
-		return nil, fmt.Errorf("deps: internal error, the solver's plan fails the check: %w", err)
+		return nil, nil, fmt.Errorf("deps: internal error, the search's plan fails the check: %w", err)
 	}
-	return p, nil
+	return p, nil, nil
+}
+
+// proveUnsat finds an unsatisfiable encoding of a request the search found
+// unsatisfiable: the request's neighbourhood, growing (1, 2, 4, ...
+// dependency hops) until the solver proves it unsatisfiable, so that a
+// conflict near the request is explained from a small part of a large
+// universe.
+func (s *SATResolver) proveUnsat(u *Universe, req Request, cache map[candidateKey][]*Release) (*encoding, error) {
+	for depth := 1; ; depth *= 2 {
+		e, err := encode(u, req, s.maxReleases, depth, cache)
+		if err != nil {
+			return nil, err
+		}
+		if !e.sat(e.facts) {
+			return e, nil
+		}
+		if e.complete {
+			return nil, fmt.Errorf("deps: internal error, the search found no plan but the solver finds one")
+		}
+	}
 }
 
 // constraints returns the hard constraints of facts plus the background.
@@ -109,179 +201,105 @@ func (e *encoding) constraints(facts []fact) []solver.CardConstr {
 	return cs
 }
 
-// decide returns the model of the preference's lexicographic optimum (or,
-// when ctx ends first, the best model so far, not optimal) and the number of
-// solver calls it made.
-func (e *encoding) decide(ctx context.Context, pref Preference) (model []bool, optimal bool, calls int, err error) {
+// satOracle answers the search's questions with one warm solver over the
+// whole encoding, and with the plans it already knows where they suffice.
+type satOracle struct {
+	e         *encoding
+	s         *solver.Solver
+	fixed     []solver.Lit // the problem's own units, assumed every time
+	unsat     bool
+	witnesses []map[string]*Release
+	calls     int
+}
+
+// maxWitnesses bounds the plans an oracle keeps to answer from.
+const maxWitnesses = 8
+
+func (e *encoding) newOracle(extra []solver.CardConstr, witnesses []map[string]*Release) (*satOracle, error) {
 	gophersatMu.Lock()
 	defer gophersatMu.Unlock()
-	constrs := e.constraints(e.facts)
-	if e.req.Policy.AllowLockChanges && len(e.locked) > 0 {
-		k, n, err := e.fewestLockChanges(constrs)
-		calls += n
-		if err != nil {
-			return nil, false, calls, err
-		}
-		constrs = append(constrs, atMost(e.brokenLockLits(), k))
-	}
-	pb := solver.ParseCardConstrs(constrs)
+	pb := solver.ParseCardConstrs(append(e.constraints(e.facts), extra...))
+	o := &satOracle{e: e, witnesses: witnesses}
 	if pb.Status == solver.Unsat {
-		return nil, false, calls, errUnsat
+		o.unsat = true
+		return o, nil
 	}
-	e.hintPolarity(pb)
 	// Assume clears every binding the solver holds at its top level, the
 	// problem's own unit clauses included, so those are assumed every time.
-	fixed := slices.Clone(pb.Units)
-	s := solver.New(pb)
-	solve := func(extra []solver.Lit) bool {
-		assumed := append(slices.Clone(fixed), extra...)
-		// The solver does not notice an assumption and its negation (the
-		// later one silently wins), so contradictions are caught here.
-		seen := make(map[solver.Lit]bool, len(assumed))
-		for _, l := range assumed {
-			if seen[l.Negation()] {
+	o.fixed = slices.Clone(pb.Units)
+	o.s = solver.New(pb)
+	return o, nil
+}
+
+// feasible implements oracle.
+func (o *satOracle) feasible(ds []decision) (bool, map[string]*Release, error) {
+	if o.unsat {
+		return false, nil, nil
+	}
+	for _, w := range slices.Backward(o.witnesses) {
+		if holds(w, ds) {
+			return true, w, nil
+		}
+	}
+	assumed := slices.Clone(o.fixed)
+	for _, d := range ds {
+		switch {
+		case d.choice != nil:
+			v := o.e.varOf[d.choice]
+			if v == 0 {
+				return false, nil, fmt.Errorf("deps: internal error, %s has no variable", d.choice.ID())
+			}
+			assumed = append(assumed, solver.IntToLit(int32(v)))
+		case d.item.kind == itemLock:
+			for _, r := range o.e.packages[d.item.dep.Name] {
+				assumed = append(assumed, solver.IntToLit(int32(-o.e.varOf[r])))
+			}
+		}
+	}
+	// The solver does not notice an assumption and its negation (the later
+	// one silently wins), so contradictions are caught here.
+	seen := make(map[solver.Lit]bool, len(assumed))
+	for _, l := range assumed {
+		if seen[l.Negation()] {
+			return false, nil, nil
+		}
+		seen[l] = true
+	}
+	gophersatMu.Lock()
+	defer gophersatMu.Unlock()
+	o.calls++
+	if o.s.Assume(assumed) == solver.Unsat || o.s.Solve() != solver.Sat {
+		return false, nil, nil
+	}
+	model := o.s.Model()
+	w := map[string]*Release{}
+	for _, r := range o.e.rels {
+		if litTrue(model, o.e.varOf[r]) {
+			w[r.Name] = r
+		}
+	}
+	o.witnesses = append(o.witnesses, w)
+	if len(o.witnesses) > maxWitnesses {
+		o.witnesses = slices.Delete(o.witnesses, 0, 1)
+	}
+	return true, w, nil
+}
+
+// holds reports whether plan w (releases by package) keeps every decision.
+func holds(w map[string]*Release, ds []decision) bool {
+	for _, d := range ds {
+		switch {
+		case d.choice != nil:
+			if w[d.choice.Name] != d.choice {
 				return false
 			}
-			seen[l] = true
-		}
-		calls++
-		if s.Assume(assumed) == solver.Unsat {
-			return false
-		}
-		return s.Solve() == solver.Sat
-	}
-	if model = e.previousModel(); model == nil {
-		model = e.greedyModel()
-	}
-	if model == nil {
-		if !solve(nil) {
-			return nil, false, calls, errUnsat
-		}
-		model = s.Model()
-	}
-	in := PreferenceInput{Packages: e.packages, Locked: map[string]*Release{}, Reached: e.reached}
-	for _, d := range e.req.Roots {
-		if !slices.Contains(in.Roots, d.Name) {
-			in.Roots = append(in.Roots, d.Name)
-		}
-	}
-	for _, r := range e.locked {
-		in.Locked[r.Name] = r
-	}
-	decided := map[string]*Release{}
-	for _, pkg := range pref.Order(in) {
-		if ctx.Err() != nil {
-			return model, false, calls, nil
-		}
-		cur := e.chosenPackage(model, pkg)
-		choice := cur
-		for _, c := range pref.Choices(in, pkg) {
-			if c != cur && e.ruledOut(decided, pkg, c) {
-				continue
-			}
-			if c == cur || solve(e.choiceLits(pkg, c)) {
-				if c != cur {
-					model = s.Model()
-				}
-				choice = c
-				break
-			}
-		}
-		fixed = append(fixed, e.choiceLits(pkg, choice)...)
-		if choice == nil {
-			continue
-		}
-		decided[pkg] = choice
-		// Take the chosen release's optional dependencies when possible.
-		for _, d := range choice.Optional {
-			miss := e.missVar[e.optionalOf(choice, d)]
-			take := solver.IntToLit(int32(-miss))
-			if !litTrue(model, miss) || solve([]solver.Lit{take}) {
-				if litTrue(model, miss) {
-					model = s.Model()
-				}
-				fixed = append(fixed, take)
+		case d.item.kind == itemLock:
+			if w[d.item.dep.Name] != nil {
+				return false
 			}
 		}
 	}
-	return model, true, calls, nil
-}
-
-// ruledOut reports, without the solver, whether choosing c for pkg (nil: not
-// installing it) contradicts a decided release: one that requires pkg in a
-// range c is not in (or requires it at all, for nil), or that conflicts with
-// c.
-func (e *encoding) ruledOut(decided map[string]*Release, pkg string, c *Release) bool {
-	for _, in := range e.requiredBy[pkg] {
-		if decided[in.release.Name] != in.release {
-			continue
-		}
-		if c == nil || !in.dep.Allows(c.Version) {
-			return true
-		}
-	}
-	if c != nil {
-		for _, other := range e.conflictsWith[c] {
-			if decided[other.Name] == other {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// choiceLits are the assumptions for choosing c for pkg (nil: not
-// installed).
-func (e *encoding) choiceLits(pkg string, c *Release) []solver.Lit {
-	if c != nil {
-		return []solver.Lit{solver.IntToLit(int32(e.varOf[c]))}
-	}
-	var lits []solver.Lit
-	for _, r := range e.packages[pkg] {
-		lits = append(lits, solver.IntToLit(int32(-e.varOf[r])))
-	}
-	return lits
-}
-
-// chosenPackage returns the release of pkg the model chooses, or nil.
-func (e *encoding) chosenPackage(model []bool, pkg string) *Release {
-	for _, r := range e.packages[pkg] {
-		if litTrue(model, e.varOf[r]) {
-			return r
-		}
-	}
-	return nil
-}
-
-// optionalOf returns the optional-dependency record of release r and d.
-func (e *encoding) optionalOf(r *Release, d Dependency) *OptionalDependency {
-	for _, o := range e.optional {
-		if o.Release == r && o.Dependency.String() == d.String() {
-			return o
-		}
-	}
-	return nil
-}
-
-// hintPolarity tells the solver to try old releases and missed optional
-// dependencies last: the first model then tends to be close to the
-// preference already, and few decisions need a solver call.
-func (e *encoding) hintPolarity(pb *solver.Problem) {
-	var lits []solver.Lit
-	var weights []int
-	for _, rels := range e.packages {
-		for rank, r := range rels {
-			lits = append(lits, solver.IntToLit(int32(e.varOf[r])))
-			weights = append(weights, rank+1)
-		}
-	}
-	for _, v := range e.missVar {
-		lits = append(lits, solver.IntToLit(int32(v)))
-		weights = append(weights, 1)
-	}
-	if len(lits) > 0 {
-		pb.SetCostFunc(lits, weights)
-	}
+	return true
 }
 
 // brokenLockLits are literals true when a locked release is not chosen.
@@ -294,16 +312,19 @@ func (e *encoding) brokenLockLits() []int {
 }
 
 // fewestLockChanges finds the least number of locked releases a plan must
-// change, trying 0, 1, 2, ... changes.
-func (e *encoding) fewestLockChanges(constrs []solver.CardConstr) (k, calls int, err error) {
-	for k = 0; k <= len(e.locked); k++ {
-		calls++
+// change, trying 0, 1, 2, ... changes; errUnsat when even changing them
+// all admits no plan.
+func (e *encoding) fewestLockChanges() (int, error) {
+	gophersatMu.Lock()
+	defer gophersatMu.Unlock()
+	constrs := e.constraints(e.facts)
+	for k := 0; k <= len(e.locked); k++ {
 		pb := solver.ParseCardConstrs(append(slices.Clone(constrs), atMost(e.brokenLockLits(), k)))
 		if pb.Status != solver.Unsat && solver.New(pb).Solve() == solver.Sat {
-			return k, calls, nil
+			return k, nil
 		}
 	}
-	return 0, calls, errUnsat
+	return 0, errUnsat
 }
 
 func litTrue(model []bool, lit int) bool {
@@ -311,42 +332,6 @@ func litTrue(model []bool, lit int) bool {
 		return lit-1 < len(model) && model[lit-1]
 	}
 	return -lit-1 < len(model) && !model[-lit-1]
-}
-
-// previousModel returns the model of the request's previous plan when that
-// plan still satisfies every constraint of this request, else nil.
-func (e *encoding) previousModel() []bool {
-	prev := e.req.Previous
-	if prev == nil || Check(e.u, e.req, prev) != nil {
-		return nil
-	}
-	if e.req.Policy.AllowLockChanges && len(e.locked) > 0 {
-		return nil // the previous plan may change more locks than needed
-	}
-	model := make([]bool, e.nVars)
-	for _, r := range prev.Releases {
-		v, ok := e.varOf[r]
-		if !ok || v == 0 {
-			return nil
-		}
-		model[v-1] = true
-	}
-	for o, v := range e.missVar {
-		if model[e.varOf[o.Release]-1] && !satisfiedBy(e.u, o.Dependency, prev) {
-			model[v-1] = true
-		}
-	}
-	return model
-}
-
-// satisfiedBy reports whether plan p holds a candidate of d.
-func satisfiedBy(u *Universe, d Dependency, p *Plan) bool {
-	for _, c := range u.Candidates(d) {
-		if p.Releases[c.Name] == c {
-			return true
-		}
-	}
-	return false
 }
 
 // sat reports whether the given facts (plus the background constraints)

@@ -226,28 +226,33 @@ func TestResolveRules(t *testing.T) {
 			wantErr: ErrInvalidRequest,
 		},
 	}
+	// Every case runs on both paths: backjumping, and the SAT solver as the
+	// search's oracle from the first dead end (a zero budget).
+	paths := map[string][]Option{"backjumping": nil, "solver": {WithSearchBudget(0)}}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			u := tc.u(t)
-			p, err := NewSATResolver().Resolve(context.Background(), u, tc.req)
-			if tc.wantErr != nil {
-				if !errors.Is(err, tc.wantErr) {
-					t.Fatalf("err = %v, want %v", err, tc.wantErr)
+		for path, opts := range paths {
+			t.Run(tc.name+"/"+path, func(t *testing.T) {
+				u := tc.u(t)
+				p, err := NewSATResolver(opts...).Resolve(context.Background(), u, tc.req)
+				if tc.wantErr != nil {
+					if !errors.Is(err, tc.wantErr) {
+						t.Fatalf("err = %v, want %v", err, tc.wantErr)
+					}
+					return
 				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := versions(p); got != tc.want {
-				t.Errorf("plan = %s, want %s", got, tc.want)
-			}
-			if !p.Optimal {
-				t.Error("plan not proven optimal")
-			}
-			if err := Check(u, tc.req, p); err != nil {
-				t.Errorf("plan fails the independent check: %v", err)
-			}
-		})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := versions(p); got != tc.want {
+					t.Errorf("plan = %s, want %s", got, tc.want)
+				}
+				if !p.Optimal {
+					t.Error("plan not proven optimal")
+				}
+				if err := Check(u, tc.req, p); err != nil {
+					t.Errorf("plan fails the independent check: %v", err)
+				}
+			})
+		}
 	}
 }

@@ -1,0 +1,133 @@
+package deps
+
+import (
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// versionRange is a constraint compiled for fast checks: groups joined by
+// "||", each a conjunction of comparisons with plain x.y.z versions. It is
+// an accelerator for Masterminds/semver's Check, which builds an error
+// message for every failed comparison; a resolver checks versions millions
+// of times. Only constraints whose meaning is a plain comparison are
+// compiled: anything with a partial, wildcard or pre-release version, a
+// tilde, a caret or a hyphen range is left to Masterminds/semver, and so is
+// any pre-release version being checked.
+type versionRange struct {
+	// from is the parsed constraint the range was compiled from.
+	from   *semver.Constraints
+	groups [][]comparison
+	// text is from.String(), rendered once.
+	text string
+}
+
+type comparison struct {
+	op      operator
+	version *semver.Version
+}
+
+// operator is a comparison's operator.
+type operator int8
+
+const (
+	opEqual operator = iota
+	opNotEqual
+	opGreater
+	opLess
+	opGreaterOrEqual
+	opLessOrEqual
+)
+
+// compileRange compiles text (already accepted by semver.NewConstraint
+// into from), or returns nil when it is not a plain comparison.
+func compileRange(text string, from *semver.Constraints) *versionRange {
+	if strings.Contains(text, " - ") {
+		return nil
+	}
+	r := &versionRange{from: from, text: from.String()}
+	for _, group := range strings.Split(text, "||") {
+		var comps []comparison
+		fields := strings.Fields(strings.ReplaceAll(group, ",", " "))
+		for i := 0; i < len(fields); i++ {
+			f := fields[i]
+			if strings.TrimRight(f, "0123456789.") == f && i+1 < len(fields) { // "op version" with a space
+				f, i = f+fields[i+1], i+1
+			}
+			op, ver, ok := splitOperator(f)
+			if !ok {
+				return nil
+			}
+			v, err := semver.StrictNewVersion(ver)
+			if err != nil || v.Prerelease() != "" || v.Metadata() != "" {
+				return nil
+			}
+			comps = append(comps, comparison{op: op, version: v})
+		}
+		if len(comps) == 0 {
+			return nil
+		}
+		r.groups = append(r.groups, comps)
+	}
+	return r
+}
+
+// splitOperator splits "op version" into the operator and the version;
+// false for an operator the fast path does not take.
+func splitOperator(f string) (operator, string, bool) {
+	for _, o := range []struct {
+		text string
+		op   operator
+	}{
+		{">=", opGreaterOrEqual}, {"=>", opGreaterOrEqual}, {"<=", opLessOrEqual}, {"=<", opLessOrEqual},
+		{"!=", opNotEqual}, {">", opGreater}, {"<", opLess}, {"=", opEqual},
+	} {
+		if v, ok := strings.CutPrefix(f, o.text); ok {
+			return o.op, v, true
+		}
+	}
+	if f != "" && f[0] >= '0' && f[0] <= '9' {
+		return opEqual, f, true
+	}
+	return 0, "", false
+}
+
+// check reports whether v satisfies the range; known is false when the
+// fast path does not apply (a pre-release version).
+func (r *versionRange) check(v *semver.Version) (ok, known bool) {
+	if v.Prerelease() != "" {
+		return false, false
+	}
+	for _, g := range r.groups {
+		all := true
+		for _, c := range g {
+			if !c.holds(v) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true, true
+		}
+	}
+	return false, true
+}
+
+func (c comparison) holds(v *semver.Version) bool {
+	n := v.Compare(c.version)
+	switch c.op {
+	case opEqual:
+		return n == 0
+	case opNotEqual:
+		return n != 0
+	case opGreater:
+		return n > 0
+	case opLess:
+		return n < 0
+	case opGreaterOrEqual:
+		return n >= 0
+	case opLessOrEqual:
+		return n <= 0
+	}
+	return false
+}
