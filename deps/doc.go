@@ -38,7 +38,8 @@
 // smallest neighbourhood of the request that is already unsatisfiable and
 // rendered as a short derivation, and repairs: the cheapest edits of the
 // request (widen a root's range, release a lock, lift an exclusion, drop a
-// root) after which a plan exists.
+// root) after which a plan exists, a minimum-cost correction set found by
+// gophersat's pseudo-boolean optimisation.
 //
 //	amf@2.0.0 requires nrf >=3; smf@1.4.0 requires nrf <3; only one version of
 //	nrf can be installed; you asked for amf 2.x and smf =1.4; so no plan

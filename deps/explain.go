@@ -137,7 +137,7 @@ func (s *SATResolver) explain(ctx context.Context, u *Universe, req Request, pro
 	for _, f := range conflict {
 		out.Conflict = append(out.Conflict, f.Fact)
 	}
-	out.Repairs = s.repairs(ctx, u, req, out.Conflict)
+	out.Repairs = s.repairs(ctx, u, req, proof)
 	return out
 }
 

@@ -253,6 +253,7 @@ func TestPropertyAgainstBruteForce(t *testing.T) {
 				t.Fatalf("case %d: resolver says no solution, brute force found %v\nrequest %+v", i, valid[0].Releases, req)
 			}
 			isMUS(t, u, req, ue.Conflict)
+			checkRepairs(t, i, u, req, ue.Repairs)
 		case err != nil:
 			t.Fatalf("case %d: %v", i, err)
 		default:
@@ -275,4 +276,99 @@ func TestPropertyAgainstBruteForce(t *testing.T) {
 		t.Errorf("random cases too one-sided: %d solved, %d unsolvable", solved, unsolved)
 	}
 	t.Logf("%d solved, %d unsolvable, %d through the solver", solved, unsolved, solverCalls)
+}
+
+// repairCost is what a set of repairs costs, by the resolver's prices.
+func repairCost(reps []Repair) int {
+	cost := 0
+	for _, r := range reps {
+		switch {
+		case r.Fact.Kind == FactRoot && r.Drop:
+			cost += costDrop
+		case r.Fact.Kind == FactRoot:
+			cost += costWiden
+		case r.Fact.Kind == FactLocked:
+			cost += costRelease
+		case r.Fact.Kind == FactExcluded:
+			cost += costLift
+		}
+	}
+	return cost
+}
+
+// applyRepairs edits req as the repairs say (a widened root allows every
+// version, as the resolver's relaxation does).
+func applyRepairs(req Request, reps []Repair) Request {
+	out := req
+	out.Roots, out.Locked, out.Excluded = nil, nil, nil
+	find := func(kind FactKind, text string) *Repair {
+		for i, r := range reps {
+			if r.Fact.Kind == kind && (r.Fact.Dependency.String() == text || (r.Fact.Release != nil && r.Fact.Release.ID() == text)) {
+				return &reps[i]
+			}
+		}
+		return nil
+	}
+	for _, d := range req.Roots {
+		switch r := find(FactRoot, d.String()); {
+		case r == nil:
+			out.Roots = append(out.Roots, d)
+		case !r.Drop:
+			out.Roots = append(out.Roots, Dependency{Name: d.Name})
+		}
+	}
+	for _, l := range req.Locked {
+		if find(FactLocked, l.String()) == nil {
+			out.Locked = append(out.Locked, l)
+		}
+	}
+	for _, x := range req.Excluded {
+		if find(FactExcluded, x.String()) == nil {
+			out.Excluded = append(out.Excluded, x)
+		}
+	}
+	return out
+}
+
+// checkRepairs checks, by brute force, that the repairs make the request
+// solvable and that no cheaper edits of the user's facts do.
+func checkRepairs(t *testing.T, i int, u *Universe, req Request, reps []Repair) {
+	t.Helper()
+	// Every combination of edits: each root kept, widened or dropped,
+	// each lock kept or released, each exclusion kept or lifted.
+	var facts []Fact
+	facts = append(facts, userFacts(u, req)...)
+	best := -1
+	var walk func(k int, chosen []Repair)
+	walk = func(k int, chosen []Repair) {
+		if k == len(facts) {
+			edited := applyRepairs(req, chosen)
+			if len(edited.Roots) > 0 && len(bruteForce(u, edited)) > 0 {
+				if c := repairCost(chosen); best < 0 || c < best {
+					best = c
+				}
+			}
+			return
+		}
+		walk(k+1, chosen)
+		f := facts[k]
+		walk(k+1, append(slices.Clone(chosen), Repair{Fact: f}))
+		if f.Kind == FactRoot {
+			walk(k+1, append(slices.Clone(chosen), Repair{Fact: f, Drop: true}))
+		}
+	}
+	walk(0, nil)
+	if len(reps) == 0 {
+		if best >= 0 {
+			t.Fatalf("case %d: no repair offered, brute force finds edits costing %d", i, best)
+		}
+		return
+	}
+	edited := applyRepairs(req, reps)
+	if len(bruteForce(u, edited)) == 0 {
+		t.Fatalf("case %d: the repairs %v leave the request unsolvable", i, reps)
+	}
+	if got := repairCost(reps); got != best {
+		t.Fatalf("case %d: repairs %v cost %d, brute force finds %d", i, reps, got, best)
+	}
 }

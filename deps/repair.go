@@ -2,10 +2,11 @@ package deps
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/crillab/gophersat/solver"
 )
 
 // Repair is one edit of the request that, with the other repairs of the
@@ -47,89 +48,130 @@ type relaxation struct {
 	weight int
 }
 
-// maxRepairSize bounds the number of edits one repair suggests; bigger
-// corrections are not searched (the explanation still stands).
-const maxRepairSize = 2
+// Costs of the edits: widening a root is cheapest, then releasing a lock,
+// lifting an exclusion, and dropping a root.
+const (
+	costWiden   = 2
+	costRelease = 2
+	costLift    = 3
+	costDrop    = 5
+)
 
-// maxRepairTries bounds the resolutions spent on repairs.
-const maxRepairTries = 200
+// maxRepairTries bounds the rounds spent on repairs.
+const maxRepairTries = 16
 
 // repairs finds a cheapest set of edits of the user's constraints (roots
 // widened to any version of their package or dropped, locks released,
 // exclusions lifted) after which a plan exists: a minimum-cost correction
-// set of up to maxRepairSize edits, searched cheapest first (fewer edits
-// first at equal cost). Every correction set must break the conflict, so
-// each set edits one of its user facts, and a set whose edits leave the
-// conflict standing is skipped without solving; the others are checked by
-// resolving the edited request.
-func (s *SATResolver) repairs(ctx context.Context, u *Universe, req Request, conflict []Fact) []Repair {
-	var options []relaxation
-	seen := map[string]bool{}
-	add := func(f Fact) {
-		if seen[f.String()] {
-			return
+// set, by gophersat's pseudo-boolean optimisation. Each user fact gets a
+// relaxation variable with its cost, the packages' facts stay hard, and
+// the solver minimises the cost over the encoding that proved the
+// conflict. That encoding may hold only the facts near the request, so
+// the edits are checked by resolving the edited request; when that still
+// fails, the conflict it meets lies further out and the search repeats on
+// an encoding twice as deep. A correction set of all the facts is one of
+// any subset of them, so a checked optimum of a subset is the optimum.
+func (s *SATResolver) repairs(ctx context.Context, u *Universe, req Request, proof *encoding) []Repair {
+	e := proof
+	for range maxRepairTries {
+		if ctx.Err() != nil {
+			return nil
 		}
-		seen[f.String()] = true
-		switch f.Kind {
-		case FactRoot:
-			options = append(options, relaxation{fact: f, weight: 2}, relaxation{fact: f, drop: true, weight: 5})
-		case FactLocked:
-			options = append(options, relaxation{fact: f, weight: 2})
-		case FactExcluded:
-			options = append(options, relaxation{fact: f, weight: 3})
-		}
-	}
-	inConflict := map[string]bool{}
-	for _, f := range conflict {
-		if f.User() {
-			add(f)
-			inConflict[f.String()] = true
-		}
-	}
-	for _, f := range userFacts(u, req) {
-		add(f)
-	}
-	// Candidate sets by cost, then size; each set must touch the conflict.
-	var sets [][]relaxation
-	for i, a := range options {
-		if inConflict[a.fact.String()] {
-			sets = append(sets, []relaxation{a})
-		}
-		for _, b := range options[i+1:] {
-			if a.fact.String() != b.fact.String() && (inConflict[a.fact.String()] || inConflict[b.fact.String()]) && maxRepairSize >= 2 {
-				sets = append(sets, []relaxation{a, b})
-			}
-		}
-	}
-	weight := func(set []relaxation) int {
-		w := 0
-		for _, r := range set {
-			w += r.weight
-		}
-		return w
-	}
-	slices.SortStableFunc(sets, func(a, b []relaxation) int {
-		if wa, wb := weight(a), weight(b); wa != wb {
-			return wa - wb
-		}
-		return len(a) - len(b)
-	})
-	for i, set := range sets {
-		if i >= maxRepairTries || ctx.Err() != nil {
-			break
-		}
-		if keepsConflict(u, set, inConflict) {
-			continue
+		set, ok := e.cheapestRelaxation(u, req)
+		if !ok {
+			return nil // the packages' own facts conflict
 		}
 		edited, ok := relax(req, set)
 		if !ok {
-			continue
+			return nil
 		}
-		if p, _, err := s.resolve(ctx, u, edited); err == nil {
+		p, _, err := s.resolve(ctx, u, edited)
+		if err == nil {
 			return describe(u, set, p)
+		}
+		if !errors.Is(err, errUnsat) || e.complete {
+			return nil
+		}
+		if e, err = encode(u, req, s.maxReleases, e.depth*2, e.cache); err != nil {
+			return nil
 		}
 	}
 	return nil
+}
+
+// cheapestRelaxation minimises the cost of the edits of req's user facts
+// after which e's facts can hold; false when no edits suffice.
+func (e *encoding) cheapestRelaxation(u *Universe, req Request) ([]relaxation, bool) {
+	var cs []solver.CardConstr
+	for _, f := range e.facts {
+		if !f.User() {
+			cs = append(cs, f.constrs...)
+		}
+	}
+	cs = append(cs, e.background...)
+	var options []relaxation
+	var costLits []solver.Lit
+	var costs []int
+	top := e.nVars
+	facts := userFacts(u, req)
+	option := func(r relaxation, order int) int {
+		top++
+		options = append(options, r)
+		costLits = append(costLits, solver.IntToLit(int32(top)))
+		// Ties go to the fact latest in the request: the first root is
+		// the one the user cares for most.
+		costs = append(costs, r.weight*(len(facts)+1)+len(facts)-order)
+		return top
+	}
+	var kept []int // "root i is not dropped", one of which must hold
+	for i, f := range facts {
+		switch f.Kind {
+		case FactRoot:
+			widen := option(relaxation{fact: f, weight: costWiden}, i)
+			drop := option(relaxation{fact: f, drop: true, weight: costDrop}, i)
+			kept = append(kept, -drop)
+			cs = append(cs,
+				solver.AtLeast1(append(e.candidateVars(f.Dependency), widen, drop)...),
+				solver.AtLeast1(append(e.candidateVars(Dependency{Name: f.Dependency.Name}), drop)...))
+		case FactLocked:
+			if v := e.varOf[f.Release]; v > 0 {
+				cs = append(cs, solver.AtLeast1(v, option(relaxation{fact: f, weight: costRelease}, i)))
+			}
+		case FactExcluded:
+			if v := e.varOf[f.Release]; v > 0 {
+				cs = append(cs, solver.AtLeast1(-v, option(relaxation{fact: f, weight: costLift}, i)))
+			}
+		}
+	}
+	// Dropping every root leaves nothing to resolve.
+	cs = append(cs, solver.AtLeast1(kept...))
+	if top > 0 {
+		cs = append(cs, solver.CardConstr{Lits: []int{top, -top}, AtLeast: 1})
+	}
+	gophersatMu.Lock()
+	defer gophersatMu.Unlock()
+	pb := solver.ParseCardConstrs(cs)
+	if pb.Status == solver.Unsat {
+		return nil, false
+	}
+	pb.SetCostFunc(costLits, costs)
+	sv := solver.New(pb)
+	if sv.Minimize() < 0 {
+		return nil, false
+	}
+	model := sv.Model()
+	var set []relaxation
+	for k, r := range options {
+		if !litTrue(model, e.nVars+1+k) {
+			continue
+		}
+		// A dropped root needs no widening as well.
+		if r.drop && len(set) > 0 && set[len(set)-1].fact.String() == r.fact.String() {
+			set = set[:len(set)-1]
+		}
+		set = append(set, r)
+	}
+	return set, true
 }
 
 // userFacts are the request's own constraints as facts.
@@ -149,21 +191,6 @@ func userFacts(u *Universe, req Request) []Fact {
 		}
 	}
 	return out
-}
-
-// keepsConflict reports whether the edits leave every fact of the conflict
-// standing: they edit none of its facts, or only widen a root to the same
-// candidates.
-func keepsConflict(u *Universe, set []relaxation, inConflict map[string]bool) bool {
-	for _, r := range set {
-		if !inConflict[r.fact.String()] {
-			continue
-		}
-		if r.fact.Kind != FactRoot || r.drop || !slices.Equal(u.Candidates(r.fact.Dependency), u.Candidates(Dependency{Name: r.fact.Dependency.Name})) {
-			return false
-		}
-	}
-	return true
 }
 
 // relax returns req with the edits applied; false when nothing would be
