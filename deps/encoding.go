@@ -97,9 +97,22 @@ type encoding struct {
 	// nothing lies beyond it, so the encoding is the whole request.
 	depth    int
 	complete bool
-	// cache memoises candidates: checking versions against constraints is
-	// most of the encoding's work. Encodings of one request share it.
+	// shared is what the encodings of one request share.
+	shared *encodingShared
+}
+
+// encodingShared is what the encodings of one request share: memoised
+// candidates (checking versions against constraints is most of the
+// encoding's work), and the releases the preference never chooses, which
+// every encoding forbids so that the solver answers for the same plans as
+// the search.
+type encodingShared struct {
 	cache map[candidateKey][]*Release
+	omit  map[*Release]bool
+}
+
+func newEncodingShared() *encodingShared {
+	return &encodingShared{cache: map[candidateKey][]*Release{}, omit: map[*Release]bool{}}
 }
 
 type candidateKey struct {
@@ -110,24 +123,24 @@ type candidateKey struct {
 // candidates is Universe.Candidates, memoised per dependency.
 func (e *encoding) candidates(d Dependency) []*Release {
 	k := candidateKey{d.Name, d.Constraint}
-	if c, ok := e.cache[k]; ok {
+	if c, ok := e.shared.cache[k]; ok {
 		return c
 	}
 	c := e.u.Candidates(d)
-	e.cache[k] = c
+	e.shared.cache[k] = c
 	return c
 }
 
 // encode builds the encoding of req over u, limited to the facts of
 // releases at most depth dependency hops from the request (negative: no
 // limit). Only releases reachable from the roots and the locks take part.
-// cache may be shared between encodings of the same universe.
-func encode(u *Universe, req Request, maxReleases, depth int, cache map[candidateKey][]*Release) (*encoding, error) {
-	if cache == nil {
-		cache = map[candidateKey][]*Release{}
+// The encodings of one request share shared (nil: nothing shared).
+func encode(u *Universe, req Request, maxReleases, depth int, shared *encodingShared) (*encoding, error) {
+	if shared == nil {
+		shared = newEncodingShared()
 	}
 	e := &encoding{u: u, req: req, varOf: map[*Release]int{}, dist: map[*Release]int{}, packages: map[string][]*Release{},
-		excluded: map[*Release]bool{}, missVar: map[*OptionalDependency]int{}, depth: depth, complete: true, cache: cache}
+		excluded: map[*Release]bool{}, missVar: map[*OptionalDependency]int{}, depth: depth, complete: true, shared: shared}
 	// The closure of candidates over hard and weak dependencies, breadth
 	// first, so that dist is the fewest hops.
 	var queue []*Release
@@ -259,6 +272,11 @@ func (e *encoding) buildFacts() {
 			e.missVar[o] = e.nVars
 			e.optional = append(e.optional, o)
 			e.background = append(e.background, solver.AtLeast1(append([]int{-v, e.nVars}, e.candidateVars(d)...)...))
+		}
+	}
+	for _, r := range e.rels {
+		if e.shared.omit[r] {
+			e.background = append(e.background, solver.AtLeast1(-e.varOf[r]))
 		}
 	}
 	if !e.req.Policy.AllowLockChanges {

@@ -126,3 +126,21 @@ func TestExplanationOfLocksAndExclusions(t *testing.T) {
 		t.Errorf("repair text = %q", ue.Repairs[0])
 	}
 }
+
+// TestRepairTiesNeverOutweighCost: two widened roots (cost 4) beat one
+// dropped root (cost 5), however the ties between facts are broken.
+func TestRepairTiesNeverOutweighCost(t *testing.T) {
+	u := universe(t,
+		rel("a", "1.0.0"), rel("a", "2.0.0", conflicts("d")),
+		rel("b", "1.0.0"), rel("b", "2.0.0", conflicts("d")),
+		rel("c", "1.0.0"), rel("d", "1.0.0"),
+	)
+	ue := unsatError(t, u, Request{Roots: roots("a =2.0.0", "b =2.0.0", "c", "d")})
+	var got []string
+	for _, r := range ue.Repairs {
+		got = append(got, r.String())
+	}
+	if want := "allow a <=1.0.0 instead of a =2.0.0; allow b <=1.0.0 instead of b =2.0.0"; strings.Join(got, "; ") != want {
+		t.Errorf("repairs = %q, want %q", got, want)
+	}
+}

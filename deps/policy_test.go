@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-logr/logr/funcr"
 )
 
 func TestUpgradeChangesTheFewestLockedPackages(t *testing.T) {
@@ -145,5 +149,67 @@ func TestBadInput(t *testing.T) {
 	r := Request{Roots: roots("a"), Locked: []ReleaseRef{ref("b", "1.0.0")}, Excluded: []ReleaseRef{ref("b", "1.0.0")}}
 	if _, err := NewSATResolver().Resolve(context.Background(), big, r); !errors.Is(err, ErrInvalidRequest) {
 		t.Errorf("locked and excluded: err = %v", err)
+	}
+}
+
+// TestLockLetGoIsNotRetriedForever: a lock decided absent that backjumping
+// proves wrong is not decided absent again (it used to loop until the
+// budget ran out, or forever with no budget).
+func TestLockLetGoIsNotRetriedForever(t *testing.T) {
+	u := universe(t,
+		rel("a", "1.0.0", conflicts("l")), rel("a", "2.0.0", req("b"), conflicts("l")),
+		rel("b", "1.0.0", req("l")), rel("l", "1.0.0"),
+	)
+	r := Request{Roots: roots("a"), Locked: []ReleaseRef{ref("l", "1.0.0")}, Policy: Policy{AllowLockChanges: true}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var solverUsed bool
+	log := funcr.New(func(_, args string) { solverUsed = solverUsed || strings.Contains(args, "search budget spent") }, funcr.Options{Verbosity: 1})
+	p, err := NewSATResolver(WithSearchBudget(1<<40), WithLogger(log)).Resolve(ctx, u, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := versions(p); got != "a=1.0.0" || !p.Optimal || solverUsed {
+		t.Errorf("plan = %s (optimal %v, solver used %v), want a=1.0.0 by backjumping alone", got, p.Optimal, solverUsed)
+	}
+}
+
+// newestOnly is a preference that never chooses an older release.
+type newestOnly struct{}
+
+func (newestOnly) Order(in PreferenceInput) []string { return in.Reached }
+
+func (newestOnly) Choices(in PreferenceInput, pkg string) []*Release { return in.Packages[pkg][:1] }
+
+// TestPreferenceOmittingReleases: releases a preference leaves out are out
+// of the solver's encodings too, so the search and the solver agree.
+func TestPreferenceOmittingReleases(t *testing.T) {
+	u := universe(t, rel("a", "1.0.0"), rel("a", "2.0.0", req("zz")))
+	for _, opts := range [][]Option{{WithPreference(newestOnly{})}, {WithPreference(newestOnly{}), WithSearchBudget(0)}} {
+		if _, err := NewSATResolver(opts...).Resolve(context.Background(), u, Request{Roots: roots("a")}); !errors.Is(err, ErrNoSolution) {
+			t.Errorf("err = %v, want ErrNoSolution: the only release the preference allows needs a package nobody has", err)
+		}
+	}
+	u = universe(t, rel("a", "2.0.0", req("b")), rel("b", "0.5.0"), rel("b", "1.0.0", req("zz")))
+	if _, err := NewSATResolver(WithPreference(newestOnly{}), WithSearchBudget(0)).Resolve(context.Background(), u, Request{Roots: roots("a")}); !errors.Is(err, ErrNoSolution) {
+		t.Errorf("err = %v, want ErrNoSolution", err)
+	}
+}
+
+// TestDuplicateLockCountsOnce: a lock listed twice does not let the plan
+// change two locks where one suffices.
+func TestDuplicateLockCountsOnce(t *testing.T) {
+	u := universe(t,
+		rel("a", "1.0.0"), rel("a", "2.0.0", req("m >=2.0.0")),
+		rel("b", "1.0.0", conflicts("l =1.0.0")),
+		rel("l", "1.0.0"), rel("l", "2.0.0"), rel("m", "1.0.0"), rel("m", "2.0.0"),
+	)
+	r := Request{Roots: roots("a", "b"), Locked: []ReleaseRef{ref("l", "1.0.0"), ref("l", "1.0.0"), ref("m", "1.0.0")}, Policy: Policy{AllowLockChanges: true}}
+	p, err := NewSATResolver().Resolve(context.Background(), u, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Releases["m"] == nil || p.Releases["m"].Version.String() != "1.0.0" || p.Releases["l"].Version.String() != "2.0.0" {
+		t.Errorf("plan = %s, want only l moved (to 2.0.0), m kept at 1.0.0", versions(p))
 	}
 }

@@ -92,7 +92,7 @@ func (s *SATResolver) repairs(ctx context.Context, u *Universe, req Request, pro
 		if !errors.Is(err, errUnsat) || e.complete {
 			return nil
 		}
-		if e, err = encode(u, req, s.maxReleases, e.depth*2, e.cache); err != nil {
+		if e, err = encode(u, req, s.maxReleases, e.depth*2, e.shared); err != nil {
 			return nil
 		}
 	}
@@ -114,13 +114,16 @@ func (e *encoding) cheapestRelaxation(u *Universe, req Request) ([]relaxation, b
 	var costs []int
 	top := e.nVars
 	facts := userFacts(u, req)
+	tieScale := 2*len(facts)*(len(facts)+1) + 1
 	option := func(r relaxation, order int) int {
 		top++
 		options = append(options, r)
 		costLits = append(costLits, solver.IntToLit(int32(top)))
 		// Ties go to the fact latest in the request: the first root is
 		// the one the user cares for most.
-		costs = append(costs, r.weight*(len(facts)+1)+len(facts)-order)
+		// The tie terms of every option together stay below one unit of
+		// cost, so they never outweigh a real difference.
+		costs = append(costs, r.weight*tieScale+len(facts)-order)
 		return top
 	}
 	var kept []int // "root i is not dropped", one of which must hold

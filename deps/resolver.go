@@ -96,17 +96,39 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*P
 	if err := validateRequest(u, req); err != nil {
 		return nil, nil, err
 	}
+	// A lock listed twice is one lock (validateRequest refused two
+	// versions of one package).
+	seen := map[string]bool{}
+	var locked []ReleaseRef
+	for _, l := range req.Locked {
+		if !seen[l.Name] {
+			seen[l.Name] = true
+			locked = append(locked, l)
+		}
+	}
+	req.Locked = locked
 	in, err := preferenceInput(u, req, s.maxReleases)
 	if err != nil {
 		return nil, nil, err
 	}
-	cache := map[candidateKey][]*Release{}
+	shared := newEncodingShared()
+	for _, pkg := range in.Reached {
+		choices := s.preference.Choices(in, pkg)
+		if len(choices) >= len(in.Packages[pkg]) && !slices.Contains(choices, nil) {
+			continue // every release is a choice (the usual case)
+		}
+		for _, r := range in.Packages[pkg] {
+			if !slices.Contains(choices, r) {
+				shared.omit[r] = true
+			}
+		}
+	}
 	maxBroken := 0
 	var full *encoding
 	var extra []solver.CardConstr
 	if req.Policy.AllowLockChanges && len(req.Locked) > 0 {
 		// The fewest lock changes is a global bound: find it first.
-		if full, err = encode(u, req, s.maxReleases, -1, cache); err != nil {
+		if full, err = encode(u, req, s.maxReleases, -1, shared); err != nil {
 			return nil, nil, err
 		}
 		if maxBroken, err = full.fewestLockChanges(); err != nil {
@@ -130,7 +152,7 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*P
 		e := full
 		if e == nil {
 			var err error
-			if e, err = encode(u, req, s.maxReleases, -1, cache); err != nil {
+			if e, err = encode(u, req, s.maxReleases, -1, shared); err != nil {
 				return nil, err
 			}
 		}
@@ -148,7 +170,7 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*P
 	case errors.Is(err, errUnsat) && orc != nil:
 		return nil, orc.e, err
 	case errors.Is(err, errUnsat):
-		proof, perr := s.proveUnsat(u, req, cache)
+		proof, perr := s.proveUnsat(u, req, shared)
 		if perr != nil {
 			return nil, nil, perr
 		}
@@ -172,9 +194,9 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*P
 // dependency hops) until the solver proves it unsatisfiable, so that a
 // conflict near the request is explained from a small part of a large
 // universe.
-func (s *SATResolver) proveUnsat(u *Universe, req Request, cache map[candidateKey][]*Release) (*encoding, error) {
+func (s *SATResolver) proveUnsat(u *Universe, req Request, shared *encodingShared) (*encoding, error) {
 	for depth := 1; ; depth *= 2 {
-		e, err := encode(u, req, s.maxReleases, depth, cache)
+		e, err := encode(u, req, s.maxReleases, depth, shared)
 		if err != nil {
 			return nil, err
 		}

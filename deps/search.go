@@ -580,7 +580,9 @@ func (s *search) decideFrom(it item, from int, why []int) (bool, []int) {
 		}
 		why = union(why, because)
 	}
-	if s.mayBeNothing(it) {
+	// Nothing comes after every choice; an item resumed past it (its
+	// "nothing" was wrong) has no choice left.
+	if from <= len(cs) && s.mayBeNothing(it) {
 		s.apply(it, nil, len(cs), why)
 		return true, nil
 	}
@@ -669,8 +671,8 @@ var errBudget = errors.New("backjumping budget spent")
 
 // backjump decides every item with conflict-directed backjumping. It
 // returns errUnsat when a dead end is owed to no decision (no plan
-// exists), errBudget when more than budget work is spent.
-func (s *search) backjump(budget int) error {
+// exists), errBudget when more than budget work is spent or ctx ends.
+func (s *search) backjump(ctx context.Context, budget int) error {
 	var (
 		it      item
 		from    int
@@ -696,7 +698,7 @@ func (s *search) backjump(budget int) error {
 		if len(nogood) == 0 {
 			return errUnsat
 		}
-		if s.work > budget {
+		if s.work > budget || ctx.Err() != nil {
 			return errBudget
 		}
 		// The latest decision of the nogood is wrong given the others.
@@ -731,7 +733,7 @@ type oracle interface {
 // releases and whether they are proven optimal; errUnsat when no plan
 // exists.
 func (s *search) run(ctx context.Context, budget int, newOracle func() (oracle, error)) (map[string]*Release, bool, error) {
-	switch err := s.backjump(budget); {
+	switch err := s.backjump(ctx, budget); {
 	case err == nil:
 		return s.chosen, ctx.Err() == nil, nil
 	case !errors.Is(err, errBudget):
