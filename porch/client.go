@@ -50,6 +50,9 @@ type client struct {
 	// getFresh).
 	recentMu sync.Mutex
 	recent   map[string]time.Time
+	// deleted remembers revisions this client deleted lately, so that a
+	// delete racing another of its own stops waiting out a brief NotFound.
+	deleted map[string]time.Time
 
 	closeOnce sync.Once
 	stop      context.CancelFunc
@@ -100,7 +103,7 @@ func New(cfg *rest.Config, opts ...Option) (Client, error) {
 	ctx, stop := context.WithCancel(context.Background())
 	c := &client{
 		porch: pcs, config: configREST, core: core, opts: o, log: o.logger, inst: o.instrumentation,
-		limiter: newRepositoryLimiter(o.repoConcurrency), ctx: ctx, stop: stop, recent: map[string]time.Time{},
+		limiter: newRepositoryLimiter(o.repoConcurrency), ctx: ctx, stop: stop, recent: map[string]time.Time{}, deleted: map[string]time.Time{},
 	}
 	if o.breaker != nil {
 		c.breaker = gobreaker.NewCircuitBreaker[struct{}](c.breakerSettings(*o.breaker))
@@ -200,6 +203,29 @@ func (c *client) forget(namespace, name string) {
 	c.recentMu.Lock()
 	defer c.recentMu.Unlock()
 	delete(c.recent, namespace+"/"+name)
+}
+
+// markDeleted notes that this client deleted a revision now.
+func (c *client) markDeleted(namespace, name string) {
+	c.recentMu.Lock()
+	defer c.recentMu.Unlock()
+	if len(c.deleted) > 10000 {
+		for k, t := range c.deleted {
+			if time.Since(t) > recentFor {
+				delete(c.deleted, k)
+			}
+		}
+	}
+	c.deleted[namespace+"/"+name] = time.Now()
+}
+
+// wasDeleted reports whether this client deleted the revision within
+// recentFor.
+func (c *client) wasDeleted(namespace, name string) bool {
+	c.recentMu.Lock()
+	defer c.recentMu.Unlock()
+	t, ok := c.deleted[namespace+"/"+name]
+	return ok && time.Since(t) < recentFor
 }
 
 // wasRecent reports whether the revision was seen within recentFor.

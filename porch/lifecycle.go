@@ -214,15 +214,34 @@ func (p *packageRevisions) Delete(ctx context.Context, name string, opts ...Dele
 			return err
 		}
 	}
+	recent := p.c.wasRecent(p.ns, name)
 	p.c.forget(p.ns, name)
-	err = p.c.do(ctx, call{op: p.op("delete", kindPackageRevision, name), repository: pr.Spec.RepositoryName},
-		func(ctx context.Context) error {
-			return p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Delete(ctx, name, metav1.DeleteOptions{})
-		})
+	del := func() error {
+		return p.c.do(ctx, call{op: p.op("delete", kindPackageRevision, name), repository: pr.Spec.RepositoryName},
+			func(ctx context.Context) error {
+				return p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Delete(ctx, name, metav1.DeleteOptions{})
+			})
+	}
+	err = del()
+	// Porch can stop serving a revision for a moment right after a write
+	// (v1.5.3 under load): a revision this client saw lately that answers
+	// 404 is deleted again for up to vanishedFor, unless another call of
+	// this client deleted it meanwhile. Deleting a missing revision changes
+	// nothing, so repeating is safe.
+	for deadline := time.Now().Add(vanishedFor); errors.Is(err, ErrNotFound) && recent && time.Now().Before(deadline) && !p.c.wasDeleted(p.ns, name); {
+		p.c.log.V(1).Info("revision briefly not served by Porch; deleting again", "name", name)
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+		err = del()
+	}
 	p.written(name)
 	if err != nil {
 		return err
 	}
+	p.c.markDeleted(p.ns, name)
 	return p.waitGone(ctx, name)
 }
 

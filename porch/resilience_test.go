@@ -193,6 +193,43 @@ func TestWritesOutlastAMomentaryNotFound(t *testing.T) {
 	}
 }
 
+// TestDeletesOutlastAMomentaryNotFound: four concurrent deletes of a
+// revision just written all meet Porch's momentary 404 (seen in CI on the
+// real Porch, where every delete lost); they delete again, exactly one
+// wins, and the others report NotFound without waiting out the window.
+func TestDeletesOutlastAMomentaryNotFound(t *testing.T) {
+	prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+	ctx := context.Background()
+	d, err := prs.Init(ctx, "blueprints", "app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.InjectFault(porchtest.Fault{Verb: "delete", Resource: "packagerevisions", Code: http.StatusNotFound,
+		Message: `packagerevisions.porch.kpt.dev "` + d.Name + `" not found`, Times: 4})
+	errs := make(chan error, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { errs <- prs.Delete(ctx, d.Name) })
+	}
+	wg.Wait()
+	close(errs)
+	won := 0
+	for err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, porch.ErrNotFound) && !errors.Is(err, porch.ErrBusy):
+			t.Fatalf("delete: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d deletes won, want exactly 1", won)
+	}
+	if _, err := prs.Get(ctx, d.Name); !errors.Is(err, porch.ErrNotFound) {
+		t.Fatalf("get after the deletes: %v", err)
+	}
+}
+
 func TestErrorsCarryServerReason(t *testing.T) {
 	prs, _ := newFakeRepo(t, nil, porch.WithoutCache())
 	ctx := context.Background()
