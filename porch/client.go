@@ -188,14 +188,20 @@ func Scheme() (*runtime.Scheme, error) {
 func (c *client) seen(namespace, name string) {
 	c.recentMu.Lock()
 	defer c.recentMu.Unlock()
-	if len(c.recent) > 10000 {
-		for k, t := range c.recent {
+	remember(c.recent, namespace+"/"+name)
+}
+
+// remember stamps key with the time now, first dropping stamps older than
+// recentFor once m grows large. The caller holds recentMu.
+func remember(m map[string]time.Time, key string) {
+	if len(m) > 10000 {
+		for k, t := range m {
 			if time.Since(t) > recentFor {
-				delete(c.recent, k)
+				delete(m, k)
 			}
 		}
 	}
-	c.recent[namespace+"/"+name] = time.Now()
+	m[key] = time.Now()
 }
 
 // forget notes that a revision was deleted by this client.
@@ -209,14 +215,7 @@ func (c *client) forget(namespace, name string) {
 func (c *client) markDeleted(namespace, name string) {
 	c.recentMu.Lock()
 	defer c.recentMu.Unlock()
-	if len(c.deleted) > 10000 {
-		for k, t := range c.deleted {
-			if time.Since(t) > recentFor {
-				delete(c.deleted, k)
-			}
-		}
-	}
-	c.deleted[namespace+"/"+name] = time.Now()
+	remember(c.deleted, namespace+"/"+name)
 }
 
 // wasDeleted reports whether this client deleted the revision within
