@@ -86,11 +86,11 @@ type encoding struct {
 	packages map[string][]*Release // candidate releases, newest first
 	locked   []*Release
 	excluded map[*Release]bool
-	optional []*OptionalDependency
-	missVar  map[*OptionalDependency]int
 	facts    []fact
-	// background holds the optional-dependency constraints: never part of a
-	// conflict, since a missed optional dependency only costs.
+	// background holds constraints that are never part of a conflict: the
+	// optional dependencies (a missed one only costs, through a variable of
+	// its own after the releases') and the releases the preference never
+	// chooses.
 	background []solver.CardConstr
 	nVars      int
 	// depth is the encoding's limit (negative: none); complete says that
@@ -140,7 +140,7 @@ func encode(u *Universe, req Request, maxReleases, depth int, shared *encodingSh
 		shared = newEncodingShared()
 	}
 	e := &encoding{u: u, req: req, varOf: map[*Release]int{}, dist: map[*Release]int{}, packages: map[string][]*Release{},
-		excluded: map[*Release]bool{}, missVar: map[*OptionalDependency]int{}, depth: depth, complete: true, shared: shared}
+		excluded: map[*Release]bool{}, depth: depth, complete: true, shared: shared}
 	// The closure of candidates over hard and weak dependencies, breadth
 	// first, so that dist is the fewest hops.
 	var queue []*Release
@@ -267,10 +267,8 @@ func (e *encoding) buildFacts() {
 			}
 		}
 		for _, d := range r.Optional {
-			o := &OptionalDependency{Release: r, Dependency: d}
+			// A variable of its own is true when the dependency is missed.
 			e.nVars++
-			e.missVar[o] = e.nVars
-			e.optional = append(e.optional, o)
 			e.background = append(e.background, solver.AtLeast1(append([]int{-v, e.nVars}, e.candidateVars(d)...)...))
 		}
 	}

@@ -241,9 +241,3 @@ func (u *Universe) Candidates(d Dependency) []*Release {
 	}
 	return out
 }
-
-// OptionalDependency is a weak dependency of a release.
-type OptionalDependency struct {
-	Release    *Release
-	Dependency Dependency
-}
