@@ -162,6 +162,13 @@ func TestReadModifyWriteRetriesConflicts(t *testing.T) {
 	}
 }
 
+// momentaryNotFound is Porch's brief 404 for revision name, on the next
+// times requests of verb on resource.
+func momentaryNotFound(name, verb, resource string, times int) porchtest.Fault {
+	return porchtest.Fault{Verb: verb, Resource: resource, Code: http.StatusNotFound,
+		Message: `packagerevisions.porch.kpt.dev "` + name + `" not found`, Times: times}
+}
+
 // TestWritesOutlastAMomentaryNotFound: right after a write, Porch v1.5.3
 // sometimes answers 404 for the revision for a moment; a lifecycle change or
 // a push of a revision this client just wrote reads again and succeeds,
@@ -173,18 +180,14 @@ func TestWritesOutlastAMomentaryNotFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	notFound := func(verb, resource string) porchtest.Fault {
-		return porchtest.Fault{Verb: verb, Resource: resource, Code: http.StatusNotFound,
-			Message: `packagerevisions.porch.kpt.dev "` + d.Name + `" not found`, Times: 1}
-	}
-	f.InjectFault(notFound("update", "packagerevisionresources"))
+	f.InjectFault(momentaryNotFound(d.Name, "update", "packagerevisionresources", 1))
 	if _, err := prs.UpdateResources(ctx, d.Name, func(p *porch.Package) error {
 		p.Resources["cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
 		return nil
 	}); err != nil {
 		t.Fatalf("push after a momentary 404: %v", err)
 	}
-	f.InjectFault(notFound("update", "packagerevisions"))
+	f.InjectFault(momentaryNotFound(d.Name, "update", "packagerevisions", 1))
 	if pr, err := prs.Propose(ctx, d.Name); err != nil || pr.Spec.Lifecycle != porchapi.PackageRevisionLifecycleProposed {
 		t.Fatalf("propose after a momentary 404: %v", err)
 	}
@@ -204,8 +207,7 @@ func TestDeletesOutlastAMomentaryNotFound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.InjectFault(porchtest.Fault{Verb: "delete", Resource: "packagerevisions", Code: http.StatusNotFound,
-		Message: `packagerevisions.porch.kpt.dev "` + d.Name + `" not found`, Times: 4})
+	f.InjectFault(momentaryNotFound(d.Name, "delete", "packagerevisions", 4))
 	errs := make(chan error, 4)
 	var wg sync.WaitGroup
 	for range 4 {
