@@ -269,7 +269,9 @@ func isTransientInternal(err error) bool {
 		return false
 	}
 	for _, s := range []string{"ref file is empty", "reference has changed concurrently", "reference not found", "remote not found",
-		"object not found", "failed to push", "non-fast-forward", "connection reset", "unexpected EOF", "broken pipe"} {
+		"object not found", "failed to push", "non-fast-forward", "connection reset", "unexpected EOF", "broken pipe",
+		// Porch's word for a push its compare-and-swap refused: nothing was pushed.
+		"Remote ref is conflicting with required remote ref"} {
 		if strings.Contains(pe.Message, s) {
 			return true
 		}

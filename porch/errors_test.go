@@ -75,7 +75,9 @@ func TestTransientInternal(t *testing.T) {
 	if !isTransientInternal(transient) || isTransientInternal(permanent) || isTransientInternal(&Error{Kind: ErrConflict, Message: "ref file is empty"}) ||
 		!isTransientInternal(fetch) || errors.Is(fetch, ErrNotFound) ||
 		!isTransientInternal(classify("clone", "r.p.v1", &apierrors.StatusError{ErrStatus: metav1.Status{Code: 500,
-			Message: `cannot determine upstream lock for package "b.web.v1": cannot determine package lock: cannot determine repository origin: remote not found`}})) {
+			Message: `cannot determine upstream lock for package "b.web.v1": cannot determine package lock: cannot determine repository origin: remote not found`}})) ||
+		!isTransientInternal(classify("reject", "r.p.v1", &apierrors.StatusError{ErrStatus: metav1.Status{Code: 500,
+			Message: "Internal error occurred: Remote ref is conflicting with required remote ref"}})) {
 		t.Fatal("transient internal errors misclassified")
 	}
 }
