@@ -151,12 +151,23 @@ func (p *packageRevisions) create(ctx context.Context, op, repository, pkg, work
 			var err error
 			out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Create(ctx, pr, metav1.CreateOptions{})
 			if err == nil {
+				err = carries(name, out)
+			}
+			if err == nil {
 				p.wrote(kindPackageRevision, name, out, mark)
 			}
 			return err
 		})
 	}
 	err := send()
+	if errors.Is(err, errNoObject) {
+		// The create was answered with success: read the revision back.
+		p.written(name)
+		var gerr error
+		if out, gerr = p.getFresh(ctx, name); gerr == nil {
+			err = nil
+		}
+	}
 	// A transient internal error (e.g. go-git's "ref file is empty" under
 	// load) is answered after Porch rolled the draft back. Names are
 	// deterministic, so when the revision provably does not exist, sending

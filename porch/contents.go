@@ -170,6 +170,9 @@ func (p *packageRevisions) pullFresh(ctx context.Context, name string) (*porchap
 		err := p.c.do(ctx, call{op: p.op("get", kindResources, name), idempotent: true}, func(ctx context.Context) error {
 			var err error
 			out, err = p.c.porch.PorchV1alpha1().PackageRevisionResources(p.ns).Get(ctx, name, metav1.GetOptions{})
+			if err == nil {
+				err = carries(name, out)
+			}
 			return err
 		})
 		return out, err
@@ -220,12 +223,23 @@ func (p *packageRevisions) Push(ctx context.Context, pkg *Package) (*porchapi.Re
 		var err error
 		out, err = p.c.porch.PorchV1alpha1().PackageRevisionResources(p.ns).Update(ctx, prr, metav1.UpdateOptions{})
 		if err == nil {
+			err = carries(pkg.Name, out)
+		}
+		if err == nil {
 			answer := out.DeepCopy()
 			answer.Status = porchapi.PackageRevisionResourcesStatus{} // GET never shows render status
 			p.wrote(kindResources, pkg.Name, answer, mark)
 		}
 		return err
 	})
+	if errors.Is(err, errNoObject) {
+		// Read back what the push did: the server's copy holding exactly
+		// these resources means it took effect (its render status is lost).
+		p.written(pkg.Name)
+		if now, perr := p.pullFresh(ctx, pkg.Name); perr == nil && maps.Equal(now.Spec.Resources, pkg.Resources) {
+			out, err = now, nil
+		}
+	}
 	if err != nil {
 		p.written(pkg.Name) // a failed write may still have changed something
 		return nil, err

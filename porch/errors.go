@@ -13,6 +13,7 @@ import (
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"github.com/sony/gobreaker/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Sentinel errors. Every error the client returns for a failed call is an
@@ -277,6 +278,21 @@ func isTransientInternal(err error) bool {
 		}
 	}
 	return false
+}
+
+// errNoObject marks a success answer that does not carry the object asked
+// for. client-go decodes a 200 whose body is another kind (a bare Status)
+// into an empty object and no error; Porch v1.5.3 gave such an answer to a
+// call under load in CI, and the empty object then failed the next write.
+// Reads are repeated; a write's caller reads back what the write did.
+var errNoObject = errors.New("the server's success answer did not carry the object")
+
+// carries checks that a success answer is the object named name.
+func carries(name string, got metav1.Object) error {
+	if got.GetName() == name {
+		return nil
+	}
+	return fmt.Errorf("%w (asked for %q, got %q)", errNoObject, name, got.GetName())
 }
 
 func isConnectionError(err error) bool {

@@ -127,10 +127,11 @@ func (p *packageRevisions) move(ctx context.Context, name string, t transition) 
 		}
 		out, err := p.setLifecycle(ctx, pr, t.to(from), t.approval(from), t.verb)
 		// The revision moved between our read and the server's check (a
-		// concurrent caller, or a stale cached read), or Porch did not serve
-		// a revision it just wrote for a moment: read again (getFresh waits
-		// that moment out) and decide again.
-		changed := errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalidTransition) || errors.Is(err, ErrBusy) ||
+		// concurrent caller, or a stale cached read), Porch did not serve
+		// a revision it just wrote for a moment, or its answer did not carry
+		// the revision: read again (getFresh waits that moment out) and
+		// decide again.
+		changed := errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalidTransition) || errors.Is(err, ErrBusy) || errors.Is(err, errNoObject) ||
 			errors.Is(err, ErrNotFound) && p.c.wasRecent(p.ns, name)
 		if err == nil || !changed || attempt >= p.c.opts.conflictRetries {
 			return out, err
@@ -155,6 +156,9 @@ func (p *packageRevisions) setLifecycle(ctx context.Context, pr *porchapi.Packag
 				out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).UpdateApproval(ctx, pr.Name, pr, metav1.UpdateOptions{})
 			} else {
 				out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Update(ctx, pr, metav1.UpdateOptions{})
+			}
+			if err == nil {
+				err = carries(pr.Name, out)
 			}
 			if err == nil {
 				p.wrote(kindPackageRevision, pr.Name, out, mark)
@@ -310,14 +314,16 @@ func (p *packageRevisions) UpdateMetadata(ctx context.Context, name string, muta
 						p.c.forget(p.ns, name)
 						p.written(name)
 					case err == nil:
-						p.wrote(kindPackageRevision, name, out, mark)
+						if err = carries(name, out); err == nil {
+							p.wrote(kindPackageRevision, name, out, mark)
+						}
 					}
 					return err
 				})
 			if err != nil {
 				p.written(name)
 			}
-			if err == nil || !errors.Is(err, ErrConflict) || attempt >= p.c.opts.conflictRetries {
+			if err == nil || !errors.Is(err, ErrConflict) && !errors.Is(err, errNoObject) || attempt >= p.c.opts.conflictRetries {
 				return err
 			}
 		}

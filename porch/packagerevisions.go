@@ -119,6 +119,9 @@ func (p *packageRevisions) getFresh(ctx context.Context, name string) (*porchapi
 		err := p.c.do(ctx, call{op: p.op("get", kindPackageRevision, name), idempotent: true}, func(ctx context.Context) error {
 			var err error
 			out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Get(ctx, name, metav1.GetOptions{})
+			if err == nil {
+				err = carries(name, out)
+			}
 			return err
 		})
 		return out, err

@@ -54,7 +54,8 @@ func (c *client) doInner(ctx context.Context, cl call, fn func(ctx context.Conte
 		if err == nil {
 			return nil
 		}
-		retry := shouldRetry(err, cl.idempotent) || (cl.guarded || cl.idempotent) && isTransientInternal(err)
+		retry := shouldRetry(err, cl.idempotent) || (cl.guarded || cl.idempotent) && isTransientInternal(err) ||
+			cl.idempotent && errors.Is(err, errNoObject)
 		if ctx.Err() != nil || attempt >= c.opts.backoff.Steps || !retry {
 			return err
 		}

@@ -196,6 +196,61 @@ func TestWritesOutlastAMomentaryNotFound(t *testing.T) {
 	}
 }
 
+// answerWithoutObject serves the next n calls of verb on resource but
+// answers each with a bare success Status instead of the object.
+func answerWithoutObject(verb, resource string, n int) porchtest.Fault {
+	return porchtest.Fault{Verb: verb, Resource: resource, Code: http.StatusOK, Times: n}
+}
+
+// TestAnswersWithoutTheObject: a success answer that does not carry the
+// object (seen once from Porch v1.5.3 in CI: the empty revision then failed
+// the next write with "resource name may not be empty") is never handed on.
+// Reads read again; writes read back what they did.
+func TestAnswersWithoutTheObject(t *testing.T) {
+	prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+	ctx := context.Background()
+
+	f.InjectFault(answerWithoutObject("create", "packagerevisions", 1))
+	d, err := prs.Init(ctx, "blueprints", "app", "v1")
+	if err != nil || d.Name != "blueprints.app.v1" {
+		t.Fatalf("init answered without the object: %v, %+v", err, d)
+	}
+	f.InjectFault(answerWithoutObject("get", "packagerevisions", 2))
+	if got, err := prs.Get(ctx, d.Name); err != nil || got.Name != d.Name || got.Spec.RepositoryName != "blueprints" {
+		t.Fatalf("get answered without the object: %v, %+v", err, got)
+	}
+	f.InjectFault(answerWithoutObject("update", "packagerevisionresources", 1))
+	if _, err := prs.UpdateResources(ctx, d.Name, func(p *porch.Package) error {
+		p.Resources["cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+		return nil
+	}); err != nil {
+		t.Fatalf("push answered without the object: %v", err)
+	}
+	f.InjectFault(answerWithoutObject("get", "packagerevisionresources", 1))
+	pkg, err := prs.Pull(ctx, d.Name)
+	if err != nil || pkg.Name != d.Name || pkg.Resources["cm.yaml"] == "" {
+		t.Fatalf("pull answered without the object: %v, %+v", err, pkg)
+	}
+	f.InjectFault(answerWithoutObject("update", "packagerevisions", 1))
+	if got, err := prs.UpdateMetadata(ctx, d.Name, func(pr *porchapi.PackageRevision) error {
+		pr.Labels = map[string]string{"team": "ran"}
+		return nil
+	}); err != nil || got.Name != d.Name || got.Labels["team"] != "ran" {
+		t.Fatalf("update answered without the object: %v, %+v", err, got)
+	}
+	f.InjectFault(answerWithoutObject("update", "packagerevisions", 1))
+	if got, err := prs.Propose(ctx, d.Name); err != nil || got.Name != d.Name || got.Spec.Lifecycle != porchapi.PackageRevisionLifecycleProposed {
+		t.Fatalf("propose answered without the object: %v, %+v", err, got)
+	}
+	f.InjectFault(answerWithoutObject("update", "packagerevisions/approval", 1))
+	if got, err := prs.Approve(ctx, d.Name); err != nil || got.Name != d.Name || got.Spec.Lifecycle != porchapi.PackageRevisionLifecyclePublished {
+		t.Fatalf("approve answered without the object: %v, %+v", err, got)
+	}
+	if got := f.RequestsFor("update", "packagerevisions/approval"); got != 1 {
+		t.Errorf("approval sent %d times, want once: a write that took effect is read back, not repeated", got)
+	}
+}
+
 // TestDeletesOutlastAMomentaryNotFound: four concurrent deletes of a
 // revision just written all meet Porch's momentary 404 (seen in CI on the
 // real Porch, where every delete lost); they delete again, exactly one

@@ -121,6 +121,8 @@ type Fault struct {
 	Resource string
 	// Code, when non-zero, is the HTTP status answered instead of serving
 	// the request; Message is its text. Code -1 drops the connection.
+	// Code 200 serves the request but answers a bare success Status
+	// instead of the object, which client-go decodes to an empty object.
 	Code    int
 	Message string
 	// Latency delays the request.

@@ -89,7 +89,8 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		resource += "/" + r.subresource
 	}
 	verb := verbOf(req, r)
-	if fl := f.fault(verb, resource); fl != nil {
+	fl := f.fault(verb, resource)
+	if fl != nil {
 		if fl.Latency > 0 {
 			select {
 			case <-time.After(fl.Latency):
@@ -105,7 +106,7 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 					return
 				}
 			}
-		case fl.Code != 0:
+		case fl.Code != 0 && fl.Code != http.StatusOK:
 			msg := fl.Message
 			if msg == "" {
 				msg = http.StatusText(fl.Code)
@@ -130,6 +131,11 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	out, err := f.handle(req, r, verb, body)
 	if err != nil {
 		writeStatus(w, err)
+		return
+	}
+	if fl != nil && fl.Code == http.StatusOK {
+		// Served, but answered without the object.
+		writeJSON(w, http.StatusOK, &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusSuccess})
 		return
 	}
 	code := http.StatusOK
