@@ -187,10 +187,14 @@ func (rc *readCache) mark() uint64 {
 }
 
 // invalidate drops the entries a change of the named revision can affect:
-// every revision of its repository (Porch recomputes the latest-revision
-// label across the repository without sending events for the others) and
-// every list of the namespace. An empty name drops the whole namespace.
-func (rc *readCache) invalidate(namespace, name string) {
+// the namespace's lists, and the revisions (and their resources) of its
+// repository that share its package's leaf name. Porch recomputes the
+// latest-revision label per leaf name across a repository, and moves the
+// placeholder revision on approval, without events for those others.
+// changed is the revision (or its resources) when the caller has it; else
+// the cached copy tells the package, and failing both the whole repository
+// is dropped. An empty name drops the whole namespace.
+func (rc *readCache) invalidate(namespace, name string, changed any) {
 	if rc == nil {
 		return
 	}
@@ -203,16 +207,52 @@ func (rc *readCache) invalidate(namespace, name string) {
 	} else {
 		repoPrefix = name
 	}
+	leaf, known := packageLeaf(changed)
+	for _, kind := range []string{kindPackageRevision, kindResources} {
+		if known || name == "" {
+			break
+		}
+		if e, ok := rc.lru.Peek(cacheKey(kind, namespace, name)); ok {
+			leaf, known = packageLeaf(e.value)
+		}
+	}
 	prefixList := cacheKey(kindList, namespace, "")
 	for _, k := range rc.lru.Keys() {
 		switch {
 		case strings.HasPrefix(k, prefixList),
-			name == "" && inNamespace(k, namespace),
-			strings.HasPrefix(k, cacheKey(kindPackageRevision, namespace, repoPrefix)),
-			strings.HasPrefix(k, cacheKey(kindResources, namespace, repoPrefix)):
+			name == "" && inNamespace(k, namespace):
 			rc.lru.Remove(k)
+		case strings.HasPrefix(k, cacheKey(kindPackageRevision, namespace, repoPrefix)),
+			strings.HasPrefix(k, cacheKey(kindResources, namespace, repoPrefix)):
+			if !known {
+				rc.lru.Remove(k)
+				continue
+			}
+			if e, ok := rc.lru.Peek(k); ok {
+				if l, ok := packageLeaf(e.value); !ok || l == leaf {
+					rc.lru.Remove(k)
+				}
+			}
 		}
 	}
+}
+
+// packageLeaf returns the last path segment of the package of a cached
+// revision or its resources.
+func packageLeaf(v any) (string, bool) {
+	var pkg string
+	switch x := v.(type) {
+	case *porchapi.PackageRevision:
+		pkg = x.Spec.PackageName
+	case *porchapi.PackageRevisionResources:
+		pkg = x.Spec.PackageName
+	default:
+		return "", false
+	}
+	if pkg == "" {
+		return "", false
+	}
+	return pkg[strings.LastIndex(pkg, "/")+1:], true
 }
 
 // watch keeps the namespace's entries current until the client is closed.
@@ -252,12 +292,12 @@ func (rc *readCache) drain(ctx context.Context, namespace string, events <-chan 
 			m, err := meta.Accessor(ev.Object)
 			switch {
 			case err != nil:
-				rc.invalidate(namespace, "")
+				rc.invalidate(namespace, "", nil)
 			case rc.unchanged(namespace, ev):
 				// Nothing new: the echo of this client's own write, or an
 				// event Porch sends without a change.
 			default:
-				rc.invalidate(namespace, m.GetName())
+				rc.invalidate(namespace, m.GetName(), ev.Object)
 			}
 		}
 	}

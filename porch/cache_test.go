@@ -188,3 +188,55 @@ func TestCacheSeesMetadataOnlyChanges(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestCacheKeepsOtherPackagesAcrossWrites: a write drops only what it can
+// change (the revisions of packages with its leaf name, whose latest label
+// Porch recomputes): a cached revision of another package of the same
+// repository is still served without a request, and an older revision of
+// the same package is read again and loses the latest label.
+func TestCacheKeepsOtherPackagesAcrossWrites(t *testing.T) {
+	prs, f := newFakeRepo(t, nil)
+	ctx := context.Background()
+	db, err := prs.Init(ctx, "blueprints", "db", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1, err := prs.Init(ctx, "blueprints", "app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []func(context.Context, string) (*porchapi.PackageRevision, error){prs.Propose, prs.Approve} {
+		if _, err := verb(ctx, v1.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitCached(t, func() error { _, err := prs.Get(ctx, db.Name); return err }, f)
+	waitCached(t, func() error { _, err := prs.Get(ctx, v1.Name); return err }, f)
+	if got, _ := prs.Get(ctx, v1.Name); got.Labels[porchapi.LatestPackageRevisionKey] != porchapi.LatestPackageRevisionValue {
+		t.Fatal("v1 should be the latest revision before v2 is published")
+	}
+
+	v2, err := prs.Copy(ctx, v1.Name, "v2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, verb := range []func(context.Context, string) (*porchapi.PackageRevision, error){prs.Propose, prs.Approve} {
+		if _, err := verb(ctx, v2.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := f.Requests()
+	if got, err := prs.Get(ctx, db.Name); err != nil || got.Name != db.Name {
+		t.Fatalf("get of another package: %v", err)
+	}
+	if n := f.Requests() - before; n != 0 {
+		t.Errorf("a write to package app sent %d requests for a cached revision of package db", n)
+	}
+	got, err := prs.Get(ctx, v1.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Labels[porchapi.LatestPackageRevisionKey] == porchapi.LatestPackageRevisionValue {
+		t.Error("v1 still shows the latest label after v2 was published: stale cache")
+	}
+}

@@ -157,7 +157,7 @@ func deepCopyRevisions(in []porchapi.PackageRevision) []porchapi.PackageRevision
 // written records a write: the cache entries it can affect are dropped.
 func (p *packageRevisions) written(name string) {
 	if p.c.cache != nil {
-		p.c.cache.invalidate(p.ns, name)
+		p.c.cache.invalidate(p.ns, name, nil)
 	}
 }
 
@@ -170,7 +170,7 @@ func (p *packageRevisions) wrote(kind, name string, answer any, mark uint64) {
 	if p.c.cache == nil {
 		return
 	}
-	p.c.cache.invalidate(p.ns, name)
+	p.c.cache.invalidate(p.ns, name, answer)
 	if p.c.opts.repoConcurrency == 1 {
 		switch a := answer.(type) {
 		case *porchapi.PackageRevision:

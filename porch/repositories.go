@@ -214,7 +214,7 @@ func (r *repositories) Unregister(ctx context.Context, name string, opts ...Unre
 		return err
 	}
 	if r.c.cache != nil {
-		r.c.cache.invalidate(r.ns, "")
+		r.c.cache.invalidate(r.ns, "", nil)
 	}
 	if u.keepSecret {
 		return nil
@@ -323,7 +323,7 @@ func (r *repositories) Refresh(ctx context.Context, name string) error {
 		return err
 	}
 	if r.c.cache != nil {
-		r.c.cache.invalidate(r.ns, "")
+		r.c.cache.invalidate(r.ns, "", nil)
 	}
 	// A Ready=False condition may predate the refresh, and Porch writes the
 	// condition only when it changes: wait a bounded time for Ready.
