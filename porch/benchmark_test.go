@@ -392,12 +392,22 @@ func BenchmarkVersusPorchctl(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	uncachedClient, err := porch.New(env.KubeConfig, porch.WithPorchConfig(env.PorchConfig), porch.WithoutCache())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer uncachedClient.Close()
+	uncached := uncachedClient.PackageRevisions("default")
 	type op struct {
 		name     string
 		sdk, cli func(i int) error
 	}
 	ops := []op{
+		// The SDK's default Get is served by its watch-fed cache between
+		// the writes to other packages of the repository.
 		{"get", func(int) error { _, err := prs.Get(ctx, base.Name); return err },
+			func(int) error { return cli("rpkg", "get", base.Name) }},
+		{"get-uncached", func(int) error { _, err := uncached.Get(ctx, base.Name); return err },
 			func(int) error { return cli("rpkg", "get", base.Name) }},
 		{"init", func(i int) error { _, err := prs.Init(ctx, "cli", fmt.Sprintf("sdk-%d", i), "v1"); return err },
 			func(i int) error {

@@ -34,9 +34,11 @@
 //     server failures open it for DefaultBreakerOpenFor, during which calls
 //     fail at once with ErrCircuitOpen;
 //   - a read cache (hashicorp/golang-lru) of revisions, their files and
-//     lists, dropped by the client's own writes and kept current by a watch
-//     per namespace, so a read never returns data older than a write this
-//     client completed before it;
+//     lists, kept current by a watch per namespace and by the client's own
+//     writes, so a read never returns data older than a write this client
+//     completed before it. A write drops the namespace's lists and the
+//     revisions whose latest-revision label it can move (same repository
+//     and package leaf name); other packages stay cached;
 //   - DefaultRepositoryConcurrency writes per repository at once: Porch
 //     serialises git work per repository, and more concurrent writes only
 //     add HTTP 500s.
