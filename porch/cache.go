@@ -209,10 +209,7 @@ func (rc *readCache) invalidate(namespace, name string, changed any) {
 	}
 	leaf, known := packageLeaf(changed)
 	for _, kind := range []string{kindPackageRevision, kindResources} {
-		if known || name == "" {
-			break
-		}
-		if e, ok := rc.lru.Peek(cacheKey(kind, namespace, name)); ok {
+		if e, ok := rc.lru.Peek(cacheKey(kind, namespace, name)); !known && name != "" && ok {
 			leaf, known = packageLeaf(e.value)
 		}
 	}
