@@ -160,14 +160,6 @@ func (p *packageRevisions) create(ctx context.Context, op, repository, pkg, work
 		})
 	}
 	err := send()
-	if errors.Is(err, errNoObject) {
-		// The create was answered with success: read the revision back.
-		p.written(name)
-		var gerr error
-		if out, gerr = p.getFresh(ctx, name); gerr == nil {
-			err = nil
-		}
-	}
 	// A transient internal error (e.g. go-git's "ref file is empty" under
 	// load) is answered after Porch rolled the draft back. Names are
 	// deterministic, so when the revision provably does not exist, sending
@@ -184,6 +176,17 @@ func (p *packageRevisions) create(ctx context.Context, op, repository, pkg, work
 		case <-time.After(backoff.Step()):
 		}
 		err = send()
+	}
+	if errors.Is(err, errNoObject) {
+		// Answered with success but without the revision: read it back
+		// (waiting out Porch's momentary 404 after a write).
+		p.c.seen(p.ns, name)
+		p.written(name)
+		got, gerr := p.getFresh(ctx, name)
+		if gerr != nil {
+			return nil, err
+		}
+		return got, nil
 	}
 	if err != nil {
 		p.written(name) // a failed write may still have changed something

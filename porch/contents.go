@@ -233,10 +233,13 @@ func (p *packageRevisions) Push(ctx context.Context, pkg *Package) (*porchapi.Re
 		return err
 	})
 	if errors.Is(err, errNoObject) {
-		// Read back what the push did: the server's copy holding exactly
-		// these resources means it took effect (its render status is lost).
+		// Answered with success but without the resources: the push was
+		// guarded by pkg.ResourceVersion and sent from the repository's
+		// write slot, so a new resourceVersion on the server means it took
+		// effect (its render status is lost; Porch may have rendered the
+		// files, so they are not compared).
 		p.written(pkg.Name)
-		if now, perr := p.pullFresh(ctx, pkg.Name); perr == nil && maps.Equal(now.Spec.Resources, pkg.Resources) {
+		if now, perr := p.pullFresh(ctx, pkg.Name); perr == nil && now.ResourceVersion != pkg.ResourceVersion {
 			out, err = now, nil
 		}
 	}

@@ -2,6 +2,7 @@ package porch
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -293,6 +294,15 @@ func carries(name string, got metav1.Object) error {
 		return nil
 	}
 	return fmt.Errorf("%w (asked for %q, got %q)", errNoObject, name, got.GetName())
+}
+
+// isKind checks the kind of a JSON answer; other encodings are not checked.
+func isKind(body []byte, kind string) error {
+	var tm metav1.TypeMeta
+	if json.Unmarshal(body, &tm) != nil || tm.Kind == kind {
+		return nil
+	}
+	return fmt.Errorf("%w (asked for a %s, got a %q)", errNoObject, kind, tm.Kind)
 }
 
 func isConnectionError(err error) bool {

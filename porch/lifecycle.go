@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -126,6 +127,13 @@ func (p *packageRevisions) move(ctx context.Context, name string, t transition) 
 			return nil, refusal
 		}
 		out, err := p.setLifecycle(ctx, pr, t.to(from), t.approval(from), t.verb)
+		if errors.Is(err, errNoObject) {
+			// Answered with success but without the revision: a fresh read
+			// shows whether the change took effect.
+			if now, gerr := p.getFresh(ctx, name); gerr == nil && lifecycleOrDraft(now.Spec.Lifecycle) == t.to(from) {
+				return now, nil
+			}
+		}
 		// The revision moved between our read and the server's check (a
 		// concurrent caller, or a stale cached read), Porch did not serve
 		// a revision it just wrote for a moment, or its answer did not carry
@@ -323,12 +331,37 @@ func (p *packageRevisions) UpdateMetadata(ctx context.Context, name string, muta
 			if err != nil {
 				p.written(name)
 			}
+			if errors.Is(err, errNoObject) {
+				// Answered with success but without the revision: the
+				// mutation is applied again only if it did not take effect.
+				if now, gerr := p.getFresh(ctx, name); gerr == nil && sameMetadata(now, want) {
+					out = now
+					return nil
+				}
+			}
 			if err == nil || !errors.Is(err, ErrConflict) && !errors.Is(err, errNoObject) || attempt >= p.c.opts.conflictRetries {
 				return err
 			}
 		}
 	})
 	return out, err
+}
+
+// sameMetadata reports whether the server's revision shows what an
+// UpdateMetadata sent: labels (but the computed latest-revision label),
+// annotations, finalizers, owners, readiness gates and conditions.
+func sameMetadata(server, sent *porchapi.PackageRevision) bool {
+	withoutLatest := func(l map[string]string) map[string]string {
+		out := maps.Clone(l)
+		delete(out, porchapi.LatestPackageRevisionKey)
+		return out
+	}
+	return equality.Semantic.DeepEqual(withoutLatest(server.Labels), withoutLatest(sent.Labels)) &&
+		equality.Semantic.DeepEqual(server.Annotations, sent.Annotations) &&
+		equality.Semantic.DeepEqual(server.Finalizers, sent.Finalizers) &&
+		equality.Semantic.DeepEqual(server.OwnerReferences, sent.OwnerReferences) &&
+		equality.Semantic.DeepEqual(server.Spec.ReadinessGates, sent.Spec.ReadinessGates) &&
+		equality.Semantic.DeepEqual(server.Status.Conditions, sent.Status.Conditions)
 }
 
 func specChanged(a, b *porchapi.PackageRevision) bool {

@@ -3,6 +3,7 @@ package porch
 import (
 	"context"
 
+	"github.com/nephio-project/porch/api/generated/clientset/versioned/scheme"
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
@@ -133,11 +134,17 @@ func (p *packageRevisions) List(ctx context.Context, opts ...ListOption) ([]porc
 	return cachedRead(ctx, p.c.cache, kindList, p.ns, kindPackageRevision+"?"+o.key(), func(ctx context.Context) ([]porchapi.PackageRevision, error) {
 		var list *porchapi.PackageRevisionList
 		err := p.c.do(ctx, call{op: p.op("list", kindPackageRevision, ""), idempotent: true}, func(ctx context.Context) error {
-			var err error
-			list, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).List(ctx, metav1.ListOptions{
-				FieldSelector: o.fieldSelector(), LabelSelector: o.labelSelector(),
-			})
-			return err
+			// The typed List cannot tell an empty list from an answer of
+			// another kind (decoded as an empty list too): read the kind.
+			res := p.c.porch.PorchV1alpha1().RESTClient().Get().Namespace(p.ns).Resource("packagerevisions").
+				VersionedParams(&metav1.ListOptions{FieldSelector: o.fieldSelector(), LabelSelector: o.labelSelector()}, scheme.ParameterCodec).
+				Do(ctx)
+			list = &porchapi.PackageRevisionList{}
+			if err := res.Into(list); err != nil {
+				return err
+			}
+			raw, _ := res.Raw()
+			return isKind(raw, "PackageRevisionList")
 		})
 		if err != nil {
 			return nil, err

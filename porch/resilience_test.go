@@ -3,8 +3,11 @@ package porch_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -249,6 +252,94 @@ func TestAnswersWithoutTheObject(t *testing.T) {
 	if got := f.RequestsFor("update", "packagerevisions/approval"); got != 1 {
 		t.Errorf("approval sent %d times, want once: a write that took effect is read back, not repeated", got)
 	}
+}
+
+// TestAnswersWithoutTheObjectAfterEffect: a write that took effect but was
+// answered without the object is reported as done, exactly once, and a
+// list answered with another kind is not handed on as empty.
+func TestAnswersWithoutTheObjectAfterEffect(t *testing.T) {
+	ctx := context.Background()
+	t.Run("reject", func(t *testing.T) {
+		prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+		d, _ := prs.Init(ctx, "blueprints", "app", "v1")
+		if _, err := prs.Propose(ctx, d.Name); err != nil {
+			t.Fatal(err)
+		}
+		f.InjectFault(answerWithoutObject("update", "packagerevisions/approval", 1))
+		got, err := prs.Reject(ctx, d.Name)
+		if err != nil || got.Spec.Lifecycle != porchapi.PackageRevisionLifecycleDraft {
+			t.Fatalf("a reject that took effect: %v, %+v", err, got)
+		}
+	})
+	t.Run("update-metadata-mutates-once", func(t *testing.T) {
+		prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+		d, _ := prs.Init(ctx, "blueprints", "app", "v1")
+		f.InjectFault(answerWithoutObject("update", "packagerevisions", 1))
+		got, err := prs.UpdateMetadata(ctx, d.Name, func(pr *porchapi.PackageRevision) error {
+			if pr.Annotations == nil {
+				pr.Annotations = map[string]string{}
+			}
+			n, _ := strconv.Atoi(pr.Annotations["count"])
+			pr.Annotations["count"] = strconv.Itoa(n + 1)
+			return nil
+		})
+		if err != nil || got.Annotations["count"] != "1" {
+			t.Fatalf("mutation applied more than once: %v, count=%q", err, got.Annotations["count"])
+		}
+		if n := f.RequestsFor("update", "packagerevisions"); n != 1 {
+			t.Errorf("%d updates sent, want 1", n)
+		}
+	})
+	t.Run("rendered-push", func(t *testing.T) {
+		render := porchtest.WithRenderer(func(_ context.Context, in map[string]string) (map[string]string, *porchapi.RenderStatus, error) {
+			out := maps.Clone(in)
+			for k, v := range out { // a set-namespace pipeline
+				if strings.Contains(v, "kind: ConfigMap") && !strings.Contains(v, "namespace:") {
+					out[k] = v + "  namespace: ns\n"
+				}
+			}
+			return out, &porchapi.RenderStatus{}, nil
+		})
+		prs, f := newFakeRepo(t, []porchtest.FakeOption{render}, porch.WithoutCache())
+		d, _ := prs.Init(ctx, "blueprints", "app", "v1")
+		pkg, err := prs.Pull(ctx, d.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkg.Resources["cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
+		f.InjectFault(answerWithoutObject("update", "packagerevisionresources", 1))
+		if _, err := prs.Push(ctx, pkg); err != nil {
+			t.Fatalf("a push that took effect: %v", err)
+		}
+		now, err := prs.Pull(ctx, d.Name)
+		if err != nil || now.ResourceVersion != pkg.ResourceVersion || !strings.Contains(now.Resources["cm.yaml"], "namespace: ns") {
+			t.Fatalf("after the push: %v; resourceVersion %q vs %q", err, now.ResourceVersion, pkg.ResourceVersion)
+		}
+	})
+	t.Run("create-then-momentary-404", func(t *testing.T) {
+		prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+		f.InjectFault(answerWithoutObject("create", "packagerevisions", 1))
+		f.InjectFault(momentaryNotFound("blueprints.app.v1", "get", "packagerevisions", 1))
+		start := time.Now()
+		d, err := prs.Init(ctx, "blueprints", "app", "v1")
+		if err != nil || d.Name != "blueprints.app.v1" {
+			t.Fatalf("a create that took effect: %v", err)
+		}
+		if waited := time.Since(start); waited > 5*time.Second {
+			t.Errorf("init waited %v for a rollback that never happens", waited)
+		}
+	})
+	t.Run("list", func(t *testing.T) {
+		prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+		if _, err := prs.Init(ctx, "blueprints", "app", "v1"); err != nil {
+			t.Fatal(err)
+		}
+		f.InjectFault(answerWithoutObject("list", "packagerevisions", 1))
+		l, err := prs.List(ctx)
+		if err != nil || len(l) == 0 {
+			t.Fatalf("list answered with another kind: %d revisions, %v", len(l), err)
+		}
+	})
 }
 
 // TestDeletesOutlastAMomentaryNotFound: four concurrent deletes of a
