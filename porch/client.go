@@ -240,7 +240,7 @@ const (
 	recentFor = time.Minute
 	// vanishedFor bounds how long a read waits for a recently seen revision
 	// that Porch briefly does not serve.
-	vanishedFor = 3 * time.Second
+	vanishedFor = 10 * time.Second
 )
 
 // stillThere repeats read while it answers ErrNotFound for a revision this
