@@ -208,9 +208,11 @@ func (rc *readCache) invalidate(namespace, name string, changed any) {
 		repoPrefix = name
 	}
 	leaf, known := packageLeaf(changed)
-	for _, kind := range []string{kindPackageRevision, kindResources} {
-		if e, ok := rc.lru.Peek(cacheKey(kind, namespace, name)); !known && name != "" && ok {
-			leaf, known = packageLeaf(e.value)
+	if !known && name != "" {
+		for _, kind := range []string{kindPackageRevision, kindResources} {
+			if e, ok := rc.lru.Peek(cacheKey(kind, namespace, name)); ok && !known {
+				leaf, known = packageLeaf(e.value)
+			}
 		}
 	}
 	prefixList := cacheKey(kindList, namespace, "")

@@ -127,25 +127,25 @@ func (p *packageRevisions) move(ctx context.Context, name string, t transition) 
 			return nil, refusal
 		}
 		out, err := p.setLifecycle(ctx, pr, t.to(from), t.approval(from), t.verb)
-		if errors.Is(err, errNoObject) {
-			// Answered with success but without the revision: a fresh read
-			// shows whether the change took effect.
-			if now, gerr := p.getFresh(ctx, name); gerr == nil && lifecycleOrDraft(now.Spec.Lifecycle) == t.to(from) {
-				return now, nil
-			}
-		}
 		// The revision moved between our read and the server's check (a
 		// concurrent caller, or a stale cached read), Porch did not serve
 		// a revision it just wrote for a moment, or its answer did not carry
 		// the revision: read again (getFresh waits that moment out) and
 		// decide again.
-		changed := errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalidTransition) || errors.Is(err, ErrBusy) || errors.Is(err, errNoObject) ||
+		noObject := errors.Is(err, errNoObject)
+		changed := errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalidTransition) || errors.Is(err, ErrBusy) || noObject ||
 			errors.Is(err, ErrNotFound) && p.c.wasRecent(p.ns, name)
-		if err == nil || !changed || attempt >= p.c.opts.conflictRetries {
+		if err == nil || !changed || attempt >= p.c.opts.conflictRetries && !noObject {
 			return out, err
 		}
-		pr, err = p.getFresh(ctx, name)
-		fresh = true
+		now, gerr := p.getFresh(ctx, name)
+		if noObject && gerr == nil && lifecycleOrDraft(now.Spec.Lifecycle) == t.to(from) {
+			return now, nil // the change took effect; only its answer was lost
+		}
+		if attempt >= p.c.opts.conflictRetries {
+			return nil, err
+		}
+		pr, err, fresh = now, gerr, true
 	}
 }
 

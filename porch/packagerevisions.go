@@ -136,7 +136,7 @@ func (p *packageRevisions) List(ctx context.Context, opts ...ListOption) ([]porc
 		err := p.c.do(ctx, call{op: p.op("list", kindPackageRevision, ""), idempotent: true}, func(ctx context.Context) error {
 			// The typed List cannot tell an empty list from an answer of
 			// another kind (decoded as an empty list too): read the kind.
-			res := p.c.porch.PorchV1alpha1().RESTClient().Get().Namespace(p.ns).Resource("packagerevisions").
+			res := p.c.porch.PorchV1alpha1().RESTClient().Get().Namespace(p.ns).Resource(kindPackageRevision).
 				VersionedParams(&metav1.ListOptions{FieldSelector: o.fieldSelector(), LabelSelector: o.labelSelector()}, scheme.ParameterCodec).
 				Do(ctx)
 			list = &porchapi.PackageRevisionList{}
