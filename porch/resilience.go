@@ -48,6 +48,7 @@ func (c *client) doInner(ctx context.Context, cl call, fn func(ctx context.Conte
 		defer release()
 	}
 	backoff := c.opts.backoff
+	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		err := c.once(ctx, fn)
 		err = classify(cl.op.Name, cl.op.Object, err)
@@ -56,7 +57,12 @@ func (c *client) doInner(ctx context.Context, cl call, fn func(ctx context.Conte
 		}
 		retry := shouldRetry(err, cl.idempotent) || (cl.guarded || cl.idempotent) && isTransientInternal(err) ||
 			cl.idempotent && errors.Is(err, errNoObject)
-		if ctx.Err() != nil || attempt >= c.opts.backoff.Steps || !retry {
+		// A read meeting Porch's git races ("ref file is empty" while its
+		// background sync rewrites refs) may outlast the attempts: it goes
+		// on for up to vanishedFor, as long as the race lasts.
+		outOfAttempts := attempt >= c.opts.backoff.Steps &&
+			!(attempt > 1 && cl.idempotent && isTransientInternal(err) && time.Since(start) < vanishedFor)
+		if ctx.Err() != nil || outOfAttempts || !retry {
 			return err
 		}
 		c.inst.Retried(ctx, cl.op, attempt, err)

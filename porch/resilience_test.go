@@ -98,6 +98,35 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 	}
 }
 
+// TestReadsOutlastAGitRace: Porch answers reads with 500 "ref file is
+// empty" while its background sync rewrites git refs, at times for longer
+// than the backoff's attempts (seen in CI); a read goes on past them for up
+// to 10 s, and a client without retries still fails at once.
+func TestReadsOutlastAGitRace(t *testing.T) {
+	prs, f := newFakeRepo(t, nil, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
+	ctx := context.Background()
+	d, err := prs.Init(ctx, "blueprints", "app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	race := porchtest.Fault{Verb: "get", Resource: "packagerevisions", Code: http.StatusInternalServerError, Message: "ref file is empty"}
+	race.Times = 3 * fastBackoff.Steps
+	f.InjectFault(race)
+	if _, err := prs.Get(ctx, d.Name); err != nil {
+		t.Fatalf("get after %d answers of a git race: %v", race.Times, err)
+	}
+	once, f1 := newFakeRepo(t, nil, porch.WithoutRetries(), porch.WithoutCache())
+	d1, err := once.Init(ctx, "blueprints", "app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	race.Times = 1
+	f1.InjectFault(race)
+	if _, err := once.Get(ctx, d1.Name); !errors.Is(err, porch.ErrInternal) {
+		t.Fatalf("without retries: %v, want ErrInternal at once", err)
+	}
+}
+
 func TestAmbiguousCreateFailureIsNotRepeated(t *testing.T) {
 	prs, f := newFakeRepo(t, nil, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
 	f.InjectFault(porchtest.Fault{Verb: "create", Resource: "packagerevisions", Code: http.StatusGatewayTimeout, Times: 1})
