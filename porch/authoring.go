@@ -2,10 +2,8 @@ package porch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -74,8 +72,8 @@ type cloneOptions struct {
 	parent   string
 }
 
-// WithMergeStrategy records the strategy later upgrades use
-// (resource-merge by default).
+// WithMergeStrategy records the strategy later upgrades use; without it
+// Clone sends resource-merge, as porchctl does.
 func WithMergeStrategy(s porchapi.PackageMergeStrategy) CloneOption {
 	return func(o *cloneOptions) { o.strategy = s }
 }
@@ -124,7 +122,7 @@ func validateNew(op, repository, pkg, workspace string) error {
 	return nil
 }
 
-// create sends a new draft with one task.
+// create checks the new revision's names and sends a draft with one task.
 func (p *packageRevisions) create(ctx context.Context, op, repository, pkg, workspace string, task porchapi.Task, parent string) (*porchapi.PackageRevision, error) {
 	if err := validateNew(op, repository, pkg, workspace); err != nil {
 		return nil, err
@@ -140,66 +138,7 @@ func (p *packageRevisions) create(ctx context.Context, op, repository, pkg, work
 	if parent != "" {
 		pr.Spec.Parent = &porchapi.ParentReference{Name: parent}
 	}
-	name := RevisionName(repository, pkg, workspace)
-	var out *porchapi.PackageRevision
-	send := func() error {
-		// Not idempotent: a repeated create after a lost response would fail
-		// on workspace uniqueness. do repeats it only when the server did
-		// not act.
-		return p.c.do(ctx, call{op: p.op(op, kindPackageRevision, name), repository: repository}, func(ctx context.Context) error {
-			mark := p.mark()
-			var err error
-			out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Create(ctx, pr, metav1.CreateOptions{})
-			if err == nil {
-				err = carries(name, out)
-			}
-			if err == nil {
-				p.wrote(kindPackageRevision, name, out, mark)
-			}
-			return err
-		})
-	}
-	err := send()
-	// A transient internal error (e.g. go-git's "ref file is empty" under
-	// load) is answered after Porch rolled the draft back. Names are
-	// deterministic, so when the revision provably does not exist, sending
-	// the create again is safe.
-	backoff := p.c.opts.backoff
-	for attempt := 1; isTransientInternal(err) && attempt < backoff.Steps; attempt++ {
-		if _, gerr := p.getFresh(ctx, name); !errors.Is(gerr, ErrNotFound) {
-			break
-		}
-		p.c.log.V(1).Info("create failed inside Porch and left nothing; sending it again", "name", name, "error", err.Error())
-		select {
-		case <-ctx.Done():
-			return nil, err
-		case <-time.After(backoff.Step()):
-		}
-		err = send()
-	}
-	if errors.Is(err, errNoObject) {
-		// Answered with success but without the revision: read it back
-		// (waiting out Porch's momentary 404 after a write).
-		p.c.seen(p.ns, name)
-		p.written(name)
-		got, gerr := p.getFresh(ctx, name)
-		if gerr != nil {
-			return nil, err
-		}
-		return got, nil
-	}
-	if err != nil {
-		p.written(name) // a failed write may still have changed something
-		// Porch rolls a failed create back, but the half-made draft stays
-		// visible for a moment: return once it is gone, so the caller sees
-		// the repository as it was. (An existing revision with that name is
-		// someone else's, busy or invalid means nothing was made, and an
-		// unavailable server cannot show the rollback.)
-		if !errors.Is(err, ErrAlreadyExists) && !errors.Is(err, ErrBusy) && !errors.Is(err, ErrInvalid) && !errors.Is(err, ErrUnavailable) {
-			_ = p.waitGone(ctx, name)
-		}
-	}
-	return out, err
+	return p.c.srv.createRevision(ctx, op, pr)
 }
 
 func (p *packageRevisions) Init(ctx context.Context, repository, pkg, workspace string, opts ...InitOption) (*porchapi.PackageRevision, error) {
@@ -211,7 +150,7 @@ func (p *packageRevisions) Init(ctx context.Context, repository, pkg, workspace 
 }
 
 func (p *packageRevisions) Clone(ctx context.Context, from Upstream, repository, pkg, workspace string, opts ...CloneOption) (*porchapi.PackageRevision, error) {
-	var o cloneOptions
+	o := cloneOptions{strategy: porchapi.ResourceMerge}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -230,7 +169,7 @@ func (p *packageRevisions) Clone(ctx context.Context, from Upstream, repository,
 }
 
 func (p *packageRevisions) Copy(ctx context.Context, source, workspace string) (*porchapi.PackageRevision, error) {
-	src, err := p.Get(ctx, source)
+	src, err := p.c.reader.getRevision(ctx, "copy", p.ns, source)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +185,8 @@ func (p *packageRevisions) Upgrade(ctx context.Context, name, workspace string, 
 	for _, opt := range opts {
 		opt(&o)
 	}
-	local, err := p.Get(ctx, name)
+	const op = "upgrade"
+	local, err := p.c.reader.getRevision(ctx, op, p.ns, name)
 	if err != nil {
 		return nil, err
 	}
@@ -257,11 +197,11 @@ func (p *packageRevisions) Upgrade(ctx context.Context, name, workspace string, 
 	if err != nil {
 		return nil, err
 	}
-	old, err := p.Get(ctx, oldUpstream)
+	old, err := p.c.reader.getRevision(ctx, op, p.ns, oldUpstream)
 	if err != nil {
 		return nil, err
 	}
-	candidates, err := p.List(ctx, InRepository(old.Spec.RepositoryName), ForPackage(old.Spec.PackageName))
+	candidates, err := p.c.reader.listRevisions(ctx, op, p.ns, ListOptions{Repository: old.Spec.RepositoryName, Package: old.Spec.PackageName})
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +247,7 @@ func (p *packageRevisions) upstreamOf(ctx context.Context, pr *porchapi.PackageR
 	case t.Type == porchapi.TaskTypeUpgrade && t.Upgrade != nil:
 		return t.Upgrade.NewUpstream.Name, nil
 	case t.Type == porchapi.TaskTypeEdit && t.Edit != nil && t.Edit.Source != nil:
-		src, err := p.Get(ctx, t.Edit.Source.Name)
+		src, err := p.c.reader.getRevision(ctx, "upgrade", p.ns, t.Edit.Source.Name)
 		if err != nil {
 			return "", err
 		}

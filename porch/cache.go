@@ -7,10 +7,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	lru "github.com/hashicorp/golang-lru/v2"
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 )
@@ -24,9 +24,16 @@ import (
 type readCache struct {
 	// seq numbers watch events; writes note it before they are sent.
 	seq uint64
-	c   *client
-	ttl time.Duration
-	lru *lru.Cache[string, cacheEntry]
+	// source is where reads the cache cannot serve go.
+	source revisionReader
+	// watchNamespace opens a watch of every revision of a namespace.
+	watchNamespace func(ctx context.Context, namespace string) (watch.Interface, error)
+	// ctx ends the cache's watches.
+	ctx  context.Context
+	log  logr.Logger
+	inst Instrumentation
+	ttl  time.Duration
+	lru  *lru.Cache[string, cacheEntry]
 
 	mu         sync.Mutex
 	namespaces map[string]*namespaceCache
@@ -59,12 +66,54 @@ type cacheEntry struct {
 	stored time.Time
 }
 
-func newReadCache(c *client, size int, ttl time.Duration) *readCache {
-	l, err := lru.New[string, cacheEntry](size)
+// cacheConfig holds a readCache's settings.
+type cacheConfig struct {
+	size int
+	ttl  time.Duration
+	log  logr.Logger
+	inst Instrumentation
+}
+
+// newReadCache returns a cache in front of source whose watches run until
+// ctx ends. cfg.size must be positive.
+func newReadCache(ctx context.Context, source revisionReader,
+	watchNamespace func(ctx context.Context, namespace string) (watch.Interface, error), cfg cacheConfig) *readCache {
+	l, err := lru.New[string, cacheEntry](cfg.size)
 	if err != nil {
 		panic(err) // only for size <= 0, which New never passes
 	}
-	return &readCache{c: c, ttl: ttl, lru: l, namespaces: map[string]*namespaceCache{}}
+	return &readCache{source: source, watchNamespace: watchNamespace, ctx: ctx, log: cfg.log, inst: cfg.inst,
+		ttl: cfg.ttl, lru: l, namespaces: map[string]*namespaceCache{}}
+}
+
+// getRevision serves a revision from the cache, or reads it from the source.
+func (rc *readCache) getRevision(ctx context.Context, op, namespace, name string) (*porchapi.PackageRevision, error) {
+	return cachedRead(ctx, rc, kindPackageRevision, namespace, name, func(ctx context.Context) (*porchapi.PackageRevision, error) {
+		return rc.source.getRevision(ctx, op, namespace, name)
+	}, (*porchapi.PackageRevision).DeepCopy)
+}
+
+// listRevisions serves a list from the cache, or reads it from the source.
+func (rc *readCache) listRevisions(ctx context.Context, op, namespace string, o ListOptions) ([]porchapi.PackageRevision, error) {
+	return cachedRead(ctx, rc, kindList, namespace, kindPackageRevision+"?"+o.key(), func(ctx context.Context) ([]porchapi.PackageRevision, error) {
+		return rc.source.listRevisions(ctx, op, namespace, o)
+	}, deepCopyRevisions)
+}
+
+// getResources serves a revision's files from the cache, or reads them from
+// the source.
+func (rc *readCache) getResources(ctx context.Context, op, namespace, name string) (*porchapi.PackageRevisionResources, error) {
+	return cachedRead(ctx, rc, kindResources, namespace, name, func(ctx context.Context) (*porchapi.PackageRevisionResources, error) {
+		return rc.source.getResources(ctx, op, namespace, name)
+	}, (*porchapi.PackageRevisionResources).DeepCopy)
+}
+
+func deepCopyRevisions(in []porchapi.PackageRevision) []porchapi.PackageRevision {
+	out := make([]porchapi.PackageRevision, len(in))
+	for i := range in {
+		in[i].DeepCopyInto(&out[i])
+	}
+	return out
 }
 
 // get returns a fresh entry's value.
@@ -82,21 +131,18 @@ func (rc *readCache) get(key string) (any, bool) {
 
 func cacheKey(kind, namespace, name string) string { return kind + "/" + namespace + "/" + name }
 
-// read returns a cached value or calls fetch and stores its result. copyOut
-// must return a deep copy so callers cannot modify the cache.
+// cachedRead returns a cached value or calls fetch and stores its result.
+// copyOut must return a deep copy so callers cannot modify the cache.
 func cachedRead[T any](ctx context.Context, rc *readCache, kind, namespace, name string, fetch func(context.Context) (T, error), copyOut func(T) T) (T, error) {
-	if rc == nil {
-		return fetch(ctx)
-	}
 	key := cacheKey(kind, namespace, name)
 	gen, watching := rc.begin(namespace)
 	if watching {
 		if v, ok := rc.get(key); ok {
-			rc.c.inst.CacheLookup(kind, true)
+			rc.inst.CacheLookup(kind, true)
 			return copyOut(v.(T)), nil
 		}
 	}
-	rc.c.inst.CacheLookup(kind, false)
+	rc.inst.CacheLookup(kind, false)
 	v, err := fetch(ctx)
 	if err != nil {
 		return v, err
@@ -111,7 +157,7 @@ func (rc *readCache) begin(namespace string) (uint64, bool) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	ns := rc.ns(namespace)
-	if !ns.started && rc.c.ctx.Err() == nil {
+	if !ns.started && rc.ctx.Err() == nil {
 		ns.started = true
 		rc.wg.Add(1)
 		go rc.watch(namespace)
@@ -254,30 +300,46 @@ func packageLeaf(v any) (string, bool) {
 	return pkg[strings.LastIndex(pkg, "/")+1:], true
 }
 
-// watch keeps the namespace's entries current until the client is closed.
-// Porch streams every event of the namespace regardless of selectors, and
-// resends ADDED for every object when a watch starts, so any event simply
-// invalidates that object and the namespace's lists.
+// watch keeps the namespace's entries current until the cache's context
+// ends. Porch streams every event of the namespace regardless of selectors,
+// and resends ADDED for every object when a watch starts, so any event
+// simply invalidates that object and the namespace's lists. A watch that
+// fails or ends is opened again after a backoff, which starts over once a
+// watch has run for watchHealthyAfter: never a hot loop.
 func (rc *readCache) watch(namespace string) {
 	defer rc.wg.Done()
-	ctx := rc.c.ctx
-	backoff := wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: 1 << 30, Cap: 10 * time.Second}
+	ctx := rc.ctx
+	delay := cacheWatchBackoff.DelayFunc()
 	for ctx.Err() == nil {
-		w, err := rc.c.porch.PorchV1alpha1().PackageRevisions(namespace).Watch(ctx, metav1.ListOptions{})
+		started := time.Now()
+		w, err := rc.watchNamespace(ctx, namespace)
 		if err != nil {
-			rc.c.log.V(1).Info("cache watch failed; retrying", "namespace", namespace, "error", err.Error())
-			select {
-			case <-ctx.Done():
-			case <-time.After(backoff.Step()):
-			}
-			continue
+			rc.log.V(1).Info("cache watch failed; retrying", "namespace", namespace, "error", err.Error())
+		} else {
+			rc.setWatching(namespace, true)
+			rc.drain(ctx, namespace, w.ResultChan())
+			w.Stop()
+			rc.setWatching(namespace, false)
 		}
-		rc.setWatching(namespace, true)
-		rc.drain(ctx, namespace, w.ResultChan())
-		w.Stop()
-		rc.setWatching(namespace, false)
+		if time.Since(started) > watchHealthyAfter {
+			delay = cacheWatchBackoff.DelayFunc()
+		}
+		t := time.NewTimer(delay())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
 	}
 }
+
+var (
+	// cacheWatchBackoff spaces the cache's attempts to open a watch.
+	cacheWatchBackoff = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.2, Steps: 8, Cap: 10 * time.Second}
+	// watchHealthyAfter is how long a watch must run for the backoff to
+	// start over.
+	watchHealthyAfter = 30 * time.Second
+)
 
 func (rc *readCache) drain(ctx context.Context, namespace string, events <-chan watch.Event) {
 	for {

@@ -2,11 +2,9 @@ package porch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/nephio-project/porch/api/generated/clientset/versioned"
@@ -14,9 +12,11 @@ import (
 	configapi "github.com/nephio-project/porch/api/porchconfig/v1alpha1"
 	"github.com/sony/gobreaker/v2"
 	"golang.org/x/oauth2"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/watch"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 )
@@ -35,28 +35,30 @@ type Client interface {
 
 // client is the Client New returns.
 type client struct {
-	porch   versioned.Interface
-	config  rest.Interface
-	core    corev1client.CoreV1Interface
-	opts    options
-	log     logr.Logger
-	inst    Instrumentation
-	breaker *gobreaker.CircuitBreaker[struct{}]
-	cache   *readCache
-	limiter *repositoryLimiter
-
-	// recent remembers revisions this client wrote or read lately, by
-	// namespace/name, to absorb Porch's brief NotFound for them (see
-	// getFresh).
-	recentMu sync.Mutex
-	recent   map[string]time.Time
-	// deleted remembers revisions this client deleted lately, so that a
-	// delete racing another of its own stops waiting out a brief NotFound.
-	deleted map[string]time.Time
+	// srv sends every package-revision request; reader reads through the
+	// cache when there is one, else it is srv.
+	srv    *server
+	reader revisionReader
+	cache  *readCache
+	config rest.Interface
+	core   corev1client.CoreV1Interface
+	res    *resilience
+	log    logr.Logger
+	// conflictRetries bounds how often read-modify-write verbs re-read and
+	// re-apply after a conflict.
+	conflictRetries int
 
 	closeOnce sync.Once
 	stop      context.CancelFunc
-	ctx       context.Context
+}
+
+// revisionReader reads package revisions and their resources: the server
+// reads Porch, the cache serves from memory and reads through to the
+// server.
+type revisionReader interface {
+	getRevision(ctx context.Context, op, namespace, name string) (*porchapi.PackageRevision, error)
+	listRevisions(ctx context.Context, op, namespace string, o ListOptions) ([]porchapi.PackageRevision, error)
+	getResources(ctx context.Context, op, namespace, name string) (*porchapi.PackageRevisionResources, error)
 }
 
 var _ Client = (*client)(nil)
@@ -100,16 +102,20 @@ func New(cfg *rest.Config, opts ...Option) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	c := &client{
-		porch: pcs, config: configREST, core: core, opts: o, log: o.logger, inst: o.instrumentation,
-		limiter: newRepositoryLimiter(o.repoConcurrency), ctx: ctx, stop: stop, recent: map[string]time.Time{}, deleted: map[string]time.Time{},
-	}
+	res := &resilience{backoff: o.backoff, limiter: newRepositoryLimiter(o.repoConcurrency), inst: o.instrumentation, log: o.logger}
 	if o.breaker != nil {
-		c.breaker = gobreaker.NewCircuitBreaker[struct{}](c.breakerSettings(*o.breaker))
+		res.breaker = gobreaker.NewCircuitBreaker[struct{}](breakerSettings(*o.breaker, o.logger, o.instrumentation))
 	}
+	srv := &server{porch: pcs, res: res, log: o.logger, recent: newRecentRevisions(), answersAreCurrent: o.repoConcurrency == 1}
+	ctx, stop := context.WithCancel(context.Background())
+	c := &client{srv: srv, reader: srv, config: configREST, core: core, res: res, log: o.logger,
+		conflictRetries: o.conflictRetries, stop: stop}
 	if o.cacheSize > 0 {
-		c.cache = newReadCache(c, o.cacheSize, o.cacheTTL)
+		watchNamespace := func(ctx context.Context, namespace string) (watch.Interface, error) {
+			return pcs.PorchV1alpha1().PackageRevisions(namespace).Watch(ctx, metav1.ListOptions{})
+		}
+		c.cache = newReadCache(ctx, srv, watchNamespace, cacheConfig{size: o.cacheSize, ttl: o.cacheTTL, log: o.logger, inst: o.instrumentation})
+		c.reader, srv.writes = c.cache, c.cache
 	}
 	return c, nil
 }
@@ -182,92 +188,4 @@ func Scheme() (*runtime.Scheme, error) {
 		return nil, err
 	}
 	return s, nil
-}
-
-// seen notes that a revision exists (or was just written) now.
-func (c *client) seen(namespace, name string) {
-	c.recentMu.Lock()
-	defer c.recentMu.Unlock()
-	remember(c.recent, namespace+"/"+name)
-}
-
-// remember stamps key with the time now, first dropping stamps older than
-// recentFor once m grows large. The caller holds recentMu.
-func remember(m map[string]time.Time, key string) {
-	if len(m) > 10000 {
-		for k, t := range m {
-			if time.Since(t) > recentFor {
-				delete(m, k)
-			}
-		}
-	}
-	m[key] = time.Now()
-}
-
-// forget notes that a revision was deleted by this client.
-func (c *client) forget(namespace, name string) {
-	c.recentMu.Lock()
-	defer c.recentMu.Unlock()
-	delete(c.recent, namespace+"/"+name)
-}
-
-// markDeleted notes that this client deleted a revision now.
-func (c *client) markDeleted(namespace, name string) {
-	c.recentMu.Lock()
-	defer c.recentMu.Unlock()
-	remember(c.deleted, namespace+"/"+name)
-}
-
-// wasDeleted reports whether this client deleted the revision within
-// recentFor.
-func (c *client) wasDeleted(namespace, name string) bool {
-	c.recentMu.Lock()
-	defer c.recentMu.Unlock()
-	t, ok := c.deleted[namespace+"/"+name]
-	return ok && time.Since(t) < recentFor
-}
-
-// wasRecent reports whether the revision was seen within recentFor.
-func (c *client) wasRecent(namespace, name string) bool {
-	c.recentMu.Lock()
-	defer c.recentMu.Unlock()
-	t, ok := c.recent[namespace+"/"+name]
-	return ok && time.Since(t) < recentFor
-}
-
-const (
-	// recentFor is how long a revision counts as recently seen.
-	recentFor = time.Minute
-	// vanishedFor bounds how long a read waits for a recently seen revision
-	// that Porch briefly does not serve.
-	vanishedFor = 10 * time.Second
-)
-
-// stillThere repeats read while it answers ErrNotFound for a revision this
-// client saw within the last minute, for up to vanishedFor: Porch's
-// background repository sync can stop serving a draft for a moment after a
-// write (seen on v1.5.3 under load). A revision deleted by this client is
-// not waited for, and a real NotFound is reported after the wait.
-func stillThere[T any](ctx context.Context, c *client, namespace, name string, read func(context.Context) (T, error)) (T, error) {
-	v, err := read(ctx)
-	if !errors.Is(err, ErrNotFound) || !c.wasRecent(namespace, name) {
-		if err == nil {
-			c.seen(namespace, name)
-		}
-		return v, err
-	}
-	deadline := time.Now().Add(vanishedFor)
-	for errors.Is(err, ErrNotFound) && time.Now().Before(deadline) && c.wasRecent(namespace, name) {
-		c.log.V(1).Info("revision briefly not served by Porch; reading again", "name", name)
-		select {
-		case <-ctx.Done():
-			return v, err
-		case <-time.After(200 * time.Millisecond):
-		}
-		v, err = read(ctx)
-	}
-	if err == nil {
-		c.seen(namespace, name)
-	}
-	return v, err
 }

@@ -11,10 +11,13 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -152,99 +155,57 @@ func (p *Package) ReadDir(dir string) error {
 }
 
 func (p *packageRevisions) Pull(ctx context.Context, name string) (*Package, error) {
-	prr, err := cachedRead(ctx, p.c.cache, kindResources, p.ns, name, func(ctx context.Context) (*porchapi.PackageRevisionResources, error) {
-		return p.pullFresh(ctx, name)
-	}, (*porchapi.PackageRevisionResources).DeepCopy)
+	if name == "" {
+		return nil, newError("pull", name, ErrInvalid, "empty package revision name")
+	}
+	prr, err := p.c.reader.getResources(ctx, "pull", p.ns, name)
 	if err != nil {
 		return nil, err
 	}
 	return &Package{Name: prr.Name, ResourceVersion: prr.ResourceVersion, Resources: prr.Spec.Resources}, nil
 }
 
-func (p *packageRevisions) pullFresh(ctx context.Context, name string) (*porchapi.PackageRevisionResources, error) {
-	if name == "" {
-		return nil, newError("pull", name, ErrInvalid, "empty package revision name")
-	}
-	return stillThere(ctx, p.c, p.ns, name, func(ctx context.Context) (*porchapi.PackageRevisionResources, error) {
-		var out *porchapi.PackageRevisionResources
-		err := p.c.do(ctx, call{op: p.op("get", kindResources, name), idempotent: true}, func(ctx context.Context) error {
-			var err error
-			out, err = p.c.porch.PorchV1alpha1().PackageRevisionResources(p.ns).Get(ctx, name, metav1.GetOptions{})
-			if err == nil {
-				err = carries(name, out)
-			}
-			return err
-		})
-		return out, err
-	})
-}
-
 func (p *packageRevisions) Push(ctx context.Context, pkg *Package) (*porchapi.RenderStatus, error) {
+	const op = "push"
 	if pkg == nil || pkg.Name == "" {
-		return nil, newError("push", "", ErrInvalid, "no package revision name")
+		return nil, newError(op, "", ErrInvalid, "no package revision name")
 	}
 	if pkg.ResourceVersion == "" {
-		return nil, newError("push", pkg.Name, ErrInvalid, "no resourceVersion: push a Package returned by Pull")
+		return nil, newError(op, pkg.Name, ErrInvalid, "no resourceVersion: push a Package returned by Pull")
 	}
 	if _, ok := pkg.Resources["Kptfile"]; !ok {
-		return nil, newError("push", pkg.Name, ErrInvalid, "package must contain a Kptfile at its root")
+		return nil, newError(op, pkg.Name, ErrInvalid, "package must contain a Kptfile at its root")
 	}
 	for path, content := range pkg.Resources {
 		if !isResourceFile(path) {
 			continue
 		}
 		if _, err := (&kio.ByteReader{Reader: strings.NewReader(content)}).Read(); err != nil {
-			return nil, &Error{Op: "push", Name: pkg.Name, Kind: ErrInvalid, Message: fmt.Sprintf("%s is not valid YAML: %v", path, err), Err: err}
+			return nil, &Error{Op: op, Name: pkg.Name, Kind: ErrInvalid, Message: fmt.Sprintf("%s is not valid YAML: %v", path, err), Err: err}
 		}
 	}
 	// The draft must still be a draft: Porch answers a push to a Proposed or
-	// Published revision with a 500; say it plainly instead.
-	pr, err := p.Get(ctx, pkg.Name)
+	// Published revision with a 500; say it plainly instead, on the server's
+	// word.
+	pr, err := p.c.reader.getRevision(ctx, op, p.ns, pkg.Name)
 	if err == nil && lifecycleOrDraft(pr.Spec.Lifecycle) != draft && p.c.cache != nil {
-		pr, err = p.getFresh(ctx, pkg.Name) // refuse only on the server's word
+		pr, err = p.getFresh(ctx, op, pkg.Name)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if l := lifecycleOrDraft(pr.Spec.Lifecycle); l != draft {
-		return nil, newError("push", pkg.Name, ErrImmutable, "the revision is %s; only a Draft can change", l)
+		return nil, newError(op, pkg.Name, ErrImmutable, "the revision is %s; only a Draft can change", l)
 	}
-	prr := &porchapi.PackageRevisionResources{
+	out, err := p.c.srv.updateResources(ctx, op, &porchapi.PackageRevisionResources{
 		TypeMeta:   metav1.TypeMeta{APIVersion: porchapi.SchemeGroupVersion.String(), Kind: "PackageRevisionResources"},
 		ObjectMeta: metav1.ObjectMeta{Name: pkg.Name, Namespace: p.ns, ResourceVersion: pkg.ResourceVersion},
 		Spec: porchapi.PackageRevisionResourcesSpec{
 			PackageName: pr.Spec.PackageName, WorkspaceName: pr.Spec.WorkspaceName, RepositoryName: pr.Spec.RepositoryName,
 			Resources: pkg.Resources,
 		},
-	}
-	var out *porchapi.PackageRevisionResources
-	err = p.c.do(ctx, call{op: p.op("push", kindResources, pkg.Name), repository: pr.Spec.RepositoryName, guarded: true}, func(ctx context.Context) error {
-		mark := p.mark()
-		var err error
-		out, err = p.c.porch.PorchV1alpha1().PackageRevisionResources(p.ns).Update(ctx, prr, metav1.UpdateOptions{})
-		if err == nil {
-			err = carries(pkg.Name, out)
-		}
-		if err == nil {
-			answer := out.DeepCopy()
-			answer.Status = porchapi.PackageRevisionResourcesStatus{} // GET never shows render status
-			p.wrote(kindResources, pkg.Name, answer, mark)
-		}
-		return err
 	})
-	if errors.Is(err, errNoObject) {
-		// Answered with success but without the resources: the push was
-		// guarded by pkg.ResourceVersion and sent from the repository's
-		// write slot, so a new resourceVersion on the server means it took
-		// effect (its render status is lost; Porch may have rendered the
-		// files, so they are not compared).
-		p.written(pkg.Name)
-		if now, perr := p.pullFresh(ctx, pkg.Name); perr == nil && now.ResourceVersion != pkg.ResourceVersion {
-			out, err = now, nil
-		}
-	}
 	if err != nil {
-		p.written(pkg.Name) // a failed write may still have changed something
 		return nil, err
 	}
 	pkg.ResourceVersion = out.ResourceVersion
@@ -253,14 +214,15 @@ func (p *packageRevisions) Push(ctx context.Context, pkg *Package) (*porchapi.Re
 }
 
 func (p *packageRevisions) UpdateResources(ctx context.Context, name string, mutate func(*Package) error) (*porchapi.RenderStatus, error) {
-	pr, err := p.Get(ctx, name)
+	const op = "update resources"
+	pr, err := p.c.reader.getRevision(ctx, op, p.ns, name)
 	if err != nil {
 		return nil, err
 	}
 	var status *porchapi.RenderStatus
-	err = p.c.holdRepository(ctx, p.ns, pr.Spec.RepositoryName, func(ctx context.Context) error {
-		for attempt := 0; ; attempt++ {
-			prr, err := p.pullFresh(ctx, name)
+	err = p.c.res.limiter.hold(ctx, p.ns, pr.Spec.RepositoryName, func(ctx context.Context) error {
+		return p.onConflict(func() error {
+			prr, err := p.c.srv.getResources(ctx, op, p.ns, name)
 			if err != nil {
 				return err
 			}
@@ -269,15 +231,17 @@ func (p *packageRevisions) UpdateResources(ctx context.Context, name string, mut
 				return fmt.Errorf("porch: update resources of %q: %w", name, err)
 			}
 			status, err = p.Push(ctx, pkg)
-			// A conflict, or a 404 for a revision Porch stopped serving for
-			// a moment after a write: read again and apply again (the push
-			// carries the resourceVersion it read, so nothing is applied
-			// twice).
-			retry := errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) && p.c.wasRecent(p.ns, name)
-			if err == nil || !retry || attempt >= p.c.opts.conflictRetries {
-				return err
-			}
-		}
+			return opError(op, err)
+		})
 	})
 	return status, err
+}
+
+// onConflict runs a read-modify-write step again while it fails with
+// ErrConflict, up to the client's conflict retries, in client-go's
+// retry.OnError shape: each run reads afresh, and each write carries the
+// version it read, so nothing applies twice.
+func (p *packageRevisions) onConflict(step func() error) error {
+	backoff := wait.Backoff{Steps: p.c.conflictRetries + 1, Duration: 10 * time.Millisecond, Factor: 1, Jitter: 0.1}
+	return retry.OnError(backoff, func(err error) bool { return errors.Is(err, ErrConflict) }, step)
 }

@@ -2,19 +2,16 @@ package porch
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
 	"syscall"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"github.com/sony/gobreaker/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Sentinel errors. Every error the client returns for a failed call is an
@@ -57,8 +54,8 @@ var (
 	ErrTooLarge = errors.New("request too large")
 	// ErrNotReady: the repository is not Ready.
 	ErrNotReady = errors.New("repository not ready")
-	// ErrUnsupported: Porch v1.5.3 does not implement this (for example
-	// cloning from OCI).
+	// ErrUnsupported: the server does not implement this (Porch v1.5.3
+	// cannot clone from OCI, for example).
 	ErrUnsupported = errors.New("not supported by the server")
 	// ErrInternal: any other server-side failure.
 	ErrInternal = errors.New("internal server error")
@@ -146,9 +143,7 @@ func newError(op, name string, kind error, format string, args ...any) *Error {
 }
 
 // classify maps an error from client-go, the network or the breaker to an
-// *Error. Porch's status codes are not what client-go expects (see
-// porch-behaviour §7.2): a stale resourceVersion is a 500, workspace
-// uniqueness is a 500, lifecycle violations are 422.
+// *Error; kindOf maps Porch's statuses.
 func classify(op, name string, err error) error {
 	if err == nil {
 		return nil
@@ -185,124 +180,6 @@ func classify(op, name string, err error) error {
 		e.Kind = ErrInternal
 	}
 	return e
-}
-
-func kindOf(code int32, reason, msg string) error {
-	has := func(s ...string) bool {
-		for _, x := range s {
-			if strings.Contains(msg, x) {
-				return true
-			}
-		}
-		return false
-	}
-	switch code {
-	case http.StatusNotFound:
-		return ErrNotFound
-	case http.StatusUnauthorized:
-		return ErrUnauthorized
-	case http.StatusForbidden:
-		return ErrForbidden
-	case http.StatusRequestEntityTooLarge:
-		return ErrTooLarge
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return ErrUnavailable
-	case http.StatusConflict:
-		switch {
-		case has("already in progress"):
-			return ErrBusy
-		case reason == "AlreadyExists" || has("already exists"):
-			return ErrAlreadyExists
-		default:
-			return ErrConflict
-		}
-	case http.StatusUnprocessableEntity:
-		switch {
-		case has("spec can only update package with lifecycle"):
-			return ErrImmutable
-		case has("can be only updated to", "can only be updated to", "cannot approve package", "value for approval can be only", "can be only created as Draft"):
-			return ErrInvalidTransition
-		default:
-			return ErrInvalid
-		}
-	case http.StatusBadRequest:
-		if has("must be proposed for deletion") {
-			return ErrImmutable
-		}
-		return ErrInvalid
-	}
-	if code == http.StatusRequestTimeout || (code >= 500 && code != http.StatusInternalServerError) {
-		return ErrUnavailable
-	}
-	// HTTP 500: Porch raises almost everything from its engine as 500.
-	switch {
-	case has("the object has been modified"):
-		return ErrConflict
-	case has("workspaceNames must be unique", "already exists"):
-		return ErrAlreadyExists
-	case has("rendering package in kpt function pipeline", "fn.render"):
-		return ErrRenderFailed
-	case has("package must be Draft", "cannot update a package revision with lifecycle value"):
-		return ErrImmutable
-	case has("not implemented"):
-		return ErrUnsupported
-	case has("error cloning git repository", "fetch of remote repository failed", "cannot determine repository origin"):
-		// Porch's own git access failed (under load, a branch or the
-		// upstream's remote can look missing for a moment): not a statement
-		// about the object.
-		return ErrInternal
-	case has("cannot find package revision", "not found"):
-		return ErrNotFound
-	case has("resourceVersion must be specified", "must contain Kptfile", "resource name invalid", "task list must",
-		"source revision must", "must be published", "invalid", "Invalid"):
-		return ErrInvalid
-	case has("exceeded", "timeout", "connection refused", "i/o timeout", "etcdserver"):
-		return ErrUnavailable
-	}
-	return ErrInternal
-}
-
-// isTransientInternal reports an internal error Porch raises from git
-// races and git transport failures under load, which a repeat can get past,
-// as opposed to deterministic failures (a merge conflict, a bad task).
-func isTransientInternal(err error) bool {
-	var pe *Error
-	if !errors.As(err, &pe) || !errors.Is(pe.Kind, ErrInternal) {
-		return false
-	}
-	for _, s := range []string{"ref file is empty", "reference has changed concurrently", "reference not found", "remote not found",
-		"object not found", "failed to push", "non-fast-forward", "connection reset", "unexpected EOF", "broken pipe",
-		// Porch's word for a push its compare-and-swap refused: nothing was pushed.
-		"Remote ref is conflicting with required remote ref"} {
-		if strings.Contains(pe.Message, s) {
-			return true
-		}
-	}
-	return false
-}
-
-// errNoObject marks a success answer that does not carry the object asked
-// for. client-go decodes a 200 whose body is another kind (a bare Status)
-// into an empty object and no error; Porch v1.5.3 gave such an answer to a
-// call under load in CI, and the empty object then failed the next write.
-// Reads are repeated; a write's caller reads back what the write did.
-var errNoObject = errors.New("the server's success answer did not carry the object")
-
-// carries checks that a success answer is the object named name.
-func carries(name string, got metav1.Object) error {
-	if got.GetName() == name {
-		return nil
-	}
-	return fmt.Errorf("%w (asked for %q, got %q)", errNoObject, name, got.GetName())
-}
-
-// isKind checks the kind of a JSON answer; other encodings are not checked.
-func isKind(body []byte, kind string) error {
-	var tm metav1.TypeMeta
-	if json.Unmarshal(body, &tm) != nil || tm.Kind == kind {
-		return nil
-	}
-	return fmt.Errorf("%w (asked for a %s, got a %q)", errNoObject, kind, tm.Kind)
 }
 
 func isConnectionError(err error) bool {

@@ -68,15 +68,15 @@ func TestClassifyPorchAnswers(t *testing.T) {
 	}
 }
 
-func TestTransientInternal(t *testing.T) {
+func TestGitRaces(t *testing.T) {
 	transient := &Error{Kind: ErrInternal, Message: "Internal error occurred: failed to close package revision draft: ref file is empty"}
 	permanent := &Error{Kind: ErrInternal, Message: "Internal error occurred: error applying patch: conflict: fragment line does not match src line"}
 	fetch := classify("propose-delete", "r.p.v2", &apierrors.StatusError{ErrStatus: metav1.Status{Code: 500, Message: `error cloning git repository http://127.0.0.1:1/r.git, fetch of remote repository failed: branch "main" doesn't exist: reference not found`}})
-	if !isTransientInternal(transient) || isTransientInternal(permanent) || isTransientInternal(&Error{Kind: ErrConflict, Message: "ref file is empty"}) ||
-		!isTransientInternal(fetch) || errors.Is(fetch, ErrNotFound) ||
-		!isTransientInternal(classify("clone", "r.p.v1", &apierrors.StatusError{ErrStatus: metav1.Status{Code: 500,
+	if !isGitRace(transient) || isGitRace(permanent) || isGitRace(&Error{Kind: ErrConflict, Message: "ref file is empty"}) ||
+		!isGitRace(fetch) || errors.Is(fetch, ErrNotFound) ||
+		!isGitRace(classify("clone", "r.p.v1", &apierrors.StatusError{ErrStatus: metav1.Status{Code: 500,
 			Message: `cannot determine upstream lock for package "b.web.v1": cannot determine package lock: cannot determine repository origin: remote not found`}})) ||
-		!isTransientInternal(classify("reject", "r.p.v1", &apierrors.StatusError{ErrStatus: metav1.Status{Code: 500,
+		!isGitRace(classify("reject", "r.p.v1", &apierrors.StatusError{ErrStatus: metav1.Status{Code: 500,
 			Message: "Internal error occurred: Remote ref is conflicting with required remote ref"}})) {
 		t.Fatal("transient internal errors misclassified")
 	}

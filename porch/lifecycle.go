@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"maps"
 	"strings"
-	"time"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"k8s.io/apimachinery/pkg/api/equality"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 const (
@@ -93,11 +91,12 @@ func (p *packageRevisions) ProposeDelete(ctx context.Context, name string) (*por
 	return p.move(ctx, name, proposeDeleteTransition)
 }
 
-// move reads the revision, checks the transition and applies it, re-reading
-// when the revision changed in between. The first read may come from the
-// cache; a refusal or a no-op is decided only on a fresh read.
+// move reads the revision, checks the transition and applies it, reading
+// again and deciding again when the revision changed in between. The first
+// read may come from the cache; a refusal or a no-op is decided only on a
+// fresh read.
 func (p *packageRevisions) move(ctx context.Context, name string, t transition) (*porchapi.PackageRevision, error) {
-	pr, err := p.Get(ctx, name)
+	pr, err := p.c.reader.getRevision(ctx, t.verb, p.ns, name)
 	fresh := p.c.cache == nil
 	for attempt := 0; ; attempt++ {
 		if err != nil {
@@ -116,7 +115,7 @@ func (p *packageRevisions) move(ctx context.Context, name string, t transition) 
 			}
 		}
 		if (isDone || refusal != nil) && !fresh {
-			pr, err = p.getFresh(ctx, name)
+			pr, err = p.getFresh(ctx, t.verb, name)
 			fresh = true
 			continue
 		}
@@ -126,57 +125,22 @@ func (p *packageRevisions) move(ctx context.Context, name string, t transition) 
 		if refusal != nil {
 			return nil, refusal
 		}
-		out, err := p.setLifecycle(ctx, pr, t.to(from), t.approval(from), t.verb)
+		to := t.to(from)
+		sent := pr.DeepCopy()
+		sent.Spec.Lifecycle = to
+		out, err := p.c.srv.updateRevision(ctx, t.verb, sent, t.approval(from), func(now *porchapi.PackageRevision) bool {
+			return lifecycleOrDraft(now.Spec.Lifecycle) == to
+		})
 		// The revision moved between our read and the server's check (a
-		// concurrent caller, or a stale cached read), Porch did not serve
-		// a revision it just wrote for a moment, or its answer did not carry
-		// the revision: read again (getFresh waits that moment out) and
-		// decide again.
-		noObject := errors.Is(err, errNoObject)
-		changed := errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalidTransition) || errors.Is(err, ErrBusy) || noObject ||
-			errors.Is(err, ErrNotFound) && p.c.wasRecent(p.ns, name)
-		if err == nil || !changed || attempt >= p.c.opts.conflictRetries && !noObject {
+		// concurrent caller, or a stale cached read): read again, decide
+		// again.
+		moved := errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalidTransition)
+		if err == nil || !moved || attempt >= p.c.conflictRetries {
 			return out, err
 		}
-		now, gerr := p.getFresh(ctx, name)
-		if noObject && gerr == nil && lifecycleOrDraft(now.Spec.Lifecycle) == t.to(from) {
-			return now, nil // the change took effect; only its answer was lost
-		}
-		if attempt >= p.c.opts.conflictRetries {
-			return nil, err
-		}
-		pr, err, fresh = now, gerr, true
+		pr, err = p.getFresh(ctx, t.verb, name)
+		fresh = true
 	}
-}
-
-// setLifecycle sends one lifecycle change, through /approval when needed.
-func (p *packageRevisions) setLifecycle(ctx context.Context, pr *porchapi.PackageRevision, to porchapi.PackageRevisionLifecycle, approval bool, verb string) (*porchapi.PackageRevision, error) {
-	pr = pr.DeepCopy()
-	pr.Spec.Lifecycle = to
-	var out *porchapi.PackageRevision
-	// A lifecycle change is guarded: a repeat after it took effect is refused
-	// (stale resourceVersion or illegal transition), and move re-reads.
-	err := p.c.do(ctx, call{op: p.op(verb, kindPackageRevision, pr.Name), repository: pr.Spec.RepositoryName, guarded: true},
-		func(ctx context.Context) error {
-			mark := p.mark()
-			var err error
-			if approval {
-				out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).UpdateApproval(ctx, pr.Name, pr, metav1.UpdateOptions{})
-			} else {
-				out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Update(ctx, pr, metav1.UpdateOptions{})
-			}
-			if err == nil {
-				err = carries(pr.Name, out)
-			}
-			if err == nil {
-				p.wrote(kindPackageRevision, pr.Name, out, mark)
-			}
-			return err
-		})
-	if err != nil {
-		p.written(pr.Name) // a failed write may still have changed something
-	}
-	return out, err
 }
 
 func joinLifecycles(ls []porchapi.PackageRevisionLifecycle) string {
@@ -206,98 +170,40 @@ func unmetReadinessGates(pr *porchapi.PackageRevision) []string {
 }
 
 func (p *packageRevisions) Delete(ctx context.Context, name string, opts ...DeleteOption) error {
+	const op = "delete"
 	var d deletion
 	for _, opt := range opts {
 		opt(&d)
 	}
-	pr, err := p.Get(ctx, name)
+	pr, err := p.c.reader.getRevision(ctx, op, p.ns, name)
 	if err == nil && lifecycleOrDraft(pr.Spec.Lifecycle) == published && !d.proposeFirst && p.c.cache != nil {
-		pr, err = p.getFresh(ctx, name) // refuse only on the server's word
+		pr, err = p.getFresh(ctx, op, name) // refuse only on the server's word
 	}
 	if err != nil {
 		return err
 	}
 	if lifecycleOrDraft(pr.Spec.Lifecycle) == published {
 		if !d.proposeFirst {
-			return newError("delete", name, ErrImmutable,
+			return newError(op, name, ErrImmutable,
 				"a Published revision must be proposed for deletion first (ProposeDelete, or Delete with ProposingDeletion)")
 		}
 		if _, err := p.ProposeDelete(ctx, name); err != nil {
-			return err
+			return opError(op, err)
 		}
 	}
-	recent := p.c.wasRecent(p.ns, name)
-	p.c.forget(p.ns, name)
-	del := func() error {
-		return p.c.do(ctx, call{op: p.op("delete", kindPackageRevision, name), repository: pr.Spec.RepositoryName},
-			func(ctx context.Context) error {
-				return p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Delete(ctx, name, metav1.DeleteOptions{})
-			})
-	}
-	err = del()
-	// Porch can stop serving a revision for a moment right after a write
-	// (v1.5.3 under load): a revision this client saw lately that answers
-	// 404 is deleted again for up to vanishedFor, unless another call of
-	// this client deleted it meanwhile. Deleting a missing revision changes
-	// nothing, so repeating is safe.
-	for deadline := time.Now().Add(vanishedFor); errors.Is(err, ErrNotFound) && recent && time.Now().Before(deadline) && !p.c.wasDeleted(p.ns, name); {
-		p.c.log.V(1).Info("revision briefly not served by Porch; deleting again", "name", name)
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(200 * time.Millisecond):
-		}
-		err = del()
-	}
-	p.written(name)
-	if err != nil {
-		return err
-	}
-	p.c.markDeleted(p.ns, name)
-	return p.waitGone(ctx, name)
-}
-
-// deleteVisibleWithin bounds how long Delete waits for Porch to stop serving
-// a deleted revision.
-const deleteVisibleWithin = 10 * time.Second
-
-// waitGone returns once the server no longer serves the revision, or holds
-// it only for its finalizers. Porch's background repository sync can race a
-// delete and serve the revision again for a moment; callers of Delete should
-// not see that.
-func (p *packageRevisions) waitGone(ctx context.Context, name string) error {
-	ctx, cancel := context.WithTimeout(ctx, deleteVisibleWithin)
-	defer cancel()
-	for {
-		pr, err := p.getFresh(ctx, name)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			return nil
-		case err != nil:
-			return nil // cannot tell; do not hold the caller up
-		case pr.DeletionTimestamp != nil:
-			return nil
-		case ctx.Err() != nil:
-			return newError("delete", name, ErrInternal, "Porch still serves the revision %v after deleting it", deleteVisibleWithin)
-		}
-		p.c.log.V(1).Info("deleted revision still served; waiting", "name", name)
-		select {
-		case <-ctx.Done():
-		case <-time.After(100 * time.Millisecond):
-		}
-		p.written(name)
-	}
+	return p.c.srv.deleteRevision(ctx, op, p.ns, name, pr.Spec.RepositoryName)
 }
 
 func (p *packageRevisions) UpdateMetadata(ctx context.Context, name string, mutate func(*porchapi.PackageRevision) error) (*porchapi.PackageRevision, error) {
-	current, err := p.Get(ctx, name)
+	const op = "update"
+	current, err := p.c.reader.getRevision(ctx, op, p.ns, name)
 	if err != nil {
 		return nil, err
 	}
 	var out *porchapi.PackageRevision
-	err = p.c.holdRepository(ctx, p.ns, current.Spec.RepositoryName, func(ctx context.Context) error {
-		for attempt := 0; ; attempt++ {
-			pr, err := p.getFresh(ctx, name)
+	err = p.c.res.limiter.hold(ctx, p.ns, current.Spec.RepositoryName, func(ctx context.Context) error {
+		return p.onConflict(func() error {
+			pr, err := p.getFresh(ctx, op, name)
 			if err != nil {
 				return err
 			}
@@ -306,43 +212,14 @@ func (p *packageRevisions) UpdateMetadata(ctx context.Context, name string, muta
 				return fmt.Errorf("porch: update %q: %w", name, err)
 			}
 			if want.Spec.Lifecycle != pr.Spec.Lifecycle {
-				return newError("update", name, ErrInvalidTransition, "UpdateMetadata cannot change the lifecycle; use the lifecycle methods")
+				return newError(op, name, ErrInvalidTransition, "UpdateMetadata cannot change the lifecycle; use the lifecycle methods")
 			}
 			if IsPublished(pr) && specChanged(pr, want) {
-				return newError("update", name, ErrImmutable, "the spec of a %s revision cannot change", pr.Spec.Lifecycle)
+				return newError(op, name, ErrImmutable, "the spec of a %s revision cannot change", pr.Spec.Lifecycle)
 			}
-			err = p.c.do(ctx, call{op: p.op("update", kindPackageRevision, name), repository: pr.Spec.RepositoryName, guarded: true},
-				func(ctx context.Context) error {
-					mark := p.mark()
-					var err error
-					out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Update(ctx, want, metav1.UpdateOptions{})
-					switch {
-					case err == nil && want.DeletionTimestamp != nil && len(want.Finalizers) == 0:
-						// Removing the last finalizer completes a delete.
-						p.c.forget(p.ns, name)
-						p.written(name)
-					case err == nil:
-						if err = carries(name, out); err == nil {
-							p.wrote(kindPackageRevision, name, out, mark)
-						}
-					}
-					return err
-				})
-			if err != nil {
-				p.written(name)
-			}
-			if errors.Is(err, errNoObject) {
-				// Answered with success but without the revision: the
-				// mutation is applied again only if it did not take effect.
-				if now, gerr := p.getFresh(ctx, name); gerr == nil && sameMetadata(now, want) {
-					out = now
-					return nil
-				}
-			}
-			if err == nil || !errors.Is(err, ErrConflict) && !errors.Is(err, errNoObject) || attempt >= p.c.opts.conflictRetries {
-				return err
-			}
-		}
+			out, err = p.c.srv.updateRevision(ctx, op, want, false, func(now *porchapi.PackageRevision) bool { return sameMetadata(now, want) })
+			return err
+		})
 	})
 	return out, err
 }

@@ -38,8 +38,32 @@ type ListOptions struct {
 	Labels labels.Selector
 }
 
-// ApplyToList lets a ListOptions be passed as an option itself.
-func (o *ListOptions) ApplyToList(t *ListOptions) { *t = *o }
+// ApplyToList lets a ListOptions be passed as an option itself: its
+// non-zero fields apply, so it combines with the options before it.
+func (o *ListOptions) ApplyToList(t *ListOptions) {
+	if o.Repository != "" {
+		t.Repository = o.Repository
+	}
+	if o.Package != "" {
+		t.Package = o.Package
+	}
+	if o.Workspace != "" {
+		t.Workspace = o.Workspace
+	}
+	if o.Lifecycle != "" {
+		t.Lifecycle = o.Lifecycle
+	}
+	if o.Revision != nil {
+		n := *o.Revision
+		t.Revision = &n
+	}
+	if o.LatestOnly {
+		t.LatestOnly = true
+	}
+	if o.Labels != nil {
+		t.Labels = o.Labels
+	}
+}
 
 type listOptionFunc func(*ListOptions)
 

@@ -3,9 +3,7 @@ package porch
 import (
 	"context"
 
-	"github.com/nephio-project/porch/api/generated/clientset/versioned/scheme"
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 )
 
@@ -87,12 +85,6 @@ type LifecycleClient interface {
 	UpdateMetadata(ctx context.Context, name string, mutate func(*porchapi.PackageRevision) error) (*porchapi.PackageRevision, error)
 }
 
-const (
-	kindPackageRevision = "packagerevisions"
-	kindResources       = "packagerevisionresources"
-	kindList            = "list"
-)
-
 type packageRevisions struct {
 	c  *client
 	ns string
@@ -100,98 +92,19 @@ type packageRevisions struct {
 
 var _ PackageRevisions = (*packageRevisions)(nil)
 
-func (p *packageRevisions) op(verb, kind, name string) Operation {
-	return Operation{Name: verb, Kind: kind, Namespace: p.ns, Object: name}
-}
-
 func (p *packageRevisions) Get(ctx context.Context, name string) (*porchapi.PackageRevision, error) {
-	return cachedRead(ctx, p.c.cache, kindPackageRevision, p.ns, name, func(ctx context.Context) (*porchapi.PackageRevision, error) {
-		return p.getFresh(ctx, name)
-	}, (*porchapi.PackageRevision).DeepCopy)
-}
-
-// getFresh always asks the server.
-func (p *packageRevisions) getFresh(ctx context.Context, name string) (*porchapi.PackageRevision, error) {
 	if name == "" {
 		return nil, newError("get", name, ErrInvalid, "empty package revision name")
 	}
-	return stillThere(ctx, p.c, p.ns, name, func(ctx context.Context) (*porchapi.PackageRevision, error) {
-		var out *porchapi.PackageRevision
-		err := p.c.do(ctx, call{op: p.op("get", kindPackageRevision, name), idempotent: true}, func(ctx context.Context) error {
-			var err error
-			out, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Get(ctx, name, metav1.GetOptions{})
-			if err == nil {
-				err = carries(name, out)
-			}
-			return err
-		})
-		return out, err
-	})
+	return p.c.reader.getRevision(ctx, "get", p.ns, name)
+}
+
+// getFresh reads a revision from the server, never from the cache, for
+// decisions that must rest on the server's word. op is the caller's verb.
+func (p *packageRevisions) getFresh(ctx context.Context, op, name string) (*porchapi.PackageRevision, error) {
+	return p.c.srv.getRevision(ctx, op, p.ns, name)
 }
 
 func (p *packageRevisions) List(ctx context.Context, opts ...ListOption) ([]porchapi.PackageRevision, error) {
-	o := newListOptions(opts)
-	return cachedRead(ctx, p.c.cache, kindList, p.ns, kindPackageRevision+"?"+o.key(), func(ctx context.Context) ([]porchapi.PackageRevision, error) {
-		var list *porchapi.PackageRevisionList
-		err := p.c.do(ctx, call{op: p.op("list", kindPackageRevision, ""), idempotent: true}, func(ctx context.Context) error {
-			// The typed List cannot tell an empty list from an answer of
-			// another kind (decoded as an empty list too): read the kind.
-			res := p.c.porch.PorchV1alpha1().RESTClient().Get().Namespace(p.ns).Resource(kindPackageRevision).
-				VersionedParams(&metav1.ListOptions{FieldSelector: o.fieldSelector(), LabelSelector: o.labelSelector()}, scheme.ParameterCodec).
-				Do(ctx)
-			list = &porchapi.PackageRevisionList{}
-			if err := res.Into(list); err != nil {
-				return err
-			}
-			raw, _ := res.Raw()
-			return isKind(raw, "PackageRevisionList")
-		})
-		if err != nil {
-			return nil, err
-		}
-		return o.filter(list.Items), nil
-	}, deepCopyRevisions)
-}
-
-func deepCopyRevisions(in []porchapi.PackageRevision) []porchapi.PackageRevision {
-	out := make([]porchapi.PackageRevision, len(in))
-	for i := range in {
-		in[i].DeepCopyInto(&out[i])
-	}
-	return out
-}
-
-// written records a write: the cache entries it can affect are dropped.
-func (p *packageRevisions) written(name string) {
-	if p.c.cache != nil {
-		p.c.cache.invalidate(p.ns, name, nil)
-	}
-}
-
-// wrote records a successful write from inside its repository write slot:
-// the entries it affects are dropped and the server's answer becomes the
-// cached object, which saves the next read. Answers are stored only when
-// writes per repository are serialised, so they cannot land out of order.
-func (p *packageRevisions) wrote(kind, name string, answer any, mark uint64) {
-	p.c.seen(p.ns, name)
-	if p.c.cache == nil {
-		return
-	}
-	p.c.cache.invalidate(p.ns, name, answer)
-	if p.c.opts.repoConcurrency == 1 {
-		switch a := answer.(type) {
-		case *porchapi.PackageRevision:
-			p.c.cache.put(kind, p.ns, name, a.DeepCopy(), mark)
-		case *porchapi.PackageRevisionResources:
-			p.c.cache.put(kind, p.ns, name, a.DeepCopy(), mark)
-		}
-	}
-}
-
-// mark notes the cache's event sequence before a write is sent.
-func (p *packageRevisions) mark() uint64 {
-	if p.c.cache == nil {
-		return 0
-	}
-	return p.c.cache.mark()
+	return p.c.reader.listRevisions(ctx, "list", p.ns, newListOptions(opts))
 }

@@ -159,7 +159,7 @@ func (r *repositories) Register(ctx context.Context, name, url string, opts ...R
 			Type:       corev1.SecretTypeBasicAuth,
 			Data:       map[string][]byte{"username": []byte(reg.username), "password": []byte(reg.password)},
 		}
-		err := r.c.do(ctx, call{op: Operation{Name: "create", Kind: resourceSecrets, Namespace: r.ns, Object: secret.Name}},
+		err := r.c.res.do(ctx, call{op: Operation{Name: "create", Kind: resourceSecrets, Namespace: r.ns, Object: secret.Name}},
 			func(ctx context.Context) error {
 				_, err := r.c.core.Secrets(r.ns).Create(ctx, secret, metav1.CreateOptions{})
 				return err
@@ -174,7 +174,7 @@ func (r *repositories) Register(ctx context.Context, name, url string, opts ...R
 		}
 	}
 	out := &configapi.Repository{}
-	err := r.c.do(ctx, call{op: r.op("create", name)}, func(ctx context.Context) error {
+	err := r.c.res.do(ctx, call{op: r.op("create", name)}, func(ctx context.Context) error {
 		return r.c.config.Post().Namespace(r.ns).Resource(resourceRepositories).Body(repo).Do(ctx).Into(out)
 	})
 	if err != nil {
@@ -188,7 +188,7 @@ func (r *repositories) Register(ctx context.Context, name, url string, opts ...R
 }
 
 func (r *repositories) deleteSecret(ctx context.Context, name string) error {
-	return r.c.do(ctx, call{op: Operation{Name: "delete", Kind: resourceSecrets, Namespace: r.ns, Object: name}, idempotent: true},
+	return r.c.res.do(ctx, call{op: Operation{Name: "delete", Kind: resourceSecrets, Namespace: r.ns, Object: name}, idempotent: true},
 		func(ctx context.Context) error {
 			err := r.c.core.Secrets(r.ns).Delete(ctx, name, metav1.DeleteOptions{})
 			if apierrors.IsNotFound(err) {
@@ -207,15 +207,13 @@ func (r *repositories) Unregister(ctx context.Context, name string, opts ...Unre
 	if err != nil {
 		return err
 	}
-	err = r.c.do(ctx, call{op: r.op("delete", name), idempotent: true}, func(ctx context.Context) error {
+	err = r.c.res.do(ctx, call{op: r.op("delete", name), idempotent: true}, func(ctx context.Context) error {
 		return r.c.config.Delete().Namespace(r.ns).Resource(resourceRepositories).Name(name).Do(ctx).Error()
 	})
 	if err != nil {
 		return err
 	}
-	if r.c.cache != nil {
-		r.c.cache.invalidate(r.ns, "", nil)
-	}
+	r.c.srv.invalidate(r.ns, "")
 	if u.keepSecret {
 		return nil
 	}
@@ -233,7 +231,7 @@ func (r *repositories) Unregister(ctx context.Context, name string, opts ...Unre
 
 func (r *repositories) Get(ctx context.Context, name string) (*configapi.Repository, error) {
 	out := &configapi.Repository{}
-	err := r.c.do(ctx, call{op: r.op("get", name), idempotent: true}, func(ctx context.Context) error {
+	err := r.c.res.do(ctx, call{op: r.op("get", name), idempotent: true}, func(ctx context.Context) error {
 		return r.c.config.Get().Namespace(r.ns).Resource(resourceRepositories).Name(name).Do(ctx).Into(out)
 	})
 	if err != nil {
@@ -244,7 +242,7 @@ func (r *repositories) Get(ctx context.Context, name string) (*configapi.Reposit
 
 func (r *repositories) List(ctx context.Context) ([]configapi.Repository, error) {
 	out := &configapi.RepositoryList{}
-	err := r.c.do(ctx, call{op: r.op("list", ""), idempotent: true}, func(ctx context.Context) error {
+	err := r.c.res.do(ctx, call{op: r.op("list", ""), idempotent: true}, func(ctx context.Context) error {
 		return r.c.config.Get().Namespace(r.ns).Resource(resourceRepositories).Do(ctx).Into(out)
 	})
 	if err != nil {
@@ -315,16 +313,14 @@ func nilIfRetryable(err error) error {
 
 func (r *repositories) Refresh(ctx context.Context, name string) error {
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, RefreshAnnotation, time.Now().UTC().Format(time.RFC3339Nano))
-	err := r.c.do(ctx, call{op: r.op("refresh", name), idempotent: true}, func(ctx context.Context) error {
+	err := r.c.res.do(ctx, call{op: r.op("refresh", name), idempotent: true}, func(ctx context.Context) error {
 		return r.c.config.Patch(types.MergePatchType).Namespace(r.ns).Resource(resourceRepositories).Name(name).
 			Body([]byte(patch)).Do(ctx).Error()
 	})
 	if err != nil {
 		return err
 	}
-	if r.c.cache != nil {
-		r.c.cache.invalidate(r.ns, "", nil)
-	}
+	r.c.srv.invalidate(r.ns, "")
 	// A Ready=False condition may predate the refresh, and Porch writes the
 	// condition only when it changes: wait a bounded time for Ready.
 	var last *configapi.Repository

@@ -8,12 +8,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/sony/gobreaker/v2"
 	"golang.org/x/sync/semaphore"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
-// call describes one request to the server for do.
+// call describes one request to the server for resilience.do.
 type call struct {
 	op Operation
 	// repository, when set, puts the call under the per-repository write
@@ -24,64 +26,81 @@ type call struct {
 	// per-object lock (409 "already in progress"), 429, a refused connection.
 	idempotent bool
 	// guarded writes carry a resourceVersion or a lifecycle precondition,
-	// so a repeat cannot apply twice; they are also repeated after a
-	// transient internal error (git races under load), which Porch answers
-	// after rolling back.
+	// so a repeat cannot apply twice; they are also repeated after a git
+	// race, which Porch answers after rolling back.
 	guarded bool
 }
 
-// do runs fn under the client's resilience: the per-repository limit, the
-// circuit breaker and retries with backoff. It classifies the error.
-func (c *client) do(ctx context.Context, cl call, fn func(ctx context.Context) error) error {
-	ctx, done := c.inst.StartOperation(ctx, cl.op)
-	err := c.doInner(ctx, cl, fn)
+// resilience is what every request passes through: the per-repository
+// write limit, the circuit breaker, retries with backoff, classification of
+// the error and instrumentation.
+type resilience struct {
+	backoff wait.Backoff
+	breaker *gobreaker.CircuitBreaker[struct{}]
+	limiter *repositoryLimiter
+	inst    Instrumentation
+	log     logr.Logger
+}
+
+// do runs fn under the client's resilience and returns its classified error.
+func (r *resilience) do(ctx context.Context, cl call, fn func(ctx context.Context) error) error {
+	ctx, done := r.inst.StartOperation(ctx, cl.op)
+	err := r.retry(ctx, cl, fn)
 	done(err)
 	return err
 }
 
-func (c *client) doInner(ctx context.Context, cl call, fn func(ctx context.Context) error) error {
+// retry holds the repository's write slot (when the call has one) and sends
+// fn until it succeeds, its error is not worth repeating, or the attempts
+// are spent, backing off between attempts as client-go's retry.OnError
+// does, but ending with ctx.
+func (r *resilience) retry(ctx context.Context, cl call, fn func(ctx context.Context) error) error {
 	if cl.repository != "" {
-		release, err := c.limiter.acquire(ctx, cl.op.Namespace+"/"+cl.repository)
+		release, err := r.limiter.acquire(ctx, cl.op.Namespace+"/"+cl.repository)
 		if err != nil {
 			return err
 		}
 		defer release()
 	}
-	backoff := c.opts.backoff
 	start := time.Now()
-	for attempt := 1; ; attempt++ {
-		err := c.once(ctx, fn)
-		err = classify(cl.op.Name, cl.op.Object, err)
-		if err == nil {
-			return nil
+	attempt := 0
+	var last error
+	// The attempts are counted here, not by the backoff (whose delay stays
+	// at its last step once the steps are spent): a read may outlast them
+	// while Porch's git race lasts (readOutlastsAttempts).
+	werr := r.backoff.DelayFunc().Until(ctx, true, false, func(ctx context.Context) (bool, error) {
+		attempt++
+		last = classify(cl.op.Name, cl.op.Object, r.once(ctx, fn))
+		switch {
+		case last == nil:
+			return true, nil
+		case !worthRepeating(cl, last):
+			return false, last
+		case attempt >= r.backoff.Steps && !readOutlastsAttempts(cl, last, attempt, start):
+			return false, last
 		}
-		retry := shouldRetry(err, cl.idempotent) || (cl.guarded || cl.idempotent) && isTransientInternal(err) ||
-			cl.idempotent && errors.Is(err, errNoObject)
-		// A read meeting Porch's git races ("ref file is empty" while its
-		// background sync rewrites refs) may outlast the attempts: it goes
-		// on for up to vanishedFor, as long as the race lasts.
-		outOfAttempts := attempt >= c.opts.backoff.Steps &&
-			!(attempt > 1 && cl.idempotent && isTransientInternal(err) && time.Since(start) < vanishedFor)
-		if ctx.Err() != nil || outOfAttempts || !retry {
-			return err
-		}
-		c.inst.Retried(ctx, cl.op, attempt, err)
-		c.log.V(1).Info("retrying", "op", cl.op.Name, "object", cl.op.Object, "attempt", attempt, "error", err.Error())
-		t := time.NewTimer(backoff.Step())
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
+		r.inst.Retried(ctx, cl.op, attempt, last)
+		r.log.V(1).Info("retrying", "op", cl.op.Name, "object", cl.op.Object, "attempt", attempt, "error", last.Error())
+		return false, nil
+	})
+	if werr != nil && last != nil {
+		return last // the attempt's own error, also when ctx ended between attempts
 	}
+	return werr
 }
 
-func (c *client) once(ctx context.Context, fn func(ctx context.Context) error) error {
-	if c.breaker == nil {
+// worthRepeating reports whether the same request may succeed when sent
+// again, without risk of applying twice.
+func worthRepeating(cl call, err error) bool {
+	return shouldRetry(err, cl.idempotent) || (cl.guarded || cl.idempotent) && isGitRace(err) ||
+		cl.idempotent && errors.Is(err, errNoObject)
+}
+
+func (r *resilience) once(ctx context.Context, fn func(ctx context.Context) error) error {
+	if r.breaker == nil {
 		return fn(ctx)
 	}
-	_, err := c.breaker.Execute(func() (struct{}, error) { return struct{}{}, fn(ctx) })
+	_, err := r.breaker.Execute(func() (struct{}, error) { return struct{}{}, fn(ctx) })
 	return err
 }
 
@@ -116,7 +135,9 @@ func isServerFailure(err error) bool {
 	return isConnectionError(err)
 }
 
-func (c *client) breakerSettings(s gobreaker.Settings) gobreaker.Settings {
+// breakerSettings fills s's zero fields with the client's defaults and
+// reports state changes to the log and the instrumentation.
+func breakerSettings(s gobreaker.Settings, log logr.Logger, inst Instrumentation) gobreaker.Settings {
 	if s.Name == "" {
 		s.Name = "porch"
 	}
@@ -131,8 +152,8 @@ func (c *client) breakerSettings(s gobreaker.Settings) gobreaker.Settings {
 	}
 	next := s.OnStateChange
 	s.OnStateChange = func(name string, from, to gobreaker.State) {
-		c.log.Info("circuit breaker state changed", "from", from.String(), "to", to.String())
-		c.inst.BreakerStateChanged(from.String(), to.String())
+		log.Info("circuit breaker state changed", "from", from.String(), "to", to.String())
+		inst.BreakerStateChanged(from.String(), to.String())
 		if next != nil {
 			next(name, from, to)
 		}
@@ -155,12 +176,12 @@ func newRepositoryLimiter(n int) *repositoryLimiter {
 // of a repository, so nested writes do not wait for themselves.
 type heldRepository struct{}
 
-// holdRepository runs fn with one of the repository's write slots held for
-// its whole duration: a read-modify-write then never races the client's
-// own writes to the same repository.
-func (c *client) holdRepository(ctx context.Context, namespace, repository string, fn func(ctx context.Context) error) error {
+// hold runs fn with one of the repository's write slots held for its whole
+// duration: a read-modify-write then never races the client's own writes to
+// the same repository.
+func (l *repositoryLimiter) hold(ctx context.Context, namespace, repository string, fn func(ctx context.Context) error) error {
 	key := namespace + "/" + repository
-	release, err := c.limiter.acquire(ctx, key)
+	release, err := l.acquire(ctx, key)
 	if err != nil {
 		return err
 	}

@@ -5,20 +5,12 @@ import (
 	"sync"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 )
 
 func (p *packageRevisions) Watch(ctx context.Context, opts ...ListOption) (watch.Interface, error) {
 	o := newListOptions(opts)
-	var raw watch.Interface
-	err := p.c.do(ctx, call{op: p.op("watch", kindPackageRevision, ""), idempotent: true}, func(ctx context.Context) error {
-		var err error
-		raw, err = p.c.porch.PorchV1alpha1().PackageRevisions(p.ns).Watch(ctx, metav1.ListOptions{
-			FieldSelector: o.fieldSelector(), LabelSelector: o.labelSelector(),
-		})
-		return err
-	})
+	raw, err := p.c.srv.watchRevisions(ctx, "watch", p.ns, o)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,492 @@
+package porch
+
+// Porch v1.5.3's quirks, and what the client does about each. Every
+// workaround is one function here, called from the server layer (server.go)
+// or from resilience, never from a verb, so that when Porch fixes one,
+// one function changes. Two more live with the code they shape: the exact
+// client-side filtering of loose field selectors (ListOptions.filter) and
+// the watch that keeps to its selectors (filteredWatch).
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+)
+
+// kindOf maps Porch's answers to the client's error kinds. Porch's status
+// codes are not what client-go expects: a stale resourceVersion is a 500
+// "the object has been modified", workspace uniqueness is a 500, lifecycle
+// violations are 422s, and almost everything from its engine is a 500
+// whose message says what happened. Git races are recognised before the
+// generic rules, because their messages contain words ("not found") that
+// would otherwise make them look like statements about the object.
+func kindOf(code int32, reason, msg string) error {
+	has := func(s ...string) bool {
+		for _, x := range s {
+			if strings.Contains(msg, x) {
+				return true
+			}
+		}
+		return false
+	}
+	switch code {
+	case http.StatusNotFound:
+		return ErrNotFound
+	case http.StatusUnauthorized:
+		return ErrUnauthorized
+	case http.StatusForbidden:
+		return ErrForbidden
+	case http.StatusRequestEntityTooLarge:
+		return ErrTooLarge
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return ErrUnavailable
+	case http.StatusConflict:
+		switch {
+		case has("already in progress"):
+			return ErrBusy
+		case reason == "AlreadyExists" || has("already exists"):
+			return ErrAlreadyExists
+		default:
+			return ErrConflict
+		}
+	case http.StatusUnprocessableEntity:
+		switch {
+		case has("spec can only update package with lifecycle"):
+			return ErrImmutable
+		case has("can be only updated to", "can only be updated to", "cannot approve package", "value for approval can be only", "can be only created as Draft"):
+			return ErrInvalidTransition
+		default:
+			return ErrInvalid
+		}
+	case http.StatusBadRequest:
+		if has("must be proposed for deletion") {
+			return ErrImmutable
+		}
+		return ErrInvalid
+	}
+	if code == http.StatusRequestTimeout || (code >= 500 && code != http.StatusInternalServerError) {
+		return ErrUnavailable
+	}
+	// HTTP 500: Porch raises almost everything from its engine as 500.
+	switch {
+	case has(gitRaceMessages...):
+		return ErrInternal
+	case has("the object has been modified"):
+		return ErrConflict
+	case has("workspaceNames must be unique", "already exists"):
+		return ErrAlreadyExists
+	case has("rendering package in kpt function pipeline", "fn.render"):
+		return ErrRenderFailed
+	case has("package must be Draft", "cannot update a package revision with lifecycle value"):
+		return ErrImmutable
+	case has("not implemented"):
+		return ErrUnsupported
+	case has("error cloning git repository", "fetch of remote repository failed", "cannot determine repository origin"):
+		// Porch's own git access failed (under load, a branch or the
+		// upstream's remote can look missing for a moment): not a statement
+		// about the object.
+		return ErrInternal
+	case has("cannot find package revision", "not found"):
+		return ErrNotFound
+	case has("resourceVersion must be specified", "must contain Kptfile", "resource name invalid", "task list must",
+		"source revision must", "must be published", "invalid", "Invalid"):
+		return ErrInvalid
+	case has("exceeded", "timeout", "connection refused", "i/o timeout", "etcdserver"):
+		return ErrUnavailable
+	}
+	return ErrInternal
+}
+
+// gitRaceMessages are the texts of Porch's internal errors from git races
+// and git transport failures under load (its background sync rewriting refs
+// while a request uses them), which a repeat can get past. Porch rolls the
+// request back before answering.
+var gitRaceMessages = []string{
+	"ref file is empty", "reference has changed concurrently", "reference not found", "remote not found",
+	"object not found", "failed to push", "non-fast-forward", "connection reset", "unexpected EOF", "broken pipe",
+	// Porch's word for a push its compare-and-swap refused: nothing was pushed.
+	"Remote ref is conflicting with required remote ref",
+}
+
+// isGitRace reports an internal error from one of Porch's git races, as
+// opposed to deterministic failures (a merge conflict, a bad task).
+func isGitRace(err error) bool {
+	var pe *Error
+	if !errors.As(err, &pe) || !errors.Is(pe.Kind, ErrInternal) {
+		return false
+	}
+	for _, s := range gitRaceMessages {
+		if strings.Contains(pe.Message, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// readOutlastsAttempts lets an idempotent read that meets a git race go on
+// past the backoff's attempts, for up to vanishedFor: under load Porch's
+// race ("ref file is empty" while its sync rewrites refs) can last longer
+// than the attempts.
+func readOutlastsAttempts(cl call, err error, attempt int, start time.Time) bool {
+	return attempt > 1 && cl.idempotent && isGitRace(err) && time.Since(start) < vanishedFor
+}
+
+// errNoObject marks a success answer that does not carry the object asked
+// for. client-go decodes a 200 whose body is another kind (a bare Status)
+// into an empty object and no error, and Porch gives such answers under
+// load. Reads are repeated; a write is never sent twice, but read back.
+var errNoObject = errors.New("the server's success answer did not carry the object")
+
+// requireObject checks that a success answer is the object named name.
+func requireObject(name string, got metav1.Object) error {
+	if got.GetName() == name {
+		return nil
+	}
+	return fmt.Errorf("%w (asked for %q, got %q)", errNoObject, name, got.GetName())
+}
+
+// requireKind checks the kind of a JSON answer; other encodings are not
+// checked.
+func requireKind(body []byte, kind string) error {
+	var tm metav1.TypeMeta
+	if json.Unmarshal(body, &tm) != nil || tm.Kind == kind {
+		return nil
+	}
+	return fmt.Errorf("%w (asked for a %s, got a %q)", errNoObject, kind, tm.Kind)
+}
+
+const (
+	// recentFor is how long a revision counts as recently seen.
+	recentFor = time.Minute
+	// vanishedFor bounds how long the client waits out a recently seen
+	// revision that Porch briefly does not serve, and a git race on a read.
+	vanishedFor = 10 * time.Second
+	// deleteVisibleWithin bounds how long a delete waits for Porch to stop
+	// serving the deleted revision.
+	deleteVisibleWithin = 10 * time.Second
+	// rollbackVisibleWithin bounds how long a failed create waits for
+	// Porch's rollback before removing what the create left.
+	rollbackVisibleWithin = 3 * time.Second
+)
+
+// recentRevisions remembers, by namespace/name, the revisions this client
+// saw or wrote lately and those it deleted, for the momentary-404 quirk.
+type recentRevisions struct {
+	mu        sync.Mutex
+	seenAt    map[string]time.Time
+	deletedAt map[string]time.Time
+}
+
+func newRecentRevisions() *recentRevisions {
+	return &recentRevisions{seenAt: map[string]time.Time{}, deletedAt: map[string]time.Time{}}
+}
+
+// seen notes that a revision exists (or was just written) now.
+func (r *recentRevisions) seen(namespace, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	stamp(r.seenAt, namespace+"/"+name)
+}
+
+// forget notes that this client is deleting a revision.
+func (r *recentRevisions) forget(namespace, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.seenAt, namespace+"/"+name)
+}
+
+// deletedNow notes that this client deleted a revision now.
+func (r *recentRevisions) deletedNow(namespace, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	stamp(r.deletedAt, namespace+"/"+name)
+}
+
+// wasDeleted reports whether this client deleted the revision within
+// recentFor.
+func (r *recentRevisions) wasDeleted(namespace, name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.deletedAt[namespace+"/"+name]
+	return ok && time.Since(t) < recentFor
+}
+
+// wasRecent reports whether the revision was seen within recentFor.
+func (r *recentRevisions) wasRecent(namespace, name string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, ok := r.seenAt[namespace+"/"+name]
+	return ok && time.Since(t) < recentFor
+}
+
+// stamp records key with the time now, first dropping stamps older than
+// recentFor once m grows large. The caller holds the lock.
+func stamp(m map[string]time.Time, key string) {
+	if len(m) > 10000 {
+		for k, t := range m {
+			if time.Since(t) > recentFor {
+				delete(m, k)
+			}
+		}
+	}
+	m[key] = time.Now()
+}
+
+// absorbMomentary404 repeats read while it answers ErrNotFound for a
+// revision this client saw within recentFor, for up to vanishedFor:
+// Porch's background repository sync can stop serving a draft for a moment
+// after a write. A revision this client is deleting is not waited for, and
+// a real NotFound is reported after the wait.
+func absorbMomentary404[T any](ctx context.Context, s *server, namespace, name string, read func(context.Context) (T, error)) (T, error) {
+	v, err := read(ctx)
+	if errors.Is(err, ErrNotFound) && s.recent.wasRecent(namespace, name) {
+		_ = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, vanishedFor, false, func(context.Context) (bool, error) {
+			if !s.recent.wasRecent(namespace, name) {
+				return true, nil
+			}
+			s.log.V(1).Info("revision briefly not served by Porch; reading again", "name", name)
+			v, err = read(ctx)
+			return !errors.Is(err, ErrNotFound), nil
+		})
+	}
+	if err == nil {
+		s.recent.seen(namespace, name)
+	}
+	return v, err
+}
+
+// resendAfterMomentary404 sends a guarded write again when Porch answered
+// 404 for a revision this client saw lately, once Porch serves the revision
+// again (for up to vanishedFor). The write carries its resourceVersion or
+// lifecycle precondition, so a repeat cannot apply twice.
+func resendAfterMomentary404(ctx context.Context, s *server, namespace, name string, send func() error) error {
+	err := send()
+	for deadline := time.Now().Add(vanishedFor); errors.Is(err, ErrNotFound) && s.recent.wasRecent(namespace, name) && time.Now().Before(deadline); {
+		if _, gerr := s.getRevision(ctx, "", namespace, name); gerr != nil {
+			return err
+		}
+		s.log.V(1).Info("revision briefly not served by Porch; writing again", "name", name)
+		err = send()
+	}
+	return err
+}
+
+// deleteOutlastingMomentary404 sends a delete, and sends it again while
+// Porch answers 404 for a revision this client saw lately, for up to
+// vanishedFor, unless another call of this client deleted it meanwhile.
+// Deleting a missing revision changes nothing, so repeating is safe.
+func deleteOutlastingMomentary404(ctx context.Context, s *server, namespace, name string, del func() error) error {
+	recent := s.recent.wasRecent(namespace, name)
+	s.recent.forget(namespace, name)
+	err := del()
+	if !errors.Is(err, ErrNotFound) || !recent {
+		return err
+	}
+	_ = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, vanishedFor, false, func(context.Context) (bool, error) {
+		if s.recent.wasDeleted(namespace, name) {
+			return true, nil
+		}
+		s.log.V(1).Info("revision briefly not served by Porch; deleting again", "name", name)
+		err = del()
+		return !errors.Is(err, ErrNotFound), nil
+	})
+	return err
+}
+
+// waitGone returns once Porch no longer serves a deleted revision, or holds
+// it only for its finalizers: its background sync can race a delete and
+// serve the revision again for a moment. It fails with ErrInternal when
+// Porch still serves the revision after deleteVisibleWithin, and with the
+// context's error when ctx ends first. An answer that tells nothing (the
+// server unavailable) does not hold the caller up.
+func waitGone(ctx context.Context, s *server, namespace, name string) error {
+	defer s.invalidate(namespace, name)
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, deleteVisibleWithin, true, func(context.Context) (bool, error) {
+		pr, err := s.probeRevision(ctx, "", namespace, name)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return true, nil
+		case ctx.Err() != nil:
+			return false, ctx.Err()
+		case err != nil:
+			return true, nil // cannot tell
+		case pr.DeletionTimestamp != nil:
+			return true, nil
+		}
+		s.log.V(1).Info("deleted revision still served; waiting", "name", name)
+		return false, nil
+	})
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return newError("delete", name, ErrInternal, "Porch still serves the revision %v after deleting it", deleteVisibleWithin)
+}
+
+// resendCreateAfterGitRace sends a create again after a git race, which
+// Porch answers after rolling the draft back: names are deterministic, so
+// once the revision provably does not exist (or what the failed create left
+// is removed, see clearLeftover), sending the create again is safe.
+func resendCreateAfterGitRace(ctx context.Context, s *server, op string, pr *porchapi.PackageRevision, name string,
+	send func() (*porchapi.PackageRevision, error)) (*porchapi.PackageRevision, error) {
+	delay := s.res.backoff.DelayFunc()
+	for attempt := 1; ; attempt++ {
+		out, err := send()
+		if !isGitRace(err) {
+			return out, err
+		}
+		if cerr := clearLeftover(ctx, s, op, pr, name); cerr != nil {
+			return nil, leftBehind(err, name, cerr)
+		}
+		if attempt >= s.res.backoff.Steps {
+			return nil, err
+		}
+		s.log.V(1).Info("create failed inside Porch and left nothing; sending it again", "name", name, "error", err.Error())
+		t := time.NewTimer(delay())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+	}
+}
+
+// readBackCreate reads back a create whose success answer did not carry
+// the revision (waiting out Porch's momentary 404 after a write).
+func readBackCreate(ctx context.Context, s *server, op, namespace, name string, err error) (*porchapi.PackageRevision, error) {
+	s.recent.seen(namespace, name)
+	s.invalidate(namespace, name)
+	got, gerr := s.getRevision(ctx, op, namespace, name)
+	if gerr != nil {
+		return nil, opError(op, err)
+	}
+	return got, nil
+}
+
+// settleFailedCreate makes a failed create leave the repository as it was.
+// Porch rolls a failed create back, but the half-made draft can stay
+// visible for a moment, and after some failures ("failed to close package
+// revision draft") it stays: the client waits for the rollback and then
+// removes a draft the create left (clearLeftover). Failures that provably
+// made nothing (busy, invalid, unavailable, the name taken, git races
+// already settled by resendCreateAfterGitRace) are returned as they are.
+func settleFailedCreate(ctx context.Context, s *server, op string, pr *porchapi.PackageRevision, name string, err error) error {
+	if errors.Is(err, ErrAlreadyExists) || errors.Is(err, ErrBusy) || errors.Is(err, ErrInvalid) || errors.Is(err, ErrUnavailable) ||
+		isGitRace(err) || ctx.Err() != nil {
+		return err
+	}
+	if cerr := clearLeftover(ctx, s, op, pr, name); cerr != nil {
+		return leftBehind(err, name, cerr)
+	}
+	return err
+}
+
+// leftBehind adds to a failed create's error that the draft it left could
+// not be removed. A revision that is not the create's own is no leftover.
+func leftBehind(err error, name string, cerr error) error {
+	if errors.Is(cerr, errNotOurs) {
+		return err
+	}
+	pe, ok := err.(*Error)
+	if !ok {
+		return fmt.Errorf("%w (and Porch left draft %q behind: %v)", err, name, cerr)
+	}
+	cp := *pe
+	cp.Message = fmt.Sprintf("%s (and Porch left draft %q behind, which could not be removed: %v)", pe.Message, name, cerr)
+	return &cp
+}
+
+// errNotOurs says that a revision with a failed create's name is not what
+// that create would have made.
+var errNotOurs = errors.New("the revision is not what the failed create would have made")
+
+// clearLeftover waits up to rollbackVisibleWithin for Porch to stop serving
+// the revision a failed create named, and then deletes a Draft the create
+// left (same name, and no task or the create's own kind of task). It
+// returns nil once nothing of that name is served.
+func clearLeftover(ctx context.Context, s *server, op string, pr *porchapi.PackageRevision, name string) error {
+	var left *porchapi.PackageRevision
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, rollbackVisibleWithin, true, func(context.Context) (bool, error) {
+		got, err := s.probeRevision(ctx, "", pr.Namespace, name)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			left = nil
+			return true, nil
+		case err != nil:
+			return false, err
+		}
+		left = got
+		return false, nil
+	})
+	if err == nil && left == nil {
+		return nil
+	}
+	if left == nil {
+		return err
+	}
+	if !leftBy(left, pr) {
+		return errNotOurs
+	}
+	s.log.Info("a failed create left a draft in Porch; removing it", "name", name)
+	derr := s.res.do(ctx, call{op: operation("delete", kindPackageRevision, pr.Namespace, name), repository: pr.Spec.RepositoryName, idempotent: true},
+		func(ctx context.Context) error {
+			return s.porch.PorchV1alpha1().PackageRevisions(pr.Namespace).Delete(ctx, name, metav1.DeleteOptions{})
+		})
+	s.invalidate(pr.Namespace, name)
+	s.recent.forget(pr.Namespace, name)
+	if derr != nil && !errors.Is(derr, ErrNotFound) {
+		return derr
+	}
+	return waitGone(ctx, s, pr.Namespace, name)
+}
+
+// leftBy reports whether left is what a failed create of pr can leave: a
+// Draft of the same package and workspace with no task, or with a task of
+// the create's kind.
+func leftBy(left, pr *porchapi.PackageRevision) bool {
+	if lifecycleOrDraft(left.Spec.Lifecycle) != draft || left.Spec.RepositoryName != pr.Spec.RepositoryName ||
+		left.Spec.PackageName != pr.Spec.PackageName || left.Spec.WorkspaceName != pr.Spec.WorkspaceName {
+		return false
+	}
+	return len(left.Spec.Tasks) == 0 || len(pr.Spec.Tasks) > 0 && left.Spec.Tasks[0].Type == pr.Spec.Tasks[0].Type
+}
+
+// readBackUpdate reads back an update whose success answer did not carry
+// the revision. When the fresh revision shows the update (tookEffect), it
+// is the answer; otherwise the update did not land and the caller gets
+// ErrConflict, so that read-modify-write loops read again and decide again.
+func readBackUpdate(ctx context.Context, s *server, op, namespace, name string, err error,
+	tookEffect func(now *porchapi.PackageRevision) bool) (*porchapi.PackageRevision, error) {
+	now, gerr := s.getRevision(ctx, op, namespace, name)
+	if gerr == nil && tookEffect != nil && tookEffect(now) {
+		return now, nil
+	}
+	return nil, &Error{Op: op, Name: name, Kind: ErrConflict, Err: err,
+		Message: "the server's answer did not carry the revision, and a fresh read does not show the change; read it again"}
+}
+
+// readBackPush reads back a push whose success answer did not carry the
+// resources. The push was guarded by prr's resourceVersion and sent from
+// the repository's write slot, so a new resourceVersion on the server means
+// it landed (its render status is lost; Porch may have rendered the files,
+// so they are not compared). Otherwise the caller gets ErrConflict.
+func readBackPush(ctx context.Context, s *server, op string, prr *porchapi.PackageRevisionResources, err error) (*porchapi.PackageRevisionResources, error) {
+	now, perr := s.getResources(ctx, op, prr.Namespace, prr.Name)
+	if perr == nil && now.ResourceVersion != prr.ResourceVersion {
+		return now, nil
+	}
+	return nil, &Error{Op: op, Name: prr.Name, Kind: ErrConflict, Err: err,
+		Message: "the server's answer did not carry the resources, and a fresh read shows the old version; pull again"}
+}
