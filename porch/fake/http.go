@@ -1,4 +1,4 @@
-package porchtest
+package fake
 
 import (
 	"encoding/json"
