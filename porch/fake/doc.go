@@ -26,9 +26,9 @@
 // krm.NewPorchRenderer) renders packages on every change and a GitFetcher
 // serves clones from git URLs; both get the request's context.
 //
-// The real Porch and the fake are held to the same behaviours: the
-// conformance suite in porch/porchtest runs on both (porch's
-// TestConformance). The fake's limits: it has no git behind it (clones from
+// The real Porch and the fake are held to the same behaviours: porchkit's
+// conformance suite runs on both (porch's TestConformance). The fake's
+// limits: it has no git behind it (clones from
 // git come from its own repositories or the GitFetcher), renders only
 // through the given Renderer, merges upgrades file by file where Porch
 // merges resource by resource, serves no PackageVariants, and serialises
