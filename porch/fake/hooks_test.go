@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,10 +178,10 @@ func TestDelay(t *testing.T) {
 	if waited := time.Since(start); waited < 100*time.Millisecond {
 		t.Fatalf("served after %v, want at least 100ms", waited)
 	}
-	served := 0
+	var served atomic.Int32
 	srv.Intercept(fake.Funcs{Delete: fake.Delay("", time.Minute, 1)})
 	srv.Intercept(fake.Funcs{Delete: func(ctx context.Context, req *fake.Request, next fake.Handler) *fake.Response {
-		served++
+		served.Add(1)
 		return next(ctx, req)
 	}})
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -191,8 +192,8 @@ func TestDelay(t *testing.T) {
 	if _, err := prs.Get(context.Background(), name); err != nil {
 		t.Fatalf("the abandoned delete was served: %v", err)
 	}
-	if served != 0 {
-		t.Fatalf("the delay let %d requests through", served)
+	if n := served.Load(); n != 0 {
+		t.Fatalf("the delay let %d requests through", n)
 	}
 }
 
@@ -200,10 +201,18 @@ func TestDelay(t *testing.T) {
 // next; a spent ready-made hook lets requests through; ClearFuncs removes
 // every hook, the builder's too.
 func TestHooksChainInOrder(t *testing.T) {
+	var mu sync.Mutex
 	var order []string
+	ran := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return strings.Join(order, ",")
+	}
 	tag := func(name string) fake.Hook {
 		return func(ctx context.Context, req *fake.Request, next fake.Handler) *fake.Response {
+			mu.Lock()
 			order = append(order, name)
+			mu.Unlock()
 			return next(ctx, req)
 		}
 	}
@@ -216,13 +225,12 @@ func TestHooksChainInOrder(t *testing.T) {
 	if code, _, _, _ := get(t, srv, revPath); code != http.StatusOK {
 		t.Fatalf("second get: %d", code)
 	}
-	if got := strings.Join(order, ","); got != "builder,builder,second" {
+	if got := ran(); got != "builder,builder,second" {
 		t.Fatalf("hooks ran %s", got)
 	}
 	srv.ClearFuncs()
-	order = nil
-	if code, _, _, _ := get(t, srv, revPath); code != http.StatusOK || len(order) != 0 {
-		t.Fatalf("after ClearFuncs: %d, hooks ran %v", code, order)
+	if code, _, _, _ := get(t, srv, revPath); code != http.StatusOK || ran() != "builder,builder,second" {
+		t.Fatalf("after ClearFuncs: %d, hooks ran %s", code, ran())
 	}
 }
 
