@@ -20,8 +20,9 @@
 //     kube-apiserver with Porch's CRDs, porch-server with its deletion
 //     webhook, the function runner and a smart-HTTP git server — like
 //     controller-runtime's envtest does for the Kubernetes API — and has
-//     an in-memory Fake Porch server and the conformance suite that holds
-//     the fake and the real server to the same behaviours.
+//     the conformance suite that holds the fake and the real server to the
+//     same behaviours; porch/fake is the in-memory Porch server, with a
+//     client builder and per-verb hooks for faults.
 //   - multicluster registers clusters, probes their health, selects them
 //     with reasons, and rolls packages out with sequential, parallel,
 //     canary and blue-green strategies, gates on the exact revision,

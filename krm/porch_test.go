@@ -2,6 +2,7 @@ package krm_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/nephoran/porchkit/krm"
 	"github.com/nephoran/porchkit/porch"
+	"github.com/nephoran/porchkit/porch/fake"
 	"github.com/nephoran/porchkit/porch/porchtest"
 )
 
@@ -173,4 +175,61 @@ func normalise(t *testing.T, s string) string {
 		out = append(out, n.MustString())
 	}
 	return strings.Join(out, "---\n")
+}
+
+// fakePipelineKptfile is a Kptfile whose pipeline runs one function (%s)
+// that sets namespace "rendered".
+const fakePipelineKptfile = `apiVersion: kpt.dev/v1
+kind: Kptfile
+metadata:
+  name: app
+  annotations:
+    config.kubernetes.io/local-config: "true"
+pipeline:
+  mutators:
+  - image: %s
+    configMap:
+      namespace: rendered
+`
+
+const fakeConfigMapYAML = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\ndata:\n  k: v\n"
+
+// TestFakeRendersThroughKRM: the fake Porch renders the Kptfile pipeline
+// with a krm executor through NewPorchRenderer, like Porch does on push.
+func TestFakeRendersThroughKRM(t *testing.T) {
+	c, _ := fake.NewClientBuilder().WithRenderer(krm.NewPorchRenderer(krm.NewRunner())).Build(t)
+	ctx := context.Background()
+	if _, err := c.Repositories("default").Register(ctx, "blueprints", "http://git.invalid/blueprints.git"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Repositories("default").WaitReady(ctx, "blueprints"); err != nil {
+		t.Fatal(err)
+	}
+	prs := c.PackageRevisions("default")
+	d, err := prs.Init(ctx, "blueprints", "app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := prs.UpdateResources(ctx, d.Name, func(p *porch.Package) error {
+		p.Resources["Kptfile"] = strings.Replace(fakePipelineKptfile, "%s", "gcr.io/kpt-fn/set-namespace:v0.4.1", 1)
+		p.Resources["cm.yaml"] = fakeConfigMapYAML
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(status.Result.Items) != 1 || !strings.Contains(status.Result.Items[0].Image, "set-namespace") {
+		t.Fatalf("render status %+v", status)
+	}
+	pkg, _ := prs.Pull(ctx, d.Name)
+	if !strings.Contains(pkg.Resources["cm.yaml"], "namespace: rendered") {
+		t.Fatalf("cm.yaml:\n%s", pkg.Resources["cm.yaml"])
+	}
+	_, err = prs.UpdateResources(ctx, d.Name, func(p *porch.Package) error {
+		p.Resources["Kptfile"] = strings.Replace(fakePipelineKptfile, "%s", "example.com/no-such-function:v1", 1)
+		return nil
+	})
+	if !errors.Is(err, porch.ErrRenderFailed) {
+		t.Fatalf("unknown function: %v", err)
+	}
 }

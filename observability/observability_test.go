@@ -16,7 +16,7 @@ import (
 	"github.com/nephoran/porchkit/multicluster/clustertest"
 	"github.com/nephoran/porchkit/observability"
 	"github.com/nephoran/porchkit/porch"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/fake"
 )
 
 func setup(t *testing.T) (*observability.Provider, *tracetest.SpanRecorder) {
@@ -38,7 +38,7 @@ func spans(rec *tracetest.SpanRecorder, name string) []sdktrace.ReadOnlySpan {
 
 func TestPorchMetricsAndSpans(t *testing.T) {
 	obs, rec := setup(t)
-	c, _ := porchtest.NewFakeClient(t, nil, porch.WithInstrumentation(obs.Porch()))
+	c, _ := fake.NewClientBuilder().WithClientOptions(porch.WithInstrumentation(obs.Porch())).Build(t)
 	ctx := context.Background()
 	if _, err := c.Repositories("default").Register(ctx, "blueprints", "https://git.example.com/b.git"); err != nil {
 		t.Fatal(err)

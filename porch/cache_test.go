@@ -10,12 +10,12 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/nephoran/porchkit/porch"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/fake"
 )
 
 func TestCacheServesRepeatedReads(t *testing.T) {
 	rec := newRecorder()
-	prs, f := newFakeRepo(t, nil, porch.WithInstrumentation(rec))
+	prs, f := newFakeRepo(t, porch.WithInstrumentation(rec))
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	waitCached(t, func() error { _, err := prs.Get(ctx, d.Name); return err }, f)
@@ -38,7 +38,7 @@ func TestCacheServesRepeatedReads(t *testing.T) {
 
 // waitCached repeats read until the cache serves it (the watch that keeps
 // it current must be running first).
-func waitCached(t *testing.T, read func() error, f *porchtest.Fake) {
+func waitCached(t *testing.T, read func() error, f *fake.Server) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
@@ -58,7 +58,7 @@ func waitCached(t *testing.T, read func() error, f *porchtest.Fake) {
 }
 
 func TestCacheNeverStaleAfterOwnWrite(t *testing.T) {
-	prs, f := newFakeRepo(t, nil)
+	prs, f := newFakeRepo(t)
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	waitCached(t, func() error { _, err := prs.Get(ctx, d.Name); return err }, f)
@@ -89,7 +89,7 @@ func TestCacheNeverStaleAfterOwnWrite(t *testing.T) {
 }
 
 func TestCacheSeesOtherClientsThroughWatch(t *testing.T) {
-	prs, f := newFakeRepo(t, nil)
+	prs, f := newFakeRepo(t)
 	ctx := context.Background()
 	other, err := porch.New(f.Config(), porch.WithoutCache())
 	if err != nil {
@@ -118,7 +118,7 @@ func TestCacheSeesOtherClientsThroughWatch(t *testing.T) {
 
 func TestCloseEndsGoroutines(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	f, err := porchtest.NewFake()
+	f, err := fake.NewClientBuilder().BuildServer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,9 @@ func TestCloseEndsGoroutines(t *testing.T) {
 	for range w.ResultChan() {
 	}
 	c.Close()
-	f.Close()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
@@ -147,7 +149,7 @@ func errorsIs(err, target error) bool { return errors.Is(err, target) }
 // Porch keeps the resourceVersion when another client changes only the
 // labels of a Published revision; the cache must still notice.
 func TestCacheSeesMetadataOnlyChanges(t *testing.T) {
-	prs, f := newFakeRepo(t, nil)
+	prs, f := newFakeRepo(t)
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	if _, err := prs.Propose(ctx, d.Name); err != nil {
@@ -195,7 +197,7 @@ func TestCacheSeesMetadataOnlyChanges(t *testing.T) {
 // repository is still served without a request, and an older revision of
 // the same package is read again and loses the latest label.
 func TestCacheKeepsOtherPackagesAcrossWrites(t *testing.T) {
-	prs, f := newFakeRepo(t, nil)
+	prs, f := newFakeRepo(t)
 	ctx := context.Background()
 	db, err := prs.Init(ctx, "blueprints", "db", "v1")
 	if err != nil {

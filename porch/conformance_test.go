@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nephoran/porchkit/porch"
+	"github.com/nephoran/porchkit/porch/fake"
 	"github.com/nephoran/porchkit/porch/porchtest"
 )
 
@@ -18,7 +19,7 @@ const (
 func TestConformance(t *testing.T) {
 	t.Run("fake", func(t *testing.T) {
 		t.Parallel()
-		c, _ := porchtest.NewFakeClient(t, []porchtest.FakeOption{porchtest.WithFakeGitCredentials(gitUser, gitPassword)})
+		c, _ := fake.NewClientBuilder().WithGitCredentials(gitUser, gitPassword).Build(t)
 		porchtest.RunConformance(t, porchtest.ConformanceTarget{
 			Client:    c,
 			Namespace: "default",

@@ -44,7 +44,7 @@
 //     add HTTP 500s.
 //
 // Metrics and traces go to an Instrumentation (see the observability
-// package). porchtest has an in-memory Fake of the Porch server and the
-// conformance suite that holds the fake and the real server to the same
-// behaviours.
+// package). porch/fake is an in-memory Porch server for tests, and
+// porchtest has the conformance suite that holds the fake and the real
+// server to the same behaviours.
 package porch

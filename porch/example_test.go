@@ -7,19 +7,19 @@ import (
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 
 	"github.com/nephoran/porchkit/porch"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/fake"
 )
 
 // Create a package, edit its files and publish it with an approval policy.
 func Example() {
-	fake, err := porchtest.NewFake() // a real cluster's *rest.Config works the same
+	srv, err := fake.NewClientBuilder().BuildServer() // a real cluster's *rest.Config works the same
 	if err != nil {
 		panic(err)
 	}
-	defer fake.Close()
+	defer srv.Close()
 	ctx := context.Background()
 
-	c, err := porch.New(fake.Config())
+	c, err := porch.New(srv.Config())
 	if err != nil {
 		panic(err)
 	}
@@ -58,10 +58,10 @@ func Example() {
 
 // Errors are typed: branch with errors.Is.
 func ExampleErrImmutable() {
-	fake, _ := porchtest.NewFake()
-	defer fake.Close()
+	srv, _ := fake.NewClientBuilder().BuildServer()
+	defer srv.Close()
 	ctx := context.Background()
-	c, _ := porch.New(fake.Config())
+	c, _ := porch.New(srv.Config())
 	defer c.Close()
 	_, _ = c.Repositories("default").Register(ctx, "blueprints", "https://git.example.com/blueprints.git")
 	prs := c.PackageRevisions("default")

@@ -10,14 +10,21 @@ import (
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 
 	"github.com/nephoran/porchkit/porch"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/fake"
 )
 
-// newFakeRepo returns the package revisions of namespace default on a fake
-// with one registered repository "blueprints".
-func newFakeRepo(t *testing.T, fakeOpts []porchtest.FakeOption, opts ...porch.Option) (porch.PackageRevisions, *porchtest.Fake) {
+// newFakeRepo returns the package revisions of namespace default, through
+// a client with opts, on a fake with one registered repository
+// "blueprints".
+func newFakeRepo(t *testing.T, opts ...porch.Option) (porch.PackageRevisions, *fake.Server) {
 	t.Helper()
-	c, f := porchtest.NewFakeClient(t, fakeOpts, opts...)
+	return newFakeRepoOn(t, fake.NewClientBuilder().WithClientOptions(opts...))
+}
+
+// newFakeRepoOn is newFakeRepo on the fake and client b builds.
+func newFakeRepoOn(t *testing.T, b *fake.ClientBuilder) (porch.PackageRevisions, *fake.Server) {
+	t.Helper()
+	c, f := b.Build(t)
 	ctx := context.Background()
 	if _, err := c.Repositories("default").Register(ctx, "blueprints", "http://git.invalid/blueprints.git"); err != nil {
 		t.Fatal(err)
@@ -41,7 +48,7 @@ func (a *auditLog) Record(_ context.Context, r porch.AuditRecord) error {
 }
 
 func TestPromoteWalksToPublishedAndAudits(t *testing.T) {
-	prs, _ := newFakeRepo(t, nil)
+	prs, _ := newFakeRepo(t)
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
@@ -68,7 +75,7 @@ func TestPromoteWalksToPublishedAndAudits(t *testing.T) {
 }
 
 func TestPromoteRefusesBackwardsBeforeCallingPorch(t *testing.T) {
-	prs, f := newFakeRepo(t, nil)
+	prs, f := newFakeRepo(t)
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	if _, err := prs.Propose(ctx, d.Name); err != nil {
@@ -116,7 +123,7 @@ func TestApprovalPolicies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			prs, _ := newFakeRepo(t, nil)
+			prs, _ := newFakeRepo(t)
 			d, err := prs.Init(ctx, "blueprints", tc.pkg, "v1")
 			if err != nil {
 				t.Fatal(err)
@@ -153,7 +160,7 @@ func TestApprovalPolicies(t *testing.T) {
 }
 
 func TestAutoApproveInitialRefusesSecondRevision(t *testing.T) {
-	prs, _ := newFakeRepo(t, nil)
+	prs, _ := newFakeRepo(t)
 	ctx := context.Background()
 	m := porch.NewLifecycleManager(prs, porch.WithPolicy(porch.AutoApproveInitial()), porch.WithAuditSink(&auditLog{}))
 	v1, _ := prs.Init(ctx, "blueprints", "app", "v1")
@@ -171,7 +178,7 @@ func TestAutoApproveInitialRefusesSecondRevision(t *testing.T) {
 }
 
 func TestAuditFailureStopsTransition(t *testing.T) {
-	prs, _ := newFakeRepo(t, nil)
+	prs, _ := newFakeRepo(t)
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	boom := errors.New("audit store down")

@@ -9,9 +9,8 @@ import (
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 
-	"github.com/nephoran/porchkit/krm"
 	"github.com/nephoran/porchkit/porch"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/fake"
 )
 
 const pipelineKptfile = `apiVersion: kpt.dev/v1
@@ -89,7 +88,7 @@ func TestFakeRendererHook(t *testing.T) {
 		}
 		return out, &porchapi.RenderStatus{Result: porchapi.ResultList{Items: []*porchapi.Result{{Image: "renamer", ExitCode: 0}}}}, nil
 	}
-	prs, _ := newFakeRepo(t, []porchtest.FakeOption{porchtest.WithRenderer(renderer)})
+	prs, _ := newFakeRepoOn(t, fake.NewClientBuilder().WithRenderer(fake.RendererFunc(renderer)))
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
@@ -112,38 +111,5 @@ func TestFakeRendererHook(t *testing.T) {
 	})
 	if !errors.Is(err, porch.ErrRenderFailed) {
 		t.Fatalf("failing renderer: %v", err)
-	}
-}
-
-// TestFakeRendersThroughKRM: the fake renders the Kptfile pipeline with a
-// krm executor, like Porch does on push.
-func TestFakeRendersThroughKRM(t *testing.T) {
-	prs, _ := newFakeRepo(t, []porchtest.FakeOption{porchtest.WithRenderer(porchtest.KRMRenderer(krm.NewRunner()))})
-	ctx := context.Background()
-	d, err := prs.Init(ctx, "blueprints", "app", "v1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	status, err := prs.UpdateResources(ctx, d.Name, func(p *porch.Package) error {
-		p.Resources["Kptfile"] = strings.Replace(pipelineKptfile, "%s", "gcr.io/kpt-fn/set-namespace:v0.4.1", 1)
-		p.Resources["cm.yaml"] = configMapYAML
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(status.Result.Items) != 1 || !strings.Contains(status.Result.Items[0].Image, "set-namespace") {
-		t.Fatalf("render status %+v", status)
-	}
-	pkg, _ := prs.Pull(ctx, d.Name)
-	if !strings.Contains(pkg.Resources["cm.yaml"], "namespace: rendered") {
-		t.Fatalf("cm.yaml:\n%s", pkg.Resources["cm.yaml"])
-	}
-	_, err = prs.UpdateResources(ctx, d.Name, func(p *porch.Package) error {
-		p.Resources["Kptfile"] = strings.Replace(pipelineKptfile, "%s", "example.com/no-such-function:v1", 1)
-		return nil
-	})
-	if !errors.Is(err, porch.ErrRenderFailed) {
-		t.Fatalf("unknown function: %v", err)
 	}
 }

@@ -10,11 +10,11 @@ import (
 	configapi "github.com/nephio-project/porch/api/porchconfig/v1alpha1"
 
 	"github.com/nephoran/porchkit/porch"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/fake"
 )
 
 func TestRegisterOptions(t *testing.T) {
-	c, _ := porchtest.NewFakeClient(t, nil)
+	c, _ := fake.NewClientBuilder().Build(t)
 	ctx := context.Background()
 	repos := c.Repositories("default")
 	oci, err := repos.Register(ctx, "images", "oci://registry.example.com/packages", porch.WithBasicAuth("u", "p"))
@@ -46,7 +46,7 @@ func TestRegisterOptions(t *testing.T) {
 }
 
 func TestPullAsFilesAndPushBack(t *testing.T) {
-	prs, _ := newFakeRepo(t, nil)
+	prs, _ := newFakeRepo(t)
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/nephoran/porchkit/porch"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/fake"
 )
 
 // recorder is an Instrumentation that remembers what it saw.
@@ -76,13 +76,13 @@ var fastBackoff = wait.Backoff{Steps: 5, Duration: 5 * time.Millisecond, Factor:
 
 func TestTransientErrorsAreRetried(t *testing.T) {
 	rec := newRecorder()
-	prs, f := newFakeRepo(t, nil, porch.WithRetryBackoff(fastBackoff), porch.WithInstrumentation(rec), porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.WithRetryBackoff(fastBackoff), porch.WithInstrumentation(rec), porch.WithoutCache())
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.InjectFault(porchtest.Fault{Verb: "get", Resource: "packagerevisions", Code: http.StatusServiceUnavailable, Times: 2})
+	f.Intercept(fake.Funcs{Get: fake.Fail("packagerevisions", http.StatusServiceUnavailable, "", 2)})
 	if _, err := prs.Get(ctx, d.Name); err != nil {
 		t.Fatalf("get after two 503s: %v", err)
 	}
@@ -91,8 +91,7 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 	}
 	// Porch's per-object lock (409 "already in progress"): a create is
 	// retried because the server did nothing.
-	f.InjectFault(porchtest.Fault{Verb: "create", Resource: "packagerevisions", Code: http.StatusConflict,
-		Message: "another request is already in progress", Times: 1})
+	f.Intercept(fake.Funcs{Create: fake.Fail("packagerevisions", http.StatusConflict, "another request is already in progress", 1)})
 	if _, err := prs.Init(ctx, "blueprints", "app2", "v1"); err != nil {
 		t.Fatalf("init after one busy answer: %v", err)
 	}
@@ -103,33 +102,33 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 // than the backoff's attempts (seen in CI); a read goes on past them for up
 // to 10 s, and a client without retries still fails at once.
 func TestReadsOutlastAGitRace(t *testing.T) {
-	prs, f := newFakeRepo(t, nil, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	race := porchtest.Fault{Verb: "get", Resource: "packagerevisions", Code: http.StatusInternalServerError, Message: "ref file is empty"}
-	race.Times = 3 * fastBackoff.Steps
-	f.InjectFault(race)
-	if _, err := prs.Get(ctx, d.Name); err != nil {
-		t.Fatalf("get after %d answers of a git race: %v", race.Times, err)
+	race := func(times int) fake.Funcs {
+		return fake.Funcs{Get: fake.Fail("packagerevisions", http.StatusInternalServerError, "ref file is empty", times)}
 	}
-	once, f1 := newFakeRepo(t, nil, porch.WithoutRetries(), porch.WithoutCache())
+	f.Intercept(race(3 * fastBackoff.Steps))
+	if _, err := prs.Get(ctx, d.Name); err != nil {
+		t.Fatalf("get after %d answers of a git race: %v", 3*fastBackoff.Steps, err)
+	}
+	once, f1 := newFakeRepo(t, porch.WithoutRetries(), porch.WithoutCache())
 	d1, err := once.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	race.Times = 1
-	f1.InjectFault(race)
+	f1.Intercept(race(1))
 	if _, err := once.Get(ctx, d1.Name); !errors.Is(err, porch.ErrInternal) {
 		t.Fatalf("without retries: %v, want ErrInternal at once", err)
 	}
 }
 
 func TestAmbiguousCreateFailureIsNotRepeated(t *testing.T) {
-	prs, f := newFakeRepo(t, nil, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
-	f.InjectFault(porchtest.Fault{Verb: "create", Resource: "packagerevisions", Code: http.StatusGatewayTimeout, Times: 1})
+	prs, f := newFakeRepo(t, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
+	f.Intercept(fake.Funcs{Create: fake.Fail("packagerevisions", http.StatusGatewayTimeout, "", 1)})
 	before := f.RequestsFor("create", "packagerevisions")
 	_, err := prs.Init(context.Background(), "blueprints", "app", "v1")
 	if !errors.Is(err, porch.ErrUnavailable) {
@@ -142,7 +141,7 @@ func TestAmbiguousCreateFailureIsNotRepeated(t *testing.T) {
 
 func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 	rec := newRecorder()
-	prs, f := newFakeRepo(t, nil, porch.WithInstrumentation(rec), porch.WithoutCache(),
+	prs, f := newFakeRepo(t, porch.WithInstrumentation(rec), porch.WithoutCache(),
 		porch.WithRetryBackoff(wait.Backoff{Steps: 1}),
 		porch.WithCircuitBreaker(gobreaker.Settings{Timeout: 200 * time.Millisecond}))
 	ctx := context.Background()
@@ -174,13 +173,13 @@ func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 }
 
 func TestReadModifyWriteRetriesConflicts(t *testing.T) {
-	prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.WithoutCache())
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	// The first push meets Porch's stale-version answer (HTTP 500).
-	f.InjectFault(porchtest.Fault{Verb: "update", Resource: "packagerevisionresources", Code: http.StatusInternalServerError,
-		Message: `Internal error occurred: Operation cannot be fulfilled on packagerevisionresources.porch.kpt.dev "x": the object has been modified; please apply your changes to the latest version and try again`,
-		Times:   1})
+	f.Intercept(fake.Funcs{Update: fake.Fail("packagerevisionresources", http.StatusInternalServerError,
+		`Internal error occurred: Operation cannot be fulfilled on packagerevisionresources.porch.kpt.dev "x": the object has been modified; please apply your changes to the latest version and try again`,
+		1)})
 	calls := 0
 	if _, err := prs.UpdateResources(ctx, d.Name, func(p *porch.Package) error {
 		calls++
@@ -195,10 +194,9 @@ func TestReadModifyWriteRetriesConflicts(t *testing.T) {
 }
 
 // momentaryNotFound is Porch's brief 404 for revision name, on the next
-// times requests of verb on resource.
-func momentaryNotFound(name, verb, resource string, times int) porchtest.Fault {
-	return porchtest.Fault{Verb: verb, Resource: resource, Code: http.StatusNotFound,
-		Message: `packagerevisions.porch.kpt.dev "` + name + `" not found`, Times: times}
+// times requests on resource.
+func momentaryNotFound(name, resource string, times int) fake.Hook {
+	return fake.Fail(resource, http.StatusNotFound, `packagerevisions.porch.kpt.dev "`+name+`" not found`, times)
 }
 
 // TestWritesOutlastAMomentaryNotFound: right after a write, Porch v1.5.3
@@ -206,20 +204,20 @@ func momentaryNotFound(name, verb, resource string, times int) porchtest.Fault {
 // a push of a revision this client just wrote reads again and succeeds,
 // while one of a revision it never saw fails at once.
 func TestWritesOutlastAMomentaryNotFound(t *testing.T) {
-	prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.WithoutCache())
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.InjectFault(momentaryNotFound(d.Name, "update", "packagerevisionresources", 1))
+	f.Intercept(fake.Funcs{Update: momentaryNotFound(d.Name, "packagerevisionresources", 1)})
 	if _, err := prs.UpdateResources(ctx, d.Name, func(p *porch.Package) error {
 		p.Resources["cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
 		return nil
 	}); err != nil {
 		t.Fatalf("push after a momentary 404: %v", err)
 	}
-	f.InjectFault(momentaryNotFound(d.Name, "update", "packagerevisions", 1))
+	f.Intercept(fake.Funcs{Update: momentaryNotFound(d.Name, "packagerevisions", 1)})
 	if pr, err := prs.Propose(ctx, d.Name); err != nil || pr.Spec.Lifecycle != porchapi.PackageRevisionLifecycleProposed {
 		t.Fatalf("propose after a momentary 404: %v", err)
 	}
@@ -228,53 +226,47 @@ func TestWritesOutlastAMomentaryNotFound(t *testing.T) {
 	}
 }
 
-// answerWithoutObject serves the next n calls of verb on resource but
-// answers each with a bare success Status instead of the object.
-func answerWithoutObject(verb, resource string, n int) porchtest.Fault {
-	return porchtest.Fault{Verb: verb, Resource: resource, Code: http.StatusOK, Times: n}
-}
-
 // TestAnswersWithoutTheObject: a success answer that does not carry the
 // object (seen once from Porch v1.5.3 in CI: the empty revision then failed
 // the next write with "resource name may not be empty") is never handed on.
 // Reads read again; writes read back what they did.
 func TestAnswersWithoutTheObject(t *testing.T) {
-	prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.WithoutCache())
 	ctx := context.Background()
 
-	f.InjectFault(answerWithoutObject("create", "packagerevisions", 1))
+	f.Intercept(fake.Funcs{Create: fake.WithoutObject("packagerevisions", 1)})
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil || d.Name != "blueprints.app.v1" {
 		t.Fatalf("init answered without the object: %v, %+v", err, d)
 	}
-	f.InjectFault(answerWithoutObject("get", "packagerevisions", 2))
+	f.Intercept(fake.Funcs{Get: fake.WithoutObject("packagerevisions", 2)})
 	if got, err := prs.Get(ctx, d.Name); err != nil || got.Name != d.Name || got.Spec.RepositoryName != "blueprints" {
 		t.Fatalf("get answered without the object: %v, %+v", err, got)
 	}
-	f.InjectFault(answerWithoutObject("update", "packagerevisionresources", 1))
+	f.Intercept(fake.Funcs{Update: fake.WithoutObject("packagerevisionresources", 1)})
 	if _, err := prs.UpdateResources(ctx, d.Name, func(p *porch.Package) error {
 		p.Resources["cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
 		return nil
 	}); err != nil {
 		t.Fatalf("push answered without the object: %v", err)
 	}
-	f.InjectFault(answerWithoutObject("get", "packagerevisionresources", 1))
+	f.Intercept(fake.Funcs{Get: fake.WithoutObject("packagerevisionresources", 1)})
 	pkg, err := prs.Pull(ctx, d.Name)
 	if err != nil || pkg.Name != d.Name || pkg.Resources["cm.yaml"] == "" {
 		t.Fatalf("pull answered without the object: %v, %+v", err, pkg)
 	}
-	f.InjectFault(answerWithoutObject("update", "packagerevisions", 1))
+	f.Intercept(fake.Funcs{Update: fake.WithoutObject("packagerevisions", 1)})
 	if got, err := prs.UpdateMetadata(ctx, d.Name, func(pr *porchapi.PackageRevision) error {
 		pr.Labels = map[string]string{"team": "ran"}
 		return nil
 	}); err != nil || got.Name != d.Name || got.Labels["team"] != "ran" {
 		t.Fatalf("update answered without the object: %v, %+v", err, got)
 	}
-	f.InjectFault(answerWithoutObject("update", "packagerevisions", 1))
+	f.Intercept(fake.Funcs{Update: fake.WithoutObject("packagerevisions", 1)})
 	if got, err := prs.Propose(ctx, d.Name); err != nil || got.Name != d.Name || got.Spec.Lifecycle != porchapi.PackageRevisionLifecycleProposed {
 		t.Fatalf("propose answered without the object: %v, %+v", err, got)
 	}
-	f.InjectFault(answerWithoutObject("update", "packagerevisions/approval", 1))
+	f.Intercept(fake.Funcs{Update: fake.WithoutObject("packagerevisions/approval", 1)})
 	if got, err := prs.Approve(ctx, d.Name); err != nil || got.Name != d.Name || got.Spec.Lifecycle != porchapi.PackageRevisionLifecyclePublished {
 		t.Fatalf("approve answered without the object: %v, %+v", err, got)
 	}
@@ -289,21 +281,21 @@ func TestAnswersWithoutTheObject(t *testing.T) {
 func TestAnswersWithoutTheObjectAfterEffect(t *testing.T) {
 	ctx := context.Background()
 	t.Run("reject", func(t *testing.T) {
-		prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+		prs, f := newFakeRepo(t, porch.WithoutCache())
 		d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 		if _, err := prs.Propose(ctx, d.Name); err != nil {
 			t.Fatal(err)
 		}
-		f.InjectFault(answerWithoutObject("update", "packagerevisions/approval", 1))
+		f.Intercept(fake.Funcs{Update: fake.WithoutObject("packagerevisions/approval", 1)})
 		got, err := prs.Reject(ctx, d.Name)
 		if err != nil || got.Spec.Lifecycle != porchapi.PackageRevisionLifecycleDraft {
 			t.Fatalf("a reject that took effect: %v, %+v", err, got)
 		}
 	})
 	t.Run("update-metadata-mutates-once", func(t *testing.T) {
-		prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+		prs, f := newFakeRepo(t, porch.WithoutCache())
 		d, _ := prs.Init(ctx, "blueprints", "app", "v1")
-		f.InjectFault(answerWithoutObject("update", "packagerevisions", 1))
+		f.Intercept(fake.Funcs{Update: fake.WithoutObject("packagerevisions", 1)})
 		got, err := prs.UpdateMetadata(ctx, d.Name, func(pr *porchapi.PackageRevision) error {
 			if pr.Annotations == nil {
 				pr.Annotations = map[string]string{}
@@ -320,7 +312,7 @@ func TestAnswersWithoutTheObjectAfterEffect(t *testing.T) {
 		}
 	})
 	t.Run("rendered-push", func(t *testing.T) {
-		render := porchtest.WithRenderer(func(_ context.Context, in map[string]string) (map[string]string, *porchapi.RenderStatus, error) {
+		render := fake.RendererFunc(func(_ context.Context, in map[string]string) (map[string]string, *porchapi.RenderStatus, error) {
 			out := maps.Clone(in)
 			for k, v := range out { // a set-namespace pipeline
 				if strings.Contains(v, "kind: ConfigMap") && !strings.Contains(v, "namespace:") {
@@ -329,14 +321,14 @@ func TestAnswersWithoutTheObjectAfterEffect(t *testing.T) {
 			}
 			return out, &porchapi.RenderStatus{}, nil
 		})
-		prs, f := newFakeRepo(t, []porchtest.FakeOption{render}, porch.WithoutCache())
+		prs, f := newFakeRepoOn(t, fake.NewClientBuilder().WithRenderer(render).WithClientOptions(porch.WithoutCache()))
 		d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 		pkg, err := prs.Pull(ctx, d.Name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		pkg.Resources["cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n"
-		f.InjectFault(answerWithoutObject("update", "packagerevisionresources", 1))
+		f.Intercept(fake.Funcs{Update: fake.WithoutObject("packagerevisionresources", 1)})
 		if _, err := prs.Push(ctx, pkg); err != nil {
 			t.Fatalf("a push that took effect: %v", err)
 		}
@@ -346,9 +338,9 @@ func TestAnswersWithoutTheObjectAfterEffect(t *testing.T) {
 		}
 	})
 	t.Run("create-then-momentary-404", func(t *testing.T) {
-		prs, f := newFakeRepo(t, nil, porch.WithoutCache())
-		f.InjectFault(answerWithoutObject("create", "packagerevisions", 1))
-		f.InjectFault(momentaryNotFound("blueprints.app.v1", "get", "packagerevisions", 1))
+		prs, f := newFakeRepo(t, porch.WithoutCache())
+		f.Intercept(fake.Funcs{Create: fake.WithoutObject("packagerevisions", 1)})
+		f.Intercept(fake.Funcs{Get: momentaryNotFound("blueprints.app.v1", "packagerevisions", 1)})
 		start := time.Now()
 		d, err := prs.Init(ctx, "blueprints", "app", "v1")
 		if err != nil || d.Name != "blueprints.app.v1" {
@@ -359,11 +351,11 @@ func TestAnswersWithoutTheObjectAfterEffect(t *testing.T) {
 		}
 	})
 	t.Run("list", func(t *testing.T) {
-		prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+		prs, f := newFakeRepo(t, porch.WithoutCache())
 		if _, err := prs.Init(ctx, "blueprints", "app", "v1"); err != nil {
 			t.Fatal(err)
 		}
-		f.InjectFault(answerWithoutObject("list", "packagerevisions", 1))
+		f.Intercept(fake.Funcs{List: fake.WithoutObject("packagerevisions", 1)})
 		l, err := prs.List(ctx)
 		if err != nil || len(l) == 0 {
 			t.Fatalf("list answered with another kind: %d revisions, %v", len(l), err)
@@ -376,13 +368,13 @@ func TestAnswersWithoutTheObjectAfterEffect(t *testing.T) {
 // real Porch, where every delete lost); they delete again, exactly one
 // wins, and the others report NotFound without waiting out the window.
 func TestDeletesOutlastAMomentaryNotFound(t *testing.T) {
-	prs, f := newFakeRepo(t, nil, porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.WithoutCache())
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.InjectFault(momentaryNotFound(d.Name, "delete", "packagerevisions", 4))
+	f.Intercept(fake.Funcs{Delete: momentaryNotFound(d.Name, "packagerevisions", 4)})
 	errs := make(chan error, 4)
 	var wg sync.WaitGroup
 	for range 4 {
@@ -408,7 +400,7 @@ func TestDeletesOutlastAMomentaryNotFound(t *testing.T) {
 }
 
 func TestErrorsCarryServerReason(t *testing.T) {
-	prs, _ := newFakeRepo(t, nil, porch.WithoutCache())
+	prs, _ := newFakeRepo(t, porch.WithoutCache())
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	_, err := prs.Init(ctx, "blueprints", "app", "v1")
@@ -431,7 +423,7 @@ func TestUnauthorizedAndOAuth2(t *testing.T) {
 		_, _ = w.Write([]byte(`{"access_token":"tok-123","token_type":"Bearer","expires_in":3600}`))
 	}))
 	defer tokens.Close()
-	f, err := porchtest.NewFake(porchtest.WithFakeBearerToken("tok-123"))
+	f, err := fake.NewClientBuilder().WithBearerToken("tok-123").BuildServer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,8 +465,8 @@ func TestTLSVerificationOffNeedsConsent(t *testing.T) {
 func TestRepositoryConcurrencyLimitSerialisesWrites(t *testing.T) {
 	// With a write latency, overlapping writes to one object would meet
 	// Porch's 409; the limit of one write per repository avoids them.
-	prs, _ := newFakeRepo(t, []porchtest.FakeOption{porchtest.WithWriteLatency(20 * time.Millisecond)},
-		porch.WithoutRetries(), porch.WithoutCache())
+	prs, _ := newFakeRepoOn(t, fake.NewClientBuilder().WithWriteLatency(20*time.Millisecond).
+		WithClientOptions(porch.WithoutRetries(), porch.WithoutCache()))
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	errs := make([]error, 8)

@@ -3,7 +3,7 @@
 // it through a lifecycle manager with a CEL approval policy, starts a second
 // revision from the first, and lists what is published.
 //
-// By default it runs on porchkit's bundled in-process Porch (porchtest.Fake:
+// By default it runs on porchkit's bundled in-process Porch (porch/fake:
 // no setup, under a second). With -real it starts a real, local Porch v1.5.3
 // (etcd, kube-apiserver, porch-server, the function runner and a git server
 // on 127.0.0.1; the first run builds them, minutes with progress).
@@ -27,6 +27,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/nephoran/porchkit/porch"
+	"github.com/nephoran/porchkit/porch/fake"
 	"github.com/nephoran/porchkit/porch/porchtest"
 )
 
@@ -53,17 +54,17 @@ type server struct {
 
 func startServer(ctx context.Context, out io.Writer, real bool) (*server, error) {
 	if !real {
-		fake, err := porchtest.NewFake()
+		srv, err := fake.NewClientBuilder().BuildServer()
 		if err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(out, "in-process Porch at %s\n", fake.Config().Host)
+		fmt.Fprintf(out, "in-process Porch at %s\n", srv.Config().Host)
 		return &server{
-			cfg: fake.Config(),
+			cfg: srv.Config(),
 			gitURL: func(_ context.Context, name string) (string, error) {
 				return "https://git.example.com/" + name + ".git", nil
 			},
-			stop: func() error { fake.Close(); return nil },
+			stop: srv.Close,
 		}, nil
 	}
 	fmt.Fprintln(out, "starting a local Porch (etcd, kube-apiserver, porch-server, function runner, git server) ...")

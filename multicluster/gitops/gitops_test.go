@@ -15,6 +15,7 @@ import (
 	"github.com/nephoran/porchkit/multicluster/clustertest"
 	"github.com/nephoran/porchkit/multicluster/gitops"
 	"github.com/nephoran/porchkit/porch"
+	"github.com/nephoran/porchkit/porch/fake"
 	"github.com/nephoran/porchkit/porch/porchtest"
 )
 
@@ -37,7 +38,7 @@ type target struct {
 
 func TestGitOpsFlows(t *testing.T) {
 	t.Run("fake", func(t *testing.T) {
-		c, _ := porchtest.NewFakeClient(t, nil)
+		c, _ := fake.NewClientBuilder().Build(t)
 		run(t, target{client: c, newRepo: func(ctx context.Context, name string, deployment bool) error {
 			var opts []porch.RegisterOption
 			if deployment {

@@ -12,13 +12,9 @@
 //	repo, err := env.RegisterRepository(ctx, "blueprints")
 //	cs, err := versioned.NewForConfig(env.PorchConfig) // porch.kpt.dev client
 //
-// Fake is the in-memory alternative: an HTTP server with Porch v1.5.3's
-// semantics (names, revision numbers, the latest-revision label, lifecycle
-// rules, resourceVersion conflicts, deletion rules, task results, watch
-// events) that starts in a millisecond, with hooks for rendering, git
-// clones, write latency and fault injection. RunConformance holds any
+// Package porch/fake is the in-memory alternative. RunConformance holds any
 // porch.Client and its server to the behaviours porchkit relies on; porch's
-// own TestConformance runs it on the Fake and on the real stack.
+// own TestConformance runs it on the fake and on the real stack.
 //
 // Outside tests, Start and Environment.Stop do the same. Binaries come from
 // internal/testbin: built once from the tool modules in tools/ (minutes the

@@ -1,4 +1,4 @@
-package porchtest
+package krm
 
 import (
 	"context"
@@ -6,29 +6,38 @@ import (
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
-
-	"github.com/nephoran/porchkit/krm"
 )
 
-// KRMRenderer renders packages through a krm executor, the way Porch renders
-// the Kptfile pipeline on every change; pass it to WithRenderer. The results
-// come back from Push as Porch's render status.
-func KRMRenderer(exec krm.Executor) Renderer {
-	return func(ctx context.Context, files map[string]string) (map[string]string, *porchapi.RenderStatus, error) {
-		out, result, err := krm.Render(ctx, exec, files)
-		if err != nil {
-			return nil, nil, err
-		}
-		return out, renderStatus(result), nil
+// PorchRenderer renders packages through an Executor the way Porch renders
+// the Kptfile pipeline on every change, and reports the function results in
+// Porch's shape. It is a renderer for the in-memory Porch of porch/fake
+// (fake.ClientBuilder.WithRenderer), which sees it through its own
+// interface, so neither package imports the other.
+type PorchRenderer struct {
+	exec Executor
+}
+
+// NewPorchRenderer returns a PorchRenderer running functions with exec.
+func NewPorchRenderer(exec Executor) *PorchRenderer {
+	return &PorchRenderer{exec: exec}
+}
+
+// Render renders files, as Render does, and returns the rendered files and
+// the function results as Porch's render status.
+func (r *PorchRenderer) Render(ctx context.Context, files map[string]string) (map[string]string, *porchapi.RenderStatus, error) {
+	out, result, err := Render(ctx, r.exec, files)
+	if err != nil {
+		return nil, nil, err
 	}
+	return out, renderStatus(result), nil
 }
 
 // renderStatus converts krm's results to Porch's FunctionResultList shape.
-func renderStatus(r *krm.RenderResult) *porchapi.RenderStatus {
+func renderStatus(r *RenderResult) *porchapi.RenderStatus {
 	st := &porchapi.RenderStatus{}
 	for _, run := range r.Runs {
 		item := &porchapi.Result{Image: run.Function, ExitCode: run.Run.ExitCode}
-		var fe *krm.FunctionError
+		var fe *FunctionError
 		if errors.As(run.Err, &fe) {
 			item.Stderr, item.ExitCode = fe.Stderr, fe.ExitCode
 		}

@@ -1,6 +1,7 @@
-package porchtest
+package fake
 
 import (
+	"context"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -38,12 +39,14 @@ const (
 var uidNamespace = uuid.MustParse("aac71d91-5c67-456f-8fd2-902ef6da820e")
 
 // store is the fake server's state and Porch's rules over it. One mutex
-// serialises every request, so the fake never interleaves two operations;
-// Porch's per-object "already in progress" 409 is reproduced by holding a
-// per-object key for the configured latency.
+// serialises every operation, so the fake never interleaves two; Porch's
+// per-object "already in progress" 409 is reproduced by claiming a
+// per-object key for the configured latency before the operation, without
+// holding the mutex. Functions that need s.mu held say so; no function
+// releases a lock its caller holds.
 type store struct {
 	mu       sync.Mutex
-	opts     *fakeOptions
+	opts     *config
 	repos    map[string]*configapi.Repository
 	secrets  map[string]*corev1.Secret
 	revs     map[string]*revision
@@ -57,7 +60,7 @@ type revision struct {
 	resources map[string]string
 }
 
-func newStore(o *fakeOptions) *store {
+func newStore(o *config) *store {
 	return &store{
 		opts: o, repos: map[string]*configapi.Repository{}, secrets: map[string]*corev1.Secret{},
 		revs: map[string]*revision{}, watchers: map[*watcher]struct{}{}, inFlight: map[string]bool{},
@@ -74,20 +77,39 @@ func (s *store) nextVersion() string {
 	return hex.EncodeToString(sum[:])
 }
 
-// hold emulates Porch's non-waiting per-object lock: while an operation on
-// key is in progress (for opts.latency), another one fails with busy.
-func (s *store) hold(k string, busy *apierrors.StatusError) (func(), error) {
+// claim emulates Porch's non-waiting per-object lock for a write that takes
+// the configured latency: once check (run with s.mu held) passes, it marks
+// key k in flight, or fails with busy while another write holds k, and
+// waits out the latency without holding s.mu. The caller takes s.mu for
+// the write itself, after claim, and calls release when done. Called
+// without s.mu held; with no latency it does nothing.
+func (s *store) claim(k string, busy *apierrors.StatusError, check func() error) (release func(), err error) {
 	if s.opts.latency <= 0 {
 		return func() {}, nil
 	}
+	if err := s.mark(k, busy, check); err != nil {
+		return nil, err
+	}
+	time.Sleep(s.opts.latency)
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.inFlight, k)
+	}, nil
+}
+
+// mark runs check and marks k in flight, under s.mu.
+func (s *store) mark(k string, busy *apierrors.StatusError, check func() error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := check(); err != nil {
+		return err
+	}
 	if s.inFlight[k] {
-		return nil, busy
+		return busy
 	}
 	s.inFlight[k] = true
-	s.mu.Unlock()
-	time.Sleep(s.opts.latency)
-	s.mu.Lock()
-	return func() { delete(s.inFlight, k) }, nil
+	return nil
 }
 
 // ---- views -----------------------------------------------------------------
@@ -156,40 +178,23 @@ func (s *store) getRevision(ns, name string) (*revision, error) {
 	return r, nil
 }
 
-func (s *store) createRevision(ns string, in *porchapi.PackageRevision) (*porchapi.PackageRevision, error) {
+// createRevision creates a draft. Called without s.mu held.
+func (s *store) createRevision(ctx context.Context, ns string, in *porchapi.PackageRevision) (*porchapi.PackageRevision, error) {
 	spec := in.Spec
-	if spec.RepositoryName == "" {
-		return nil, apierrors.NewBadRequest("spec.repositoryName is required")
-	}
-	repo, ok := s.repos[key(ns, spec.RepositoryName)]
-	if !ok {
-		return nil, apierrors.NewNotFound(grRepositories, spec.RepositoryName)
-	}
-	if spec.Lifecycle != "" && spec.Lifecycle != draft {
-		return nil, invalidError("spec.lifecycle", string(spec.Lifecycle), "value can be only created as Draft")
-	}
-	if errs := validation.IsDNS1123Label(spec.WorkspaceName); len(errs) > 0 {
-		return nil, invalidError("spec.workspaceName", spec.WorkspaceName, strings.Join(errs, "; "))
-	}
-	for _, seg := range strings.Split(spec.PackageName, "/") {
-		if errs := validation.IsDNS1123Label(seg); len(errs) > 0 {
-			return nil, invalidError("spec.packageName", spec.PackageName, strings.Join(errs, "; "))
-		}
-	}
-	if len(spec.Tasks) > 1 {
-		return nil, internalError("task list must not contain more than one task")
-	}
-	name := spec.RepositoryName + "." + strings.ReplaceAll(spec.PackageName, "/", ".") + "." + spec.WorkspaceName
-	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
-		return nil, internalError("failed to create packagerevision: package revision kubernetes resource name invalid: %s", strings.Join(errs, "; "))
-	}
-	release, err := s.hold("create/"+ns+"/"+spec.RepositoryName+"/"+spec.PackageName+"/"+spec.WorkspaceName,
+	check := func() error { _, _, err := s.checkCreate(ns, &spec); return err }
+	release, err := s.claim("create/"+ns+"/"+spec.RepositoryName+"/"+spec.PackageName+"/"+spec.WorkspaceName,
 		busyError(grPackageRevisions, "(new creation)", fmt.Sprintf(`to create package revision with details namespace=%q, repository=%q, package=%q,workspace=%q`,
-			ns, spec.RepositoryName, spec.PackageName, spec.WorkspaceName)))
+			ns, spec.RepositoryName, spec.PackageName, spec.WorkspaceName)), check)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	repo, name, err := s.checkCreate(ns, &spec)
+	if err != nil {
+		return nil, err
+	}
 	for _, o := range s.revs {
 		if o.pr.Namespace == ns && o.pr.Spec.RepositoryName == spec.RepositoryName && o.pr.Spec.PackageName == spec.PackageName &&
 			o.pr.Spec.WorkspaceName == spec.WorkspaceName {
@@ -201,11 +206,11 @@ func (s *store) createRevision(ns string, in *porchapi.PackageRevision) (*porcha
 	if len(spec.Tasks) == 1 {
 		task = *spec.Tasks[0].DeepCopy()
 	}
-	resources, upstreamLock, err := s.runTask(ns, repo, &spec, task)
+	resources, upstreamLock, err := s.runTask(ctx, ns, repo, &spec, task)
 	if err != nil {
 		return nil, err
 	}
-	resources, _, err = s.render(resources)
+	resources, _, err = s.render(ctx, resources)
 	if err != nil {
 		return nil, err
 	}
@@ -228,32 +233,70 @@ func (s *store) createRevision(ns string, in *porchapi.PackageRevision) (*porcha
 	return out.DeepCopy(), nil
 }
 
+// checkCreate validates a new draft's spec as Porch does before it creates
+// anything, and returns its repository and name. Called with s.mu held.
+func (s *store) checkCreate(ns string, spec *porchapi.PackageRevisionSpec) (*configapi.Repository, string, error) {
+	if spec.RepositoryName == "" {
+		return nil, "", apierrors.NewBadRequest("spec.repositoryName is required")
+	}
+	repo, ok := s.repos[key(ns, spec.RepositoryName)]
+	if !ok {
+		return nil, "", apierrors.NewNotFound(grRepositories, spec.RepositoryName)
+	}
+	if spec.Lifecycle != "" && spec.Lifecycle != draft {
+		return nil, "", invalidError("spec.lifecycle", string(spec.Lifecycle), "value can be only created as Draft")
+	}
+	if errs := validation.IsDNS1123Label(spec.WorkspaceName); len(errs) > 0 {
+		return nil, "", invalidError("spec.workspaceName", spec.WorkspaceName, strings.Join(errs, "; "))
+	}
+	for _, seg := range strings.Split(spec.PackageName, "/") {
+		if errs := validation.IsDNS1123Label(seg); len(errs) > 0 {
+			return nil, "", invalidError("spec.packageName", spec.PackageName, strings.Join(errs, "; "))
+		}
+	}
+	if len(spec.Tasks) > 1 {
+		return nil, "", internalError("task list must not contain more than one task")
+	}
+	name := spec.RepositoryName + "." + strings.ReplaceAll(spec.PackageName, "/", ".") + "." + spec.WorkspaceName
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return nil, "", internalError("failed to create packagerevision: package revision kubernetes resource name invalid: %s", strings.Join(errs, "; "))
+	}
+	return repo, name, nil
+}
+
 func revisionUID(ns, name string) types.UID {
 	return types.UID(uuid.NewSHA1(uidNamespace, []byte("packagerevision:porch.kpt.dev/v1alpha1/"+strings.ToLower(ns)+"/"+strings.ToLower(name))).String())
 }
 
-// lockRevision finds a revision and holds its per-object key, as Porch
-// does for every write to a revision (what names the lock in the 409).
-func (s *store) lockRevision(ns, name string, gr schema.GroupResource, what string) (*revision, func(), error) {
-	r, err := s.getRevision(ns, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	release, err := s.hold("obj/"+ns+"/"+name, busyError(gr, name, fmt.Sprintf("%s %q", what, ns+"/"+name)))
-	if err != nil {
-		return nil, nil, err
-	}
-	return r, release, nil
+// claimRevision claims a revision's per-object key, as Porch does for every
+// write to a revision (what names the lock in the 409). Called without s.mu
+// held.
+func (s *store) claimRevision(ns, name string, gr schema.GroupResource, what string) (release func(), err error) {
+	return s.claim("obj/"+ns+"/"+name, busyError(gr, name, fmt.Sprintf("%s %q", what, ns+"/"+name)), func() error {
+		_, err := s.getRevision(ns, name)
+		return err
+	})
 }
 
-// updateRevision is a plain PUT: propose, reject-to-draft of a
-// DeletionProposed, propose-delete, metadata.
-func (s *store) updateRevision(ns, name string, in *porchapi.PackageRevision) (*porchapi.PackageRevision, error) {
-	r, release, err := s.lockRevision(ns, name, grPackageRevisions, "on package revision")
+// updateRevision is a plain PUT or a patch: propose, reject-to-draft of a
+// DeletionProposed, propose-delete, metadata. input makes the new object
+// from the current one. Called without s.mu held.
+func (s *store) updateRevision(ctx context.Context, ns, name string, input func(current *porchapi.PackageRevision) (*porchapi.PackageRevision, error)) (*porchapi.PackageRevision, error) {
+	release, err := s.claimRevision(ns, name, grPackageRevisions, "on package revision")
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.getRevision(ns, name)
+	if err != nil {
+		return nil, err
+	}
+	in, err := input(s.view(r))
+	if err != nil {
+		return nil, err
+	}
 	if in.ResourceVersion == "" {
 		return nil, internalError("resourceVersion must be specified for an update")
 	}
@@ -282,7 +325,7 @@ func (s *store) updateRevision(ns, name string, in *porchapi.PackageRevision) (*
 	}
 	if old == draft {
 		// Porch re-renders and commits on every Draft update.
-		resources, _, err := s.render(r.resources)
+		resources, _, err := s.render(ctx, r.resources)
 		if err != nil {
 			return nil, err
 		}
@@ -330,13 +373,19 @@ func (s *store) finishUpdate(ns string, r *revision, old porchapi.PackageRevisio
 	return out.DeepCopy(), nil
 }
 
-// approve is a PUT on /approval.
+// approve is a PUT on /approval. Called without s.mu held.
 func (s *store) approve(ns, name string, in *porchapi.PackageRevision) (*porchapi.PackageRevision, error) {
-	r, release, err := s.lockRevision(ns, name, grPackageRevisions, "on package revision")
+	release, err := s.claimRevision(ns, name, grPackageRevisions, "on package revision")
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.getRevision(ns, name)
+	if err != nil {
+		return nil, err
+	}
 	old, to := r.pr.Spec.Lifecycle, in.Spec.Lifecycle
 	switch old {
 	case draft:
@@ -406,12 +455,20 @@ func copyResources(in map[string]string) map[string]string {
 	return out
 }
 
+// deleteRevision deletes a revision, or marks it for deletion while it has
+// finalizers. Called without s.mu held.
 func (s *store) deleteRevision(ns, name string) (*porchapi.PackageRevision, error) {
-	r, release, err := s.lockRevision(ns, name, grPackageRevisions, "on package revision")
+	release, err := s.claimRevision(ns, name, grPackageRevisions, "on package revision")
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.getRevision(ns, name)
+	if err != nil {
+		return nil, err
+	}
 	if r.pr.Spec.Lifecycle == published && s.opts.deletionProtection {
 		return nil, webhookDenied(name)
 	}
@@ -529,12 +586,20 @@ func (s *store) listRevisions(ns string, f *revisionFilter) []*revision {
 
 // ---- resources -------------------------------------------------------------
 
-func (s *store) updateResources(ns, name string, in *porchapi.PackageRevisionResources) (*porchapi.PackageRevisionResources, error) {
-	r, release, err := s.lockRevision(ns, name, grResources, "on package revision resources")
+// updateResources replaces a draft's files and renders them. Called
+// without s.mu held.
+func (s *store) updateResources(ctx context.Context, ns, name string, in *porchapi.PackageRevisionResources) (*porchapi.PackageRevisionResources, error) {
+	release, err := s.claimRevision(ns, name, grResources, "on package revision resources")
 	if err != nil {
 		return nil, err
 	}
 	defer release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.getRevision(ns, name)
+	if err != nil {
+		return nil, err
+	}
 	if in.ResourceVersion == "" {
 		return nil, internalError("resourceVersion must be specified for an update")
 	}
@@ -547,7 +612,7 @@ func (s *store) updateResources(ns, name string, in *porchapi.PackageRevisionRes
 	if _, ok := in.Spec.Resources["Kptfile"]; !ok {
 		return nil, internalError("package must contain Kptfile at root: file does not exist")
 	}
-	resources, status, err := s.render(copyResources(in.Spec.Resources))
+	resources, status, err := s.render(ctx, copyResources(in.Spec.Resources))
 	if err != nil {
 		return nil, err
 	}
@@ -561,13 +626,13 @@ func (s *store) updateResources(ns, name string, in *porchapi.PackageRevisionRes
 	return out, nil
 }
 
-// render runs the configured renderer, as Porch renders after every change.
-// A failure saves nothing.
-func (s *store) render(resources map[string]string) (map[string]string, *porchapi.RenderStatus, error) {
+// render runs the configured renderer with the request's context, as Porch
+// renders after every change. A failure saves nothing.
+func (s *store) render(ctx context.Context, resources map[string]string) (map[string]string, *porchapi.RenderStatus, error) {
 	if s.opts.renderer == nil {
 		return resources, nil, nil
 	}
-	out, status, err := s.opts.renderer(resources)
+	out, status, err := s.opts.renderer.Render(ctx, resources)
 	if err != nil {
 		return nil, nil, internalError("\nError occurred rendering package in kpt function pipeline.\nPackage has NOT been pushed to remote.\nPlease fix package locally (modify until 'kpt fn render' succeeds) and retry.\nDetails:\nfn.render: %v", err)
 	}
@@ -648,5 +713,8 @@ func (s *store) repositoryError(repo *configapi.Repository) string {
 			return "failed to open repository: authentication required"
 		}
 	}
-	return s.opts.repositoryError(repo)
+	if s.opts.repositoryCheck == nil {
+		return ""
+	}
+	return s.opts.repositoryCheck(repo)
 }

@@ -1,4 +1,4 @@
-package porchtest
+package fake
 
 import (
 	"encoding/json"
@@ -70,7 +70,7 @@ func (s *store) closeWatchers() {
 
 // serveWatch streams events as Porch does: ADDED for every current match of
 // the selectors, then every event of the namespace. No bookmarks.
-func (f *Fake) serveWatch(w http.ResponseWriter, req *http.Request, r route) {
+func (srv *Server) serveWatch(w http.ResponseWriter, req *http.Request, r route) {
 	q := req.URL.Query()
 	filter, err := parseSelectors(q.Get("fieldSelector"), q.Get("labelSelector"))
 	if err != nil {
@@ -78,7 +78,7 @@ func (f *Fake) serveWatch(w http.ResponseWriter, req *http.Request, r route) {
 		return
 	}
 	wt := &watcher{namespace: r.namespace, wake: make(chan struct{}, 1)}
-	s := f.store
+	s := srv.store
 	s.mu.Lock()
 	for _, rev := range s.listRevisions(r.namespace, filter) {
 		wt.queue = append(wt.queue, watch.Event{Type: watch.Added, Object: s.view(rev)})

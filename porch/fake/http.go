@@ -1,13 +1,13 @@
-package porchtest
+package fake
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
@@ -55,33 +55,40 @@ func verbOf(req *http.Request, r route) string {
 	switch req.Method {
 	case http.MethodGet:
 		if req.URL.Query().Get("watch") == "true" || req.URL.Query().Get("watch") == "1" {
-			return "watch"
+			return VerbWatch
 		}
 		if r.name == "" {
-			return "list"
+			return VerbList
 		}
-		return "get"
+		return VerbGet
 	case http.MethodPost:
-		return "create"
+		return VerbCreate
 	case http.MethodPut:
-		return "update"
+		return VerbUpdate
 	case http.MethodPatch:
-		return "patch"
+		return VerbPatch
 	case http.MethodDelete:
-		return "delete"
+		return VerbDelete
 	}
 	return strings.ToLower(req.Method)
 }
 
-// ServeHTTP serves the Porch API.
-func (f *Fake) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+// ServeHTTP serves the Porch API, discovery and health checks. API requests
+// pass through the hooks before the fake serves them.
+func (s *Server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if serveHealth(w, req) {
+		return
+	}
+	if s.cfg.bearerToken != "" && req.Header.Get("Authorization") != "Bearer "+s.cfg.bearerToken {
+		writeStatus(w, apierrors.NewUnauthorized("Unauthorized"))
+		return
+	}
+	if serveDiscovery(w, req) {
+		return
+	}
 	r, ok := parseRoute(req.URL.Path)
 	if !ok {
 		writeStatus(w, apierrors.NewNotFound(porchapi.Resource("path"), req.URL.Path))
-		return
-	}
-	if f.opts.bearerToken != "" && req.Header.Get("Authorization") != "Bearer "+f.opts.bearerToken {
-		writeStatus(w, apierrors.NewUnauthorized("Unauthorized"))
 		return
 	}
 	resource := r.resource
@@ -89,60 +96,49 @@ func (f *Fake) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		resource += "/" + r.subresource
 	}
 	verb := verbOf(req, r)
-	fl := f.fault(verb, resource)
-	if fl != nil {
-		if fl.Latency > 0 {
-			select {
-			case <-time.After(fl.Latency):
-			case <-req.Context().Done():
+	hooks := s.count(verb, resource)
+	body, readErr := io.ReadAll(io.LimitReader(req.Body, maxBody+1))
+	in := &Request{Verb: verb, Resource: resource, Namespace: r.namespace, Name: r.name, Body: body, HTTP: req}
+	serve := func(ctx context.Context, in *Request) *Response {
+		switch {
+		case readErr != nil:
+			return errorResponse(apierrors.NewBadRequest(readErr.Error()))
+		case len(in.Body) > maxBody:
+			return errorResponse(apierrors.NewRequestEntityTooLargeError(fmt.Sprintf("limit is %d", maxBody)))
+		case verb == VerbWatch && r.group == porchapi.SchemeGroupVersion.Group && r.resource == "packagerevisions":
+			return &Response{Code: http.StatusOK, stream: func(w http.ResponseWriter) { s.serveWatch(w, in.HTTP, r) }}
+		}
+		out, err := s.handle(ctx, in.HTTP, r, verb, in.Body)
+		if err != nil {
+			return errorResponse(err)
+		}
+		code := http.StatusOK
+		if verb == VerbCreate {
+			code = http.StatusCreated
+		}
+		return &Response{Code: code, Object: out}
+	}
+	writeResponse(w, chain(hooks, verb, serve)(req.Context(), in))
+}
+
+// writeResponse writes a hook's or the fake's answer.
+func writeResponse(w http.ResponseWriter, resp *Response) {
+	switch {
+	case resp == nil:
+		writeStatus(w, internalError("a fake hook answered nothing"))
+	case resp.Drop:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				_ = conn.Close()
 				return
 			}
 		}
-		switch {
-		case fl.Code == -1:
-			if hj, ok := w.(http.Hijacker); ok {
-				if conn, _, err := hj.Hijack(); err == nil {
-					_ = conn.Close()
-					return
-				}
-			}
-		case fl.Code != 0 && fl.Code != http.StatusOK:
-			msg := fl.Message
-			if msg == "" {
-				msg = http.StatusText(fl.Code)
-			}
-			writeStatus(w, &apierrors.StatusError{ErrStatus: statusFor(int32(fl.Code), reasonFor(fl.Code), msg)})
-			return
-		}
+		panic(http.ErrAbortHandler) // net/http closes the connection
+	case resp.stream != nil:
+		resp.stream(w)
+	default:
+		writeJSON(w, resp.Code, resp.Object)
 	}
-	body, err := io.ReadAll(io.LimitReader(req.Body, maxBody+1))
-	if err != nil {
-		writeStatus(w, apierrors.NewBadRequest(err.Error()))
-		return
-	}
-	if len(body) > maxBody {
-		writeStatus(w, apierrors.NewRequestEntityTooLargeError(fmt.Sprintf("limit is %d", maxBody)))
-		return
-	}
-	if verb == "watch" && r.group == porchapi.SchemeGroupVersion.Group && r.resource == "packagerevisions" {
-		f.serveWatch(w, req, r)
-		return
-	}
-	out, err := f.handle(req, r, verb, body)
-	if err != nil {
-		writeStatus(w, err)
-		return
-	}
-	if fl != nil && fl.Code == http.StatusOK {
-		// Served, but answered without the object.
-		writeJSON(w, http.StatusOK, &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusSuccess})
-		return
-	}
-	code := http.StatusOK
-	if verb == "create" {
-		code = http.StatusCreated
-	}
-	writeJSON(w, code, out)
 }
 
 func reasonFor(code int) string {
@@ -159,103 +155,103 @@ func reasonFor(code int) string {
 	return ""
 }
 
-func (f *Fake) handle(req *http.Request, r route, verb string, body []byte) (any, error) {
-	s := f.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// handle serves an API request. Writes to package revisions take the
+// store's lock themselves (they may first wait out the write latency);
+// everything else is served under it here.
+func (s *Server) handle(ctx context.Context, req *http.Request, r route, verb string, body []byte) (any, error) {
+	st := s.store
+	isRevisions := r.group == porchapi.SchemeGroupVersion.Group && r.resource == "packagerevisions"
+	isResources := r.group == porchapi.SchemeGroupVersion.Group && r.resource == "packagerevisionresources" && r.subresource == ""
+	switch {
+	case isRevisions && verb == VerbCreate:
+		in := &porchapi.PackageRevision{}
+		if err := decode(body, in); err != nil {
+			return nil, err
+		}
+		return st.createRevision(ctx, r.namespace, in)
+	case isRevisions && verb == VerbUpdate && r.subresource == "approval":
+		in := &porchapi.PackageRevision{}
+		if err := decode(body, in); err != nil {
+			return nil, err
+		}
+		return st.approve(r.namespace, r.name, in)
+	case isRevisions && verb == VerbUpdate && r.subresource == "":
+		in := &porchapi.PackageRevision{}
+		if err := decode(body, in); err != nil {
+			return nil, err
+		}
+		return st.updateRevision(ctx, r.namespace, r.name, func(*porchapi.PackageRevision) (*porchapi.PackageRevision, error) { return in, nil })
+	case isRevisions && verb == VerbPatch && r.subresource == "":
+		return st.updateRevision(ctx, r.namespace, r.name, func(current *porchapi.PackageRevision) (*porchapi.PackageRevision, error) {
+			in := &porchapi.PackageRevision{}
+			if err := applyPatch(req, current, body, in); err != nil {
+				return nil, err
+			}
+			in.ResourceVersion = current.ResourceVersion
+			return in, nil
+		})
+	case isRevisions && verb == VerbDelete && r.subresource == "":
+		return st.deleteRevision(r.namespace, r.name)
+	case isResources && verb == VerbUpdate:
+		in := &porchapi.PackageRevisionResources{}
+		if err := decode(body, in); err != nil {
+			return nil, err
+		}
+		return st.updateResources(ctx, r.namespace, r.name, in)
+	}
+
+	st.mu.Lock()
+	defer st.mu.Unlock()
 	q := req.URL.Query()
 	switch {
-	case r.group == porchapi.SchemeGroupVersion.Group && r.resource == "packagerevisions":
-		switch {
-		case verb == "list":
-			filter, err := parseSelectors(q.Get("fieldSelector"), q.Get("labelSelector"))
-			if err != nil {
-				return nil, err
-			}
-			list := &porchapi.PackageRevisionList{TypeMeta: metav1.TypeMeta{APIVersion: porchapi.SchemeGroupVersion.String(), Kind: "PackageRevisionList"}}
-			for _, rev := range s.listRevisions(r.namespace, filter) {
-				list.Items = append(list.Items, *s.view(rev))
-			}
-			if list.Items == nil {
-				list.Items = []porchapi.PackageRevision{}
-			}
-			return list, nil
-		case verb == "get" && r.subresource == "":
-			rev, err := s.getRevision(r.namespace, r.name)
-			if err != nil {
-				return nil, err
-			}
-			return s.view(rev), nil
-		case verb == "create":
-			in := &porchapi.PackageRevision{}
-			if err := decode(body, in); err != nil {
-				return nil, err
-			}
-			return s.createRevision(r.namespace, in)
-		case verb == "update" && r.subresource == "approval":
-			in := &porchapi.PackageRevision{}
-			if err := decode(body, in); err != nil {
-				return nil, err
-			}
-			return s.approve(r.namespace, r.name, in)
-		case verb == "update" && r.subresource == "":
-			in := &porchapi.PackageRevision{}
-			if err := decode(body, in); err != nil {
-				return nil, err
-			}
-			return s.updateRevision(r.namespace, r.name, in)
-		case verb == "patch" && r.subresource == "":
-			rev, err := s.getRevision(r.namespace, r.name)
-			if err != nil {
-				return nil, err
-			}
-			in := &porchapi.PackageRevision{}
-			if err := applyPatch(req, s.view(rev), body, in); err != nil {
-				return nil, err
-			}
-			in.ResourceVersion = rev.pr.ResourceVersion
-			return s.updateRevision(r.namespace, r.name, in)
-		case verb == "delete" && r.subresource == "":
-			return s.deleteRevision(r.namespace, r.name)
+	case isRevisions && verb == VerbList:
+		filter, err := parseSelectors(q.Get("fieldSelector"), q.Get("labelSelector"))
+		if err != nil {
+			return nil, err
 		}
-	case r.group == porchapi.SchemeGroupVersion.Group && r.resource == "packagerevisionresources" && r.subresource == "":
-		switch verb {
-		case "list":
-			filter, err := parseSelectors(q.Get("fieldSelector"), q.Get("labelSelector"))
-			if err != nil {
-				return nil, err
-			}
-			list := &porchapi.PackageRevisionResourcesList{TypeMeta: metav1.TypeMeta{APIVersion: porchapi.SchemeGroupVersion.String(), Kind: "PackageRevisionResourcesList"}}
-			for _, rev := range s.listRevisions(r.namespace, filter) {
-				list.Items = append(list.Items, *s.resourcesView(rev))
-			}
-			if list.Items == nil {
-				list.Items = []porchapi.PackageRevisionResources{}
-			}
-			return list, nil
-		case "get":
-			rev, err := s.getRevision(r.namespace, r.name)
-			if err != nil {
-				return nil, err
-			}
-			return s.resourcesView(rev), nil
-		case "update":
-			in := &porchapi.PackageRevisionResources{}
-			if err := decode(body, in); err != nil {
-				return nil, err
-			}
-			return s.updateResources(r.namespace, r.name, in)
+		list := &porchapi.PackageRevisionList{TypeMeta: metav1.TypeMeta{APIVersion: porchapi.SchemeGroupVersion.String(), Kind: "PackageRevisionList"}}
+		for _, rev := range st.listRevisions(r.namespace, filter) {
+			list.Items = append(list.Items, *st.view(rev))
 		}
+		if list.Items == nil {
+			list.Items = []porchapi.PackageRevision{}
+		}
+		return list, nil
+	case isRevisions && verb == VerbGet && r.subresource == "":
+		rev, err := st.getRevision(r.namespace, r.name)
+		if err != nil {
+			return nil, err
+		}
+		return st.view(rev), nil
+	case isResources && verb == VerbList:
+		filter, err := parseSelectors(q.Get("fieldSelector"), q.Get("labelSelector"))
+		if err != nil {
+			return nil, err
+		}
+		list := &porchapi.PackageRevisionResourcesList{TypeMeta: metav1.TypeMeta{APIVersion: porchapi.SchemeGroupVersion.String(), Kind: "PackageRevisionResourcesList"}}
+		for _, rev := range st.listRevisions(r.namespace, filter) {
+			list.Items = append(list.Items, *st.resourcesView(rev))
+		}
+		if list.Items == nil {
+			list.Items = []porchapi.PackageRevisionResources{}
+		}
+		return list, nil
+	case isResources && verb == VerbGet:
+		rev, err := st.getRevision(r.namespace, r.name)
+		if err != nil {
+			return nil, err
+		}
+		return st.resourcesView(rev), nil
 	case r.group == configapi.GroupVersion.Group && r.resource == "repositories":
-		return f.handleRepository(req, r, verb, body)
+		return st.handleRepository(req, r, verb, body)
 	case r.group == "" && r.resource == "secrets" && r.subresource == "":
-		return s.handleSecret(r, verb, body)
+		return st.handleSecret(r, verb, body)
 	}
 	return nil, apierrors.NewMethodNotSupported(porchapi.Resource(r.resource), verb)
 }
 
-func (f *Fake) handleRepository(req *http.Request, r route, verb string, body []byte) (any, error) {
-	s := f.store
+// handleRepository serves repositories; called with s.mu held.
+func (s *store) handleRepository(req *http.Request, r route, verb string, body []byte) (any, error) {
 	switch verb {
 	case "list":
 		list := &configapi.RepositoryList{TypeMeta: metav1.TypeMeta{APIVersion: configapi.GroupVersion.String(), Kind: "RepositoryList"}, Items: []configapi.Repository{}}
@@ -326,6 +322,7 @@ func repoView(r *configapi.Repository) *configapi.Repository {
 	return out
 }
 
+// handleSecret serves secrets; called with s.mu held.
 func (s *store) handleSecret(r route, verb string, body []byte) (any, error) {
 	switch verb {
 	case "create":
@@ -403,6 +400,12 @@ func applyPatch(req *http.Request, current any, patch []byte, into any) error {
 }
 
 func writeStatus(w http.ResponseWriter, err error) {
+	writeResponse(w, errorResponse(err))
+}
+
+// errorResponse answers err as the apiserver does: its Status, or an
+// internal error.
+func errorResponse(err error) *Response {
 	var st metav1.Status
 	var apiStatus apierrors.APIStatus
 	if errors.As(err, &apiStatus) {
@@ -411,7 +414,7 @@ func writeStatus(w http.ResponseWriter, err error) {
 		st = apierrors.NewInternalError(err).Status()
 	}
 	st.TypeMeta = metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}
-	writeJSON(w, int(st.Code), &st)
+	return &Response{Code: int(st.Code), Object: &st}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

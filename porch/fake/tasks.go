@@ -1,6 +1,7 @@
-package porchtest
+package fake
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"strings"
@@ -12,7 +13,7 @@ import (
 
 // runTask produces a new draft's files from its one task, as Porch's task
 // handlers do (init, clone, edit, upgrade).
-func (s *store) runTask(ns string, repo *configapi.Repository, spec *porchapi.PackageRevisionSpec, task porchapi.Task) (map[string]string, *porchapi.UpstreamLock, error) {
+func (s *store) runTask(ctx context.Context, ns string, repo *configapi.Repository, spec *porchapi.PackageRevisionSpec, task porchapi.Task) (map[string]string, *porchapi.UpstreamLock, error) {
 	switch task.Type {
 	case porchapi.TaskTypeInit:
 		if task.Init == nil {
@@ -20,7 +21,7 @@ func (s *store) runTask(ns string, repo *configapi.Repository, spec *porchapi.Pa
 		}
 		return initPackage(spec.PackageName, task.Init), &porchapi.UpstreamLock{}, nil
 	case porchapi.TaskTypeClone:
-		return s.clone(ns, repo, spec, task.Clone)
+		return s.clone(ctx, ns, repo, spec, task.Clone)
 	case porchapi.TaskTypeEdit:
 		if task.Edit == nil || task.Edit.Source == nil {
 			return nil, nil, internalError("edit task requires a source")
@@ -70,7 +71,7 @@ func initPackage(pkg string, spec *porchapi.PackageInitTaskSpec) map[string]stri
 	}
 }
 
-func (s *store) clone(ns string, repo *configapi.Repository, spec *porchapi.PackageRevisionSpec, clone *porchapi.PackageCloneTaskSpec) (map[string]string, *porchapi.UpstreamLock, error) {
+func (s *store) clone(ctx context.Context, ns string, repo *configapi.Repository, spec *porchapi.PackageRevisionSpec, clone *porchapi.PackageCloneTaskSpec) (map[string]string, *porchapi.UpstreamLock, error) {
 	if clone == nil {
 		return nil, nil, internalError("clone task requires an upstream")
 	}
@@ -79,11 +80,11 @@ func (s *store) clone(ns string, repo *configapi.Repository, spec *porchapi.Pack
 	case up.Oci != nil || up.Type == porchapi.RepositoryTypeOCI:
 		return nil, nil, internalError("clone from OCI is not implemented")
 	case up.Git != nil:
-		fetch := s.opts.gitFetch
-		if fetch == nil {
-			fetch = s.fetchOwn
+		var fetch GitFetcher = GitFetcherFunc(s.fetchOwn)
+		if s.opts.gitFetcher != nil {
+			fetch = s.opts.gitFetcher
 		}
-		files, commit, err := fetch(up.Git.Repo, up.Git.Ref, strings.TrimPrefix(up.Git.Directory, "/"))
+		files, commit, err := fetch.Fetch(ctx, up.Git.Repo, up.Git.Ref, strings.TrimPrefix(up.Git.Directory, "/"))
 		if err != nil {
 			return nil, nil, internalError("cannot clone from git: %v", err)
 		}
@@ -224,7 +225,7 @@ func (s *store) upgrade(ns string, spec *porchapi.PackageRevisionSpec, up *porch
 // fetchOwn serves clones from git URLs of the fake's own repositories: ref
 // "<dir>/v<N>" (or "v<N>") is published revision N of package dir, and the
 // branch name is the package on the branch, as in Porch's git layout.
-func (s *store) fetchOwn(url, ref, dir string) (map[string]string, string, error) {
+func (s *store) fetchOwn(_ context.Context, url, ref, dir string) (map[string]string, string, error) {
 	trim := func(u string) string { return strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git") }
 	for _, repo := range s.repos {
 		if repo.Spec.Git == nil || trim(repo.Spec.Git.Repo) != trim(url) {
@@ -243,5 +244,5 @@ func (s *store) fetchOwn(url, ref, dir string) (map[string]string, string, error
 		}
 		return nil, "", fmt.Errorf("cannot find ref %q with package %q in %s", ref, dir, url)
 	}
-	return nil, "", fmt.Errorf("repository %s not found (the fake serves only its registered repositories; see WithGitFetcher)", url)
+	return nil, "", fmt.Errorf("repository %s not found (the fake serves only its registered repositories; see ClientBuilder.WithGitFetcher)", url)
 }

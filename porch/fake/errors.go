@@ -1,4 +1,4 @@
-package porchtest
+package fake
 
 import (
 	"fmt"
@@ -11,9 +11,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
-// The fake answers with the status codes and texts Porch v1.5.3 uses
-// (shared/reference porch-behaviour §2 and §7), including its surprises: a
-// stale resourceVersion and most engine errors are HTTP 500.
+// The fake answers with the status codes and texts Porch v1.5.3 uses,
+// including its surprises: a stale resourceVersion and most engine errors
+// are HTTP 500.
 
 var (
 	grPackageRevisions = schema.GroupResource{Group: porchapi.SchemeGroupVersion.Group, Resource: "packagerevisions"}
