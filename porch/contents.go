@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
@@ -238,10 +237,27 @@ func (p *packageRevisions) UpdateResources(ctx context.Context, name string, mut
 }
 
 // onConflict runs a read-modify-write step again while it fails with
-// ErrConflict, up to the client's conflict retries, in client-go's
-// retry.OnError shape: each run reads afresh, and each write carries the
-// version it read, so nothing applies twice.
+// ErrConflict, up to the client's conflict retries, with client-go's
+// conflict backoff (retry.DefaultRetry's 10 ms steps): each run reads
+// afresh, and each write carries the version it read, so nothing applies
+// twice. (retry.OnError itself is not used: it reports a step that ended
+// with its context as success.)
 func (p *packageRevisions) onConflict(step func() error) error {
-	backoff := wait.Backoff{Steps: p.c.conflictRetries + 1, Duration: 10 * time.Millisecond, Factor: 1, Jitter: 0.1}
-	return retry.OnError(backoff, func(err error) bool { return errors.Is(err, ErrConflict) }, step)
+	backoff := retry.DefaultRetry
+	backoff.Steps = p.c.conflictRetries + 1
+	var last error
+	err := wait.ExponentialBackoff(backoff, func() (bool, error) {
+		last = step()
+		switch {
+		case last == nil:
+			return true, nil
+		case errors.Is(last, ErrConflict):
+			return false, nil
+		}
+		return false, last
+	})
+	if last != nil {
+		return last
+	}
+	return err
 }
