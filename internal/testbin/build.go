@@ -44,7 +44,7 @@ func (s *Set) build(ctx context.Context, t tool, modDir, version, dir string) er
 		built := path.Base(pkg)
 		if pkg == "." {
 			// The tool module's own main package, named after the last
-			// element of its module path, tools/<dir>.
+			// element of its module path, .../tools/<dir>.
 			built = t.dir
 		}
 		if err := os.Rename(filepath.Join(out, built), filepath.Join(tmp, n)); err != nil {
@@ -76,7 +76,8 @@ func (s *Set) build(ctx context.Context, t tool, modDir, version, dir string) er
 }
 
 // goCommand runs the go command in dir, isolated from any go.work and from
-// toolchain switching, and returns its standard output.
+// toolchain switching, and returns its standard output (also when it fails,
+// e.g. for the diff of "go mod tidy -diff").
 func goCommand(ctx context.Context, dir string, args ...string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = dir
@@ -86,9 +87,9 @@ func goCommand(ctx context.Context, dir string, args ...string) (string, error) 
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("go %v in %s: %w", args, dir, ctx.Err())
+			return stdout.String(), fmt.Errorf("go %v in %s: %w", args, dir, ctx.Err())
 		}
-		return "", fmt.Errorf("go %v in %s: %w\n%s", args, dir, err, process.TailLines(stderr.Bytes(), 30))
+		return stdout.String(), fmt.Errorf("go %v in %s: %w\n%s", args, dir, err, process.TailLines(stderr.Bytes(), 30))
 	}
 	return stdout.String(), nil
 }

@@ -44,14 +44,12 @@ var ErrUnknown = errors.New("testbin: unknown binary or asset")
 // Environment variables read by New.
 const (
 	EnvBinDir   = "PORCHKIT_BIN_DIR"
-	EnvToolsDir = "PORCHKIT_TOOLS_DIR"
 	EnvCacheDir = "PORCHKIT_CACHE_DIR"
 )
 
 // Set finds or builds binaries. The zero value is not usable; call New.
 type Set struct {
 	binDir   string
-	toolsDir string
 	cacheDir string
 	progress io.Writer
 }
@@ -65,9 +63,6 @@ func WithProgress(w io.Writer) Option { return func(s *Set) { s.progress = w } }
 // WithBinDir uses prebuilt binaries from dir instead of building them.
 func WithBinDir(dir string) Option { return func(s *Set) { s.binDir = dir } }
 
-// WithToolsDir sets the directory holding the tool modules.
-func WithToolsDir(dir string) Option { return func(s *Set) { s.toolsDir = dir } }
-
 // WithCacheDir sets the cache root for built binaries.
 func WithCacheDir(dir string) Option { return func(s *Set) { s.cacheDir = dir } }
 
@@ -76,33 +71,25 @@ func WithCacheDir(dir string) Option { return func(s *Set) { s.cacheDir = dir } 
 func New(opts ...Option) *Set {
 	s := &Set{
 		binDir:   os.Getenv(EnvBinDir),
-		toolsDir: os.Getenv(EnvToolsDir),
 		cacheDir: os.Getenv(EnvCacheDir),
 		progress: os.Stderr,
 	}
 	for _, o := range opts {
 		o(s)
 	}
-	if s.toolsDir == "" {
-		s.toolsDir = defaultToolsDir()
-	}
 	if s.cacheDir == "" {
-		if dir, err := os.UserCacheDir(); err == nil {
-			s.cacheDir = filepath.Join(dir, "porchkit")
-		} else {
-			s.cacheDir = filepath.Join(os.TempDir(), "porchkit-cache")
-		}
+		s.cacheDir = defaultCacheDir()
 	}
 	return s
 }
 
-// defaultToolsDir is the tools/ directory of the checkout this file belongs to.
-func defaultToolsDir() string {
-	_, file, _, ok := runtime.Caller(0)
-	if !ok {
-		return ""
+// defaultCacheDir is the cache root when neither EnvCacheDir nor
+// WithCacheDir sets one.
+func defaultCacheDir() string {
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "porchkit")
 	}
-	return filepath.Join(filepath.Dir(file), "..", "..", "tools")
+	return filepath.Join(os.TempDir(), "porchkit-cache")
 }
 
 // Path returns the path of the named binary or asset (one of this package's
@@ -141,12 +128,16 @@ func (s *Set) Paths(ctx context.Context, names ...string) (map[string]string, er
 
 // ensure returns the cache directory of tool t, building it when missing.
 func (s *Set) ensure(ctx context.Context, t tool) (string, error) {
-	modDir := filepath.Join(s.toolsDir, t.dir)
-	key, version, err := cacheKey(modDir, t)
+	files, err := moduleFiles(t)
 	if err != nil {
 		return "", err
 	}
-	dir := filepath.Join(s.cacheDir, "bin", t.dir+"-"+version+"-"+key)
+	key, version, err := cacheKey(files, t)
+	if err != nil {
+		return "", err
+	}
+	name := t.dir + "-" + version + "-" + key
+	dir := filepath.Join(s.cacheDir, "bin", name)
 	if complete(dir) {
 		return dir, nil
 	}
@@ -161,6 +152,14 @@ func (s *Set) ensure(ctx context.Context, t tool) (string, error) {
 	if complete(dir) { // built by another process while we waited
 		return dir, nil
 	}
+	// Written afresh under the lock: a build may have changed its go.sum.
+	modDir := filepath.Join(s.cacheDir, "src", name)
+	if err := os.RemoveAll(modDir); err != nil {
+		return "", fmt.Errorf("testbin: %w", err)
+	}
+	if err := writeModule(files, modDir); err != nil {
+		return "", err
+	}
 	if err := s.build(ctx, t, modDir, version, dir); err != nil {
 		return "", err
 	}
@@ -173,12 +172,15 @@ func complete(dir string) bool {
 	return err == nil
 }
 
-// cacheKey hashes the tool module's files that decide what is built.
-func cacheKey(modDir string, t tool) (key, version string, err error) {
-	gomod, err := os.ReadFile(filepath.Join(modDir, "go.mod"))
-	if err != nil {
-		return "", "", fmt.Errorf("testbin: tool module %s not found (set %s to a porchkit checkout's tools directory, or %s to prebuilt binaries): %w",
-			t.dir, EnvToolsDir, EnvBinDir, err)
+// cacheKey hashes the tool module's files that decide what is built (go.mod,
+// go.sum and Go files, by name and contents, in name order) with the Go
+// version, OS and architecture, and returns the upstream version the module
+// pins. The key of unchanged files stays the same across porchkit versions,
+// so that binaries built before are found again.
+func cacheKey(files map[string][]byte, t tool) (key, version string, err error) {
+	gomod, ok := files["go.mod"]
+	if !ok {
+		return "", "", fmt.Errorf("testbin: tool module %s has no go.mod", t.dir)
 	}
 	mf, err := modfile.Parse("go.mod", gomod, nil)
 	if err != nil {
@@ -192,28 +194,25 @@ func cacheKey(modDir string, t tool) (key, version string, err error) {
 	if version == "" {
 		return "", "", fmt.Errorf("testbin: %s/go.mod does not require %s", t.dir, t.module)
 	}
-	h := sha256.New()
-	entries, err := os.ReadDir(modDir)
-	if err != nil {
-		return "", "", fmt.Errorf("testbin: %w", err)
-	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if !e.IsDir() && (e.Name() == "go.mod" || e.Name() == "go.sum" || strings.HasSuffix(e.Name(), ".go")) {
-			names = append(names, e.Name())
+	names := make([]string, 0, len(files))
+	for n := range files {
+		if isModuleFile(n) {
+			names = append(names, n)
 		}
 	}
 	sort.Strings(names)
+	h := sha256.New()
 	for _, n := range names {
-		data, err := os.ReadFile(filepath.Join(modDir, n))
-		if err != nil {
-			return "", "", fmt.Errorf("testbin: %w", err)
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00", n, len(data))
-		h.Write(data)
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(files[n]))
+		h.Write(files[n])
 	}
 	fmt.Fprintf(h, "%s\x00%s/%s", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	return hex.EncodeToString(h.Sum(nil))[:12], version, nil
+}
+
+// isModuleFile reports whether a tool module's file decides what is built.
+func isModuleFile(name string) bool {
+	return name == "go.mod" || name == "go.sum" || strings.HasSuffix(name, ".go")
 }
 
 // lock takes an exclusive file lock, so that concurrent test processes build

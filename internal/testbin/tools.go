@@ -8,9 +8,10 @@ import (
 	"strings"
 )
 
-// tool is one tool module under tools/ and what it produces.
+// tool is one tool module (in modules/) and what it produces.
 type tool struct {
-	// dir is the module's directory under tools/.
+	// dir is the module's directory under modules/, and the first part of
+	// its cache directory's name.
 	dir string
 	// module is the upstream module whose version the tool pins.
 	module string
