@@ -148,7 +148,7 @@ roleRef:
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromKRM, _, err := krm.Render(ctx, krm.NewRunner(), input)
+	fromKRM, _, err := krm.Render(ctx, krm.NewRunner(krm.RunnerConfig{}), input)
 	if err != nil {
 		t.Fatal(err)
 	}

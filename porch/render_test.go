@@ -118,7 +118,7 @@ func TestFakeRendererHook(t *testing.T) {
 // TestFakeRendersThroughKRM: the fake renders the Kptfile pipeline with a
 // krm executor, like Porch does on push.
 func TestFakeRendersThroughKRM(t *testing.T) {
-	prs, _ := newFakeRepo(t, []porchtest.FakeOption{porchtest.WithRenderer(porchtest.KRMRenderer(krm.NewRunner()))})
+	prs, _ := newFakeRepo(t, []porchtest.FakeOption{porchtest.WithRenderer(porchtest.KRMRenderer(krm.NewRunner(krm.RunnerConfig{})))})
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
