@@ -213,3 +213,28 @@ func TestDuplicateLockCountsOnce(t *testing.T) {
 		t.Errorf("plan = %s, want only l moved (to 2.0.0), m kept at 1.0.0", versions(p))
 	}
 }
+
+// TestZeroConfigSearchBudget: the zero ResolverConfig has the default
+// budget, so a dead end is backjumped over; a negative budget goes to the
+// solver at the first one. Both give the same plan.
+func TestZeroConfigSearchBudget(t *testing.T) {
+	u := universe(t,
+		rel("a", "1.0.0", conflicts("l")), rel("a", "2.0.0", req("b"), conflicts("l")),
+		rel("b", "1.0.0", req("l")), rel("l", "1.0.0"),
+	)
+	r := Request{Roots: roots("a"), Locked: []ReleaseRef{ref("l", "1.0.0")}, Policy: Policy{AllowLockChanges: true}}
+	for _, tc := range []struct {
+		budget int
+		solver bool
+	}{{0, false}, {-1, true}} {
+		var solverUsed bool
+		log := funcr.New(func(_, args string) { solverUsed = solverUsed || strings.Contains(args, "search budget spent") }, funcr.Options{Verbosity: 1})
+		p, err := NewSATResolver(ResolverConfig{SearchBudget: tc.budget, Logger: log}).Resolve(context.Background(), u, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := versions(p); got != "a=1.0.0" || solverUsed != tc.solver {
+			t.Errorf("SearchBudget %d: plan = %s, solver used %v, want a=1.0.0 with solver %v", tc.budget, got, solverUsed, tc.solver)
+		}
+	}
+}

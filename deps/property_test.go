@@ -239,7 +239,7 @@ func TestPropertyAgainstBruteForce(t *testing.T) {
 		}
 		req.Policy.AllowCycles = true
 		plan, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, req)
-		// The solver-backed path (a zero budget) must reach the same answer.
+		// The solver-backed path (a negative budget: no backjumping) must reach the same answer.
 		viaSolver, serr := NewSATResolver(ResolverConfig{SearchBudget: -1, Logger: solverUse}).Resolve(context.Background(), u, req)
 		if (err == nil) != (serr == nil) || (err == nil && versions(plan) != versions(viaSolver)) {
 			t.Fatalf("case %d: backjumping %v (%v), solver %v (%v)", i, plan, err, viaSolver, serr)

@@ -138,6 +138,39 @@ func TestMemoisationAndAudit(t *testing.T) {
 	}
 }
 
+// MemoSize: 0 is the default memo, a negative size none, a positive one
+// remembers that many runs.
+func TestMemoSize(t *testing.T) {
+	ctx := context.Background()
+	fn := func(ns string) krm.Function {
+		return krm.Function{Image: "gcr.io/kpt-fn/set-namespace:v0.4.1",
+			Config: yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  namespace: " + ns + "\n")}
+	}
+	memoised := func(r *krm.Runner, ns string) bool {
+		t.Helper()
+		out, err := r.Execute(ctx, fn(ns), configMaps(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Run.Memoised
+	}
+	for _, tc := range []struct {
+		size int
+		want []bool // runs of a, a, b, a
+	}{
+		{0, []bool{false, true, false, true}},
+		{-1, []bool{false, false, false, false}},
+		{1, []bool{false, true, false, false}}, // b pushed a out
+	} {
+		r := krm.NewRunner(krm.RunnerConfig{MemoSize: tc.size})
+		for i, ns := range []string{"a", "a", "b", "a"} {
+			if got := memoised(r, ns); got != tc.want[i] {
+				t.Errorf("MemoSize %d, run %d (%s): memoised %t, want %t", tc.size, i, ns, got, tc.want[i])
+			}
+		}
+	}
+}
+
 func TestInputIsNeverModified(t *testing.T) {
 	r := krm.NewRunner(krm.RunnerConfig{})
 	in := configMaps(2)
