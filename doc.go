@@ -33,10 +33,14 @@
 //     clusters (kube-apiserver, controller-manager, scheduler and kwok)
 //     for tests.
 //   - observability gives all of them Prometheus metrics and
-//     OpenTelemetry spans.
+//     OpenTelemetry spans: a shared Provider and one adapter per component
+//     (observability/porchobs, observability/krmobs,
+//     observability/clusterobs), so that each links only what it adapts.
 //   - deps resolves dependencies between packages with a SAT solver
 //     (github.com/crillab/gophersat) and explains failures as minimal
-//     conflicts with repairs; deps/depstest fakes its Resolver.
+//     conflicts with repairs; deps/porchsource reads its universe from
+//     the published revisions of a porch Client; deps/depstest fakes its
+//     Resolver.
 //   - internal/testbin builds the servers of both from the tool modules in
 //     tools/ (pinned upstream versions) and caches them; internal/process,
 //     internal/kubeplane and internal/pki run them.

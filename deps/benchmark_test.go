@@ -71,9 +71,9 @@ func BenchmarkResolve(b *testing.B) {
 	type mode struct {
 		name string
 		n    int
-		opts []Option
+		cfg  ResolverConfig
 	}
-	for _, m := range []mode{{"packages=1000", 1000, nil}, {"packages=10000", 10000, nil}, {"solver-oracle/packages=1000", 1000, []Option{WithSearchBudget(0)}}} {
+	for _, m := range []mode{{"packages=1000", 1000, ResolverConfig{}}, {"packages=10000", 10000, ResolverConfig{}}, {"solver-oracle/packages=1000", 1000, ResolverConfig{SearchBudget: -1}}} {
 		u, req := syntheticUniverse(b, m.n, false)
 		b.Run(m.name, func(b *testing.B) {
 			var p *Plan
@@ -82,7 +82,7 @@ func BenchmarkResolve(b *testing.B) {
 				// A budget, so that a slow case ends with the best plan found.
 				ctx, cancel := context.WithTimeout(context.Background(), resolveBudget)
 				var err error
-				p, err = NewSATResolver(m.opts...).Resolve(ctx, u, req)
+				p, err = NewSATResolver(m.cfg).Resolve(ctx, u, req)
 				cancel()
 				if err != nil {
 					b.Fatal(err)
@@ -107,7 +107,7 @@ func BenchmarkExplainUnsat(b *testing.B) {
 		b.Run(fmt.Sprintf("packages=%d", n), func(b *testing.B) {
 			var ue *UnsatisfiableError
 			for b.Loop() {
-				_, err := NewSATResolver().Resolve(context.Background(), u, req)
+				_, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, req)
 				if !errors.As(err, &ue) {
 					b.Fatalf("err = %v, want *UnsatisfiableError", err)
 				}
@@ -203,7 +203,7 @@ func BenchmarkSATVersusBacktracking(b *testing.B) {
 	for _, in := range []input{{"synthetic-1000", u1k, r1k}, {"hard-k=6", uh, rh}} {
 		b.Run(in.name+"/sat", func(b *testing.B) {
 			for b.Loop() {
-				if _, err := NewSATResolver().Resolve(context.Background(), in.u, in.req); err != nil {
+				if _, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), in.u, in.req); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -243,7 +243,7 @@ func TestBacktrackingAgreesOnSmallCases(t *testing.T) {
 	if steps < 100 {
 		t.Errorf("hard case took only %d decisions; it should force backtracking", steps)
 	}
-	p, err := NewSATResolver().Resolve(context.Background(), u, req)
+	p, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,7 @@ func TestConcurrentResolves(t *testing.T) {
 			if i%2 == 1 {
 				r = Request{Roots: roots("amf 2.x", "smf =1.4")} // unsatisfiable: explanation path
 			}
-			_, err := NewSATResolver().Resolve(context.Background(), u, r)
+			_, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, r)
 			if i%2 == 0 && err != nil {
 				errs <- err
 			}

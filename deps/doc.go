@@ -52,4 +52,13 @@
 //
 // Check verifies a plan against a request without a solver; the resolver
 // runs it on every plan it returns.
+//
+// Packages declare their releases in their Kptfiles (ReleaseAnnotation);
+// UniverseFromPorch builds a universe from the published revisions a
+// PackageSource lists, and deps/porchsource is that source on a
+// porch.Client. The resolver is configured by a ResolverConfig whose zero
+// value is the default:
+//
+//	u, err := deps.UniverseFromPorch(ctx, porchsource.New(client, porchsource.Config{}), "catalog")
+//	plan, err := deps.NewSATResolver(deps.ResolverConfig{}).Resolve(ctx, u, req)
 package deps

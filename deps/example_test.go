@@ -27,7 +27,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	r := deps.NewSATResolver()
+	r := deps.NewSATResolver(deps.ResolverConfig{})
 
 	plan, err := r.Resolve(context.Background(), u, deps.Request{
 		Roots: []deps.Dependency{deps.MustParseDependency("amf"), deps.MustParseDependency("smf")},

@@ -9,7 +9,7 @@ import (
 
 func unsatError(t *testing.T, u *Universe, r Request) *UnsatisfiableError {
 	t.Helper()
-	_, err := NewSATResolver().Resolve(context.Background(), u, r)
+	_, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, r)
 	var ue *UnsatisfiableError
 	if !errors.As(err, &ue) {
 		t.Fatalf("err = %v, want *UnsatisfiableError", err)
@@ -85,7 +85,7 @@ func TestExplanationIsMinimalAndReadable(t *testing.T) {
 		}
 		fixed.Roots = append(fixed.Roots, d)
 	}
-	p, err := NewSATResolver().Resolve(context.Background(), u, fixed)
+	p, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, fixed)
 	if err != nil {
 		t.Fatalf("request with the repair applied (%s) still fails: %v", rep, err)
 	}

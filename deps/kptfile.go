@@ -123,8 +123,9 @@ type PublishedPackage struct {
 	Kptfile []byte
 }
 
-// PackageSource lists the published package revisions of repositories; the
-// porch client satisfies it.
+// PackageSource lists the published package revisions of repositories.
+// deps/porchsource implements it on a porch.Client; tests can list fixed
+// Kptfiles.
 type PackageSource interface {
 	PublishedPackages(ctx context.Context, repository string) ([]PublishedPackage, error)
 }

@@ -53,7 +53,7 @@ func TestUniverseFromPorchRevisions(t *testing.T) {
 	if u.Len() != 4 || len(u.Releases("nrf")) != 2 || u.Releases("udm")[0].Version.String() != "4.0.0" {
 		t.Fatalf("universe: %v", u.Packages())
 	}
-	p, err := NewSATResolver().Resolve(context.Background(), u, Request{Roots: roots("amf", "5gc-database >=1")})
+	p, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, Request{Roots: roots("amf", "5gc-database >=1")})
 	if err != nil {
 		t.Fatal(err)
 	}

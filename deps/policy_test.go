@@ -21,7 +21,7 @@ func TestUpgradeChangesTheFewestLockedPackages(t *testing.T) {
 	)
 	locked := []ReleaseRef{ref("app", "1.0.0"), ref("lib", "1.0.0"), ref("tool", "1.0.0")}
 	r := Request{Roots: roots("app >=2", "tool"), Locked: locked, Policy: Policy{AllowLockChanges: true}}
-	p, err := NewSATResolver().Resolve(context.Background(), u, r)
+	p, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,14 +30,14 @@ func TestUpgradeChangesTheFewestLockedPackages(t *testing.T) {
 	}
 	// Without permission to change locks, the same request has no plan.
 	r.Policy.AllowLockChanges = false
-	if _, err := NewSATResolver().Resolve(context.Background(), u, r); !errors.Is(err, ErrNoSolution) {
+	if _, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, r); !errors.Is(err, ErrNoSolution) {
 		t.Errorf("err = %v, want ErrNoSolution with hard locks", err)
 	}
 }
 
 func TestNeedsAreCarriedAndWhyExplainsInclusion(t *testing.T) {
 	u := universe(t, rel("upf", "1.0.0", req("smf"), needs("sriov")), rel("smf", "1.0.0", needs("region=eu")))
-	p, err := NewSATResolver().Resolve(context.Background(), u, Request{Roots: roots("upf")})
+	p, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, Request{Roots: roots("upf")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestNeedsAreCarriedAndWhyExplainsInclusion(t *testing.T) {
 func TestPreviousPlanSeedsReplanning(t *testing.T) {
 	u := fiveGC(t)
 	r := Request{Roots: roots("amf", "upf")}
-	first, err := NewSATResolver().Resolve(context.Background(), u, r)
+	first, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestPreviousPlanSeedsReplanning(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Previous = first
-	second, err := NewSATResolver().Resolve(context.Background(), u, r)
+	second, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestPreviousPlanSeedsReplanning(t *testing.T) {
 	// A previous plan that the change made invalid is ignored, not trusted.
 	r.Excluded = []ReleaseRef{ref("nrf", "2.5.0"), ref("nrf", "2.0.0")}
 	r.Previous = second
-	third, err := NewSATResolver().Resolve(context.Background(), u, r)
+	third, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestDeadlineReturnsBestPlanNotProvenOptimal(t *testing.T) {
 	u := fiveGC(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // no time for anything beyond the first model
-	p, err := NewSATResolver().Resolve(ctx, u, Request{Roots: roots("amf", "upf")})
+	p, err := NewSATResolver(ResolverConfig{}).Resolve(ctx, u, Request{Roots: roots("amf", "upf")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func (oldestFirst) Choices(in PreferenceInput, pkg string) []*Release {
 }
 
 func TestCustomPreference(t *testing.T) {
-	p, err := NewSATResolver(WithPreference(oldestFirst{})).Resolve(context.Background(), fiveGC(t), Request{Roots: roots("ausf")})
+	p, err := NewSATResolver(ResolverConfig{Preference: oldestFirst{}}).Resolve(context.Background(), fiveGC(t), Request{Roots: roots("ausf")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,15 +139,15 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("release without version: err = %v", err)
 	}
 	empty := universe(t)
-	if _, err := NewSATResolver().Resolve(context.Background(), empty, Request{Roots: roots("a")}); !errors.Is(err, ErrInvalidRequest) {
+	if _, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), empty, Request{Roots: roots("a")}); !errors.Is(err, ErrInvalidRequest) {
 		t.Errorf("empty universe: err = %v", err)
 	}
 	big := universe(t, rel("a", "1.0.0", req("b")), rel("b", "1.0.0"), rel("b", "2.0.0"))
-	if _, err := NewSATResolver(WithMaxReleases(2)).Resolve(context.Background(), big, Request{Roots: roots("a")}); !errors.Is(err, ErrTooLarge) {
+	if _, err := NewSATResolver(ResolverConfig{MaxReleases: 2}).Resolve(context.Background(), big, Request{Roots: roots("a")}); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("over the size limit: err = %v", err)
 	}
 	r := Request{Roots: roots("a"), Locked: []ReleaseRef{ref("b", "1.0.0")}, Excluded: []ReleaseRef{ref("b", "1.0.0")}}
-	if _, err := NewSATResolver().Resolve(context.Background(), big, r); !errors.Is(err, ErrInvalidRequest) {
+	if _, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), big, r); !errors.Is(err, ErrInvalidRequest) {
 		t.Errorf("locked and excluded: err = %v", err)
 	}
 }
@@ -165,7 +165,7 @@ func TestLockLetGoIsNotRetriedForever(t *testing.T) {
 	defer cancel()
 	var solverUsed bool
 	log := funcr.New(func(_, args string) { solverUsed = solverUsed || strings.Contains(args, "search budget spent") }, funcr.Options{Verbosity: 1})
-	p, err := NewSATResolver(WithSearchBudget(1<<40), WithLogger(log)).Resolve(ctx, u, r)
+	p, err := NewSATResolver(ResolverConfig{SearchBudget: 1 << 40, Logger: log}).Resolve(ctx, u, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,13 +185,13 @@ func (newestOnly) Choices(in PreferenceInput, pkg string) []*Release { return in
 // of the solver's encodings too, so the search and the solver agree.
 func TestPreferenceOmittingReleases(t *testing.T) {
 	u := universe(t, rel("a", "1.0.0"), rel("a", "2.0.0", req("zz")))
-	for _, opts := range [][]Option{{WithPreference(newestOnly{})}, {WithPreference(newestOnly{}), WithSearchBudget(0)}} {
-		if _, err := NewSATResolver(opts...).Resolve(context.Background(), u, Request{Roots: roots("a")}); !errors.Is(err, ErrNoSolution) {
+	for _, cfg := range []ResolverConfig{{Preference: newestOnly{}}, {Preference: newestOnly{}, SearchBudget: -1}} {
+		if _, err := NewSATResolver(cfg).Resolve(context.Background(), u, Request{Roots: roots("a")}); !errors.Is(err, ErrNoSolution) {
 			t.Errorf("err = %v, want ErrNoSolution: the only release the preference allows needs a package nobody has", err)
 		}
 	}
 	u = universe(t, rel("a", "2.0.0", req("b")), rel("b", "0.5.0"), rel("b", "1.0.0", req("zz")))
-	if _, err := NewSATResolver(WithPreference(newestOnly{}), WithSearchBudget(0)).Resolve(context.Background(), u, Request{Roots: roots("a")}); !errors.Is(err, ErrNoSolution) {
+	if _, err := NewSATResolver(ResolverConfig{Preference: newestOnly{}, SearchBudget: -1}).Resolve(context.Background(), u, Request{Roots: roots("a")}); !errors.Is(err, ErrNoSolution) {
 		t.Errorf("err = %v, want ErrNoSolution", err)
 	}
 }
@@ -205,11 +205,36 @@ func TestDuplicateLockCountsOnce(t *testing.T) {
 		rel("l", "1.0.0"), rel("l", "2.0.0"), rel("m", "1.0.0"), rel("m", "2.0.0"),
 	)
 	r := Request{Roots: roots("a", "b"), Locked: []ReleaseRef{ref("l", "1.0.0"), ref("l", "1.0.0"), ref("m", "1.0.0")}, Policy: Policy{AllowLockChanges: true}}
-	p, err := NewSATResolver().Resolve(context.Background(), u, r)
+	p, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Releases["m"] == nil || p.Releases["m"].Version.String() != "1.0.0" || p.Releases["l"].Version.String() != "2.0.0" {
 		t.Errorf("plan = %s, want only l moved (to 2.0.0), m kept at 1.0.0", versions(p))
+	}
+}
+
+// TestZeroConfigSearchBudget: the zero ResolverConfig has the default
+// budget, so a dead end is backjumped over; a negative budget goes to the
+// solver at the first one. Both give the same plan.
+func TestZeroConfigSearchBudget(t *testing.T) {
+	u := universe(t,
+		rel("a", "1.0.0", conflicts("l")), rel("a", "2.0.0", req("b"), conflicts("l")),
+		rel("b", "1.0.0", req("l")), rel("l", "1.0.0"),
+	)
+	r := Request{Roots: roots("a"), Locked: []ReleaseRef{ref("l", "1.0.0")}, Policy: Policy{AllowLockChanges: true}}
+	for _, tc := range []struct {
+		budget int
+		solver bool
+	}{{0, false}, {-1, true}} {
+		var solverUsed bool
+		log := funcr.New(func(_, args string) { solverUsed = solverUsed || strings.Contains(args, "search budget spent") }, funcr.Options{Verbosity: 1})
+		p, err := NewSATResolver(ResolverConfig{SearchBudget: tc.budget, Logger: log}).Resolve(context.Background(), u, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := versions(p); got != "a=1.0.0" || solverUsed != tc.solver {
+			t.Errorf("SearchBudget %d: plan = %s, solver used %v, want a=1.0.0 with solver %v", tc.budget, got, solverUsed, tc.solver)
+		}
 	}
 }

@@ -238,9 +238,9 @@ func TestPropertyAgainstBruteForce(t *testing.T) {
 			t.Fatal(err)
 		}
 		req.Policy.AllowCycles = true
-		plan, err := NewSATResolver().Resolve(context.Background(), u, req)
-		// The solver-backed path (a zero budget) must reach the same answer.
-		viaSolver, serr := NewSATResolver(WithSearchBudget(0), WithLogger(solverUse)).Resolve(context.Background(), u, req)
+		plan, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, req)
+		// The solver-backed path (a negative budget: no backjumping) must reach the same answer.
+		viaSolver, serr := NewSATResolver(ResolverConfig{SearchBudget: -1, Logger: solverUse}).Resolve(context.Background(), u, req)
 		if (err == nil) != (serr == nil) || (err == nil && versions(plan) != versions(viaSolver)) {
 			t.Fatalf("case %d: backjumping %v (%v), solver %v (%v)", i, plan, err, viaSolver, serr)
 		}

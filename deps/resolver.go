@@ -39,30 +39,39 @@ type SATResolver struct {
 	log         logr.Logger
 }
 
-// Option configures a SATResolver.
-type Option func(*SATResolver)
+// ResolverConfig configures a SATResolver. Its zero value is the default
+// resolver: NewestFirst, at most 1,000,000 releases within reach of a
+// request, the default search budget, no logging.
+type ResolverConfig struct {
+	// Preference orders the choices; nil means NewestFirst.
+	Preference Preference
+	// MaxReleases bounds the releases within reach of one request; a
+	// larger problem is an ErrTooLarge *InputError. 0 means 1,000,000.
+	MaxReleases int
+	// SearchBudget bounds the work (choices tried and decisions replayed)
+	// backjumping may spend before the search turns to the SAT solver as
+	// its oracle. 0 means 100 per release within reach of the request plus
+	// 100,000; a negative budget goes to the solver at the first dead end.
+	SearchBudget int
+	// Logger logs each resolution's size and solver calls (at V(1)); the
+	// zero Logger discards.
+	Logger logr.Logger
+}
 
-// WithPreference replaces NewestFirst.
-func WithPreference(p Preference) Option { return func(s *SATResolver) { s.preference = p } }
+// DefaultMaxReleases is the MaxReleases of the zero ResolverConfig.
+const DefaultMaxReleases = 1_000_000
 
-// WithMaxReleases bounds the releases within reach of one request (default
-// 1,000,000); a larger problem is an ErrTooLarge *InputError.
-func WithMaxReleases(n int) Option { return func(s *SATResolver) { s.maxReleases = n } }
-
-// WithSearchBudget bounds the work (choices tried and decisions replayed)
-// backjumping may spend before the search turns to the SAT solver as its
-// oracle. The default is 100 per release within reach of the request plus
-// 100,000; 0 goes to the solver at the first dead end.
-func WithSearchBudget(n int) Option { return func(s *SATResolver) { s.budget = n } }
-
-// WithLogger logs each resolution's size and solver calls.
-func WithLogger(l logr.Logger) Option { return func(s *SATResolver) { s.log = l } }
-
-// NewSATResolver returns a SAT resolver.
-func NewSATResolver(opts ...Option) *SATResolver {
-	s := &SATResolver{preference: NewestFirst, maxReleases: 1_000_000, budget: -1, log: logr.Discard()}
-	for _, o := range opts {
-		o(s)
+// NewSATResolver returns a SAT resolver configured by cfg.
+func NewSATResolver(cfg ResolverConfig) *SATResolver {
+	s := &SATResolver{preference: cfg.Preference, maxReleases: cfg.MaxReleases, budget: cfg.SearchBudget, log: cfg.Logger}
+	if s.preference == nil {
+		s.preference = NewestFirst
+	}
+	if s.maxReleases == 0 {
+		s.maxReleases = DefaultMaxReleases
+	}
+	if s.log.GetSink() == nil {
+		s.log = logr.Discard()
 	}
 	return s
 }
@@ -141,7 +150,10 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*P
 		witnesses = append(witnesses, prev.Releases)
 	}
 	budget := s.budget
-	if budget < 0 {
+	switch {
+	case budget < 0:
+		budget = 0
+	case budget == 0:
 		budget = 100_000
 		for _, rels := range in.Packages {
 			budget += 100 * len(rels)

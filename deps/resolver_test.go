@@ -228,12 +228,12 @@ func TestResolveRules(t *testing.T) {
 	}
 	// Every case runs on both paths: backjumping, and the SAT solver as the
 	// search's oracle from the first dead end (a zero budget).
-	paths := map[string][]Option{"backjumping": nil, "solver": {WithSearchBudget(0)}}
+	paths := map[string]ResolverConfig{"backjumping": {}, "solver": {SearchBudget: -1}}
 	for _, tc := range cases {
-		for path, opts := range paths {
+		for path, cfg := range paths {
 			t.Run(tc.name+"/"+path, func(t *testing.T) {
 				u := tc.u(t)
-				p, err := NewSATResolver(opts...).Resolve(context.Background(), u, tc.req)
+				p, err := NewSATResolver(cfg).Resolve(context.Background(), u, tc.req)
 				if tc.wantErr != nil {
 					if !errors.Is(err, tc.wantErr) {
 						t.Fatalf("err = %v, want %v", err, tc.wantErr)

@@ -42,21 +42,21 @@ func bigPackage() map[string]string {
 func BenchmarkRenderPipeline(b *testing.B) {
 	files := bigPackage()
 	ctx := context.Background()
-	inProcess := krm.NewRunner(krm.WithMemo(0))
+	inProcess := krm.NewRunner(krm.RunnerConfig{MemoSize: -1})
 	reg := krm.NewRegistry()
 	for _, fn := range pipelineFunctions {
 		name := strings.Split(fn, ":")[0]
-		if err := reg.Register(fn, krm.Executable(testfn, krm.WithArgs("catalog", name)), krm.Capabilities{}); err != nil {
+		if err := reg.Register(fn, krm.Executable(testfn, krm.ExecConfig{Args: []string{"catalog", name}}), krm.Capabilities{}); err != nil {
 			b.Fatal(err)
 		}
 	}
 	var peak int64
-	exec := krm.NewRunner(krm.WithMemo(0), krm.WithRegistry(reg), krm.WithAuditSink(krm.AuditFunc(func(_ context.Context, r krm.AuditRecord) error {
+	exec := krm.NewRunner(krm.RunnerConfig{MemoSize: -1, Registry: reg, AuditSink: krm.AuditFunc(func(_ context.Context, r krm.AuditRecord) error {
 		if r.Run.PeakMemory > peak {
 			peak = r.Run.PeakMemory
 		}
 		return nil
-	})))
+	})})
 	var inTime, execTime, inPipeline, execPipeline time.Duration
 	pipeline := func(r *krm.RenderResult) (d time.Duration) {
 		for _, run := range r.Runs {

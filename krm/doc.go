@@ -11,7 +11,7 @@
 // input and output, counts, duration, peak memory) through an AuditSink
 // and an Instrumentation:
 //
-//	r := krm.NewRunner()
+//	r := krm.NewRunner(krm.RunnerConfig{})
 //	out, err := r.Execute(ctx, krm.Function{Image: "gcr.io/kpt-fn/set-namespace:v0.4.1", Config: cfg}, list)
 //	files, result, err := krm.Render(ctx, r, porchFiles) // a package as Porch gives it
 //

@@ -25,7 +25,7 @@ pipeline:
 `,
 		"deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app # the app\n",
 	}
-	out, result, err := krm.Render(context.Background(), krm.NewRunner(), files)
+	out, result, err := krm.Render(context.Background(), krm.NewRunner(krm.RunnerConfig{}), files)
 	if err != nil {
 		panic(err)
 	}

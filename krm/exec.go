@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,24 +26,20 @@ import (
 // bounded output, a scrubbed environment, a private temporary working
 // directory, and a new network namespace unless the function was granted
 // network. Where a network namespace cannot be created, Run refuses with
-// ErrSandboxUnavailable unless allowWithoutNetworkIsolation is set.
-func Executable(path string, opts ...ExecOption) Runtime {
-	e := &executable{path: path}
-	for _, opt := range opts {
-		opt(e)
-	}
-	return e
+// ErrSandboxUnavailable unless cfg.AllowWithoutNetworkIsolation is set.
+func Executable(path string, cfg ExecConfig) Runtime {
+	return &executable{path: path, args: slices.Clone(cfg.Args), noNetIsolation: cfg.AllowWithoutNetworkIsolation}
 }
 
-// ExecOption configures Executable.
-type ExecOption func(*executable)
-
-// WithoutNetworkIsolation runs the function even where no network namespace
-// can be created (it then shares the host's network).
-func WithoutNetworkIsolation() ExecOption { return func(e *executable) { e.noNetIsolation = true } }
-
-// WithArgs passes arguments to the executable.
-func WithArgs(args ...string) ExecOption { return func(e *executable) { e.args = args } }
+// ExecConfig configures Executable. Its zero value runs the executable
+// without arguments and only inside a network namespace.
+type ExecConfig struct {
+	// Args are passed to the executable.
+	Args []string
+	// AllowWithoutNetworkIsolation runs the function even where no network
+	// namespace can be created; it then shares the host's network.
+	AllowWithoutNetworkIsolation bool
+}
 
 type executable struct {
 	path           string
@@ -116,7 +113,7 @@ func (e *executable) Run(ctx context.Context, fn Function, in *framework.Resourc
 	if err != nil && !limits.Network && (errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOSPC)) {
 		if !e.noNetIsolation {
 			return nil, &FunctionError{Function: fn.String(), Kind: ErrSandboxUnavailable, ExitCode: -1,
-				Err: fmt.Errorf("cannot create a network namespace (%v); use WithoutNetworkIsolation to run without one", err)}
+				Err: fmt.Errorf("cannot create a network namespace (%v); set ExecConfig.AllowWithoutNetworkIsolation to run without one", err)}
 		}
 		cmd.SysProcAttr.Cloneflags, cmd.SysProcAttr.UidMappings, cmd.SysProcAttr.GidMappings = 0, nil, nil
 		err = cmd.Start()

@@ -48,7 +48,7 @@ func configMaps(n int) *framework.ResourceList {
 
 func runExec(t *testing.T, limits krm.Limits, args ...string) (*krm.Output, error) {
 	t.Helper()
-	rt := krm.Executable(testfn, krm.WithArgs(args...))
+	rt := krm.Executable(testfn, krm.ExecConfig{Args: args})
 	if limits.WallTime == 0 {
 		limits.WallTime = 10 * time.Second
 	}
@@ -69,7 +69,7 @@ func runExec(t *testing.T, limits krm.Limits, args ...string) (*krm.Output, erro
 
 func TestExecRunsAFunction(t *testing.T) {
 	in := configMaps(3)
-	out, err := krm.Executable(testfn, krm.WithArgs("catalog", "set-namespace")).Run(context.Background(),
+	out, err := krm.Executable(testfn, krm.ExecConfig{Args: []string{"catalog", "set-namespace"}}).Run(context.Background(),
 		krm.Function{Exec: testfn, Config: yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  namespace: prod\n")},
 		in, krm.Limits{WallTime: 10 * time.Second, Memory: 256 << 20, CPU: 5 * time.Second, MaxOutput: 1 << 20, Processes: 64})
 	if err != nil {

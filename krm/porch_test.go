@@ -150,7 +150,7 @@ roleRef:
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromKRM, _, err := krm.Render(ctx, krm.NewRunner(), input)
+	fromKRM, _, err := krm.Render(ctx, krm.NewRunner(krm.RunnerConfig{}), input)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ const fakeConfigMapYAML = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c
 // TestFakeRendersThroughKRM: the fake Porch renders the Kptfile pipeline
 // with a krm executor through NewPorchRenderer, like Porch does on push.
 func TestFakeRendersThroughKRM(t *testing.T) {
-	c, _ := fake.NewClientBuilder().WithRenderer(krm.NewPorchRenderer(krm.NewRunner())).Build(t)
+	c, _ := fake.NewClientBuilder().WithRenderer(krm.NewPorchRenderer(krm.NewRunner(krm.RunnerConfig{}))).Build(t)
 	ctx := context.Background()
 	if _, err := c.Repositories("default").Register(ctx, "blueprints", "http://git.invalid/blueprints.git"); err != nil {
 		t.Fatal(err)

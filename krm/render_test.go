@@ -77,7 +77,7 @@ pipeline:
 func TestRenderPipeline(t *testing.T) {
 	in := pkgFiles()
 	original := maps.Clone(in)
-	out, result, err := krm.Render(context.Background(), krm.NewRunner(), in)
+	out, result, err := krm.Render(context.Background(), krm.NewRunner(krm.RunnerConfig{}), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +118,7 @@ func TestRenderFailingValidatorLeavesInput(t *testing.T) {
 	in := pkgFiles()
 	in["dup.yaml"] = "apiVersion: v1\nkind: Service\nmetadata:\n  name: app\n"
 	original := maps.Clone(in)
-	out, result, err := krm.Render(context.Background(), krm.NewRunner(), in)
+	out, result, err := krm.Render(context.Background(), krm.NewRunner(krm.RunnerConfig{}), in)
 	var re *krm.RenderError
 	if !errors.As(err, &re) || !errors.Is(err, krm.ErrFunctionFailed) || out != nil {
 		t.Fatalf("err = %v, out %v", err, out != nil)
@@ -136,7 +136,7 @@ func TestRenderFailingValidatorLeavesInput(t *testing.T) {
 
 func TestRenderBadInput(t *testing.T) {
 	ctx := context.Background()
-	r := krm.NewRunner()
+	r := krm.NewRunner(krm.RunnerConfig{})
 	for name, files := range map[string]map[string]string{
 		"no Kptfile":         {"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"},
 		"malformed YAML":     {"Kptfile": "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n", "a.yaml": "kind: [unclosed\n"},

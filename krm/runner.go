@@ -9,7 +9,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/go-logr/logr"
 	lru "github.com/hashicorp/golang-lru/v2"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -26,63 +25,58 @@ type Runner struct {
 	policy    Policy
 	audit     AuditSink
 	inst      Instrumentation
-	log       logr.Logger
 	memo      *lru.Cache[string, *Output]
 	allowExec bool
-	execOpts  []ExecOption
+	exec      ExecConfig
 }
 
 var _ Executor = (*Runner)(nil)
 
-// RunnerOption configures a Runner.
-type RunnerOption func(*Runner)
-
-// WithRegistry replaces the default registry (the builtin catalog under
-// CatalogPrefixes).
-func WithRegistry(r *Registry) RunnerOption { return func(x *Runner) { x.registry = r } }
-
-// WithPolicy sets the capability policy (default: no network, no mounts,
-// default limits).
-func WithPolicy(p Policy) RunnerOption { return func(x *Runner) { x.policy = p } }
-
-// WithAuditSink records every run.
-func WithAuditSink(s AuditSink) RunnerOption { return func(x *Runner) { x.audit = s } }
-
-// WithInstrumentation sends run metrics and traces to i.
-func WithInstrumentation(i Instrumentation) RunnerOption { return func(x *Runner) { x.inst = i } }
-
-// WithLogger sets the logger.
-func WithLogger(l logr.Logger) RunnerOption { return func(x *Runner) { x.log = l } }
-
-// WithMemo sets how many runs are remembered for reuse (default
-// DefaultMemoSize); 0 turns memoisation off.
-func WithMemo(size int) RunnerOption {
-	return func(x *Runner) {
-		x.memo = nil
-		if size > 0 {
-			x.memo, _ = lru.New[string, *Output](size)
-		}
-	}
-}
-
-// WithExec allows Function.Exec (local executables), which are refused by
-// default as kpt refuses them without --allow-exec, and sets their options.
-func WithExec(opts ...ExecOption) RunnerOption {
-	return func(x *Runner) { x.allowExec, x.execOpts = true, opts }
+// RunnerConfig configures a Runner. Its zero value is a Runner of the
+// builtin catalog with the default policy, memoisation and no exec
+// functions.
+type RunnerConfig struct {
+	// Registry resolves images to runtimes. Nil means DefaultRegistry(): the
+	// builtin catalog under CatalogPrefixes.
+	Registry *Registry
+	// Policy grants capabilities and sets limits. The zero Policy grants no
+	// network and no mounts, with default limits.
+	Policy Policy
+	// AuditSink, when set, records every run; its error fails the run.
+	AuditSink AuditSink
+	// Instrumentation, when set, receives run metrics and traces (see
+	// observability/krmobs).
+	Instrumentation Instrumentation
+	// MemoSize is how many runs are remembered for reuse: 0 means
+	// DefaultMemoSize, a negative number turns memoisation off.
+	MemoSize int
+	// AllowExec allows Function.Exec (local executables), which are refused
+	// otherwise, as kpt refuses them without --allow-exec. They run as
+	// Executable(path, Exec).
+	AllowExec bool
+	// Exec configures the executables AllowExec allows.
+	Exec ExecConfig
 }
 
 // DefaultMemoSize is how many function runs a Runner remembers.
 const DefaultMemoSize = 1024
 
-// NewRunner returns a Runner.
-func NewRunner(opts ...RunnerOption) *Runner {
-	r := &Runner{log: logr.Discard(), inst: nopInstrumentation{}}
-	WithMemo(DefaultMemoSize)(r)
-	for _, opt := range opts {
-		opt(r)
-	}
+// NewRunner returns a Runner configured by cfg.
+func NewRunner(cfg RunnerConfig) *Runner {
+	r := &Runner{registry: cfg.Registry, policy: cfg.Policy, audit: cfg.AuditSink, inst: cfg.Instrumentation,
+		allowExec: cfg.AllowExec, exec: cfg.Exec}
 	if r.registry == nil {
 		r.registry = DefaultRegistry()
+	}
+	if r.inst == nil {
+		r.inst = nopInstrumentation{}
+	}
+	size := cfg.MemoSize
+	if size == 0 {
+		size = DefaultMemoSize
+	}
+	if size > 0 {
+		r.memo, _ = lru.New[string, *Output](size)
 	}
 	return r
 }
@@ -124,9 +118,9 @@ func (r *Runner) execute(ctx context.Context, fn Function, in *framework.Resourc
 	var res Resolved
 	switch {
 	case fn.Exec != "" && !r.allowExec:
-		return nil, &FunctionError{Function: fn.String(), Kind: ErrNotAllowed, ExitCode: -1, Err: fmt.Errorf("exec functions are not allowed (krm.WithExec)")}
+		return nil, &FunctionError{Function: fn.String(), Kind: ErrNotAllowed, ExitCode: -1, Err: fmt.Errorf("exec functions are not allowed (RunnerConfig.AllowExec)")}
 	case fn.Exec != "":
-		res = Resolved{Runtime: Executable(fn.Exec, r.execOpts...), Needs: fn.Needs}
+		res = Resolved{Runtime: Executable(fn.Exec, r.exec), Needs: fn.Needs}
 	default:
 		var err error
 		if res, err = r.registry.Resolve(fn); err != nil {
@@ -254,8 +248,8 @@ type AuditFunc func(ctx context.Context, rec AuditRecord) error
 // Record implements AuditSink.
 func (f AuditFunc) Record(ctx context.Context, rec AuditRecord) error { return f(ctx, rec) }
 
-// Instrumentation receives metrics and traces of runs; the observability
-// package implements it.
+// Instrumentation receives metrics and traces of runs;
+// observability/krmobs implements it with Prometheus and OpenTelemetry.
 type Instrumentation interface {
 	// StartRun is called before a run; done gets the run's description.
 	StartRun(ctx context.Context, function string) (_ context.Context, done func(RunInfo, error))

@@ -17,7 +17,7 @@ import (
 var nsConfig = yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  namespace: prod\n")
 
 func TestRunnerResolvesImagesLikePorch(t *testing.T) {
-	r := krm.NewRunner()
+	r := krm.NewRunner(krm.RunnerConfig{})
 	ctx := context.Background()
 	for _, image := range []string{
 		"gcr.io/kpt-fn/set-namespace:v0.4.1",
@@ -51,7 +51,7 @@ func TestRunnerResolvesImagesLikePorch(t *testing.T) {
 func TestAllowListAndExecConsent(t *testing.T) {
 	reg := krm.DefaultRegistry()
 	reg.Allow("gcr.io/kpt-fn/*", "nephio.io/krm-functions/*")
-	r := krm.NewRunner(krm.WithRegistry(reg))
+	r := krm.NewRunner(krm.RunnerConfig{Registry: reg})
 	ctx := context.Background()
 	if _, err := r.Execute(ctx, krm.Function{Image: "gcr.io/kpt-fn/set-namespace:v0.4.1", Config: nsConfig}, configMaps(1)); err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestAllowListAndExecConsent(t *testing.T) {
 
 func TestCapabilityPolicyAppliesToEveryRuntime(t *testing.T) {
 	ctx := context.Background()
-	r := krm.NewRunner(krm.WithExec(krm.WithArgs("echo")), krm.WithPolicy(krm.Policy{MaxMemory: 1 << 30}))
+	r := krm.NewRunner(krm.RunnerConfig{AllowExec: true, Exec: krm.ExecConfig{Args: []string{"echo"}}, Policy: krm.Policy{MaxMemory: 1 << 30}})
 	for _, fn := range []krm.Function{
 		{Image: "gcr.io/kpt-fn/set-namespace:v0.4.1", Config: nsConfig, Needs: krm.Capabilities{Network: true}},
 		{Exec: testfn, Needs: krm.Capabilities{Network: true}},
@@ -102,7 +102,7 @@ func (r *records) Record(_ context.Context, rec krm.AuditRecord) error {
 
 func TestMemoisationAndAudit(t *testing.T) {
 	audit := &records{}
-	r := krm.NewRunner(krm.WithAuditSink(audit))
+	r := krm.NewRunner(krm.RunnerConfig{AuditSink: audit})
 	ctx := context.Background()
 	fn := krm.Function{Image: "gcr.io/kpt-fn/set-namespace:v0.4.1", Config: nsConfig}
 	first, err := r.Execute(ctx, fn, configMaps(3))
@@ -138,8 +138,41 @@ func TestMemoisationAndAudit(t *testing.T) {
 	}
 }
 
+// MemoSize: 0 is the default memo, a negative size none, a positive one
+// remembers that many runs.
+func TestMemoSize(t *testing.T) {
+	ctx := context.Background()
+	fn := func(ns string) krm.Function {
+		return krm.Function{Image: "gcr.io/kpt-fn/set-namespace:v0.4.1",
+			Config: yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  namespace: " + ns + "\n")}
+	}
+	memoised := func(r *krm.Runner, ns string) bool {
+		t.Helper()
+		out, err := r.Execute(ctx, fn(ns), configMaps(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Run.Memoised
+	}
+	for _, tc := range []struct {
+		size int
+		want []bool // runs of a, a, b, a
+	}{
+		{0, []bool{false, true, false, true}},
+		{-1, []bool{false, false, false, false}},
+		{1, []bool{false, true, false, false}}, // b pushed a out
+	} {
+		r := krm.NewRunner(krm.RunnerConfig{MemoSize: tc.size})
+		for i, ns := range []string{"a", "a", "b", "a"} {
+			if got := memoised(r, ns); got != tc.want[i] {
+				t.Errorf("MemoSize %d, run %d (%s): memoised %t, want %t", tc.size, i, ns, got, tc.want[i])
+			}
+		}
+	}
+}
+
 func TestInputIsNeverModified(t *testing.T) {
-	r := krm.NewRunner()
+	r := krm.NewRunner(krm.RunnerConfig{})
 	in := configMaps(2)
 	before := in.Items[0].MustString()
 	if _, err := r.Execute(context.Background(), krm.Function{Image: "set-namespace:v0.4.1", Config: nsConfig}, in); err != nil {
@@ -152,7 +185,7 @@ func TestInputIsNeverModified(t *testing.T) {
 }
 
 func TestCatalogImagesRunInProcess(t *testing.T) {
-	r := krm.NewRunner()
+	r := krm.NewRunner(krm.RunnerConfig{})
 	ctx := context.Background()
 	for image, config := range map[string]string{
 		"gcr.io/kpt-fn/apply-replacements:v0.1.1":  "apiVersion: fn.kpt.dev/v1alpha1\nkind: ApplyReplacements\nmetadata:\n  name: r\nreplacements:\n- sourceValue: prod\n  targets:\n  - select:\n      kind: ConfigMap\n    fieldPaths: [data.env]\n    options:\n      create: true\n",

@@ -24,7 +24,7 @@ const ClusterContextName = "cluster-context"
 // local-config resources (that ConfigMap among them) are dropped from the
 // result.
 type KRMCustomizer struct {
-	// Executor runs the functions (krm.NewRunner() for the builtin
+	// Executor runs the functions (krm.NewRunner(krm.RunnerConfig{}) for the builtin
 	// catalog).
 	Executor krm.Executor
 	// Functions returns the functions for a cluster, e.g. set-namespace

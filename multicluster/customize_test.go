@@ -15,7 +15,7 @@ import (
 func TestKRMCustomizerSpecialisesPerCluster(t *testing.T) {
 	f := newFleet(t, 2, 2, nil)
 	cust := &multicluster.KRMCustomizer{
-		Executor: krm.NewRunner(),
+		Executor: krm.NewRunner(krm.RunnerConfig{}),
 		Functions: func(c *multicluster.Cluster) []krm.Function {
 			return []krm.Function{
 				{Image: "gcr.io/kpt-fn/set-namespace:v0.4.1", Config: yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ns\ndata:\n  namespace: web-" + c.Region + "\n")},
@@ -75,7 +75,7 @@ replacements:
 		t.Fatal("differently customised clusters must get different revision IDs")
 	}
 
-	bad := &multicluster.KRMCustomizer{Executor: krm.NewRunner(), Functions: func(*multicluster.Cluster) []krm.Function {
+	bad := &multicluster.KRMCustomizer{Executor: krm.NewRunner(krm.RunnerConfig{}), Functions: func(*multicluster.Cluster) []krm.Function {
 		return []krm.Function{{Image: "gcr.io/kpt-fn/unknown:v1"}}
 	}}
 	p2 := multicluster.NewPropagator(f.manager, f.mem, multicluster.WithCustomizer(bad))

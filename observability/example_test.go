@@ -1,37 +1,31 @@
 package observability_test
 
 import (
-	"context"
 	"fmt"
 
-	"sigs.k8s.io/kustomize/kyaml/fn/framework"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/nephoran/porchkit/krm"
 	"github.com/nephoran/porchkit/observability"
 )
 
-// Metrics of KRM function runs, gathered from the provider's registry.
+// A Provider with its own registry; a collector registered twice (as by an
+// adapter made twice) is one collector.
 func Example() {
-	obs := observability.New()
-	runner := krm.NewRunner(krm.WithInstrumentation(obs.KRM()))
-	in := &framework.ResourceList{Items: []*yaml.RNode{yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n")}}
-	fn := krm.Function{Image: "gcr.io/kpt-fn/set-namespace:v0.4.1",
-		Config: yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ns\ndata:\n  namespace: prod\n")}
-	if _, err := runner.Execute(context.Background(), fn, in); err != nil {
-		panic(err)
+	obs := observability.New(observability.Config{})
+	newCounter := func() prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: observability.Namespace, Subsystem: "app", Name: "events_total", Help: "Events."})
 	}
+	a := observability.Register(obs, newCounter())
+	b := observability.Register(obs, newCounter())
+	a.Inc()
+	b.Inc()
 	families, err := obs.Registry().Gather()
 	if err != nil {
 		panic(err)
 	}
 	for _, f := range families {
-		if f.GetName() == "porchkit_krm_runs_total" {
-			for _, m := range f.GetMetric() {
-				fmt.Println(f.GetName(), m.GetCounter().GetValue())
-			}
-		}
+		fmt.Println(f.GetName(), f.GetMetric()[0].GetCounter().GetValue())
 	}
 	// Output:
-	// porchkit_krm_runs_total 1
+	// porchkit_app_events_total 2
 }

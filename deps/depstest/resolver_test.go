@@ -28,7 +28,7 @@ func TestScriptThenFallback(t *testing.T) {
 	if _, err := r.Resolve(context.Background(), u, req); !errors.Is(err, ErrNoAnswer) {
 		t.Fatalf("script used up: err = %v", err)
 	}
-	r.Fallback = deps.NewSATResolver()
+	r.Fallback = deps.NewSATResolver(deps.ResolverConfig{})
 	p, err := r.Resolve(context.Background(), u, req)
 	if err != nil || p.Releases["nrf"] == nil {
 		t.Fatalf("fallback = %v, %v", p, err)
