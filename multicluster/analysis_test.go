@@ -38,7 +38,7 @@ func TestPrometheusAnalysis(t *testing.T) {
 	f := newFleet(t, 4, 1, nil)
 	check := &multicluster.PrometheusQuery{Address: srv.URL,
 		Query: `sum(rate(http_errors_total{cluster=~"{{cluster_regex}}"}[1m])) / sum(rate(http_requests_total{cluster=~"{{cluster_regex}}"}[1m]))`}
-	s := multicluster.Strategy{Type: multicluster.Canary, Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"c-0000"}, StepPercent: 50},
+	s := multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"c-0000"}, StepPercent: 50},
 		Analysis: []multicluster.Analysis{{Name: "error-rate", Check: check, Range: multicluster.AtMost(0.05)}}}
 	if st := f.run(t, pkg("v1"), all(), s); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatalf("%s: %s", st.Phase, st.Reason)
@@ -91,12 +91,12 @@ func TestHealthProbesRunUntilCancelled(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	wait("c-0001", multicluster.Healthy)
+	wait("c-0001", multicluster.HealthHealthy)
 	f.mem.SetUnreachable("c-0001", true)
 	f.mem.SetUnauthorized("c-0002", true)
-	wait("c-0001", multicluster.Unreachable)
+	wait("c-0001", multicluster.HealthUnreachable)
 	wait("c-0002", multicluster.HealthUnauthorized)
-	wait("c-0000", multicluster.Healthy)
+	wait("c-0000", multicluster.HealthHealthy)
 	cancel()
 	if err := <-done; err != context.Canceled {
 		t.Fatalf("Run returned %v", err)

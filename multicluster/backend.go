@@ -76,13 +76,13 @@ type DeliveryState string
 
 // Delivery states.
 const (
-	// Progressing: delivered, not yet Available.
-	Progressing DeliveryState = "Progressing"
-	// Available: every resource of this exact revision is current
+	// DeliveryProgressing: delivered, not yet Available.
+	DeliveryProgressing DeliveryState = "Progressing"
+	// DeliveryAvailable: every resource of this exact revision is current
 	// (kstatus Current: observedGeneration caught up, workloads ready).
-	Available DeliveryState = "Available"
-	// Failed: the revision cannot become Available.
-	Failed DeliveryState = "Failed"
+	DeliveryAvailable DeliveryState = "Available"
+	// DeliveryFailed: the revision cannot become Available.
+	DeliveryFailed DeliveryState = "Failed"
 )
 
 // Observation is what Backend.Observe saw.

@@ -63,9 +63,9 @@ func (h *heapSampler) growth() uint64 {
 func BenchmarkPropagateInMemory(b *testing.B) {
 	const n = 1000
 	for _, s := range []multicluster.Strategy{
-		{Type: multicluster.Parallel},
-		{Type: multicluster.Canary, Canary: multicluster.CanaryOptions{FirstPercent: 5, StepPercent: 10}},
-		{Type: multicluster.Sequential},
+		{Type: multicluster.StrategyParallel},
+		{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryOptions{FirstPercent: 5, StepPercent: 10}},
+		{Type: multicluster.StrategySequential},
 	} {
 		b.Run(fmt.Sprintf("%s-%d", s.Type, n), func(b *testing.B) {
 			f := newFleet(b, n, 10, nil)

@@ -44,7 +44,7 @@ replacements:
 	p := multicluster.NewPropagator(f.manager, f.mem, multicluster.WithCustomizer(cust))
 	defer p.Close()
 	ctx := context.Background()
-	plan, err := p.Plan(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel})
+	plan, err := p.Plan(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ replacements:
 	}}
 	p2 := multicluster.NewPropagator(f.manager, f.mem, multicluster.WithCustomizer(bad))
 	defer p2.Close()
-	if _, err := p2.Propagate(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel}); !errors.Is(err, multicluster.ErrRenderFailed) || !errors.Is(err, krm.ErrUnknownFunction) {
+	if _, err := p2.Propagate(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel}); !errors.Is(err, multicluster.ErrRenderFailed) || !errors.Is(err, krm.ErrUnknownFunction) {
 		t.Fatalf("an unknown function: %v", err)
 	}
 }

@@ -43,15 +43,15 @@ func Example_canaryWithRollback() {
 		return st
 	}
 
-	st := rollout(pkg("v1"), multicluster.Strategy{Type: multicluster.Parallel, MaxConcurrency: multicluster.Percent(50)})
-	fmt.Println("v1:", st.Phase, st.Counts[multicluster.StateSucceeded], "clusters")
+	st := rollout(pkg("v1"), multicluster.Strategy{Type: multicluster.StrategyParallel, MaxConcurrency: multicluster.Percent(50)})
+	fmt.Println("v1:", st.Phase, st.Counts[multicluster.ClusterSucceeded], "clusters")
 
 	fleet.SetNeverReady("edge-0002", true)
-	st = rollout(pkg("v2"), multicluster.Strategy{Type: multicluster.Canary,
+	st = rollout(pkg("v2"), multicluster.Strategy{Type: multicluster.StrategyCanary,
 		Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"edge-0000"}, StepPercent: 30}})
 	fmt.Println("v2:", st.Phase, "at wave", st.Wave, "of", st.Waves)
 	fmt.Println("failed:", st.Failures[0].Name, st.Failures[0].FailedAs)
-	fmt.Println("rolled back:", st.Counts[multicluster.StateRolledBack], "skipped:", st.Counts[multicluster.StateSkipped])
+	fmt.Println("rolled back:", st.Counts[multicluster.ClusterRolledBack], "skipped:", st.Counts[multicluster.ClusterSkipped])
 	// Output:
 	// v1: Succeeded 10 clusters
 	// v2: RolledBack at wave 1 of 4

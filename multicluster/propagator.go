@@ -374,7 +374,7 @@ func (p *Propagator) Restore(ctx context.Context, id ID, pkg *Package, s Strateg
 			if err != nil {
 				return err
 			}
-			if cr := rec.Clusters[name]; cr.Revision != "" && cr.Revision != rev.ID && s.Type != BlueGreen {
+			if cr := rec.Clusters[name]; cr.Revision != "" && cr.Revision != rev.ID && s.Type != StrategyBlueGreen {
 				return &ClusterError{Cluster: name, Err: fmt.Errorf("%w: renders as %s, the rollout delivered %s", ErrRevisionMismatch, rev.ID, cr.Revision)}
 			}
 			revs[name] = rev

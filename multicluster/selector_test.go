@@ -140,11 +140,11 @@ func TestRegistry(t *testing.T) {
 func TestPlanChangesNothing(t *testing.T) {
 	f := newFleet(t, 4, 2, nil)
 	ctx := context.Background()
-	if st := f.run(t, pkg("v1"), multicluster.Selector{Names: []string{"c-0000"}}, multicluster.Strategy{Type: multicluster.Parallel}); st.Phase != multicluster.PhaseSucceeded {
+	if st := f.run(t, pkg("v1"), multicluster.Selector{Names: []string{"c-0000"}}, multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatal(st.Reason)
 	}
 	before := f.mem.Deliveries("c-0000")
-	plan, err := f.prop.Plan(ctx, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.Canary, Canary: multicluster.CanaryOptions{FirstPercent: 25, StepPercent: 50}})
+	plan, err := f.prop.Plan(ctx, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryOptions{FirstPercent: 25, StepPercent: 50}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,7 +91,7 @@ func (i multiclusterInstrumentation) StartCluster(ctx context.Context, rollout m
 		}
 		span.SetAttributes(attribute.String("cluster.state", string(state)))
 		switch state {
-		case multicluster.StateFailed, multicluster.StateUnreachable, multicluster.StateRollbackFailed:
+		case multicluster.ClusterFailed, multicluster.ClusterUnreachable, multicluster.ClusterRollbackFailed:
 			span.SetStatus(codes.Error, string(state))
 		}
 		span.End()

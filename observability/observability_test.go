@@ -154,12 +154,12 @@ func TestMulticlusterMetricsAndSpans(t *testing.T) {
 		}
 		return st
 	}
-	if st := run(pkg("v1"), multicluster.Strategy{Type: multicluster.Parallel}); st.Phase != multicluster.PhaseSucceeded {
+	if st := run(pkg("v1"), multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatal(st.Reason)
 	}
 	mem.SetNeverReady("c-0001", true)
 	ok := multicluster.CheckFunc(func(context.Context, multicluster.AnalysisInput) (float64, error) { return 1, nil })
-	if st := run(pkg("v2"), multicluster.Strategy{Type: multicluster.Sequential, Analysis: []multicluster.Analysis{{Name: "ok", Check: ok}}}); st.Phase != multicluster.PhaseRolledBack {
+	if st := run(pkg("v2"), multicluster.Strategy{Type: multicluster.StrategySequential, Analysis: []multicluster.Analysis{{Name: "ok", Check: ok}}}); st.Phase != multicluster.PhaseRolledBack {
 		t.Fatal(st.Phase, st.Reason)
 	}
 	for _, c := range []struct {

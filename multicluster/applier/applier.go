@@ -407,15 +407,15 @@ func (b *Backend) Observe(ctx context.Context, c *multicluster.Cluster, rev *mul
 		switch res.Status {
 		case status.CurrentStatus:
 		case status.FailedStatus:
-			return multicluster.Observation{State: multicluster.Failed, Message: fmt.Sprintf("%s %s: %s", gvk.Kind, u.GetName(), res.Message)}, nil
+			return multicluster.Observation{State: multicluster.DeliveryFailed, Message: fmt.Sprintf("%s %s: %s", gvk.Kind, u.GetName(), res.Message)}, nil
 		default:
 			waiting = append(waiting, fmt.Sprintf("%s %s %s: %s", gvk.Kind, u.GetName(), res.Status, res.Message))
 		}
 	}
 	if len(waiting) > 0 {
-		return multicluster.Observation{State: multicluster.Progressing, Message: strings.Join(waiting, "; ")}, nil
+		return multicluster.Observation{State: multicluster.DeliveryProgressing, Message: strings.Join(waiting, "; ")}, nil
 	}
-	return multicluster.Observation{State: multicluster.Available, Message: fmt.Sprintf("%d objects of %s Current", len(objs), rev.ID)}, nil
+	return multicluster.Observation{State: multicluster.DeliveryAvailable, Message: fmt.Sprintf("%d objects of %s Current", len(objs), rev.ID)}, nil
 }
 
 // Remove implements multicluster.Backend: it deletes every object in the

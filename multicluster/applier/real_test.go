@@ -161,13 +161,13 @@ func TestRealClusters(t *testing.T) {
 
 	t.Run("parallel to three clusters, then prune", func(t *testing.T) {
 		three := multicluster.Selector{Names: names[:3]}
-		st := rf.rollout(t, app("web", "v1", true), three, multicluster.Strategy{Type: multicluster.Parallel})
-		if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.StateSucceeded] != 3 {
+		st := rf.rollout(t, app("web", "v1", true), three, multicluster.Strategy{Type: multicluster.StrategyParallel})
+		if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterSucceeded] != 3 {
 			t.Fatalf("%s %v: %s %+v", st.Phase, st.Counts, st.Reason, st.Failures)
 		}
 		for _, n := range names[:3] {
 			cs, err := rf.prop.ClusterStatus(ctx, st.ID, n)
-			if err != nil || cs.State != multicluster.StateSucceeded || !strings.Contains(cs.Message, "Current") {
+			if err != nil || cs.State != multicluster.ClusterSucceeded || !strings.Contains(cs.Message, "Current") {
 				t.Fatalf("%s: %+v %v", n, cs, err)
 			}
 			rf.runs(t, n, "web", "registry.example.com/web:v1")
@@ -175,7 +175,7 @@ func TestRealClusters(t *testing.T) {
 		if _, err := rf.clients[names[3]].AppsV1().Deployments("default").Get(ctx, "web", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			t.Fatalf("a cluster outside the selection got the package: %v", err)
 		}
-		st = rf.rollout(t, app("web", "v2", false), three, multicluster.Strategy{Type: multicluster.Parallel})
+		st = rf.rollout(t, app("web", "v2", false), three, multicluster.Strategy{Type: multicluster.StrategyParallel})
 		if st.Phase != multicluster.PhaseSucceeded {
 			t.Fatalf("%s: %s", st.Phase, st.Reason)
 		}
@@ -189,7 +189,7 @@ func TestRealClusters(t *testing.T) {
 
 	t.Run("canary halts at the deadline and rolls back", func(t *testing.T) {
 		all4 := multicluster.Selector{Names: names}
-		if st := rf.rollout(t, app("api", "v1", false), all4, multicluster.Strategy{Type: multicluster.Parallel}); st.Phase != multicluster.PhaseSucceeded {
+		if st := rf.rollout(t, app("api", "v1", false), all4, multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 			t.Fatalf("v1: %s %s", st.Phase, st.Reason)
 		}
 		c := rf.fleet.Clusters[1]
@@ -197,7 +197,7 @@ func TestRealClusters(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { _ = c.SetPodsReady(ctx, true) }()
-		st := rf.rollout(t, app("api", "v2", false), all4, multicluster.Strategy{Type: multicluster.Canary, ProgressDeadline: 15 * time.Second,
+		st := rf.rollout(t, app("api", "v2", false), all4, multicluster.Strategy{Type: multicluster.StrategyCanary, ProgressDeadline: 15 * time.Second,
 			Canary: multicluster.CanaryOptions{MandatoryClusters: []string{names[0]}, StepPercent: 25}})
 		if st.Phase != multicluster.PhaseRolledBack || st.Wave != 1 {
 			t.Fatalf("%s at wave %d: %s", st.Phase, st.Wave, st.Reason)
@@ -206,23 +206,23 @@ func TestRealClusters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cs.FailedAs != multicluster.StateFailed || !strings.Contains(cs.Failure, "progress deadline") {
+		if cs.FailedAs != multicluster.ClusterFailed || !strings.Contains(cs.Failure, "progress deadline") {
 			t.Fatalf("the failing cluster must be reported failed, not unreachable: %+v", cs)
 		}
 		for _, n := range names {
 			rf.runs(t, n, "api", "registry.example.com/api:v1")
 		}
-		if cs0, _ := rf.prop.ClusterStatus(ctx, st.ID, names[0]); cs0.State != multicluster.StateRolledBack {
+		if cs0, _ := rf.prop.ClusterStatus(ctx, st.ID, names[0]); cs0.State != multicluster.ClusterRolledBack {
 			t.Fatalf("the first wave's cluster: %+v", cs0)
 		}
-		if cs3, _ := rf.prop.ClusterStatus(ctx, st.ID, names[3]); cs3.State != multicluster.StateSkipped {
+		if cs3, _ := rf.prop.ClusterStatus(ctx, st.ID, names[3]); cs3.State != multicluster.ClusterSkipped {
 			t.Fatalf("a later wave's cluster: %+v", cs3)
 		}
 	})
 
 	t.Run("health probes and rejected credentials", func(t *testing.T) {
 		h, err := rf.manager.Probe(ctx, names[0])
-		if err != nil || h.State != multicluster.Healthy || h.Nodes == 0 || h.Version == "" {
+		if err != nil || h.State != multicluster.HealthHealthy || h.Nodes == 0 || h.Version == "" {
 			t.Fatalf("probe: %+v %v", h, err)
 		}
 		bad := rest.CopyConfig(rf.fleet.Clusters[0].Config)
@@ -235,7 +235,7 @@ func TestRealClusters(t *testing.T) {
 			t.Fatalf("wrong token: %+v", h)
 		}
 		_, err = rf.prop.Propagate(ctx, app("nope", "v1", false), multicluster.Selector{Names: []string{names[0], "bad-creds"}},
-			multicluster.Strategy{Type: multicluster.Parallel})
+			multicluster.Strategy{Type: multicluster.StrategyParallel})
 		if !errors.Is(err, multicluster.ErrUnauthorized) {
 			t.Fatalf("propagate to a cluster that rejects the credentials: %v", err)
 		}
@@ -249,7 +249,7 @@ func TestRealClusters(t *testing.T) {
 		if err := c.StopAPIServer(); err != nil {
 			t.Fatal(err)
 		}
-		if h, _ := rf.manager.Probe(ctx, c.Name); h.State != multicluster.Unreachable {
+		if h, _ := rf.manager.Probe(ctx, c.Name); h.State != multicluster.HealthUnreachable {
 			t.Fatalf("stopped API server: %+v", h)
 		}
 		defer func() {
@@ -257,20 +257,20 @@ func TestRealClusters(t *testing.T) {
 				t.Error(err)
 			}
 		}()
-		st := rf.rollout(t, app("db", "v1", false), multicluster.Selector{Names: names[:3]}, multicluster.Strategy{Type: multicluster.Parallel,
+		st := rf.rollout(t, app("db", "v1", false), multicluster.Selector{Names: names[:3]}, multicluster.Strategy{Type: multicluster.StrategyParallel,
 			MaxFailures: multicluster.Count(1), ProgressDeadline: 20 * time.Second})
-		if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.StateUnreachable] != 1 || st.Counts[multicluster.StateSucceeded] != 2 {
+		if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterUnreachable] != 1 || st.Counts[multicluster.ClusterSucceeded] != 2 {
 			t.Fatalf("%s %v: %s", st.Phase, st.Counts, st.Reason)
 		}
-		if st.Failures[0].Name != c.Name || st.Failures[0].State != multicluster.StateUnreachable {
+		if st.Failures[0].Name != c.Name || st.Failures[0].State != multicluster.ClusterUnreachable {
 			t.Fatalf("failures %+v", st.Failures)
 		}
 		for _, n := range names[:2] {
 			rf.runs(t, n, "db", "registry.example.com/db:v1")
 		}
-		st = rf.rollout(t, app("db", "v2", false), multicluster.Selector{Names: names[:3]}, multicluster.Strategy{Type: multicluster.Sequential,
-			OnFailure: multicluster.Halt, ProgressDeadline: 20 * time.Second})
-		if st.Phase != multicluster.PhaseHalted || st.Counts[multicluster.StateUnreachable] != 1 {
+		st = rf.rollout(t, app("db", "v2", false), multicluster.Selector{Names: names[:3]}, multicluster.Strategy{Type: multicluster.StrategySequential,
+			OnFailure: multicluster.FailureHalt, ProgressDeadline: 20 * time.Second})
+		if st.Phase != multicluster.PhaseHalted || st.Counts[multicluster.ClusterUnreachable] != 1 {
 			t.Fatalf("with maxFailures 0: %s %v: %s", st.Phase, st.Counts, st.Reason)
 		}
 	})
@@ -280,7 +280,7 @@ func TestRealClusters(t *testing.T) {
 		if _, err := mgmt.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "rollouts"}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		s := multicluster.Strategy{Type: multicluster.Sequential, PollInterval: 200 * time.Millisecond, ProgressDeadline: time.Minute}
+		s := multicluster.Strategy{Type: multicluster.StrategySequential, PollInterval: 200 * time.Millisecond, ProgressDeadline: time.Minute}
 		first := multicluster.NewPropagator(rf.manager, rf.backend, multicluster.WithStateStore(multicluster.NewConfigMapStore(mgmt, "rollouts")),
 			multicluster.WithSaveInterval(100*time.Millisecond))
 		sel := multicluster.Selector{Names: names[1:]}
@@ -293,7 +293,7 @@ func TestRealClusters(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Counts[multicluster.StateSucceeded] >= 1 {
+			if st.Counts[multicluster.ClusterSucceeded] >= 1 {
 				break
 			}
 			time.Sleep(100 * time.Millisecond)
@@ -304,14 +304,14 @@ func TestRealClusters(t *testing.T) {
 		next := multicluster.NewPropagator(rf.manager, rf.backend, multicluster.WithStateStore(multicluster.NewConfigMapStore(mgmt, "rollouts")))
 		defer next.Close()
 		st, err := next.Status(ctx, id)
-		if err != nil || st.Phase != multicluster.PhaseRunning || st.Counts[multicluster.StateSucceeded] < 1 {
+		if err != nil || st.Phase != multicluster.PhaseRunning || st.Counts[multicluster.ClusterSucceeded] < 1 {
 			t.Fatalf("stored: %+v %v", st, err)
 		}
 		if err := next.Restore(ctx, id, app("queue", "v1", false), s); err != nil {
 			t.Fatal(err)
 		}
 		st, err = next.Wait(ctx, id)
-		if err != nil || st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.StateSucceeded] != 3 {
+		if err != nil || st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterSucceeded] != 3 {
 			t.Fatalf("after restore: %+v %v", st, err)
 		}
 		for _, n := range names[1:] {
@@ -322,7 +322,7 @@ func TestRealClusters(t *testing.T) {
 	t.Run("blue-green switches Services only after green is Available", func(t *testing.T) {
 		n := names[3]
 		one := multicluster.Selector{Names: []string{n}}
-		if st := rf.rollout(t, app("shop", "v1", false), one, multicluster.Strategy{Type: multicluster.BlueGreen}); st.Phase != multicluster.PhaseSucceeded {
+		if st := rf.rollout(t, app("shop", "v1", false), one, multicluster.Strategy{Type: multicluster.StrategyBlueGreen}); st.Phase != multicluster.PhaseSucceeded {
 			t.Fatalf("v1: %s %s", st.Phase, st.Reason)
 		}
 		cs := rf.clients[n]
@@ -360,7 +360,7 @@ func TestRealClusters(t *testing.T) {
 				time.Sleep(20 * time.Millisecond)
 			}
 		}()
-		st := rf.rollout(t, app("shop", "v2", false), one, multicluster.Strategy{Type: multicluster.BlueGreen})
+		st := rf.rollout(t, app("shop", "v2", false), one, multicluster.Strategy{Type: multicluster.StrategyBlueGreen})
 		stop()
 		wg.Wait()
 		if st.Phase != multicluster.PhaseSucceeded {
@@ -378,7 +378,7 @@ func TestRealClusters(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer func() { _ = rf.fleet.Clusters[3].SetPodsReady(ctx, true) }()
-		st = rf.rollout(t, app("shop", "v3", false), one, multicluster.Strategy{Type: multicluster.BlueGreen, OnFailure: multicluster.Halt,
+		st = rf.rollout(t, app("shop", "v3", false), one, multicluster.Strategy{Type: multicluster.StrategyBlueGreen, OnFailure: multicluster.FailureHalt,
 			ProgressDeadline: 10 * time.Second})
 		if st.Phase != multicluster.PhaseHalted || !strings.Contains(st.Failures[0].Message, "blue kept serving") {
 			t.Fatalf("%s: %+v", st.Phase, st.Failures)

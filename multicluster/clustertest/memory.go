@@ -202,13 +202,13 @@ func (f *MemoryFleet) Observe(ctx context.Context, cl *multicluster.Cluster, rev
 	cur := c.current[rev.Package]
 	switch {
 	case cur == nil || cur.ID != rev.ID:
-		return multicluster.Observation{State: multicluster.Progressing, Message: "revision " + rev.ID + " not applied"}, nil
+		return multicluster.Observation{State: multicluster.DeliveryProgressing, Message: "revision " + rev.ID + " not applied"}, nil
 	case c.failing[rev.ID]:
-		return multicluster.Observation{State: multicluster.Progressing, Message: "pods of " + rev.ID + " not ready"}, nil
+		return multicluster.Observation{State: multicluster.DeliveryProgressing, Message: "pods of " + rev.ID + " not ready"}, nil
 	case time.Since(c.deliveredAt[rev.Package]) < f.opts.readinessDelay:
-		return multicluster.Observation{State: multicluster.Progressing, Message: "rolling out " + rev.ID}, nil
+		return multicluster.Observation{State: multicluster.DeliveryProgressing, Message: "rolling out " + rev.ID}, nil
 	}
-	return multicluster.Observation{State: multicluster.Available, Message: rev.ID + " Available"}, nil
+	return multicluster.Observation{State: multicluster.DeliveryAvailable, Message: rev.ID + " Available"}, nil
 }
 
 // Current implements multicluster.Backend.
@@ -253,13 +253,13 @@ func (f *MemoryFleet) Probe(ctx context.Context, cl *multicluster.Cluster) multi
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_, err := f.callLocked(ctx, cl.Name)
-	h := multicluster.Health{State: multicluster.Healthy, Version: "in-memory", Nodes: 1, ReadyNodes: 1, Checked: time.Now()}
+	h := multicluster.Health{State: multicluster.HealthHealthy, Version: "in-memory", Nodes: 1, ReadyNodes: 1, Checked: time.Now()}
 	switch {
 	case err == nil:
 	case errors.Is(err, multicluster.ErrUnauthorized):
 		h = multicluster.Health{State: multicluster.HealthUnauthorized, Message: err.Error(), Checked: time.Now()}
 	default:
-		h = multicluster.Health{State: multicluster.Unreachable, Message: err.Error(), Checked: time.Now()}
+		h = multicluster.Health{State: multicluster.HealthUnreachable, Message: err.Error(), Checked: time.Now()}
 	}
 	return h
 }

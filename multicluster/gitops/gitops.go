@@ -300,12 +300,12 @@ func (b *Backend) Observe(ctx context.Context, c *multicluster.Cluster, rev *mul
 		return multicluster.Observation{}, classify(c.Name, err)
 	}
 	if latest == nil || revisionOf(latest.pkg) != rev.ID {
-		return multicluster.Observation{State: multicluster.Progressing, Message: rev.ID + " not published in " + repo}, nil
+		return multicluster.Observation{State: multicluster.DeliveryProgressing, Message: rev.ID + " not published in " + repo}, nil
 	}
 	if b.sync != nil {
 		return b.sync.Observe(ctx, c, rev)
 	}
-	return multicluster.Observation{State: multicluster.Available, Message: fmt.Sprintf("%s published as %s", rev.ID, latest.pr.Name)}, nil
+	return multicluster.Observation{State: multicluster.DeliveryAvailable, Message: fmt.Sprintf("%s published as %s", rev.ID, latest.pr.Name)}, nil
 }
 
 // Remove implements multicluster.Backend: every published revision of the

@@ -147,7 +147,7 @@ func run(t *testing.T, tg target) {
 		return st
 	}
 
-	st := rollout(web("v1"), multicluster.Strategy{Type: multicluster.Parallel, ProgressDeadline: time.Minute})
+	st := rollout(web("v1"), multicluster.Strategy{Type: multicluster.StrategyParallel, ProgressDeadline: time.Minute})
 	if st.Phase != multicluster.PhaseSucceeded {
 		t.Fatalf("v1: %s %s %+v", st.Phase, st.Reason, st.Failures)
 	}
@@ -160,7 +160,7 @@ func run(t *testing.T, tg target) {
 	// Canary v2; the second wave's cluster never becomes ready: the first
 	// two clusters roll back, which publishes v1's content again.
 	mem.SetNeverReady(clusters[1].Name, true)
-	st = rollout(web("v2"), multicluster.Strategy{Type: multicluster.Canary, ProgressDeadline: 3 * time.Second,
+	st = rollout(web("v2"), multicluster.Strategy{Type: multicluster.StrategyCanary, ProgressDeadline: 3 * time.Second,
 		Canary: multicluster.CanaryOptions{MandatoryClusters: []string{clusters[0].Name}, StepPercent: 34}})
 	if st.Phase != multicluster.PhaseRolledBack {
 		t.Fatalf("v2: %s %s %+v", st.Phase, st.Reason, st.Failures)
