@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nephoran/porchkit/multicluster"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 )
 
 // prometheus answers instant queries with the value set for the query.
@@ -35,7 +36,7 @@ func TestPrometheusAnalysis(t *testing.T) {
 	prom := &prometheus{value: "0.02"}
 	srv := httptest.NewServer(prom)
 	defer srv.Close()
-	f := newFleet(t, 4, 1, nil)
+	f := newFleet(t, 4, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	check := &multicluster.PrometheusQuery{Address: srv.URL,
 		Query: `sum(rate(http_errors_total{cluster=~"{{cluster_regex}}"}[1m])) / sum(rate(http_requests_total{cluster=~"{{cluster_regex}}"}[1m]))`}
 	s := multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"c-0000"}, StepPercent: 50},
@@ -67,8 +68,8 @@ func TestPrometheusAnalysis(t *testing.T) {
 }
 
 func TestHealthProbesRunUntilCancelled(t *testing.T) {
-	f := newFleet(t, 3, 1, nil)
-	m := multicluster.NewClusterManager(multicluster.WithProber(f.mem), multicluster.WithProbeInterval(10*time.Millisecond))
+	f := newFleet(t, 3, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: f.mem, ProbeInterval: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	for _, c := range f.clusters {
 		if err := m.Register(ctx, c); err != nil {

@@ -93,7 +93,7 @@ type Observation struct {
 
 // Backend delivers revisions to clusters. Implementations: the direct
 // applier (server-side apply with an inventory), the Porch backend
-// (GitOps through deployment repositories), and clustertest's in-memory
+// (GitOps through deployment repositories), and memfleet's in-memory
 // clusters. Errors that mean the cluster could not be reached wrap
 // ErrUnreachable; rejected credentials wrap ErrUnauthorized.
 type Backend interface {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nephoran/porchkit/multicluster"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 )
 
 // heapSampler records the peak of the live heap while it runs.
@@ -68,7 +69,7 @@ func BenchmarkPropagateInMemory(b *testing.B) {
 		{Type: multicluster.StrategySequential},
 	} {
 		b.Run(fmt.Sprintf("%s-%d", s.Type, n), func(b *testing.B) {
-			f := newFleet(b, n, 10, nil)
+			f := newFleet(b, n, 10, memfleet.Config{}, multicluster.PropagatorConfig{})
 			s.PollInterval = time.Millisecond
 			ctx := context.Background()
 			var total time.Duration

@@ -14,29 +14,34 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/nephoran/porchkit/multicluster"
-	"github.com/nephoran/porchkit/multicluster/clustertest"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 )
 
 // fleet is an in-memory fleet registered with a manager, and a propagator
 // over it.
 type fleet struct {
-	mem      *clustertest.MemoryFleet
+	mem      *memfleet.Fleet
 	manager  *multicluster.ClusterManager
 	prop     *multicluster.Propagator
 	clusters []multicluster.Cluster
 }
 
-func newFleet(t testing.TB, n, regions int, memOpts []clustertest.MemoryOption, opts ...multicluster.PropagatorOption) *fleet {
+// newFleet registers n in-memory clusters spread over regions. The
+// propagator saves every 20 ms unless cfg says otherwise.
+func newFleet(t testing.TB, n, regions int, memCfg memfleet.Config, cfg multicluster.PropagatorConfig) *fleet {
 	t.Helper()
-	mem := clustertest.NewMemoryFleet(memOpts...)
-	m := multicluster.NewClusterManager(multicluster.WithProber(mem))
+	mem := memfleet.New(memCfg)
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: mem})
 	clusters := mem.AddClusters("c", n, regions)
 	for _, c := range clusters {
 		if err := m.Register(context.Background(), c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p := multicluster.NewPropagator(m, mem, append([]multicluster.PropagatorOption{multicluster.WithSaveInterval(20 * time.Millisecond)}, opts...)...)
+	if cfg.SaveInterval == 0 {
+		cfg.SaveInterval = 20 * time.Millisecond
+	}
+	p := multicluster.NewPropagator(m, mem, cfg)
 	t.Cleanup(func() { _ = p.Close() })
 	return &fleet{mem: mem, manager: m, prop: p, clusters: clusters}
 }
@@ -88,7 +93,7 @@ func (f *fleet) running() map[string]string {
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestParallelRolloutReachesEveryCluster(t *testing.T) {
-	f := newFleet(t, 50, 3, []clustertest.MemoryOption{clustertest.WithReadinessDelay(10 * time.Millisecond)})
+	f := newFleet(t, 50, 3, memfleet.Config{ReadinessDelay: 10 * time.Millisecond}, multicluster.PropagatorConfig{})
 	ctx := context.Background()
 	id, err := f.prop.Propagate(ctx, pkg("v1"), all(), fast(multicluster.Strategy{Type: multicluster.StrategyParallel, MaxConcurrency: multicluster.Count(10)}))
 	if err != nil {
@@ -142,7 +147,7 @@ func TestParallelRolloutReachesEveryCluster(t *testing.T) {
 }
 
 func TestSequentialStopsAtTheFirstFailure(t *testing.T) {
-	f := newFleet(t, 5, 1, nil)
+	f := newFleet(t, 5, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	f.mem.SetNeverReady("c-0002", true)
 	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategySequential, OnFailure: multicluster.FailureHalt})
 	if st.Phase != multicluster.PhaseHalted {
@@ -166,7 +171,7 @@ func TestSequentialStopsAtTheFirstFailure(t *testing.T) {
 }
 
 func TestCanaryRollsBackEveryTouchedCluster(t *testing.T) {
-	f := newFleet(t, 20, 2, nil)
+	f := newFleet(t, 20, 2, memfleet.Config{}, multicluster.PropagatorConfig{})
 	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatalf("v1: %s %s", st.Phase, st.Reason)
 	}
@@ -203,7 +208,7 @@ func TestCanaryRollsBackEveryTouchedCluster(t *testing.T) {
 }
 
 func TestCanaryFirstWaveMustFullySucceed(t *testing.T) {
-	f := newFleet(t, 10, 1, nil)
+	f := newFleet(t, 10, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	f.mem.SetNeverReady("c-0009", true)
 	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, MaxFailures: multicluster.Percent(50),
 		Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"c-0009", "c-0000"}}})
@@ -226,7 +231,7 @@ func TestUnreachableClusterAndMaxFailures(t *testing.T) {
 		{multicluster.Count(0), multicluster.PhaseHalted},
 	} {
 		t.Run(tc.maxFailures.String(), func(t *testing.T) {
-			f := newFleet(t, 6, 1, nil)
+			f := newFleet(t, 6, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 			f.mem.SetUnreachable("c-0003", true)
 			st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategySequential, MaxFailures: tc.maxFailures, OnFailure: multicluster.FailureHalt})
 			if st.Phase != tc.phase {
@@ -245,7 +250,7 @@ func TestUnreachableClusterAndMaxFailures(t *testing.T) {
 }
 
 func TestClusterUnreachableMidRollout(t *testing.T) {
-	f := newFleet(t, 3, 1, []clustertest.MemoryOption{clustertest.WithReadinessDelay(150 * time.Millisecond)})
+	f := newFleet(t, 3, 1, memfleet.Config{ReadinessDelay: 150 * time.Millisecond}, multicluster.PropagatorConfig{})
 	ctx := context.Background()
 	id, err := f.prop.Propagate(ctx, pkg("v1"), all(), fast(multicluster.Strategy{Type: multicluster.StrategyParallel,
 		MaxFailures: multicluster.Count(1), ProgressDeadline: 5 * time.Second}))
@@ -264,7 +269,7 @@ func TestClusterUnreachableMidRollout(t *testing.T) {
 }
 
 func TestBadInputChangesNothing(t *testing.T) {
-	f := newFleet(t, 4, 2, nil)
+	f := newFleet(t, 4, 2, memfleet.Config{}, multicluster.PropagatorConfig{})
 	ctx := context.Background()
 	failOn := multicluster.CustomizerFunc(func(_ context.Context, c *multicluster.Cluster, p *multicluster.Package) ([]*yaml.RNode, error) {
 		if c.Name == "c-0002" {
@@ -272,7 +277,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		}
 		return p.Resources, nil
 	})
-	broken := multicluster.NewPropagator(f.manager, f.mem, multicluster.WithCustomizer(failOn))
+	broken := multicluster.NewPropagator(f.manager, f.mem, multicluster.PropagatorConfig{Customizer: failOn})
 	defer broken.Close()
 	cases := []struct {
 		name string
@@ -324,7 +329,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 }
 
 func TestAnalysisFailsTheGate(t *testing.T) {
-	f := newFleet(t, 6, 1, nil)
+	f := newFleet(t, 6, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatal(st.Reason)
 	}
@@ -361,7 +366,7 @@ func TestAnalysisFailsTheGate(t *testing.T) {
 }
 
 func TestPauseResumeAbort(t *testing.T) {
-	f := newFleet(t, 8, 1, []clustertest.MemoryOption{clustertest.WithReadinessDelay(20 * time.Millisecond)})
+	f := newFleet(t, 8, 1, memfleet.Config{ReadinessDelay: 20 * time.Millisecond}, multicluster.PropagatorConfig{})
 	ctx := context.Background()
 	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatal(st.Reason)
@@ -415,7 +420,7 @@ func TestPauseResumeAbort(t *testing.T) {
 }
 
 func TestBlueGreen(t *testing.T) {
-	f := newFleet(t, 2, 1, nil)
+	f := newFleet(t, 2, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyBlueGreen}); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatal(st.Reason)
 	}
@@ -460,7 +465,7 @@ func TestBlueGreen(t *testing.T) {
 
 func TestRestoreAfterTheProcessStops(t *testing.T) {
 	store := multicluster.NewMemoryStore()
-	f := newFleet(t, 6, 1, []clustertest.MemoryOption{clustertest.WithReadinessDelay(30 * time.Millisecond)}, multicluster.WithStateStore(store))
+	f := newFleet(t, 6, 1, memfleet.Config{ReadinessDelay: 30 * time.Millisecond}, multicluster.PropagatorConfig{Store: store})
 	ctx := context.Background()
 	s := fast(multicluster.Strategy{Type: multicluster.StrategySequential})
 	id, err := f.prop.Propagate(ctx, pkg("v1"), all(), s)
@@ -480,7 +485,7 @@ func TestRestoreAfterTheProcessStops(t *testing.T) {
 	first := f.mem.Deliveries("c-0000")
 
 	// A new propagator (a restarted process) sees the record and resumes.
-	next := multicluster.NewPropagator(f.manager, f.mem, multicluster.WithStateStore(store))
+	next := multicluster.NewPropagator(f.manager, f.mem, multicluster.PropagatorConfig{Store: store})
 	defer next.Close()
 	st, err := next.Status(ctx, id)
 	if err != nil || st.Phase != multicluster.PhaseRunning || st.Counts[multicluster.ClusterSucceeded] < 2 {
@@ -505,7 +510,7 @@ func TestStatusStaysSmallAt10000Clusters(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped with -short: 10,000 in-memory clusters take several seconds")
 	}
-	f := newFleet(t, 10000, 10, nil)
+	f := newFleet(t, 10000, 10, memfleet.Config{}, multicluster.PropagatorConfig{})
 	for i := 150; i < 10000; i += 97 { // none in the first wave
 		f.mem.SetNeverReady(fmt.Sprintf("c-%04d", i), true)
 	}
@@ -528,7 +533,7 @@ func TestStatusStaysSmallAt10000Clusters(t *testing.T) {
 }
 
 func TestFinishedRolloutsLeaveMemory(t *testing.T) {
-	f := newFleet(t, 3, 1, nil, multicluster.WithRetention(30*time.Millisecond))
+	f := newFleet(t, 3, 1, memfleet.Config{}, multicluster.PropagatorConfig{Retention: 30 * time.Millisecond})
 	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel})
 	ctx := context.Background()
 	time.Sleep(100 * time.Millisecond)

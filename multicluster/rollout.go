@@ -59,7 +59,7 @@ func newRollout(p *Propagator, id ID, pkg *Package, s Strategy, waves [][]string
 		abortCh: make(chan struct{}), phase: PhaseRunning, clusters: map[string]*clusterRun{},
 		counts: map[ClusterState]int{}, resumeCh: make(chan struct{}), started: time.Now()}
 	close(r.resumeCh)
-	r.events.buffer = p.opts.eventBuffer
+	r.events.buffer = p.cfg.EventBuffer
 	r.waveCounts = make([]map[ClusterState]int, len(waves))
 	for wi, w := range waves {
 		r.waveCounts[wi] = map[ClusterState]int{ClusterPending: len(w)}
@@ -119,7 +119,7 @@ func (r *rollout) setLocked(name string, run *clusterRun, state ClusterState, ms
 		delete(r.waveCounts[run.wave], run.state)
 	}
 	if state.failed() {
-		if run.failedAs == "" && len(r.failed) < r.p.opts.maxFailuresShown {
+		if run.failedAs == "" && len(r.failed) < r.p.cfg.FailuresShown {
 			r.failed = append(r.failed, name)
 		}
 		run.failedAs, run.failure = state, msg
@@ -165,10 +165,10 @@ func (r *rollout) save() {
 	r.mu.Unlock()
 	// The last save happens as the Propagator closes: it must not be
 	// cancelled with it.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.p.ctx), r.p.opts.saveTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.p.ctx), r.p.cfg.SaveTimeout)
 	defer cancel()
-	if err := r.p.opts.store.Save(ctx, rec); err != nil {
-		r.p.opts.log.Error(err, "saving rollout record", "rollout", r.id)
+	if err := r.p.cfg.Store.Save(ctx, rec); err != nil {
+		r.p.cfg.Logger.Error(err, "saving rollout record", "rollout", r.id)
 	}
 }
 
@@ -198,7 +198,7 @@ func (r *rollout) run() {
 	defer r.events.close()
 	ctx, cancel := context.WithCancel(r.p.ctx)
 	defer cancel()
-	ctx, finished := r.p.opts.inst.StartRollout(ctx, RolloutInfo{ID: r.id, Package: r.pkg.Name, Revision: r.pkg.Revision,
+	ctx, finished := r.p.cfg.Instrumentation.StartRollout(ctx, RolloutInfo{ID: r.id, Package: r.pkg.Name, Revision: r.pkg.Revision,
 		Strategy: r.s.Type, Clusters: r.total, Waves: len(r.waves)})
 	defer func() {
 		r.mu.Lock()
@@ -216,7 +216,7 @@ func (r *rollout) run() {
 	saverDone := make(chan struct{})
 	go func() {
 		defer close(saverDone)
-		t := time.NewTicker(r.p.opts.saveInterval)
+		t := time.NewTicker(r.p.cfg.SaveInterval)
 		defer t.Stop()
 		for {
 			select {
@@ -337,7 +337,7 @@ func (r *rollout) runWave(ctx context.Context, wi int) (bool, string) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			ctx, done := r.p.opts.inst.StartCluster(ctx, r.id, name, wi)
+			ctx, done := r.p.cfg.Instrumentation.StartCluster(ctx, r.id, name, wi)
 			r.deliver(ctx, name)
 			done(r.state(name))
 		}()
@@ -477,7 +477,7 @@ func (r *rollout) await(ctx context.Context, c *Cluster, rev *Revision) (Cluster
 		case err != nil && isUnreachable(err):
 			misses++
 			last = err.Error()
-			if misses >= r.p.opts.unreachableAfter {
+			if misses >= r.p.cfg.UnreachableAfter {
 				return ClusterUnreachable, last
 			}
 		case err != nil && errors.Is(err, ErrUnauthorized):
@@ -553,7 +553,7 @@ func (r *rollout) analyse(ctx context.Context, wi int) (bool, string) {
 			if !ok {
 				failures[i]++
 			}
-			r.p.opts.inst.Analysed(ctx, r.id, a.Name, v, ok)
+			r.p.cfg.Instrumentation.Analysed(ctx, r.id, a.Name, v, ok)
 			r.recordAnalysis(AnalysisStatus{Name: a.Name, Value: v, Failures: failures[i], Message: msg})
 			r.emit(Event{Type: EventAnalysis, Wave: wi, Message: a.Name + ": " + msg})
 			if failures[i] >= max(1, a.FailureThreshold) {
@@ -673,7 +673,7 @@ func (r *rollout) rollback(ctx context.Context) int {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			ctx, done := r.p.opts.inst.StartCluster(ctx, r.id, t.name, -1)
+			ctx, done := r.p.cfg.Instrumentation.StartCluster(ctx, r.id, t.name, -1)
 			state, msg := r.rollbackOne(ctx, t.name, t.prev, t.id)
 			r.set(t.name, state, msg)
 			done(state)
@@ -762,7 +762,7 @@ func (r *rollout) status() *Status {
 	st := &Status{ID: r.id, Package: r.pkg.Name, Revision: r.pkg.Revision, Strategy: r.s.Type, Phase: r.phase, Reason: r.reason,
 		Total: r.total, Counts: maps.Clone(r.counts), Wave: r.wave, Waves: len(r.waves),
 		Analysis: append([]AnalysisStatus(nil), r.analysis...), Started: r.started, Finished: r.finished}
-	from := max(0, r.wave-r.p.opts.maxWavesShown+1)
+	from := max(0, r.wave-r.p.cfg.WavesShown+1)
 	for wi := from; wi <= r.wave && wi < len(r.waves); wi++ {
 		st.WaveProgress = append(st.WaveProgress, WaveStatus{Index: wi, Clusters: len(r.waves[wi]), Counts: maps.Clone(r.waveCounts[wi])})
 	}

@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/nephoran/porchkit/multicluster"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 )
 
 func TestConfigMapStore(t *testing.T) {
@@ -51,7 +52,7 @@ func TestConfigMapStore(t *testing.T) {
 }
 
 func TestRolloutIDsNameKubernetesObjects(t *testing.T) {
-	f := newFleet(t, 1, 1, nil)
+	f := newFleet(t, 1, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	p := pkg("V1_2+build.7")
 	st := f.run(t, p, all(), multicluster.Strategy{Type: multicluster.StrategyParallel})
 	if errs := validation.IsDNS1123Subdomain("porchkit-rollout-" + string(st.ID) + "-0"); len(errs) > 0 {

@@ -6,7 +6,7 @@
 //		observability.WithTracerProvider(tracerProvider))
 //	client, _ := porch.New(cfg, porch.WithInstrumentation(obs.Porch()))
 //	runner := krm.NewRunner(krm.WithInstrumentation(obs.KRM()))
-//	prop := multicluster.NewPropagator(m, b, multicluster.WithInstrumentation(obs.Multicluster()))
+//	prop := multicluster.NewPropagator(m, b, multicluster.PropagatorConfig{Instrumentation: obs.Multicluster()})
 //
 // Nothing is global: metrics go to the given Registerer (a new registry by
 // default, see Registry) and spans to the given TracerProvider (none by

@@ -44,8 +44,9 @@ func newMulticlusterMetrics(r prometheus.Registerer) *multiclusterMetrics {
 }
 
 // Multicluster returns the instrumentation for
-// multicluster.WithInstrumentation. Cluster names are span attributes, not
-// metric labels, so the metrics stay small at 10,000 clusters.
+// multicluster.PropagatorConfig.Instrumentation. Cluster names are span
+// attributes, not metric labels, so the metrics stay small at 10,000
+// clusters.
 func (p *Provider) Multicluster() multicluster.Instrumentation { return multiclusterInstrumentation{p} }
 
 type multiclusterInstrumentation struct{ p *Provider }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/nephoran/porchkit/krm"
 	"github.com/nephoran/porchkit/multicluster"
-	"github.com/nephoran/porchkit/multicluster/clustertest"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 	"github.com/nephoran/porchkit/observability"
 	"github.com/nephoran/porchkit/porch"
 	"github.com/nephoran/porchkit/porch/porchtest"
@@ -129,15 +129,15 @@ func TestKRMMetricsAndSpans(t *testing.T) {
 
 func TestMulticlusterMetricsAndSpans(t *testing.T) {
 	obs, rec := setup(t)
-	mem := clustertest.NewMemoryFleet()
-	m := multicluster.NewClusterManager(multicluster.WithProber(mem))
+	mem := memfleet.New(memfleet.Config{})
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: mem})
 	ctx := context.Background()
 	for _, c := range mem.AddClusters("c", 4, 1) {
 		if err := m.Register(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p := multicluster.NewPropagator(m, mem, multicluster.WithInstrumentation(obs.Multicluster()))
+	p := multicluster.NewPropagator(m, mem, multicluster.PropagatorConfig{Instrumentation: obs.Multicluster()})
 	defer p.Close()
 	pkg := func(v string) *multicluster.Package {
 		return &multicluster.Package{Name: "web", Revision: v, Resources: []*yaml.RNode{yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  v: " + v + "\n")}}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/nephoran/porchkit/multicluster"
 	"github.com/nephoran/porchkit/multicluster/applier"
-	"github.com/nephoran/porchkit/multicluster/clustertest"
+	"github.com/nephoran/porchkit/multicluster/clusterenv"
 )
 
 // app is a package of a Deployment, a Service and a ConfigMap; extra adds a
@@ -59,7 +59,7 @@ spec:
 }
 
 type realFleet struct {
-	fleet   *clustertest.Fleet
+	env     *clusterenv.Environment
 	manager *multicluster.ClusterManager
 	backend *applier.Backend
 	prop    *multicluster.Propagator
@@ -69,11 +69,11 @@ type realFleet struct {
 func setupReal(t *testing.T, n int) *realFleet { return setupRealTB(t, n) }
 
 func setupRealTB(t testing.TB, n int) *realFleet {
-	f := clustertest.SetupFleet(t, n)
+	env := clusterenv.Setup(t, &clusterenv.Environment{Clusters: n})
 	ctx := context.Background()
-	m := multicluster.NewClusterManager()
-	rf := &realFleet{fleet: f, manager: m, backend: applier.New(), clients: map[string]kubernetes.Interface{}}
-	for _, c := range f.Clusters {
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{})
+	rf := &realFleet{env: env, manager: m, backend: applier.New(applier.Config{}), clients: map[string]kubernetes.Interface{}}
+	for _, c := range env.ClusterList() {
 		if err := m.Register(ctx, multicluster.Cluster{Name: c.Name, Config: c.Config, Region: "r1"}); err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +83,7 @@ func setupRealTB(t testing.TB, n int) *realFleet {
 		}
 		rf.clients[c.Name] = cs
 	}
-	rf.prop = multicluster.NewPropagator(m, rf.backend)
+	rf.prop = multicluster.NewPropagator(m, rf.backend, multicluster.PropagatorConfig{})
 	t.Cleanup(func() { _ = rf.prop.Close() })
 	return rf
 }
@@ -156,7 +156,7 @@ func image(d *appsv1.Deployment) string { return d.Spec.Template.Spec.Containers
 // and kwok each).
 func TestRealClusters(t *testing.T) {
 	rf := setupReal(t, 4)
-	names := []string{rf.fleet.Clusters[0].Name, rf.fleet.Clusters[1].Name, rf.fleet.Clusters[2].Name, rf.fleet.Clusters[3].Name}
+	names := []string{rf.env.Cluster(0).Name, rf.env.Cluster(1).Name, rf.env.Cluster(2).Name, rf.env.Cluster(3).Name}
 	ctx := context.Background()
 
 	t.Run("parallel to three clusters, then prune", func(t *testing.T) {
@@ -192,7 +192,7 @@ func TestRealClusters(t *testing.T) {
 		if st := rf.rollout(t, app("api", "v1", false), all4, multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 			t.Fatalf("v1: %s %s", st.Phase, st.Reason)
 		}
-		c := rf.fleet.Clusters[1]
+		c := rf.env.Cluster(1)
 		if err := c.SetPodsReady(ctx, false); err != nil {
 			t.Fatal(err)
 		}
@@ -225,7 +225,7 @@ func TestRealClusters(t *testing.T) {
 		if err != nil || h.State != multicluster.HealthHealthy || h.Nodes == 0 || h.Version == "" {
 			t.Fatalf("probe: %+v %v", h, err)
 		}
-		bad := rest.CopyConfig(rf.fleet.Clusters[0].Config)
+		bad := rest.CopyConfig(rf.env.Cluster(0).Config)
 		bad.BearerToken = "not-a-token"
 		if err := rf.manager.Register(ctx, multicluster.Cluster{Name: "bad-creds", Config: bad}); err != nil {
 			t.Fatal(err)
@@ -245,7 +245,7 @@ func TestRealClusters(t *testing.T) {
 	})
 
 	t.Run("a stopped API server is unreachable and maxFailures decides", func(t *testing.T) {
-		c := rf.fleet.Clusters[2]
+		c := rf.env.Cluster(2)
 		if err := c.StopAPIServer(); err != nil {
 			t.Fatal(err)
 		}
@@ -281,8 +281,8 @@ func TestRealClusters(t *testing.T) {
 			t.Fatal(err)
 		}
 		s := multicluster.Strategy{Type: multicluster.StrategySequential, PollInterval: 200 * time.Millisecond, ProgressDeadline: time.Minute}
-		first := multicluster.NewPropagator(rf.manager, rf.backend, multicluster.WithStateStore(multicluster.NewConfigMapStore(mgmt, "rollouts")),
-			multicluster.WithSaveInterval(100*time.Millisecond))
+		first := multicluster.NewPropagator(rf.manager, rf.backend, multicluster.PropagatorConfig{
+			Store: multicluster.NewConfigMapStore(mgmt, "rollouts"), SaveInterval: 100 * time.Millisecond})
 		sel := multicluster.Selector{Names: names[1:]}
 		id, err := first.Propagate(ctx, app("queue", "v1", false), sel, s)
 		if err != nil {
@@ -301,7 +301,7 @@ func TestRealClusters(t *testing.T) {
 		if err := first.Close(); err != nil {
 			t.Fatal(err)
 		}
-		next := multicluster.NewPropagator(rf.manager, rf.backend, multicluster.WithStateStore(multicluster.NewConfigMapStore(mgmt, "rollouts")))
+		next := multicluster.NewPropagator(rf.manager, rf.backend, multicluster.PropagatorConfig{Store: multicluster.NewConfigMapStore(mgmt, "rollouts")})
 		defer next.Close()
 		st, err := next.Status(ctx, id)
 		if err != nil || st.Phase != multicluster.PhaseRunning || st.Counts[multicluster.ClusterSucceeded] < 1 {
@@ -374,10 +374,10 @@ func TestRealClusters(t *testing.T) {
 		}
 
 		// A green that never becomes Available leaves blue serving.
-		if err := rf.fleet.Clusters[3].SetPodsReady(ctx, false); err != nil {
+		if err := rf.env.Cluster(3).SetPodsReady(ctx, false); err != nil {
 			t.Fatal(err)
 		}
-		defer func() { _ = rf.fleet.Clusters[3].SetPodsReady(ctx, true) }()
+		defer func() { _ = rf.env.Cluster(3).SetPodsReady(ctx, true) }()
 		st = rf.rollout(t, app("shop", "v3", false), one, multicluster.Strategy{Type: multicluster.StrategyBlueGreen, OnFailure: multicluster.FailureHalt,
 			ProgressDeadline: 10 * time.Second})
 		if st.Phase != multicluster.PhaseHalted || !strings.Contains(st.Failures[0].Message, "blue kept serving") {

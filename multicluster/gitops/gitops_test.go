@@ -12,8 +12,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/nephoran/porchkit/multicluster"
-	"github.com/nephoran/porchkit/multicluster/clustertest"
 	"github.com/nephoran/porchkit/multicluster/gitops"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 	"github.com/nephoran/porchkit/porch"
 	"github.com/nephoran/porchkit/porch/porchtest"
 )
@@ -118,8 +118,8 @@ func run(t *testing.T, tg target) {
 		t.Fatal(err)
 	}
 
-	mem := clustertest.NewMemoryFleet()
-	m := multicluster.NewClusterManager(multicluster.WithProber(mem))
+	mem := memfleet.New(memfleet.Config{})
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: mem})
 	clusters := mem.AddClusters("edge", 3, 1)
 	for i := range clusters {
 		clusters[i].Repository = "deploy-" + clusters[i].Name
@@ -130,8 +130,8 @@ func run(t *testing.T, tg target) {
 			t.Fatal(err)
 		}
 	}
-	backend := gitops.New(tg.client, gitops.WithSync(mem), gitops.WithUpstream("web", bp.Name))
-	prop := multicluster.NewPropagator(m, backend)
+	backend := gitops.New(tg.client, gitops.Config{Sync: mem, Upstream: map[string]string{"web": bp.Name}})
+	prop := multicluster.NewPropagator(m, backend, multicluster.PropagatorConfig{})
 	defer prop.Close()
 	rollout := func(p *multicluster.Package, s multicluster.Strategy) *multicluster.Status {
 		t.Helper()
