@@ -3,6 +3,8 @@ package multicluster_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nephoran/porchkit/internal/eventually"
 	"github.com/nephoran/porchkit/multicluster"
 	"github.com/nephoran/porchkit/multicluster/memfleet"
 )
@@ -71,6 +74,7 @@ func TestHealthProbesRunUntilCancelled(t *testing.T) {
 	f := newFleet(t, 3, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	m := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: f.mem, ProbeInterval: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	for _, c := range f.clusters {
 		if err := m.Register(ctx, c); err != nil {
 			t.Fatal(err)
@@ -80,17 +84,10 @@ func TestHealthProbesRunUntilCancelled(t *testing.T) {
 	go func() { done <- m.Run(ctx) }()
 	wait := func(name string, want multicluster.HealthState) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			if h, _ := m.Health(name); h.State == want {
-				return
-			}
-			if time.Now().After(deadline) {
-				h, _ := m.Health(name)
-				t.Fatalf("%s: %s, want %s", name, h.State, want)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		eventually.True(t, 5*time.Second, func() (bool, string) {
+			h, _ := m.Health(name)
+			return h.State == want, fmt.Sprintf("%s: %s, want %s", name, h.State, want)
+		})
 	}
 	wait("c-0001", multicluster.HealthHealthy)
 	f.mem.SetUnreachable("c-0001", true)
@@ -101,5 +98,12 @@ func TestHealthProbesRunUntilCancelled(t *testing.T) {
 	cancel()
 	if err := <-done; err != context.Canceled {
 		t.Fatalf("Run returned %v", err)
+	}
+}
+
+func TestRunRefusesANegativeProbeInterval(t *testing.T) {
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{ProbeInterval: -time.Second})
+	if err := m.Run(context.Background()); !errors.Is(err, multicluster.ErrInvalidCluster) {
+		t.Fatalf("Run = %v, want ErrInvalidCluster", err)
 	}
 }

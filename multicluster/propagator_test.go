@@ -13,6 +13,7 @@ import (
 	"go.uber.org/goleak"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/nephoran/porchkit/internal/eventually"
 	"github.com/nephoran/porchkit/multicluster"
 	"github.com/nephoran/porchkit/multicluster/memfleet"
 )
@@ -257,7 +258,10 @@ func TestClusterUnreachableMidRollout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // delivered, not yet Available
+	// Delivered, not yet Available (the readiness delay is 150 ms).
+	eventually.True(t, 10*time.Second, func() (bool, string) {
+		return f.mem.Running("c-0001", "web") != "", "c-0001 has not been delivered to"
+	})
 	f.mem.SetUnreachable("c-0001", true)
 	st, err := f.prop.Wait(ctx, id)
 	if err != nil {
@@ -328,6 +332,18 @@ func TestBadInputChangesNothing(t *testing.T) {
 	}
 }
 
+func TestSkipPreflightProbeLetsTheRolloutFindRejectedCredentials(t *testing.T) {
+	f := newFleet(t, 3, 1, memfleet.Config{}, multicluster.PropagatorConfig{SkipPreflightProbe: true})
+	f.mem.SetUnauthorized("c-0001", true)
+	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel, MaxFailures: multicluster.Count(1)})
+	if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterFailed] != 1 || st.Counts[multicluster.ClusterSucceeded] != 2 {
+		t.Fatalf("%s %v: %s", st.Phase, st.Counts, st.Reason)
+	}
+	if st.Failures[0].Name != "c-0001" || !strings.Contains(st.Failures[0].Message, "rejected the credentials") {
+		t.Fatalf("failures %+v", st.Failures)
+	}
+}
+
 func TestAnalysisFailsTheGate(t *testing.T) {
 	f := newFleet(t, 6, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
@@ -379,6 +395,9 @@ func TestPauseResumeAbort(t *testing.T) {
 	if err := f.prop.Pause(ctx, id); err != nil {
 		t.Fatal(err)
 	}
+	// That a paused rollout does not go on shows only over time: in each
+	// window it would, unpaused, have started several clusters (each is
+	// Available 20 ms after delivery).
 	time.Sleep(100 * time.Millisecond)
 	st, _ := f.prop.Status(ctx, id)
 	started := st.Total - st.Counts[multicluster.ClusterPending]
@@ -392,13 +411,10 @@ func TestPauseResumeAbort(t *testing.T) {
 	if err := f.prop.Resume(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	for {
+	eventually.True(t, 10*time.Second, func() (bool, string) {
 		st, _ = f.prop.Status(ctx, id)
-		if st.Counts[multicluster.ClusterSucceeded] >= 3 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return st.Counts[multicluster.ClusterSucceeded] >= 3, fmt.Sprintf("%s %v", st.Phase, st.Counts)
+	})
 	if err := f.prop.Abort(ctx, id); err != nil {
 		t.Fatal(err)
 	}
@@ -472,13 +488,10 @@ func TestRestoreAfterTheProcessStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
+	eventually.True(t, 10*time.Second, func() (bool, string) {
 		st, _ := f.prop.Status(ctx, id)
-		if st.Counts[multicluster.ClusterSucceeded] >= 2 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return st.Counts[multicluster.ClusterSucceeded] >= 2, fmt.Sprintf("%s %v", st.Phase, st.Counts)
+	})
 	if err := f.prop.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -536,10 +549,10 @@ func TestFinishedRolloutsLeaveMemory(t *testing.T) {
 	f := newFleet(t, 3, 1, memfleet.Config{}, multicluster.PropagatorConfig{Retention: 30 * time.Millisecond})
 	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel})
 	ctx := context.Background()
-	time.Sleep(100 * time.Millisecond)
-	if _, err := f.prop.Events(ctx, st.ID); !errors.Is(err, multicluster.ErrUnknownRollout) {
-		t.Fatalf("the rollout is still in memory: %v", err)
-	}
+	eventually.True(t, 10*time.Second, func() (bool, string) {
+		_, err := f.prop.Events(ctx, st.ID)
+		return errors.Is(err, multicluster.ErrUnknownRollout), fmt.Sprintf("the rollout is still in memory: Events = %v", err)
+	})
 	again, err := f.prop.Status(ctx, st.ID)
 	if err != nil || again.Phase != multicluster.PhaseSucceeded || again.Counts[multicluster.ClusterSucceeded] != 3 {
 		t.Fatalf("status from the store: %+v %v", again, err)

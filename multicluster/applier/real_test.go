@@ -13,10 +13,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/nephoran/porchkit/internal/eventually"
 	"github.com/nephoran/porchkit/multicluster"
 	"github.com/nephoran/porchkit/multicluster/applier"
 	"github.com/nephoran/porchkit/multicluster/clusterenv"
@@ -109,34 +111,27 @@ func (rf *realFleet) rollout(t *testing.T, p *multicluster.Package, sel multiclu
 	return st
 }
 
-func (rf *realFleet) deployment(t *testing.T, cluster, name string) *appsv1.Deployment {
-	t.Helper()
-	d, err := rf.clients[cluster].AppsV1().Deployments("default").Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("%s: deployment %s: %v", cluster, name, err)
-	}
-	return d
-}
-
 // runs waits until the cluster's Deployment runs image and is Available.
 // The rollout has already judged it so; the wait only covers a node whose
 // simulated heartbeat lags when the machine is loaded (the Deployment then
 // dips for a moment).
 func (rf *realFleet) runs(t *testing.T, cluster, name, want string) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		d := rf.deployment(t, cluster, name)
-		if image(d) != want && want != "" {
-			t.Fatalf("%s: %s runs %s, want %s", cluster, name, image(d), want)
+	var wrong string // the image, when it is not want: that fails at once
+	eventually.True(t, time.Minute, func() (bool, string) {
+		d, err := rf.clients[cluster].AppsV1().Deployments("default").Get(context.Background(), name, metav1.GetOptions{})
+		switch {
+		case err != nil:
+			wrong = fmt.Sprintf("deployment %s: %v", name, err)
+			return true, ""
+		case image(d) != want && want != "":
+			wrong = fmt.Sprintf("%s runs %s, want %s", name, image(d), want)
+			return true, ""
 		}
-		if available(d) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %s (%s) not Available: %+v", cluster, name, image(d), d.Status)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return available(d), fmt.Sprintf("%s: %s (%s) not Available: %+v", cluster, name, image(d), d.Status)
+	})
+	if wrong != "" {
+		t.Fatalf("%s: %s", cluster, wrong)
 	}
 }
 
@@ -288,15 +283,17 @@ func TestRealClusters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
+		var statusErr error
+		eventually.True(t, 2*time.Minute, func() (bool, string) {
 			st, err := first.Status(ctx, id)
 			if err != nil {
-				t.Fatal(err)
+				statusErr = err
+				return true, ""
 			}
-			if st.Counts[multicluster.ClusterSucceeded] >= 1 {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
+			return st.Counts[multicluster.ClusterSucceeded] >= 1, fmt.Sprintf("%s %v", st.Phase, st.Counts)
+		})
+		if statusErr != nil {
+			t.Fatal(statusErr)
 		}
 		if err := first.Close(); err != nil {
 			t.Fatal(err)
@@ -346,7 +343,7 @@ func TestRealClusters(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for watchCtx.Err() == nil {
+			wait.UntilWithContext(watchCtx, func(context.Context) {
 				green, err := cs.AppsV1().Deployments("default").Get(ctx, "shop-green", metav1.GetOptions{})
 				greenOK := err == nil && available(green)
 				if sel := selector(); sel == "green" {
@@ -357,8 +354,7 @@ func TestRealClusters(t *testing.T) {
 					switched = true
 					mu.Unlock()
 				}
-				time.Sleep(20 * time.Millisecond)
-			}
+			}, 20*time.Millisecond)
 		}()
 		st := rf.rollout(t, app("shop", "v2", false), one, multicluster.Strategy{Type: multicluster.StrategyBlueGreen})
 		stop()
