@@ -42,7 +42,7 @@ func TestPrometheusAnalysis(t *testing.T) {
 	f := newFleet(t, 4, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	check := &multicluster.PrometheusQuery{Address: srv.URL,
 		Query: `sum(rate(http_errors_total{cluster=~"{{cluster_regex}}"}[1m])) / sum(rate(http_requests_total{cluster=~"{{cluster_regex}}"}[1m]))`}
-	s := multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"c-0000"}, StepPercent: 50},
+	s := multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{"c-0000"}, StepPercent: 50},
 		Analysis: []multicluster.Analysis{{Name: "error-rate", Check: check, Range: multicluster.AtMost(0.05)}}}
 	if st := f.run(t, pkg("v1"), all(), s); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatalf("%s: %s", st.Phase, st.Reason)

@@ -69,7 +69,7 @@ func BenchmarkPropagateInMemory(b *testing.B) {
 	const n = 1000
 	for _, s := range []multicluster.Strategy{
 		{Type: multicluster.StrategyParallel},
-		{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryOptions{FirstPercent: 5, StepPercent: 10}},
+		{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryStrategy{FirstPercent: 5, StepPercent: 10}},
 		{Type: multicluster.StrategySequential},
 	} {
 		b.Run(fmt.Sprintf("%s-%d", s.Type, n), func(b *testing.B) {

@@ -48,7 +48,7 @@ func Example_canaryWithRollback() {
 
 	fleet.SetNeverReady("edge-0002", true)
 	st = rollout(pkg("v2"), multicluster.Strategy{Type: multicluster.StrategyCanary,
-		Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"edge-0000"}, StepPercent: 30}})
+		Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{"edge-0000"}, StepPercent: 30}})
 	fmt.Println("v2:", st.Phase, "at wave", st.Wave, "of", st.Waves)
 	fmt.Println("failed:", st.Failures[0].Name, st.Failures[0].FailedAs)
 	fmt.Println("rolled back:", st.Counts[multicluster.ClusterRolledBack], "skipped:", st.Counts[multicluster.ClusterSkipped])

@@ -180,7 +180,7 @@ func TestCanaryRollsBackEveryTouchedCluster(t *testing.T) {
 	// Waves: 2 clusters (10%), then 5 (25%) each. c-0004 is in the second.
 	f.mem.SetNeverReady("c-0004", true)
 	st := f.run(t, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, MaxFailures: multicluster.Percent(0),
-		Canary: multicluster.CanaryOptions{FirstPercent: 10, StepPercent: 25}})
+		Canary: multicluster.CanaryStrategy{FirstPercent: 10, StepPercent: 25}})
 	if st.Phase != multicluster.PhaseRolledBack {
 		t.Fatalf("phase %s: %s", st.Phase, st.Reason)
 	}
@@ -212,7 +212,7 @@ func TestCanaryFirstWaveMustFullySucceed(t *testing.T) {
 	f := newFleet(t, 10, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	f.mem.SetNeverReady("c-0009", true)
 	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, MaxFailures: multicluster.Percent(50),
-		Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"c-0009", "c-0000"}}})
+		Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{"c-0009", "c-0000"}}})
 	if st.Phase != multicluster.PhaseRolledBack || !strings.Contains(st.Reason, "first wave") {
 		t.Fatalf("phase %s: %s", st.Phase, st.Reason)
 	}
@@ -296,9 +296,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"contradictory spread", f.prop, multicluster.Selector{Spread: []multicluster.Spread{{Key: "region", MinGroups: 3, MaxGroups: 2}}}, multicluster.Strategy{Type: multicluster.StrategyParallel}, multicluster.ErrUnsatisfiable},
 		{"negative maxFailures", f.prop, all(), multicluster.Strategy{Type: multicluster.StrategyParallel, MaxFailures: multicluster.Count(-1)}, multicluster.ErrInvalidStrategy},
 		{"over 100%", f.prop, all(), multicluster.Strategy{Type: multicluster.StrategyParallel, MaxConcurrency: multicluster.Percent(150)}, multicluster.ErrInvalidStrategy},
-		{"canary step over 100", f.prop, all(), multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryOptions{StepPercent: 101}}, multicluster.ErrInvalidStrategy},
+		{"canary step over 100", f.prop, all(), multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryStrategy{StepPercent: 101}}, multicluster.ErrInvalidStrategy},
 		{"no strategy", f.prop, all(), multicluster.Strategy{}, multicluster.ErrInvalidStrategy},
-		{"mandatory cluster not selected", f.prop, multicluster.Selector{Names: []string{"c-0000"}}, multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"c-0001"}}}, multicluster.ErrInvalidStrategy},
+		{"mandatory cluster not selected", f.prop, multicluster.Selector{Names: []string{"c-0000"}}, multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{"c-0001"}}}, multicluster.ErrInvalidStrategy},
 		{"render fails for one cluster", broken, all(), multicluster.Strategy{Type: multicluster.StrategyParallel}, multicluster.ErrRenderFailed},
 	}
 	for _, tc := range cases {
@@ -358,7 +358,7 @@ func TestAnalysisFailsTheGate(t *testing.T) {
 		return 0.2, nil // 20% errors
 	})
 	st := f.run(t, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, MinSuccessTime: 100 * time.Millisecond,
-		Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"c-0000"}, StepPercent: 50},
+		Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{"c-0000"}, StepPercent: 50},
 		Analysis: []multicluster.Analysis{{Name: "error-rate", Check: errorRate, Range: multicluster.AtMost(0.05),
 			Interval: 20 * time.Millisecond, FailureThreshold: 3}}})
 	if st.Phase != multicluster.PhaseRolledBack || !strings.Contains(st.Reason, "analysis error-rate failed 3 time(s) after wave 0") {
@@ -374,7 +374,7 @@ func TestAnalysisFailsTheGate(t *testing.T) {
 	// A passing analysis lets every wave through.
 	ok := multicluster.CheckFunc(func(context.Context, multicluster.AnalysisInput) (float64, error) { return 0.01, nil })
 	st = f.run(t, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, MinSuccessTime: 20 * time.Millisecond,
-		Canary:   multicluster.CanaryOptions{FirstPercent: 20, StepPercent: 50},
+		Canary:   multicluster.CanaryStrategy{FirstPercent: 20, StepPercent: 50},
 		Analysis: []multicluster.Analysis{{Name: "error-rate", Check: ok, Range: multicluster.Between(0, 0.05)}}})
 	if st.Phase != multicluster.PhaseSucceeded {
 		t.Fatalf("phase %s: %s", st.Phase, st.Reason)
@@ -528,7 +528,7 @@ func TestStatusStaysSmallAt10000Clusters(t *testing.T) {
 		f.mem.SetNeverReady(fmt.Sprintf("c-%04d", i), true)
 	}
 	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, MaxFailures: multicluster.Percent(5),
-		Canary: multicluster.CanaryOptions{FirstPercent: 1, StepPercent: 1}, ProgressDeadline: 50 * time.Millisecond, PollInterval: 10 * time.Millisecond})
+		Canary: multicluster.CanaryStrategy{FirstPercent: 1, StepPercent: 1}, ProgressDeadline: 50 * time.Millisecond, PollInterval: 10 * time.Millisecond})
 	b, err := json.Marshal(st)
 	if err != nil {
 		t.Fatal(err)

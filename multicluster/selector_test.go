@@ -145,7 +145,7 @@ func TestPlanChangesNothing(t *testing.T) {
 		t.Fatal(st.Reason)
 	}
 	before := f.mem.Deliveries("c-0000")
-	plan, err := f.prop.Plan(ctx, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryOptions{FirstPercent: 25, StepPercent: 50}})
+	plan, err := f.prop.Plan(ctx, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryStrategy{FirstPercent: 25, StepPercent: 50}})
 	if err != nil {
 		t.Fatal(err)
 	}

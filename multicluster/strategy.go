@@ -114,7 +114,7 @@ type Strategy struct {
 	// OnFailure is what a failed gate does (default FailureRollback).
 	OnFailure FailurePolicy
 	// Canary configures the Canary strategy.
-	Canary CanaryOptions
+	Canary CanaryStrategy
 	// Analysis checks run between waves (during MinSuccessTime, at least
 	// once).
 	Analysis []Analysis
@@ -123,8 +123,8 @@ type Strategy struct {
 	PollInterval time.Duration
 }
 
-// CanaryOptions shape a canary's waves.
-type CanaryOptions struct {
+// CanaryStrategy shapes a canary's waves (Strategy.Canary).
+type CanaryStrategy struct {
 	// MandatoryClusters form the first wave, which must fully succeed.
 	MandatoryClusters []string
 	// FirstPercent sizes the first wave when MandatoryClusters is empty

@@ -193,7 +193,7 @@ func TestRealClusters(t *testing.T) {
 		}
 		defer func() { _ = c.SetPodsReady(ctx, true) }()
 		st := rf.rollout(t, app("api", "v2", false), all4, multicluster.Strategy{Type: multicluster.StrategyCanary, ProgressDeadline: 15 * time.Second,
-			Canary: multicluster.CanaryOptions{MandatoryClusters: []string{names[0]}, StepPercent: 25}})
+			Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{names[0]}, StepPercent: 25}})
 		if st.Phase != multicluster.PhaseRolledBack || st.Wave != 1 {
 			t.Fatalf("%s at wave %d: %s", st.Phase, st.Wave, st.Reason)
 		}

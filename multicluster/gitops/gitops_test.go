@@ -161,7 +161,7 @@ func run(t *testing.T, tg target) {
 	// two clusters roll back, which publishes v1's content again.
 	mem.SetNeverReady(clusters[1].Name, true)
 	st = rollout(web("v2"), multicluster.Strategy{Type: multicluster.StrategyCanary, ProgressDeadline: 3 * time.Second,
-		Canary: multicluster.CanaryOptions{MandatoryClusters: []string{clusters[0].Name}, StepPercent: 34}})
+		Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{clusters[0].Name}, StepPercent: 34}})
 	if st.Phase != multicluster.PhaseRolledBack {
 		t.Fatalf("v2: %s %s %+v", st.Phase, st.Reason, st.Failures)
 	}
