@@ -157,6 +157,7 @@ func (p *Propagator) Close() error {
 
 // Plan is what a propagation would do, computed without side effects.
 type Plan struct {
+	// Decision says for every cluster whether it is selected, and why.
 	Decision *Decision
 	// Waves are the rollout's waves of cluster names.
 	Waves [][]string
@@ -167,6 +168,7 @@ type Plan struct {
 
 // ClusterPlan is one cluster's part of a Plan.
 type ClusterPlan struct {
+	// Revision is the package rendered for the cluster.
 	Revision *Revision
 	// Current is the revision the cluster runs now (nil: none, or the
 	// cluster could not be asked; see CurrentError).
