@@ -28,10 +28,11 @@
 //     canary and blue-green strategies, gates on the exact revision,
 //     analysis between waves and automatic rollback;
 //     multicluster/applier (server-side apply with cli-utils) and
-//     multicluster/gitops (Porch deployment repositories) deliver, and
-//     multicluster/clustertest has in-memory clusters and real workload
-//     clusters (kube-apiserver, controller-manager, scheduler and kwok)
-//     for tests.
+//     multicluster/gitops (Porch deployment repositories) deliver,
+//     multicluster/krmcustomize specialises a package per cluster with krm
+//     functions, and for tests multicluster/memfleet has in-memory
+//     clusters and multicluster/clusterenv real workload clusters
+//     (kube-apiserver, controller-manager, scheduler and kwok).
 //   - observability gives all of them Prometheus metrics and
 //     OpenTelemetry spans: a shared Provider and one adapter per component
 //     (observability/porchobs, observability/krmobs,

@@ -3,6 +3,8 @@ package multicluster_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nephoran/porchkit/internal/eventually"
 	"github.com/nephoran/porchkit/multicluster"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 )
 
 // prometheus answers instant queries with the value set for the query.
@@ -35,10 +39,10 @@ func TestPrometheusAnalysis(t *testing.T) {
 	prom := &prometheus{value: "0.02"}
 	srv := httptest.NewServer(prom)
 	defer srv.Close()
-	f := newFleet(t, 4, 1, nil)
+	f := newFleet(t, 4, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	check := &multicluster.PrometheusQuery{Address: srv.URL,
 		Query: `sum(rate(http_errors_total{cluster=~"{{cluster_regex}}"}[1m])) / sum(rate(http_requests_total{cluster=~"{{cluster_regex}}"}[1m]))`}
-	s := multicluster.Strategy{Type: multicluster.Canary, Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"c-0000"}, StepPercent: 50},
+	s := multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{"c-0000"}, StepPercent: 50},
 		Analysis: []multicluster.Analysis{{Name: "error-rate", Check: check, Range: multicluster.AtMost(0.05)}}}
 	if st := f.run(t, pkg("v1"), all(), s); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatalf("%s: %s", st.Phase, st.Reason)
@@ -67,9 +71,10 @@ func TestPrometheusAnalysis(t *testing.T) {
 }
 
 func TestHealthProbesRunUntilCancelled(t *testing.T) {
-	f := newFleet(t, 3, 1, nil)
-	m := multicluster.NewClusterManager(multicluster.WithProber(f.mem), multicluster.WithProbeInterval(10*time.Millisecond))
+	f := newFleet(t, 3, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: f.mem, ProbeInterval: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	for _, c := range f.clusters {
 		if err := m.Register(ctx, c); err != nil {
 			t.Fatal(err)
@@ -79,26 +84,26 @@ func TestHealthProbesRunUntilCancelled(t *testing.T) {
 	go func() { done <- m.Run(ctx) }()
 	wait := func(name string, want multicluster.HealthState) {
 		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			if h, _ := m.Health(name); h.State == want {
-				return
-			}
-			if time.Now().After(deadline) {
-				h, _ := m.Health(name)
-				t.Fatalf("%s: %s, want %s", name, h.State, want)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		eventually.True(t, 5*time.Second, func() (bool, string) {
+			h, _ := m.Health(name)
+			return h.State == want, fmt.Sprintf("%s: %s, want %s", name, h.State, want)
+		})
 	}
-	wait("c-0001", multicluster.Healthy)
+	wait("c-0001", multicluster.HealthHealthy)
 	f.mem.SetUnreachable("c-0001", true)
 	f.mem.SetUnauthorized("c-0002", true)
-	wait("c-0001", multicluster.Unreachable)
+	wait("c-0001", multicluster.HealthUnreachable)
 	wait("c-0002", multicluster.HealthUnauthorized)
-	wait("c-0000", multicluster.Healthy)
+	wait("c-0000", multicluster.HealthHealthy)
 	cancel()
 	if err := <-done; err != context.Canceled {
 		t.Fatalf("Run returned %v", err)
+	}
+}
+
+func TestRunRefusesANegativeProbeInterval(t *testing.T) {
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{ProbeInterval: -time.Second})
+	if err := m.Run(context.Background()); !errors.Is(err, multicluster.ErrInvalidCluster) {
+		t.Fatalf("Run = %v, want ErrInvalidCluster", err)
 	}
 }

@@ -76,13 +76,13 @@ type DeliveryState string
 
 // Delivery states.
 const (
-	// Progressing: delivered, not yet Available.
-	Progressing DeliveryState = "Progressing"
-	// Available: every resource of this exact revision is current
+	// DeliveryProgressing: delivered, not yet Available.
+	DeliveryProgressing DeliveryState = "Progressing"
+	// DeliveryAvailable: every resource of this exact revision is current
 	// (kstatus Current: observedGeneration caught up, workloads ready).
-	Available DeliveryState = "Available"
-	// Failed: the revision cannot become Available.
-	Failed DeliveryState = "Failed"
+	DeliveryAvailable DeliveryState = "Available"
+	// DeliveryFailed: the revision cannot become Available.
+	DeliveryFailed DeliveryState = "Failed"
 )
 
 // Observation is what Backend.Observe saw.
@@ -93,7 +93,7 @@ type Observation struct {
 
 // Backend delivers revisions to clusters. Implementations: the direct
 // applier (server-side apply with an inventory), the Porch backend
-// (GitOps through deployment repositories), and clustertest's in-memory
+// (GitOps through deployment repositories), and memfleet's in-memory
 // clusters. Errors that mean the cluster could not be reached wrap
 // ErrUnreachable; rejected credentials wrap ErrUnauthorized.
 type Backend interface {

@@ -9,19 +9,25 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/nephoran/porchkit/multicluster"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 )
 
 // heapSampler records the peak of the live heap while it runs.
 type heapSampler struct {
-	stop chan struct{}
-	done chan struct{}
-	mu   sync.Mutex
-	peak uint64
-	base uint64
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     chan struct{}
+	mu       sync.Mutex
+	peak     uint64
+	base     uint64
 }
 
-func sampleHeap() *heapSampler {
+// sampleHeap samples the live heap every 2 ms until growth is called or
+// tb ends.
+func sampleHeap(tb testing.TB) *heapSampler {
 	runtime.GC()
 	h := &heapSampler{stop: make(chan struct{}), done: make(chan struct{})}
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
@@ -29,27 +35,26 @@ func sampleHeap() *heapSampler {
 	h.base = s[0].Value.Uint64()
 	go func() {
 		defer close(h.done)
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-h.stop:
-				return
-			case <-t.C:
-				metrics.Read(s)
-				h.mu.Lock()
-				h.peak = max(h.peak, s[0].Value.Uint64())
-				h.mu.Unlock()
-			}
-		}
+		wait.Until(func() {
+			metrics.Read(s)
+			h.mu.Lock()
+			h.peak = max(h.peak, s[0].Value.Uint64())
+			h.mu.Unlock()
+		}, 2*time.Millisecond, h.stop)
 	}()
+	tb.Cleanup(h.halt)
 	return h
+}
+
+// halt stops the sampler and waits for it.
+func (h *heapSampler) halt() {
+	h.stopOnce.Do(func() { close(h.stop) })
+	<-h.done
 }
 
 // growth stops the sampler and returns the peak growth of the heap over its start, in bytes.
 func (h *heapSampler) growth() uint64 {
-	close(h.stop)
-	<-h.done
+	h.halt()
 	if h.peak < h.base {
 		return 0
 	}
@@ -63,18 +68,18 @@ func (h *heapSampler) growth() uint64 {
 func BenchmarkPropagateInMemory(b *testing.B) {
 	const n = 1000
 	for _, s := range []multicluster.Strategy{
-		{Type: multicluster.Parallel},
-		{Type: multicluster.Canary, Canary: multicluster.CanaryOptions{FirstPercent: 5, StepPercent: 10}},
-		{Type: multicluster.Sequential},
+		{Type: multicluster.StrategyParallel},
+		{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryStrategy{FirstPercent: 5, StepPercent: 10}},
+		{Type: multicluster.StrategySequential},
 	} {
 		b.Run(fmt.Sprintf("%s-%d", s.Type, n), func(b *testing.B) {
-			f := newFleet(b, n, 10, nil)
+			f := newFleet(b, n, 10, memfleet.Config{}, multicluster.PropagatorConfig{})
 			s.PollInterval = time.Millisecond
 			ctx := context.Background()
 			var total time.Duration
 			var peak uint64
 			for i := range b.N {
-				h := sampleHeap()
+				h := sampleHeap(b)
 				start := time.Now()
 				p := pkg(fmt.Sprintf("v%d", i+1))
 				if _, err := f.prop.Plan(ctx, p, all(), s); err != nil {

@@ -132,7 +132,7 @@ func blueGreenSteps(pkg string, prev, rev *Revision) (steps []*Revision, err err
 func (r *rollout) blueGreen(ctx context.Context, c *Cluster, prev, rev *Revision) {
 	steps, err := blueGreenSteps(r.pkg.Name, prev, rev)
 	if err != nil {
-		r.set(c.Name, StateFailed, fmt.Sprintf("blue-green: %v", err))
+		r.set(c.Name, ClusterFailed, fmt.Sprintf("blue-green: %v", err))
 		return
 	}
 	final := steps[len(steps)-1]
@@ -140,7 +140,7 @@ func (r *rollout) blueGreen(ctx context.Context, c *Cluster, prev, rev *Revision
 		r.mu.Lock()
 		r.clusters[c.Name].revision = prev.ID
 		r.mu.Unlock()
-		r.set(c.Name, StateSucceeded, "already at "+prev.ID)
+		r.set(c.Name, ClusterSucceeded, "already at "+prev.ID)
 		return
 	}
 	r.touch(c.Name, final.ID)
@@ -154,17 +154,17 @@ func (r *rollout) blueGreen(ctx context.Context, c *Cluster, prev, rev *Revision
 			return
 		}
 		state, msg := r.await(ctx, c, step)
-		if state == StateSucceeded {
+		if state == ClusterSucceeded {
 			continue
 		}
-		if state == StateProgressing || prev == nil { // stopped, or nothing to fall back to
+		if state == ClusterProgressing || prev == nil { // stopped, or nothing to fall back to
 			r.set(c.Name, state, fmt.Sprintf("blue-green step %q: %s", names[i], msg))
 			return
 		}
 		back := "blue kept serving"
 		if err := r.p.backend.Deliver(ctx, c, prev); err != nil {
 			back = fmt.Sprintf("switching back to %s failed: %v", prev.ID, err)
-		} else if st, m := r.await(ctx, c, prev); st != StateSucceeded {
+		} else if st, m := r.await(ctx, c, prev); st != ClusterSucceeded {
 			back = fmt.Sprintf("switching back to %s: %s", prev.ID, m)
 		} else {
 			r.mu.Lock()
@@ -174,5 +174,5 @@ func (r *rollout) blueGreen(ctx context.Context, c *Cluster, prev, rev *Revision
 		r.set(c.Name, state, fmt.Sprintf("blue-green step %q: %s; %s", names[i], msg, back))
 		return
 	}
-	r.set(c.Name, StateSucceeded, final.ID+" serving")
+	r.set(c.Name, ClusterSucceeded, final.ID+" serving")
 }

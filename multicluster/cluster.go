@@ -49,13 +49,14 @@ func (t Toleration) tolerates(taint Taint) bool {
 // HealthState is the outcome of a cluster's last health probe.
 type HealthState string
 
-// Health states. Unreachable (the API server did not answer) and Degraded
-// (it answered, but not all is well) are kept apart on purpose.
+// Health states. HealthUnreachable (the API server did not answer) and
+// HealthDegraded (it answered, but not all is well) are kept apart on
+// purpose.
 const (
 	HealthUnknown      HealthState = "Unknown"
-	Healthy            HealthState = "Healthy"
-	Degraded           HealthState = "Degraded"
-	Unreachable        HealthState = "Unreachable"
+	HealthHealthy      HealthState = "Healthy"
+	HealthDegraded     HealthState = "Degraded"
+	HealthUnreachable  HealthState = "Unreachable"
 	HealthUnauthorized HealthState = "Unauthorized"
 )
 

@@ -10,8 +10,9 @@
 //     groups) into a Decision that says for every cluster whether it is
 //     selected and why;
 //   - Propagator.Plan renders the package for each selected cluster
-//     (Customizer, e.g. KRMCustomizer), diffs it against what the cluster
-//     runs, and cuts the Strategy's waves, without side effects;
+//     (Customizer, e.g. multicluster/krmcustomize's KRM functions), diffs
+//     it against what the cluster runs, and cuts the Strategy's waves,
+//     without side effects;
 //   - Propagator.Propagate rolls it out: each cluster's delivery (Backend)
 //     is gated on the exact revision becoming Available by its
 //     ProgressDeadline, MaxFailures bounds failures (unreachable clusters
@@ -24,8 +25,13 @@
 // streams progress. A StateStore keeps records so that Restore continues a
 // rollout after the propagating process restarts.
 //
+// Constructors take a config struct whose zero value is the documented
+// default: NewClusterManager(ManagerConfig{...}) and NewPropagator(m, b,
+// PropagatorConfig{...}).
+//
 // Backends: multicluster/applier applies directly (server-side apply with
 // a cli-utils inventory, kstatus readiness); multicluster/gitops publishes
-// through Porch deployment repositories; multicluster/clustertest has
-// in-memory clusters (MemoryFleet) for tests and real workload clusters.
+// through Porch deployment repositories. For tests, multicluster/memfleet
+// has in-memory clusters and multicluster/clusterenv starts real workload
+// clusters.
 package multicluster

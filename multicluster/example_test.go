@@ -8,7 +8,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/nephoran/porchkit/multicluster"
-	"github.com/nephoran/porchkit/multicluster/clustertest"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 )
 
 // A canary rollout to ten in-memory clusters: the first wave is one
@@ -16,14 +16,14 @@ import (
 // so the gate fails and every touched cluster rolls back.
 func Example_canaryWithRollback() {
 	ctx := context.Background()
-	fleet := clustertest.NewMemoryFleet()
-	clusters := multicluster.NewClusterManager(multicluster.WithProber(fleet))
+	fleet := memfleet.New(memfleet.Config{})
+	clusters := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: fleet})
 	for _, c := range fleet.AddClusters("edge", 10, 2) {
 		if err := clusters.Register(ctx, c); err != nil {
 			panic(err)
 		}
 	}
-	prop := multicluster.NewPropagator(clusters, fleet)
+	prop := multicluster.NewPropagator(clusters, fleet, multicluster.PropagatorConfig{})
 	defer prop.Close()
 
 	pkg := func(v string) *multicluster.Package {
@@ -43,15 +43,15 @@ func Example_canaryWithRollback() {
 		return st
 	}
 
-	st := rollout(pkg("v1"), multicluster.Strategy{Type: multicluster.Parallel, MaxConcurrency: multicluster.Percent(50)})
-	fmt.Println("v1:", st.Phase, st.Counts[multicluster.StateSucceeded], "clusters")
+	st := rollout(pkg("v1"), multicluster.Strategy{Type: multicluster.StrategyParallel, MaxConcurrency: multicluster.Percent(50)})
+	fmt.Println("v1:", st.Phase, st.Counts[multicluster.ClusterSucceeded], "clusters")
 
 	fleet.SetNeverReady("edge-0002", true)
-	st = rollout(pkg("v2"), multicluster.Strategy{Type: multicluster.Canary,
-		Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"edge-0000"}, StepPercent: 30}})
+	st = rollout(pkg("v2"), multicluster.Strategy{Type: multicluster.StrategyCanary,
+		Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{"edge-0000"}, StepPercent: 30}})
 	fmt.Println("v2:", st.Phase, "at wave", st.Wave, "of", st.Waves)
 	fmt.Println("failed:", st.Failures[0].Name, st.Failures[0].FailedAs)
-	fmt.Println("rolled back:", st.Counts[multicluster.StateRolledBack], "skipped:", st.Counts[multicluster.StateSkipped])
+	fmt.Println("rolled back:", st.Counts[multicluster.ClusterRolledBack], "skipped:", st.Counts[multicluster.ClusterSkipped])
 	// Output:
 	// v1: Succeeded 10 clusters
 	// v2: RolledBack at wave 1 of 4
@@ -62,7 +62,7 @@ func Example_canaryWithRollback() {
 // Selection says why each cluster is in or out.
 func ExampleClusterManager_Select() {
 	ctx := context.Background()
-	m := multicluster.NewClusterManager()
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{})
 	for _, c := range []multicluster.Cluster{
 		{Name: "paris", Region: "eu", Capabilities: []string{"sriov"}},
 		{Name: "lyon", Region: "eu"},

@@ -2,9 +2,10 @@ package multicluster
 
 import "context"
 
-// Instrumentation receives a Propagator's metrics and traces. The
-// observability package implements it with Prometheus and OpenTelemetry.
-// Implementations must be safe for concurrent use.
+// Instrumentation receives a Propagator's metrics and traces
+// (PropagatorConfig.Instrumentation). The observability package implements
+// it with Prometheus and OpenTelemetry. Implementations must be safe for
+// concurrent use.
 type Instrumentation interface {
 	// StartRollout is called when a rollout starts (or is restored); the
 	// returned context carries its span to the cluster deliveries, and done
@@ -24,11 +25,6 @@ type RolloutInfo struct {
 	Package, Revision string
 	Strategy          StrategyType
 	Clusters, Waves   int
-}
-
-// WithInstrumentation reports metrics and traces to i.
-func WithInstrumentation(i Instrumentation) PropagatorOption {
-	return func(o *propagatorOptions) { o.inst = i }
 }
 
 type nopInstrumentation struct{}

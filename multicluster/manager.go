@@ -14,7 +14,7 @@ import (
 )
 
 // Prober checks a cluster's health. KubeProber is the real one; the
-// in-memory clusters of clustertest have their own.
+// in-memory clusters of multicluster/memfleet have their own.
 type Prober interface {
 	Probe(ctx context.Context, c *Cluster) Health
 }
@@ -22,7 +22,7 @@ type Prober interface {
 // ClusterManager is the registry of clusters: registration, health
 // probes, and selection (Select). It is safe for concurrent use.
 type ClusterManager struct {
-	opts managerOptions
+	cfg ManagerConfig
 
 	mu       sync.RWMutex
 	clusters map[string]*registered
@@ -33,16 +33,6 @@ type registered struct {
 	health  Health
 }
 
-// ManagerOption configures a ClusterManager.
-type ManagerOption func(*managerOptions)
-
-type managerOptions struct {
-	prober           Prober
-	interval         time.Duration
-	probeConcurrency int
-	log              logr.Logger
-}
-
 // Defaults of a ClusterManager.
 const (
 	// DefaultProbeInterval is how often Run probes every cluster.
@@ -51,35 +41,37 @@ const (
 	DefaultProbeConcurrency = 32
 )
 
-// WithProber replaces the health prober (default: KubeProber with
-// DefaultProbeTimeout).
-func WithProber(p Prober) ManagerOption { return func(o *managerOptions) { o.prober = p } }
-
-// WithProbeInterval sets how often Run probes (default
-// DefaultProbeInterval).
-func WithProbeInterval(d time.Duration) ManagerOption {
-	return func(o *managerOptions) { o.interval = d }
+// ManagerConfig configures a ClusterManager. Zero values take the
+// documented defaults.
+type ManagerConfig struct {
+	// Prober checks a cluster's health (nil: a KubeProber with
+	// DefaultProbeTimeout).
+	Prober Prober
+	// ProbeInterval is how often Run probes every cluster (0:
+	// DefaultProbeInterval).
+	ProbeInterval time.Duration
+	// ProbeConcurrency bounds the probes that run at once (0:
+	// DefaultProbeConcurrency).
+	ProbeConcurrency int
+	// Logger logs changes of a cluster's health (zero: discarded).
+	Logger logr.Logger
 }
-
-// WithProbeConcurrency bounds the probes that run at once (default
-// DefaultProbeConcurrency).
-func WithProbeConcurrency(n int) ManagerOption {
-	return func(o *managerOptions) { o.probeConcurrency = n }
-}
-
-// WithManagerLogger sets the logger.
-func WithManagerLogger(l logr.Logger) ManagerOption { return func(o *managerOptions) { o.log = l } }
 
 // NewClusterManager returns an empty registry.
-func NewClusterManager(opts ...ManagerOption) *ClusterManager {
-	o := managerOptions{interval: DefaultProbeInterval, probeConcurrency: DefaultProbeConcurrency, log: logr.Discard()}
-	for _, opt := range opts {
-		opt(&o)
+func NewClusterManager(cfg ManagerConfig) *ClusterManager {
+	if cfg.Prober == nil {
+		cfg.Prober = &KubeProber{}
 	}
-	if o.prober == nil {
-		o.prober = &KubeProber{}
+	if cfg.ProbeInterval == 0 {
+		cfg.ProbeInterval = DefaultProbeInterval
 	}
-	return &ClusterManager{opts: o, clusters: map[string]*registered{}}
+	if cfg.ProbeConcurrency == 0 {
+		cfg.ProbeConcurrency = DefaultProbeConcurrency
+	}
+	if cfg.Logger.GetSink() == nil {
+		cfg.Logger = logr.Discard()
+	}
+	return &ClusterManager{cfg: cfg, clusters: map[string]*registered{}}
 }
 
 // Register adds a cluster. Its health is Unknown until probed.
@@ -153,14 +145,14 @@ func (m *ClusterManager) Probe(ctx context.Context, name string) (Health, error)
 	if err != nil {
 		return Health{}, err
 	}
-	h := m.opts.prober.Probe(ctx, &c)
+	h := m.cfg.Prober.Probe(ctx, &c)
 	if h.Checked.IsZero() {
 		h.Checked = time.Now()
 	}
 	m.mu.Lock()
 	if r, ok := m.clusters[name]; ok {
 		if r.health.State != h.State {
-			m.opts.log.Info("cluster health changed", "cluster", name, "from", r.health.State, "to", h.State, "message", h.Message)
+			m.cfg.Logger.Info("cluster health changed", "cluster", name, "from", r.health.State, "to", h.State, "message", h.Message)
 		}
 		r.health = h
 	}
@@ -168,7 +160,7 @@ func (m *ClusterManager) Probe(ctx context.Context, name string) (Health, error)
 	return h, nil
 }
 
-// ProbeAll probes every cluster (at most WithProbeConcurrency at once).
+// ProbeAll probes every cluster (at most ProbeConcurrency at once).
 func (m *ClusterManager) ProbeAll(ctx context.Context) map[string]Health {
 	return m.probe(ctx, m.names())
 }
@@ -177,7 +169,7 @@ func (m *ClusterManager) probe(ctx context.Context, names []string) map[string]H
 	var mu sync.Mutex
 	out := make(map[string]Health, len(names))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(1, m.opts.probeConcurrency))
+	g.SetLimit(max(1, m.cfg.ProbeConcurrency))
 	for _, n := range names {
 		g.Go(func() error {
 			h, err := m.Probe(gctx, n)
@@ -207,10 +199,10 @@ func (m *ClusterManager) names() []string {
 // Run probes every cluster each probe interval until ctx ends, and
 // returns ctx's error.
 func (m *ClusterManager) Run(ctx context.Context) error {
-	if m.opts.interval <= 0 {
-		return fmt.Errorf("%w: probe interval %s", ErrInvalidCluster, m.opts.interval)
+	if m.cfg.ProbeInterval <= 0 {
+		return fmt.Errorf("%w: probe interval %s", ErrInvalidCluster, m.cfg.ProbeInterval)
 	}
-	t := time.NewTicker(m.opts.interval)
+	t := time.NewTicker(m.cfg.ProbeInterval)
 	defer t.Stop()
 	for {
 		m.ProbeAll(ctx)

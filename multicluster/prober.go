@@ -18,9 +18,9 @@ import (
 const DefaultProbeTimeout = 5 * time.Second
 
 // KubeProber probes a cluster's API server: it asks for the version and
-// lists the nodes. The API server not answering is Unreachable; rejected
-// credentials are Unauthorized; no nodes, or nodes that are not Ready, are
-// Degraded.
+// lists the nodes. The API server not answering is HealthUnreachable;
+// rejected credentials are HealthUnauthorized; no nodes, or nodes that are
+// not Ready, are HealthDegraded.
 type KubeProber struct {
 	// Timeout bounds a probe; 0 means DefaultProbeTimeout.
 	Timeout time.Duration
@@ -44,7 +44,7 @@ func (p *KubeProber) Probe(ctx context.Context, c *Cluster) Health {
 	cfg.Timeout = timeout
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		h.State, h.Message = Unreachable, err.Error()
+		h.State, h.Message = HealthUnreachable, err.Error()
 		return h
 	}
 	v, err := cs.Discovery().ServerVersion()
@@ -68,11 +68,11 @@ func (p *KubeProber) Probe(ctx context.Context, c *Cluster) Health {
 	}
 	switch {
 	case h.Nodes == 0:
-		h.State, h.Message = Degraded, "no nodes"
+		h.State, h.Message = HealthDegraded, "no nodes"
 	case h.ReadyNodes < h.Nodes:
-		h.State, h.Message = Degraded, fmt.Sprintf("%d of %d nodes ready", h.ReadyNodes, h.Nodes)
+		h.State, h.Message = HealthDegraded, fmt.Sprintf("%d of %d nodes ready", h.ReadyNodes, h.Nodes)
 	default:
-		h.State = Healthy
+		h.State = HealthHealthy
 	}
 	return h
 }
@@ -82,13 +82,13 @@ func classifyProbeError(err error) HealthState {
 	case apierrors.IsUnauthorized(err), apierrors.IsForbidden(err):
 		return HealthUnauthorized
 	case apierrors.IsInternalError(err), apierrors.IsServiceUnavailable(err), apierrors.IsTooManyRequests(err):
-		return Degraded
+		return HealthDegraded
 	}
 	var status apierrors.APIStatus
 	if errors.As(err, &status) {
-		return Degraded
+		return HealthDegraded
 	}
-	return Unreachable
+	return HealthUnreachable
 }
 
 // RESTConfig returns the cluster's REST config: Config, or one built from

@@ -22,7 +22,7 @@ import (
 type Propagator struct {
 	manager *ClusterManager
 	backend Backend
-	opts    propagatorOptions
+	cfg     PropagatorConfig
 
 	ctx    context.Context // ends with Close
 	cancel context.CancelFunc
@@ -32,25 +32,6 @@ type Propagator struct {
 	rollouts map[ID]*rollout
 	timers   map[ID]*time.Timer // forget finished rollouts after the retention
 	seq      int
-}
-
-// PropagatorOption configures a Propagator.
-type PropagatorOption func(*propagatorOptions)
-
-type propagatorOptions struct {
-	customizer       Customizer
-	store            StateStore
-	log              logr.Logger
-	maxFailuresShown int
-	maxWavesShown    int
-	unreachableAfter int
-	saveInterval     time.Duration
-	preflight        bool
-	renderParallel   int
-	eventBuffer      int
-	saveTimeout      time.Duration
-	retention        time.Duration
-	inst             Instrumentation
 }
 
 // Defaults of a Propagator.
@@ -79,85 +60,86 @@ const (
 	DefaultEventBuffer = 1024
 )
 
-// WithCustomizer renders the package per cluster (default: the package
-// as is, stamped with its revision).
-func WithCustomizer(c Customizer) PropagatorOption {
-	return func(o *propagatorOptions) { o.customizer = c }
+// PropagatorConfig configures a Propagator. Zero values take the
+// documented defaults.
+type PropagatorConfig struct {
+	// Customizer renders the package for each cluster (nil: the package
+	// as is, stamped with its revision).
+	Customizer Customizer
+	// Store keeps the rollouts' records, which Status reads once a
+	// rollout has left memory and Restore continues from (nil: a
+	// MemoryStore, which outlives a Propagator but not the process).
+	Store StateStore
+	// Instrumentation receives metrics and traces (nil: none).
+	Instrumentation Instrumentation
+	// Logger logs what the rollouts cannot report otherwise, such as a
+	// failed save of a record (zero: discarded).
+	Logger logr.Logger
+	// FailuresShown bounds Status.Failures (0: DefaultFailuresShown).
+	FailuresShown int
+	// WavesShown bounds Status.WaveProgress (0: DefaultWavesShown).
+	WavesShown int
+	// UnreachableAfter is how many observations of a cluster in a row
+	// must fail to reach it before it counts as unreachable (0:
+	// DefaultUnreachableAfter).
+	UnreachableAfter int
+	// SaveInterval is how often a running rollout's record is saved, as
+	// well as at every phase change (0: DefaultSaveInterval).
+	SaveInterval time.Duration
+	// SaveTimeout bounds one save of a record (0: DefaultSaveTimeout).
+	SaveTimeout time.Duration
+	// RenderConcurrency bounds the clusters a package is rendered for at
+	// once (0: DefaultRenderConcurrency).
+	RenderConcurrency int
+	// EventBuffer is each Events subscriber's channel capacity (0:
+	// DefaultEventBuffer).
+	EventBuffer int
+	// Retention is how long a finished rollout stays in memory (0:
+	// DefaultRetention).
+	Retention time.Duration
+	// SkipPreflightProbe skips probing the targets before a rollout
+	// starts. By default, targets that reject the credentials stop
+	// Propagate before any cluster changes.
+	SkipPreflightProbe bool
 }
 
-// WithStateStore keeps records where they survive the process (default:
-// a MemoryStore).
-func WithStateStore(s StateStore) PropagatorOption { return func(o *propagatorOptions) { o.store = s } }
-
-// WithLogger sets the logger.
-func WithLogger(l logr.Logger) PropagatorOption { return func(o *propagatorOptions) { o.log = l } }
-
-// WithStatusLimits bounds Status: how many failures and waves it lists
-// (defaults DefaultFailuresShown, DefaultWavesShown).
-func WithStatusLimits(failures, waves int) PropagatorOption {
-	return func(o *propagatorOptions) { o.maxFailuresShown, o.maxWavesShown = failures, waves }
+// withDefaults returns c with zero values replaced by defaults.
+func (c PropagatorConfig) withDefaults() PropagatorConfig {
+	if c.Store == nil {
+		c.Store = NewMemoryStore()
+	}
+	if c.Instrumentation == nil {
+		c.Instrumentation = nopInstrumentation{}
+	}
+	if c.Logger.GetSink() == nil {
+		c.Logger = logr.Discard()
+	}
+	setDefault(&c.FailuresShown, DefaultFailuresShown)
+	setDefault(&c.WavesShown, DefaultWavesShown)
+	setDefault(&c.UnreachableAfter, DefaultUnreachableAfter)
+	setDefault(&c.SaveInterval, DefaultSaveInterval)
+	setDefault(&c.SaveTimeout, DefaultSaveTimeout)
+	setDefault(&c.RenderConcurrency, DefaultRenderConcurrency)
+	setDefault(&c.EventBuffer, DefaultEventBuffer)
+	setDefault(&c.Retention, DefaultRetention)
+	c.RenderConcurrency = max(1, c.RenderConcurrency)
+	c.EventBuffer = max(1, c.EventBuffer)
+	return c
 }
 
-// WithUnreachableAfter sets how many failed observations in a row make a
-// cluster unreachable (default DefaultUnreachableAfter).
-func WithUnreachableAfter(n int) PropagatorOption {
-	return func(o *propagatorOptions) { o.unreachableAfter = n }
-}
-
-// WithSaveInterval sets how often running rollouts are saved (default
-// DefaultSaveInterval).
-func WithSaveInterval(d time.Duration) PropagatorOption {
-	return func(o *propagatorOptions) { o.saveInterval = d }
-}
-
-// WithSaveTimeout bounds one save of a record (default
-// DefaultSaveTimeout).
-func WithSaveTimeout(d time.Duration) PropagatorOption {
-	return func(o *propagatorOptions) { o.saveTimeout = d }
-}
-
-// WithRenderConcurrency bounds the clusters rendered for at once (default
-// DefaultRenderConcurrency).
-func WithRenderConcurrency(n int) PropagatorOption {
-	return func(o *propagatorOptions) { o.renderParallel = max(1, n) }
-}
-
-// WithEventBuffer sets each Events subscriber's channel capacity (default
-// DefaultEventBuffer).
-func WithEventBuffer(n int) PropagatorOption {
-	return func(o *propagatorOptions) { o.eventBuffer = max(1, n) }
-}
-
-// WithRetention sets how long finished rollouts stay in memory (default
-// DefaultRetention).
-func WithRetention(d time.Duration) PropagatorOption {
-	return func(o *propagatorOptions) { o.retention = d }
-}
-
-// WithoutPreflightProbe skips probing the targets before a rollout starts
-// (by default clusters that reject the credentials stop Propagate before
-// any change).
-func WithoutPreflightProbe() PropagatorOption {
-	return func(o *propagatorOptions) { o.preflight = false }
+// setDefault sets *v to def when it is zero.
+func setDefault[T comparable](v *T, def T) {
+	var zero T
+	if *v == zero {
+		*v = def
+	}
 }
 
 // NewPropagator returns a Propagator over the clusters of m, delivering
 // through b.
-func NewPropagator(m *ClusterManager, b Backend, opts ...PropagatorOption) *Propagator {
-	o := propagatorOptions{log: logr.Discard(), maxFailuresShown: DefaultFailuresShown, maxWavesShown: DefaultWavesShown,
-		unreachableAfter: DefaultUnreachableAfter, saveInterval: DefaultSaveInterval, preflight: true, renderParallel: DefaultRenderConcurrency,
-		eventBuffer: DefaultEventBuffer, saveTimeout: DefaultSaveTimeout, retention: DefaultRetention}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if o.store == nil {
-		o.store = NewMemoryStore()
-	}
-	if o.inst == nil {
-		o.inst = nopInstrumentation{}
-	}
+func NewPropagator(m *ClusterManager, b Backend, cfg PropagatorConfig) *Propagator {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Propagator{manager: m, backend: b, opts: o, ctx: ctx, cancel: cancel, rollouts: map[ID]*rollout{}, timers: map[ID]*time.Timer{}}
+	return &Propagator{manager: m, backend: b, cfg: cfg.withDefaults(), ctx: ctx, cancel: cancel, rollouts: map[ID]*rollout{}, timers: map[ID]*time.Timer{}}
 }
 
 // Close stops every running rollout where it is (its record stays
@@ -175,6 +157,7 @@ func (p *Propagator) Close() error {
 
 // Plan is what a propagation would do, computed without side effects.
 type Plan struct {
+	// Decision says for every cluster whether it is selected, and why.
 	Decision *Decision
 	// Waves are the rollout's waves of cluster names.
 	Waves [][]string
@@ -185,6 +168,7 @@ type Plan struct {
 
 // ClusterPlan is one cluster's part of a Plan.
 type ClusterPlan struct {
+	// Revision is the package rendered for the cluster.
 	Revision *Revision
 	// Current is the revision the cluster runs now (nil: none, or the
 	// cluster could not be asked; see CurrentError).
@@ -245,7 +229,7 @@ func (p *Propagator) prepare(ctx context.Context, pkg *Package, targets Selector
 	var mu sync.Mutex
 	var firstErr error
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, p.opts.renderParallel)
+	sem := make(chan struct{}, p.cfg.RenderConcurrency)
 	for _, name := range d.Selected {
 		c, _, err := p.manager.Get(name)
 		if err != nil {
@@ -256,7 +240,7 @@ func (p *Propagator) prepare(ctx context.Context, pkg *Package, targets Selector
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			rev, err := render(ctx, p.opts.customizer, &c, pkg)
+			rev, err := render(ctx, p.cfg.Customizer, &c, pkg)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -279,8 +263,8 @@ func (p *Propagator) prepare(ctx context.Context, pkg *Package, targets Selector
 // strategy s, and returns the rollout's ID. Everything that can be checked
 // up front is, before any cluster changes: the strategy's numbers, the
 // selection (unknown clusters, an empty selection, a spread that cannot
-// be met), rendering for every cluster, and (unless
-// WithoutPreflightProbe) the credentials of every target.
+// be met), rendering for every cluster, and (unless SkipPreflightProbe)
+// the credentials of every target.
 func (p *Propagator) Propagate(ctx context.Context, pkg *Package, targets Selector, s Strategy) (ID, error) {
 	if err := p.ctx.Err(); err != nil {
 		return "", fmt.Errorf("propagator closed: %w", err)
@@ -289,7 +273,7 @@ func (p *Propagator) Propagate(ctx context.Context, pkg *Package, targets Select
 	if err != nil {
 		return "", err
 	}
-	if p.opts.preflight {
+	if !p.cfg.SkipPreflightProbe {
 		var names []string
 		for _, w := range waves {
 			names = append(names, w...)
@@ -311,7 +295,7 @@ func (p *Propagator) Propagate(ctx context.Context, pkg *Package, targets Select
 	id := newID(pkg, p.seq)
 	p.mu.Unlock()
 	r := newRollout(p, id, pkg, s.withDefaults(), waves, revs)
-	if err := p.opts.store.Save(ctx, r.record()); err != nil {
+	if err := p.cfg.Store.Save(ctx, r.record()); err != nil {
 		return "", fmt.Errorf("saving rollout %s: %w", id, err)
 	}
 	p.start(r)
@@ -350,7 +334,7 @@ func (p *Propagator) Restore(ctx context.Context, id ID, pkg *Package, s Strateg
 		return fmt.Errorf("rollout %s is already running here", id)
 	}
 	p.mu.Unlock()
-	rec, err := p.opts.store.Load(ctx, id)
+	rec, err := p.cfg.Store.Load(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -370,11 +354,11 @@ func (p *Propagator) Restore(ctx context.Context, id ID, pkg *Package, s Strateg
 			if err != nil {
 				return err
 			}
-			rev, err := render(ctx, p.opts.customizer, &c, pkg)
+			rev, err := render(ctx, p.cfg.Customizer, &c, pkg)
 			if err != nil {
 				return err
 			}
-			if cr := rec.Clusters[name]; cr.Revision != "" && cr.Revision != rev.ID && s.Type != BlueGreen {
+			if cr := rec.Clusters[name]; cr.Revision != "" && cr.Revision != rev.ID && s.Type != StrategyBlueGreen {
 				return &ClusterError{Cluster: name, Err: fmt.Errorf("%w: renders as %s, the rollout delivered %s", ErrRevisionMismatch, rev.ID, cr.Revision)}
 			}
 			revs[name] = rev
@@ -399,7 +383,7 @@ func (p *Propagator) start(r *rollout) {
 		}
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		p.timers[r.id] = time.AfterFunc(p.opts.retention, func() {
+		p.timers[r.id] = time.AfterFunc(p.cfg.Retention, func() {
 			p.mu.Lock()
 			defer p.mu.Unlock()
 			delete(p.rollouts, r.id)
@@ -425,11 +409,11 @@ func (p *Propagator) Status(ctx context.Context, id ID) (*Status, error) {
 	if err == nil {
 		return r.status(), nil
 	}
-	rec, lerr := p.opts.store.Load(ctx, id)
+	rec, lerr := p.cfg.Store.Load(ctx, id)
 	if lerr != nil {
 		return nil, err
 	}
-	return statusOfRecord(rec, p.opts.maxFailuresShown, p.opts.maxWavesShown), nil
+	return statusOfRecord(rec, p.cfg.FailuresShown, p.cfg.WavesShown), nil
 }
 
 // ClusterStatus returns one cluster's detail in a rollout (from the
@@ -439,7 +423,7 @@ func (p *Propagator) ClusterStatus(ctx context.Context, id ID, cluster string) (
 	if err == nil {
 		return r.clusterStatus(cluster)
 	}
-	rec, lerr := p.opts.store.Load(ctx, id)
+	rec, lerr := p.cfg.Store.Load(ctx, id)
 	if lerr != nil {
 		return nil, err
 	}

@@ -13,30 +13,36 @@ import (
 	"go.uber.org/goleak"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/nephoran/porchkit/internal/eventually"
 	"github.com/nephoran/porchkit/multicluster"
-	"github.com/nephoran/porchkit/multicluster/clustertest"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 )
 
 // fleet is an in-memory fleet registered with a manager, and a propagator
 // over it.
 type fleet struct {
-	mem      *clustertest.MemoryFleet
+	mem      *memfleet.Fleet
 	manager  *multicluster.ClusterManager
 	prop     *multicluster.Propagator
 	clusters []multicluster.Cluster
 }
 
-func newFleet(t testing.TB, n, regions int, memOpts []clustertest.MemoryOption, opts ...multicluster.PropagatorOption) *fleet {
+// newFleet registers n in-memory clusters spread over regions. The
+// propagator saves every 20 ms unless cfg says otherwise.
+func newFleet(t testing.TB, n, regions int, memCfg memfleet.Config, cfg multicluster.PropagatorConfig) *fleet {
 	t.Helper()
-	mem := clustertest.NewMemoryFleet(memOpts...)
-	m := multicluster.NewClusterManager(multicluster.WithProber(mem))
+	mem := memfleet.New(memCfg)
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: mem})
 	clusters := mem.AddClusters("c", n, regions)
 	for _, c := range clusters {
 		if err := m.Register(context.Background(), c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p := multicluster.NewPropagator(m, mem, append([]multicluster.PropagatorOption{multicluster.WithSaveInterval(20 * time.Millisecond)}, opts...)...)
+	if cfg.SaveInterval == 0 {
+		cfg.SaveInterval = 20 * time.Millisecond
+	}
+	p := multicluster.NewPropagator(m, mem, cfg)
 	t.Cleanup(func() { _ = p.Close() })
 	return &fleet{mem: mem, manager: m, prop: p, clusters: clusters}
 }
@@ -88,9 +94,9 @@ func (f *fleet) running() map[string]string {
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestParallelRolloutReachesEveryCluster(t *testing.T) {
-	f := newFleet(t, 50, 3, []clustertest.MemoryOption{clustertest.WithReadinessDelay(10 * time.Millisecond)})
+	f := newFleet(t, 50, 3, memfleet.Config{ReadinessDelay: 10 * time.Millisecond}, multicluster.PropagatorConfig{})
 	ctx := context.Background()
-	id, err := f.prop.Propagate(ctx, pkg("v1"), all(), fast(multicluster.Strategy{Type: multicluster.Parallel, MaxConcurrency: multicluster.Count(10)}))
+	id, err := f.prop.Propagate(ctx, pkg("v1"), all(), fast(multicluster.Strategy{Type: multicluster.StrategyParallel, MaxConcurrency: multicluster.Count(10)}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +116,7 @@ func TestParallelRolloutReachesEveryCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.StateSucceeded] != 50 || st.Total != 50 {
+	if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterSucceeded] != 50 || st.Total != 50 {
 		t.Fatalf("status %+v", st)
 	}
 	if last.Type != multicluster.EventFinished || succeeded+last.Dropped < 50 {
@@ -127,13 +133,13 @@ func TestParallelRolloutReachesEveryCluster(t *testing.T) {
 		t.Fatalf("clusters run %d different revisions of the same content", len(ids))
 	}
 	cs, err := f.prop.ClusterStatus(ctx, id, "c-0007")
-	if err != nil || cs.State != multicluster.StateSucceeded || cs.Revision == "" || cs.Previous != "" {
+	if err != nil || cs.State != multicluster.ClusterSucceeded || cs.Revision == "" || cs.Previous != "" {
 		t.Fatalf("cluster detail %+v, %v", cs, err)
 	}
 
 	// A second rollout of the same content changes nothing.
 	before := f.mem.Deliveries("c-0001")
-	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel}); st.Phase != multicluster.PhaseSucceeded {
+	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatalf("second rollout %s", st.Phase)
 	}
 	if f.mem.Deliveries("c-0001") != before {
@@ -142,13 +148,13 @@ func TestParallelRolloutReachesEveryCluster(t *testing.T) {
 }
 
 func TestSequentialStopsAtTheFirstFailure(t *testing.T) {
-	f := newFleet(t, 5, 1, nil)
+	f := newFleet(t, 5, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	f.mem.SetNeverReady("c-0002", true)
-	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Sequential, OnFailure: multicluster.Halt})
+	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategySequential, OnFailure: multicluster.FailureHalt})
 	if st.Phase != multicluster.PhaseHalted {
 		t.Fatalf("phase %s: %s", st.Phase, st.Reason)
 	}
-	want := map[multicluster.ClusterState]int{multicluster.StateSucceeded: 2, multicluster.StateFailed: 1, multicluster.StateSkipped: 2}
+	want := map[multicluster.ClusterState]int{multicluster.ClusterSucceeded: 2, multicluster.ClusterFailed: 1, multicluster.ClusterSkipped: 2}
 	for s, n := range want {
 		if st.Counts[s] != n {
 			t.Errorf("%s: %d, want %d (%v)", s, st.Counts[s], n, st.Counts)
@@ -166,15 +172,15 @@ func TestSequentialStopsAtTheFirstFailure(t *testing.T) {
 }
 
 func TestCanaryRollsBackEveryTouchedCluster(t *testing.T) {
-	f := newFleet(t, 20, 2, nil)
-	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel}); st.Phase != multicluster.PhaseSucceeded {
+	f := newFleet(t, 20, 2, memfleet.Config{}, multicluster.PropagatorConfig{})
+	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatalf("v1: %s %s", st.Phase, st.Reason)
 	}
 	v1 := f.running()
 	// Waves: 2 clusters (10%), then 5 (25%) each. c-0004 is in the second.
 	f.mem.SetNeverReady("c-0004", true)
-	st := f.run(t, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.Canary, MaxFailures: multicluster.Percent(0),
-		Canary: multicluster.CanaryOptions{FirstPercent: 10, StepPercent: 25}})
+	st := f.run(t, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, MaxFailures: multicluster.Percent(0),
+		Canary: multicluster.CanaryStrategy{FirstPercent: 10, StepPercent: 25}})
 	if st.Phase != multicluster.PhaseRolledBack {
 		t.Fatalf("phase %s: %s", st.Phase, st.Reason)
 	}
@@ -186,7 +192,7 @@ func TestCanaryRollsBackEveryTouchedCluster(t *testing.T) {
 			t.Errorf("%s runs %s, want v1's %s", name, rev, v1[name])
 		}
 	}
-	if st.Counts[multicluster.StateRolledBack] != 7 || st.Counts[multicluster.StateSkipped] != 13 {
+	if st.Counts[multicluster.ClusterRolledBack] != 7 || st.Counts[multicluster.ClusterSkipped] != 13 {
 		t.Fatalf("counts %v", st.Counts)
 	}
 	ctx := context.Background()
@@ -194,7 +200,7 @@ func TestCanaryRollsBackEveryTouchedCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cs.FailedAs != multicluster.StateFailed || !strings.Contains(cs.Failure, "progress deadline") || cs.State != multicluster.StateRolledBack {
+	if cs.FailedAs != multicluster.ClusterFailed || !strings.Contains(cs.Failure, "progress deadline") || cs.State != multicluster.ClusterRolledBack {
 		t.Fatalf("the failing cluster must be reported failed (not unreachable), then rolled back: %+v", cs)
 	}
 	if cs.Previous != v1["c-0004"] || !strings.Contains(cs.Message, "back at "+v1["c-0004"]) {
@@ -203,10 +209,10 @@ func TestCanaryRollsBackEveryTouchedCluster(t *testing.T) {
 }
 
 func TestCanaryFirstWaveMustFullySucceed(t *testing.T) {
-	f := newFleet(t, 10, 1, nil)
+	f := newFleet(t, 10, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	f.mem.SetNeverReady("c-0009", true)
-	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Canary, MaxFailures: multicluster.Percent(50),
-		Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"c-0009", "c-0000"}}})
+	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, MaxFailures: multicluster.Percent(50),
+		Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{"c-0009", "c-0000"}}})
 	if st.Phase != multicluster.PhaseRolledBack || !strings.Contains(st.Reason, "first wave") {
 		t.Fatalf("phase %s: %s", st.Phase, st.Reason)
 	}
@@ -226,13 +232,13 @@ func TestUnreachableClusterAndMaxFailures(t *testing.T) {
 		{multicluster.Count(0), multicluster.PhaseHalted},
 	} {
 		t.Run(tc.maxFailures.String(), func(t *testing.T) {
-			f := newFleet(t, 6, 1, nil)
+			f := newFleet(t, 6, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 			f.mem.SetUnreachable("c-0003", true)
-			st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Sequential, MaxFailures: tc.maxFailures, OnFailure: multicluster.Halt})
+			st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategySequential, MaxFailures: tc.maxFailures, OnFailure: multicluster.FailureHalt})
 			if st.Phase != tc.phase {
 				t.Fatalf("phase %s: %s", st.Phase, st.Reason)
 			}
-			if st.Counts[multicluster.StateUnreachable] != 1 || st.Counts[multicluster.StateFailed] != 0 {
+			if st.Counts[multicluster.ClusterUnreachable] != 1 || st.Counts[multicluster.ClusterFailed] != 0 {
 				t.Fatalf("an unreachable cluster must be reported unreachable, not failed: %v", st.Counts)
 			}
 			for _, name := range []string{"c-0000", "c-0001", "c-0002"} {
@@ -245,26 +251,29 @@ func TestUnreachableClusterAndMaxFailures(t *testing.T) {
 }
 
 func TestClusterUnreachableMidRollout(t *testing.T) {
-	f := newFleet(t, 3, 1, []clustertest.MemoryOption{clustertest.WithReadinessDelay(150 * time.Millisecond)})
+	f := newFleet(t, 3, 1, memfleet.Config{ReadinessDelay: 150 * time.Millisecond}, multicluster.PropagatorConfig{})
 	ctx := context.Background()
-	id, err := f.prop.Propagate(ctx, pkg("v1"), all(), fast(multicluster.Strategy{Type: multicluster.Parallel,
+	id, err := f.prop.Propagate(ctx, pkg("v1"), all(), fast(multicluster.Strategy{Type: multicluster.StrategyParallel,
 		MaxFailures: multicluster.Count(1), ProgressDeadline: 5 * time.Second}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // delivered, not yet Available
+	// Delivered, not yet Available (the readiness delay is 150 ms).
+	eventually.True(t, 10*time.Second, func() (bool, string) {
+		return f.mem.Running("c-0001", "web") != "", "c-0001 has not been delivered to"
+	})
 	f.mem.SetUnreachable("c-0001", true)
 	st, err := f.prop.Wait(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.StateUnreachable] != 1 || st.Counts[multicluster.StateSucceeded] != 2 {
+	if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterUnreachable] != 1 || st.Counts[multicluster.ClusterSucceeded] != 2 {
 		t.Fatalf("%s %v: %s", st.Phase, st.Counts, st.Reason)
 	}
 }
 
 func TestBadInputChangesNothing(t *testing.T) {
-	f := newFleet(t, 4, 2, nil)
+	f := newFleet(t, 4, 2, memfleet.Config{}, multicluster.PropagatorConfig{})
 	ctx := context.Background()
 	failOn := multicluster.CustomizerFunc(func(_ context.Context, c *multicluster.Cluster, p *multicluster.Package) ([]*yaml.RNode, error) {
 		if c.Name == "c-0002" {
@@ -272,7 +281,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		}
 		return p.Resources, nil
 	})
-	broken := multicluster.NewPropagator(f.manager, f.mem, multicluster.WithCustomizer(failOn))
+	broken := multicluster.NewPropagator(f.manager, f.mem, multicluster.PropagatorConfig{Customizer: failOn})
 	defer broken.Close()
 	cases := []struct {
 		name string
@@ -281,16 +290,16 @@ func TestBadInputChangesNothing(t *testing.T) {
 		s    multicluster.Strategy
 		want error
 	}{
-		{"unknown cluster", f.prop, multicluster.Selector{Names: []string{"nowhere"}}, multicluster.Strategy{Type: multicluster.Parallel}, multicluster.ErrUnknownCluster},
-		{"empty selection", f.prop, multicluster.Selector{Regions: []string{"mars"}}, multicluster.Strategy{Type: multicluster.Parallel}, multicluster.ErrEmptySelection},
-		{"spread impossible", f.prop, multicluster.Selector{Spread: []multicluster.Spread{{Key: "region", MinGroups: 3}}}, multicluster.Strategy{Type: multicluster.Parallel}, multicluster.ErrUnsatisfiable},
-		{"contradictory spread", f.prop, multicluster.Selector{Spread: []multicluster.Spread{{Key: "region", MinGroups: 3, MaxGroups: 2}}}, multicluster.Strategy{Type: multicluster.Parallel}, multicluster.ErrUnsatisfiable},
-		{"negative maxFailures", f.prop, all(), multicluster.Strategy{Type: multicluster.Parallel, MaxFailures: multicluster.Count(-1)}, multicluster.ErrInvalidStrategy},
-		{"over 100%", f.prop, all(), multicluster.Strategy{Type: multicluster.Parallel, MaxConcurrency: multicluster.Percent(150)}, multicluster.ErrInvalidStrategy},
-		{"canary step over 100", f.prop, all(), multicluster.Strategy{Type: multicluster.Canary, Canary: multicluster.CanaryOptions{StepPercent: 101}}, multicluster.ErrInvalidStrategy},
+		{"unknown cluster", f.prop, multicluster.Selector{Names: []string{"nowhere"}}, multicluster.Strategy{Type: multicluster.StrategyParallel}, multicluster.ErrUnknownCluster},
+		{"empty selection", f.prop, multicluster.Selector{Regions: []string{"mars"}}, multicluster.Strategy{Type: multicluster.StrategyParallel}, multicluster.ErrEmptySelection},
+		{"spread impossible", f.prop, multicluster.Selector{Spread: []multicluster.Spread{{Key: "region", MinGroups: 3}}}, multicluster.Strategy{Type: multicluster.StrategyParallel}, multicluster.ErrUnsatisfiable},
+		{"contradictory spread", f.prop, multicluster.Selector{Spread: []multicluster.Spread{{Key: "region", MinGroups: 3, MaxGroups: 2}}}, multicluster.Strategy{Type: multicluster.StrategyParallel}, multicluster.ErrUnsatisfiable},
+		{"negative maxFailures", f.prop, all(), multicluster.Strategy{Type: multicluster.StrategyParallel, MaxFailures: multicluster.Count(-1)}, multicluster.ErrInvalidStrategy},
+		{"over 100%", f.prop, all(), multicluster.Strategy{Type: multicluster.StrategyParallel, MaxConcurrency: multicluster.Percent(150)}, multicluster.ErrInvalidStrategy},
+		{"canary step over 100", f.prop, all(), multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryStrategy{StepPercent: 101}}, multicluster.ErrInvalidStrategy},
 		{"no strategy", f.prop, all(), multicluster.Strategy{}, multicluster.ErrInvalidStrategy},
-		{"mandatory cluster not selected", f.prop, multicluster.Selector{Names: []string{"c-0000"}}, multicluster.Strategy{Type: multicluster.Canary, Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"c-0001"}}}, multicluster.ErrInvalidStrategy},
-		{"render fails for one cluster", broken, all(), multicluster.Strategy{Type: multicluster.Parallel}, multicluster.ErrRenderFailed},
+		{"mandatory cluster not selected", f.prop, multicluster.Selector{Names: []string{"c-0000"}}, multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{"c-0001"}}}, multicluster.ErrInvalidStrategy},
+		{"render fails for one cluster", broken, all(), multicluster.Strategy{Type: multicluster.StrategyParallel}, multicluster.ErrRenderFailed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -301,18 +310,18 @@ func TestBadInputChangesNothing(t *testing.T) {
 		})
 	}
 	var ce *multicluster.ClusterError
-	_, err := broken.Propagate(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel})
+	_, err := broken.Propagate(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel})
 	if !errors.As(err, &ce) || ce.Cluster != "c-0002" {
 		t.Fatalf("a render failure must name the cluster: %v", err)
 	}
 	var fe *multicluster.FieldError
-	_, err = f.prop.Propagate(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel, MaxFailures: multicluster.Percent(101)})
+	_, err = f.prop.Propagate(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel, MaxFailures: multicluster.Percent(101)})
 	if !errors.As(err, &fe) || fe.Field != "maxFailures" {
 		t.Fatalf("a strategy error must name the field: %v", err)
 	}
 
 	f.mem.SetUnauthorized("c-0003", true)
-	_, err = f.prop.Propagate(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel})
+	_, err = f.prop.Propagate(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel})
 	if !errors.Is(err, multicluster.ErrUnauthorized) || !errors.As(err, &ce) || ce.Cluster != "c-0003" {
 		t.Fatalf("rejected credentials: %v", err)
 	}
@@ -323,9 +332,21 @@ func TestBadInputChangesNothing(t *testing.T) {
 	}
 }
 
+func TestSkipPreflightProbeLetsTheRolloutFindRejectedCredentials(t *testing.T) {
+	f := newFleet(t, 3, 1, memfleet.Config{}, multicluster.PropagatorConfig{SkipPreflightProbe: true})
+	f.mem.SetUnauthorized("c-0001", true)
+	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel, MaxFailures: multicluster.Count(1)})
+	if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterFailed] != 1 || st.Counts[multicluster.ClusterSucceeded] != 2 {
+		t.Fatalf("%s %v: %s", st.Phase, st.Counts, st.Reason)
+	}
+	if st.Failures[0].Name != "c-0001" || !strings.Contains(st.Failures[0].Message, "rejected the credentials") {
+		t.Fatalf("failures %+v", st.Failures)
+	}
+}
+
 func TestAnalysisFailsTheGate(t *testing.T) {
-	f := newFleet(t, 6, 1, nil)
-	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel}); st.Phase != multicluster.PhaseSucceeded {
+	f := newFleet(t, 6, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
+	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatal(st.Reason)
 	}
 	var calls atomic.Int32
@@ -336,8 +357,8 @@ func TestAnalysisFailsTheGate(t *testing.T) {
 		}
 		return 0.2, nil // 20% errors
 	})
-	st := f.run(t, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.Canary, MinSuccessTime: 100 * time.Millisecond,
-		Canary: multicluster.CanaryOptions{MandatoryClusters: []string{"c-0000"}, StepPercent: 50},
+	st := f.run(t, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, MinSuccessTime: 100 * time.Millisecond,
+		Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{"c-0000"}, StepPercent: 50},
 		Analysis: []multicluster.Analysis{{Name: "error-rate", Check: errorRate, Range: multicluster.AtMost(0.05),
 			Interval: 20 * time.Millisecond, FailureThreshold: 3}}})
 	if st.Phase != multicluster.PhaseRolledBack || !strings.Contains(st.Reason, "analysis error-rate failed 3 time(s) after wave 0") {
@@ -352,8 +373,8 @@ func TestAnalysisFailsTheGate(t *testing.T) {
 
 	// A passing analysis lets every wave through.
 	ok := multicluster.CheckFunc(func(context.Context, multicluster.AnalysisInput) (float64, error) { return 0.01, nil })
-	st = f.run(t, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.Canary, MinSuccessTime: 20 * time.Millisecond,
-		Canary:   multicluster.CanaryOptions{FirstPercent: 20, StepPercent: 50},
+	st = f.run(t, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, MinSuccessTime: 20 * time.Millisecond,
+		Canary:   multicluster.CanaryStrategy{FirstPercent: 20, StepPercent: 50},
 		Analysis: []multicluster.Analysis{{Name: "error-rate", Check: ok, Range: multicluster.Between(0, 0.05)}}})
 	if st.Phase != multicluster.PhaseSucceeded {
 		t.Fatalf("phase %s: %s", st.Phase, st.Reason)
@@ -361,44 +382,44 @@ func TestAnalysisFailsTheGate(t *testing.T) {
 }
 
 func TestPauseResumeAbort(t *testing.T) {
-	f := newFleet(t, 8, 1, []clustertest.MemoryOption{clustertest.WithReadinessDelay(20 * time.Millisecond)})
+	f := newFleet(t, 8, 1, memfleet.Config{ReadinessDelay: 20 * time.Millisecond}, multicluster.PropagatorConfig{})
 	ctx := context.Background()
-	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel}); st.Phase != multicluster.PhaseSucceeded {
+	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatal(st.Reason)
 	}
 	v1 := f.running()
-	id, err := f.prop.Propagate(ctx, pkg("v2"), all(), fast(multicluster.Strategy{Type: multicluster.Sequential}))
+	id, err := f.prop.Propagate(ctx, pkg("v2"), all(), fast(multicluster.Strategy{Type: multicluster.StrategySequential}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := f.prop.Pause(ctx, id); err != nil {
 		t.Fatal(err)
 	}
+	// That a paused rollout does not go on shows only over time: in each
+	// window it would, unpaused, have started several clusters (each is
+	// Available 20 ms after delivery).
 	time.Sleep(100 * time.Millisecond)
 	st, _ := f.prop.Status(ctx, id)
-	started := st.Total - st.Counts[multicluster.StatePending]
+	started := st.Total - st.Counts[multicluster.ClusterPending]
 	if st.Phase != multicluster.PhasePaused || started > 1 {
 		t.Fatalf("paused rollout went on: %s %v", st.Phase, st.Counts)
 	}
 	time.Sleep(50 * time.Millisecond)
-	if st2, _ := f.prop.Status(ctx, id); st2.Total-st2.Counts[multicluster.StatePending] != started {
+	if st2, _ := f.prop.Status(ctx, id); st2.Total-st2.Counts[multicluster.ClusterPending] != started {
 		t.Fatalf("clusters started while paused: %v", st2.Counts)
 	}
 	if err := f.prop.Resume(ctx, id); err != nil {
 		t.Fatal(err)
 	}
-	for {
+	eventually.True(t, 10*time.Second, func() (bool, string) {
 		st, _ = f.prop.Status(ctx, id)
-		if st.Counts[multicluster.StateSucceeded] >= 3 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return st.Counts[multicluster.ClusterSucceeded] >= 3, fmt.Sprintf("%s %v", st.Phase, st.Counts)
+	})
 	if err := f.prop.Abort(ctx, id); err != nil {
 		t.Fatal(err)
 	}
 	st, _ = f.prop.Status(ctx, id)
-	if st.Phase != multicluster.PhaseAborted || st.Counts[multicluster.StateSucceeded] != 0 || st.Counts[multicluster.StateSkipped] == 0 {
+	if st.Phase != multicluster.PhaseAborted || st.Counts[multicluster.ClusterSucceeded] != 0 || st.Counts[multicluster.ClusterSkipped] == 0 {
 		t.Fatalf("after abort: %s %v", st.Phase, st.Counts)
 	}
 	for name, rev := range f.running() {
@@ -415,12 +436,12 @@ func TestPauseResumeAbort(t *testing.T) {
 }
 
 func TestBlueGreen(t *testing.T) {
-	f := newFleet(t, 2, 1, nil)
-	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.BlueGreen}); st.Phase != multicluster.PhaseSucceeded {
+	f := newFleet(t, 2, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
+	if st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyBlueGreen}); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatal(st.Reason)
 	}
 	v1 := f.running()
-	st := f.run(t, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.BlueGreen})
+	st := f.run(t, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.StrategyBlueGreen})
 	if st.Phase != multicluster.PhaseSucceeded {
 		t.Fatal(st.Reason)
 	}
@@ -449,7 +470,7 @@ func TestBlueGreen(t *testing.T) {
 	// A green that never becomes Available leaves blue serving.
 	v2 := f.running()
 	f.mem.SetNeverReady(f.clusters[1].Name, true)
-	st = f.run(t, pkg("v3"), multicluster.Selector{Names: []string{f.clusters[1].Name}}, multicluster.Strategy{Type: multicluster.BlueGreen, OnFailure: multicluster.Halt})
+	st = f.run(t, pkg("v3"), multicluster.Selector{Names: []string{f.clusters[1].Name}}, multicluster.Strategy{Type: multicluster.StrategyBlueGreen, OnFailure: multicluster.FailureHalt})
 	if st.Phase != multicluster.PhaseHalted || !strings.Contains(st.Failures[0].Message, "blue kept serving") {
 		t.Fatalf("%s: %+v", st.Phase, st.Failures)
 	}
@@ -460,30 +481,27 @@ func TestBlueGreen(t *testing.T) {
 
 func TestRestoreAfterTheProcessStops(t *testing.T) {
 	store := multicluster.NewMemoryStore()
-	f := newFleet(t, 6, 1, []clustertest.MemoryOption{clustertest.WithReadinessDelay(30 * time.Millisecond)}, multicluster.WithStateStore(store))
+	f := newFleet(t, 6, 1, memfleet.Config{ReadinessDelay: 30 * time.Millisecond}, multicluster.PropagatorConfig{Store: store})
 	ctx := context.Background()
-	s := fast(multicluster.Strategy{Type: multicluster.Sequential})
+	s := fast(multicluster.Strategy{Type: multicluster.StrategySequential})
 	id, err := f.prop.Propagate(ctx, pkg("v1"), all(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
+	eventually.True(t, 10*time.Second, func() (bool, string) {
 		st, _ := f.prop.Status(ctx, id)
-		if st.Counts[multicluster.StateSucceeded] >= 2 {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return st.Counts[multicluster.ClusterSucceeded] >= 2, fmt.Sprintf("%s %v", st.Phase, st.Counts)
+	})
 	if err := f.prop.Close(); err != nil {
 		t.Fatal(err)
 	}
 	first := f.mem.Deliveries("c-0000")
 
 	// A new propagator (a restarted process) sees the record and resumes.
-	next := multicluster.NewPropagator(f.manager, f.mem, multicluster.WithStateStore(store))
+	next := multicluster.NewPropagator(f.manager, f.mem, multicluster.PropagatorConfig{Store: store})
 	defer next.Close()
 	st, err := next.Status(ctx, id)
-	if err != nil || st.Phase != multicluster.PhaseRunning || st.Counts[multicluster.StateSucceeded] < 2 {
+	if err != nil || st.Phase != multicluster.PhaseRunning || st.Counts[multicluster.ClusterSucceeded] < 2 {
 		t.Fatalf("stored status: %+v %v", st, err)
 	}
 	if err := next.Restore(ctx, id, pkg("v2"), s); !errors.Is(err, multicluster.ErrRevisionMismatch) {
@@ -493,7 +511,7 @@ func TestRestoreAfterTheProcessStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err = next.Wait(ctx, id)
-	if err != nil || st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.StateSucceeded] != 6 {
+	if err != nil || st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterSucceeded] != 6 {
 		t.Fatalf("after restore: %+v %v", st, err)
 	}
 	if f.mem.Deliveries("c-0000") != first {
@@ -505,17 +523,17 @@ func TestStatusStaysSmallAt10000Clusters(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipped with -short: 10,000 in-memory clusters take several seconds")
 	}
-	f := newFleet(t, 10000, 10, nil)
+	f := newFleet(t, 10000, 10, memfleet.Config{}, multicluster.PropagatorConfig{})
 	for i := 150; i < 10000; i += 97 { // none in the first wave
 		f.mem.SetNeverReady(fmt.Sprintf("c-%04d", i), true)
 	}
-	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Canary, MaxFailures: multicluster.Percent(5),
-		Canary: multicluster.CanaryOptions{FirstPercent: 1, StepPercent: 1}, ProgressDeadline: 50 * time.Millisecond, PollInterval: 10 * time.Millisecond})
+	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, MaxFailures: multicluster.Percent(5),
+		Canary: multicluster.CanaryStrategy{FirstPercent: 1, StepPercent: 1}, ProgressDeadline: 50 * time.Millisecond, PollInterval: 10 * time.Millisecond})
 	b, err := json.Marshal(st)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.StateFailed] != 102 {
+	if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterFailed] != 102 {
 		t.Fatalf("%s %v: %s", st.Phase, st.Counts, st.Reason)
 	}
 	if st.Waves != 100 || len(st.WaveProgress) != multicluster.DefaultWavesShown || len(st.Failures) != multicluster.DefaultFailuresShown {
@@ -528,19 +546,19 @@ func TestStatusStaysSmallAt10000Clusters(t *testing.T) {
 }
 
 func TestFinishedRolloutsLeaveMemory(t *testing.T) {
-	f := newFleet(t, 3, 1, nil, multicluster.WithRetention(30*time.Millisecond))
-	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel})
+	f := newFleet(t, 3, 1, memfleet.Config{}, multicluster.PropagatorConfig{Retention: 30 * time.Millisecond})
+	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel})
 	ctx := context.Background()
-	time.Sleep(100 * time.Millisecond)
-	if _, err := f.prop.Events(ctx, st.ID); !errors.Is(err, multicluster.ErrUnknownRollout) {
-		t.Fatalf("the rollout is still in memory: %v", err)
-	}
+	eventually.True(t, 10*time.Second, func() (bool, string) {
+		_, err := f.prop.Events(ctx, st.ID)
+		return errors.Is(err, multicluster.ErrUnknownRollout), fmt.Sprintf("the rollout is still in memory: Events = %v", err)
+	})
 	again, err := f.prop.Status(ctx, st.ID)
-	if err != nil || again.Phase != multicluster.PhaseSucceeded || again.Counts[multicluster.StateSucceeded] != 3 {
+	if err != nil || again.Phase != multicluster.PhaseSucceeded || again.Counts[multicluster.ClusterSucceeded] != 3 {
 		t.Fatalf("status from the store: %+v %v", again, err)
 	}
 	cs, err := f.prop.ClusterStatus(ctx, st.ID, "c-0001")
-	if err != nil || cs.State != multicluster.StateSucceeded || cs.Revision == "" {
+	if err != nil || cs.State != multicluster.ClusterSucceeded || cs.Revision == "" {
 		t.Fatalf("cluster status from the store: %+v %v", cs, err)
 	}
 }

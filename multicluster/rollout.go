@@ -59,16 +59,16 @@ func newRollout(p *Propagator, id ID, pkg *Package, s Strategy, waves [][]string
 		abortCh: make(chan struct{}), phase: PhaseRunning, clusters: map[string]*clusterRun{},
 		counts: map[ClusterState]int{}, resumeCh: make(chan struct{}), started: time.Now()}
 	close(r.resumeCh)
-	r.events.buffer = p.opts.eventBuffer
+	r.events.buffer = p.cfg.EventBuffer
 	r.waveCounts = make([]map[ClusterState]int, len(waves))
 	for wi, w := range waves {
-		r.waveCounts[wi] = map[ClusterState]int{StatePending: len(w)}
+		r.waveCounts[wi] = map[ClusterState]int{ClusterPending: len(w)}
 		for _, name := range w {
-			r.clusters[name] = &clusterRun{wave: wi, state: StatePending}
+			r.clusters[name] = &clusterRun{wave: wi, state: ClusterPending}
 			r.total++
 		}
 	}
-	r.counts[StatePending] = r.total
+	r.counts[ClusterPending] = r.total
 	return r
 }
 
@@ -83,8 +83,8 @@ func (r *rollout) restore(rec *Record) {
 			continue
 		}
 		state := cr.State
-		if state == StateProgressing {
-			state = StatePending // delivered again; Deliver is idempotent
+		if state == ClusterProgressing {
+			state = ClusterPending // delivered again; Deliver is idempotent
 		}
 		r.setLocked(name, run, state, cr.Message)
 		run.revision, run.previousID, run.touched, run.restored = cr.Revision, cr.Previous, cr.Touched, cr.Touched
@@ -98,9 +98,9 @@ func (r *rollout) set(name string, state ClusterState, msg string) {
 	r.setLocked(name, run, state, msg)
 	wave := run.wave
 	r.mu.Unlock()
-	typ := map[ClusterState]EventType{StateProgressing: EventClusterStarted, StateSucceeded: EventClusterSucceeded,
-		StateFailed: EventClusterFailed, StateUnreachable: EventClusterUnreachable, StateRolledBack: EventClusterRolledBack,
-		StateRollbackFailed: EventClusterFailed}[state]
+	typ := map[ClusterState]EventType{ClusterProgressing: EventClusterStarted, ClusterSucceeded: EventClusterSucceeded,
+		ClusterFailed: EventClusterFailed, ClusterUnreachable: EventClusterUnreachable, ClusterRolledBack: EventClusterRolledBack,
+		ClusterRollbackFailed: EventClusterFailed}[state]
 	if typ != "" {
 		r.emit(Event{Type: typ, Cluster: name, Wave: wave, State: state, Message: msg})
 	}
@@ -119,7 +119,7 @@ func (r *rollout) setLocked(name string, run *clusterRun, state ClusterState, ms
 		delete(r.waveCounts[run.wave], run.state)
 	}
 	if state.failed() {
-		if run.failedAs == "" && len(r.failed) < r.p.opts.maxFailuresShown {
+		if run.failedAs == "" && len(r.failed) < r.p.cfg.FailuresShown {
 			r.failed = append(r.failed, name)
 		}
 		run.failedAs, run.failure = state, msg
@@ -129,11 +129,11 @@ func (r *rollout) setLocked(name string, run *clusterRun, state ClusterState, ms
 	r.waveCounts[run.wave][state]++
 	now := time.Now()
 	switch state {
-	case StateProgressing:
+	case ClusterProgressing:
 		if run.started.IsZero() {
 			run.started = now
 		}
-	case StatePending:
+	case ClusterPending:
 	default:
 		run.finished = now
 	}
@@ -165,10 +165,10 @@ func (r *rollout) save() {
 	r.mu.Unlock()
 	// The last save happens as the Propagator closes: it must not be
 	// cancelled with it.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.p.ctx), r.p.opts.saveTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.p.ctx), r.p.cfg.SaveTimeout)
 	defer cancel()
-	if err := r.p.opts.store.Save(ctx, rec); err != nil {
-		r.p.opts.log.Error(err, "saving rollout record", "rollout", r.id)
+	if err := r.p.cfg.Store.Save(ctx, rec); err != nil {
+		r.p.cfg.Logger.Error(err, "saving rollout record", "rollout", r.id)
 	}
 }
 
@@ -198,7 +198,7 @@ func (r *rollout) run() {
 	defer r.events.close()
 	ctx, cancel := context.WithCancel(r.p.ctx)
 	defer cancel()
-	ctx, finished := r.p.opts.inst.StartRollout(ctx, RolloutInfo{ID: r.id, Package: r.pkg.Name, Revision: r.pkg.Revision,
+	ctx, finished := r.p.cfg.Instrumentation.StartRollout(ctx, RolloutInfo{ID: r.id, Package: r.pkg.Name, Revision: r.pkg.Revision,
 		Strategy: r.s.Type, Clusters: r.total, Waves: len(r.waves)})
 	defer func() {
 		r.mu.Lock()
@@ -216,7 +216,7 @@ func (r *rollout) run() {
 	saverDone := make(chan struct{})
 	go func() {
 		defer close(saverDone)
-		t := time.NewTicker(r.p.opts.saveInterval)
+		t := time.NewTicker(r.p.cfg.SaveInterval)
 		defer t.Stop()
 		for {
 			select {
@@ -278,7 +278,7 @@ func (r *rollout) stopped(ctx context.Context) bool {
 
 func (r *rollout) concurrency() int {
 	switch {
-	case r.s.Type == Sequential:
+	case r.s.Type == StrategySequential:
 		return 1
 	case r.s.MaxConcurrency.Value > 0:
 		return max(1, r.s.MaxConcurrency.Of(r.total))
@@ -290,9 +290,9 @@ func (r *rollout) concurrency() int {
 func (r *rollout) gateBroken(wi int) (bool, string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	failures := r.counts[StateFailed] + r.counts[StateUnreachable]
-	if r.s.Type == Canary && wi == 0 {
-		if n := r.waveCounts[0][StateFailed] + r.waveCounts[0][StateUnreachable]; n > 0 {
+	failures := r.counts[ClusterFailed] + r.counts[ClusterUnreachable]
+	if r.s.Type == StrategyCanary && wi == 0 {
+		if n := r.waveCounts[0][ClusterFailed] + r.waveCounts[0][ClusterUnreachable]; n > 0 {
 			return true, fmt.Sprintf("%d of %d clusters of the canary's first wave failed%s", n, len(r.waves[0]), r.firstFailureLocked())
 		}
 	}
@@ -317,7 +317,7 @@ func (r *rollout) runWave(ctx context.Context, wi int) (bool, string) {
 		r.mu.Lock()
 		state := r.clusters[name].state
 		r.mu.Unlock()
-		if state != StatePending {
+		if state != ClusterPending {
 			continue // restored: already done
 		}
 		if err := r.waitIfPaused(ctx); err != nil {
@@ -337,7 +337,7 @@ func (r *rollout) runWave(ctx context.Context, wi int) (bool, string) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			ctx, done := r.p.opts.inst.StartCluster(ctx, r.id, name, wi)
+			ctx, done := r.p.cfg.Instrumentation.StartCluster(ctx, r.id, name, wi)
 			r.deliver(ctx, name)
 			done(r.state(name))
 		}()
@@ -368,17 +368,17 @@ func (r *rollout) waitIfPaused(ctx context.Context) error {
 func (r *rollout) deliver(ctx context.Context, name string) {
 	c, _, err := r.p.manager.Get(name)
 	if err != nil {
-		r.set(name, StateFailed, err.Error())
+		r.set(name, ClusterFailed, err.Error())
 		return
 	}
-	r.set(name, StateProgressing, "")
+	r.set(name, ClusterProgressing, "")
 	rev := r.revs[name]
 	prev, err := r.previous(ctx, &c)
 	if err != nil {
 		r.fail(ctx, name, fmt.Sprintf("reading the current revision: %v", err), err)
 		return
 	}
-	if r.s.Type == BlueGreen {
+	if r.s.Type == StrategyBlueGreen {
 		r.blueGreen(ctx, &c, prev, rev)
 		return
 	}
@@ -386,7 +386,7 @@ func (r *rollout) deliver(ctx context.Context, name string) {
 		r.mu.Lock()
 		r.clusters[name].revision = rev.ID
 		r.mu.Unlock()
-		r.set(name, StateSucceeded, "already at "+rev.ID)
+		r.set(name, ClusterSucceeded, "already at "+rev.ID)
 		return
 	}
 	r.touch(name, rev.ID)
@@ -403,7 +403,7 @@ func (r *rollout) deliver(ctx context.Context, name string) {
 // when the rollout is restored).
 func (r *rollout) fail(ctx context.Context, name, msg string, err error) {
 	if ctx.Err() != nil {
-		r.set(name, StateProgressing, "stopped: "+msg)
+		r.set(name, ClusterProgressing, "stopped: "+msg)
 		return
 	}
 	r.set(name, stateOf(err), msg)
@@ -457,9 +457,9 @@ func (r *rollout) touch(name, revision string) {
 // stateOf classifies a backend error.
 func stateOf(err error) ClusterState {
 	if isUnreachable(err) {
-		return StateUnreachable
+		return ClusterUnreachable
 	}
-	return StateFailed
+	return ClusterFailed
 }
 
 // await observes the cluster until rev is Available, fails, the progress
@@ -473,30 +473,30 @@ func (r *rollout) await(ctx context.Context, c *Cluster, rev *Revision) (Cluster
 		obs, err := r.p.backend.Observe(ctx, c, rev)
 		switch {
 		case ctx.Err() != nil:
-			return StateProgressing, "stopped before " + rev.ID + " was Available"
+			return ClusterProgressing, "stopped before " + rev.ID + " was Available"
 		case err != nil && isUnreachable(err):
 			misses++
 			last = err.Error()
-			if misses >= r.p.opts.unreachableAfter {
-				return StateUnreachable, last
+			if misses >= r.p.cfg.UnreachableAfter {
+				return ClusterUnreachable, last
 			}
 		case err != nil && errors.Is(err, ErrUnauthorized):
-			return StateFailed, err.Error()
+			return ClusterFailed, err.Error()
 		case err != nil:
 			misses, last = 0, err.Error()
-		case obs.State == Available:
-			return StateSucceeded, firstNonEmpty(obs.Message, rev.ID+" Available")
-		case obs.State == Failed:
-			return StateFailed, obs.Message
+		case obs.State == DeliveryAvailable:
+			return ClusterSucceeded, firstNonEmpty(obs.Message, rev.ID+" Available")
+		case obs.State == DeliveryFailed:
+			return ClusterFailed, obs.Message
 		default:
 			misses, last = 0, obs.Message
 		}
 		if !time.Now().Before(deadline) {
-			return StateFailed, fmt.Sprintf("progress deadline %s exceeded: %s", r.s.ProgressDeadline, last)
+			return ClusterFailed, fmt.Sprintf("progress deadline %s exceeded: %s", r.s.ProgressDeadline, last)
 		}
 		select {
 		case <-ctx.Done():
-			return StateProgressing, "stopped before " + rev.ID + " was Available"
+			return ClusterProgressing, "stopped before " + rev.ID + " was Available"
 		case <-t.C:
 		}
 	}
@@ -553,7 +553,7 @@ func (r *rollout) analyse(ctx context.Context, wi int) (bool, string) {
 			if !ok {
 				failures[i]++
 			}
-			r.p.opts.inst.Analysed(ctx, r.id, a.Name, v, ok)
+			r.p.cfg.Instrumentation.Analysed(ctx, r.id, a.Name, v, ok)
 			r.recordAnalysis(AnalysisStatus{Name: a.Name, Value: v, Failures: failures[i], Message: msg})
 			r.emit(Event{Type: EventAnalysis, Wave: wi, Message: a.Name + ": " + msg})
 			if failures[i] >= max(1, a.FailureThreshold) {
@@ -608,12 +608,12 @@ func (r *rollout) gateFailed(ctx context.Context, reason string, phase Phase) {
 	r.emit(Event{Type: EventGateFailed, Message: reason})
 	r.mu.Lock()
 	for name, run := range r.clusters {
-		if run.state == StatePending {
-			r.setLocked(name, run, StateSkipped, "not reached: "+reason)
+		if run.state == ClusterPending {
+			r.setLocked(name, run, ClusterSkipped, "not reached: "+reason)
 		}
 	}
 	r.mu.Unlock()
-	if r.s.OnFailure != Rollback {
+	if r.s.OnFailure != FailureRollback {
 		r.setPhase(phase, reason)
 		r.emit(Event{Type: EventFinished, Phase: phase, Message: reason})
 		return
@@ -673,11 +673,11 @@ func (r *rollout) rollback(ctx context.Context) int {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			ctx, done := r.p.opts.inst.StartCluster(ctx, r.id, t.name, -1)
+			ctx, done := r.p.cfg.Instrumentation.StartCluster(ctx, r.id, t.name, -1)
 			state, msg := r.rollbackOne(ctx, t.name, t.prev, t.id)
 			r.set(t.name, state, msg)
 			done(state)
-			if state != StateRolledBack {
+			if state != ClusterRolledBack {
 				mu.Lock()
 				failed++
 				mu.Unlock()
@@ -691,27 +691,27 @@ func (r *rollout) rollback(ctx context.Context) int {
 func (r *rollout) rollbackOne(ctx context.Context, name string, prev *Revision, prevID string) (ClusterState, string) {
 	c, _, err := r.p.manager.Get(name)
 	if err != nil {
-		return StateRollbackFailed, err.Error()
+		return ClusterRollbackFailed, err.Error()
 	}
 	if prev == nil && prevID != "" {
 		if prev, err = r.p.backend.Get(ctx, &c, r.pkg.Name, prevID); err != nil {
-			return StateRollbackFailed, fmt.Sprintf("fetching %s: %v", prevID, err)
+			return ClusterRollbackFailed, fmt.Sprintf("fetching %s: %v", prevID, err)
 		}
 	}
 	if prev == nil {
 		if err := r.p.backend.Remove(ctx, &c, r.pkg.Name); err != nil {
-			return StateRollbackFailed, fmt.Sprintf("removing %s: %v", r.pkg.Name, err)
+			return ClusterRollbackFailed, fmt.Sprintf("removing %s: %v", r.pkg.Name, err)
 		}
-		return StateRolledBack, "removed: the cluster had no earlier revision"
+		return ClusterRolledBack, "removed: the cluster had no earlier revision"
 	}
 	if err := r.p.backend.Deliver(ctx, &c, prev); err != nil {
-		return StateRollbackFailed, fmt.Sprintf("delivering %s: %v", prev.ID, err)
+		return ClusterRollbackFailed, fmt.Sprintf("delivering %s: %v", prev.ID, err)
 	}
 	state, msg := r.await(ctx, &c, prev)
-	if state != StateSucceeded {
-		return StateRollbackFailed, fmt.Sprintf("%s did not become Available again: %s", prev.ID, msg)
+	if state != ClusterSucceeded {
+		return ClusterRollbackFailed, fmt.Sprintf("%s did not become Available again: %s", prev.ID, msg)
 	}
-	return StateRolledBack, "back at " + prev.ID
+	return ClusterRolledBack, "back at " + prev.ID
 }
 
 func (r *rollout) pause() error {
@@ -762,7 +762,7 @@ func (r *rollout) status() *Status {
 	st := &Status{ID: r.id, Package: r.pkg.Name, Revision: r.pkg.Revision, Strategy: r.s.Type, Phase: r.phase, Reason: r.reason,
 		Total: r.total, Counts: maps.Clone(r.counts), Wave: r.wave, Waves: len(r.waves),
 		Analysis: append([]AnalysisStatus(nil), r.analysis...), Started: r.started, Finished: r.finished}
-	from := max(0, r.wave-r.p.opts.maxWavesShown+1)
+	from := max(0, r.wave-r.p.cfg.WavesShown+1)
 	for wi := from; wi <= r.wave && wi < len(r.waves); wi++ {
 		st.WaveProgress = append(st.WaveProgress, WaveStatus{Index: wi, Clusters: len(r.waves[wi]), Counts: maps.Clone(r.waveCounts[wi])})
 	}

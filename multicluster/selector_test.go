@@ -9,11 +9,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nephoran/porchkit/multicluster"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 )
 
 func registry(t *testing.T) *multicluster.ClusterManager {
 	t.Helper()
-	m := multicluster.NewClusterManager()
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{})
 	for _, c := range []multicluster.Cluster{
 		{Name: "eu-1", Region: "eu", Zone: "eu-a", Environment: "prod", Labels: map[string]string{"tier": "edge"}, Capabilities: []string{"sriov"}},
 		{Name: "eu-2", Region: "eu", Zone: "eu-b", Environment: "prod", Labels: map[string]string{"tier": "edge"}},
@@ -138,13 +139,13 @@ func TestRegistry(t *testing.T) {
 }
 
 func TestPlanChangesNothing(t *testing.T) {
-	f := newFleet(t, 4, 2, nil)
+	f := newFleet(t, 4, 2, memfleet.Config{}, multicluster.PropagatorConfig{})
 	ctx := context.Background()
-	if st := f.run(t, pkg("v1"), multicluster.Selector{Names: []string{"c-0000"}}, multicluster.Strategy{Type: multicluster.Parallel}); st.Phase != multicluster.PhaseSucceeded {
+	if st := f.run(t, pkg("v1"), multicluster.Selector{Names: []string{"c-0000"}}, multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatal(st.Reason)
 	}
 	before := f.mem.Deliveries("c-0000")
-	plan, err := f.prop.Plan(ctx, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.Canary, Canary: multicluster.CanaryOptions{FirstPercent: 25, StepPercent: 50}})
+	plan, err := f.prop.Plan(ctx, pkg("v2"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, Canary: multicluster.CanaryStrategy{FirstPercent: 25, StepPercent: 50}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ const (
 	PhasePaused  Phase = "Paused"
 	// PhaseSucceeded: every cluster is Available with the revision.
 	PhaseSucceeded Phase = "Succeeded"
-	// PhaseHalted: a gate failed and OnFailure was Halt.
+	// PhaseHalted: a gate failed and OnFailure was FailureHalt.
 	PhaseHalted Phase = "Halted"
 	// PhaseRolledBack: a gate failed and every touched cluster is back at
 	// its last-known-good revision.
@@ -23,7 +23,7 @@ const (
 	// not be rolled back (see their status).
 	PhaseRollbackFailed Phase = "RollbackFailed"
 	// PhaseAborted: Abort stopped it (after rolling back when OnFailure is
-	// Rollback).
+	// FailureRollback).
 	PhaseAborted Phase = "Aborted"
 )
 
@@ -32,25 +32,25 @@ func (p Phase) finished() bool { return p != PhaseRunning && p != PhasePaused }
 // ClusterState is one cluster's part of a propagation.
 type ClusterState string
 
-// Cluster states. Unreachable (the API server did not answer) is kept
-// apart from Failed (it answered, and the revision did not become
-// Available in time).
+// Cluster states. ClusterUnreachable (the API server did not answer) is
+// kept apart from ClusterFailed (it answered, and the revision did not
+// become Available in time).
 const (
-	StatePending     ClusterState = "Pending"
-	StateProgressing ClusterState = "Progressing"
-	StateSucceeded   ClusterState = "Succeeded"
-	StateFailed      ClusterState = "Failed"
-	StateUnreachable ClusterState = "Unreachable"
-	// StateSkipped: not reached because the rollout stopped first.
-	StateSkipped        ClusterState = "Skipped"
-	StateRolledBack     ClusterState = "RolledBack"
-	StateRollbackFailed ClusterState = "RollbackFailed"
+	ClusterPending     ClusterState = "Pending"
+	ClusterProgressing ClusterState = "Progressing"
+	ClusterSucceeded   ClusterState = "Succeeded"
+	ClusterFailed      ClusterState = "Failed"
+	ClusterUnreachable ClusterState = "Unreachable"
+	// ClusterSkipped: not reached because the rollout stopped first.
+	ClusterSkipped        ClusterState = "Skipped"
+	ClusterRolledBack     ClusterState = "RolledBack"
+	ClusterRollbackFailed ClusterState = "RollbackFailed"
 )
 
-var allStates = []ClusterState{StatePending, StateProgressing, StateSucceeded, StateFailed, StateUnreachable,
-	StateSkipped, StateRolledBack, StateRollbackFailed}
+var allStates = []ClusterState{ClusterPending, ClusterProgressing, ClusterSucceeded, ClusterFailed, ClusterUnreachable,
+	ClusterSkipped, ClusterRolledBack, ClusterRollbackFailed}
 
-func (s ClusterState) failed() bool { return s == StateFailed || s == StateUnreachable }
+func (s ClusterState) failed() bool { return s == ClusterFailed || s == ClusterUnreachable }
 
 // Status is a propagation's bounded summary: counts, per-wave progress
 // around the current wave, and the first failures. Its size does not grow
@@ -95,8 +95,8 @@ type ClusterStatus struct {
 	State ClusterState
 	// Message says why (Porch's or the cluster's words where there are).
 	Message string
-	// Failure keeps why the cluster failed (FailedAs Failed or
-	// Unreachable) after a rollback has changed its state.
+	// Failure keeps why the cluster failed (FailedAs ClusterFailed or
+	// ClusterUnreachable) after a rollback has changed its state.
 	Failure  string
 	FailedAs ClusterState
 	// Revision is the revision being rolled out to the cluster; Previous

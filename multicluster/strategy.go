@@ -11,18 +11,18 @@ type StrategyType string
 
 // Strategies.
 const (
-	// Sequential: one cluster at a time, each gated before the next.
-	Sequential StrategyType = "Sequential"
-	// Parallel: all clusters in one wave, MaxConcurrency at a time.
-	Parallel StrategyType = "Parallel"
-	// Canary: a mandatory first wave (named clusters or FirstPercent),
+	// StrategySequential: one cluster at a time, each gated before the next.
+	StrategySequential StrategyType = "Sequential"
+	// StrategyParallel: all clusters in one wave, MaxConcurrency at a time.
+	StrategyParallel StrategyType = "Parallel"
+	// StrategyCanary: a mandatory first wave (named clusters or FirstPercent),
 	// then waves of StepPercent, with MinSuccessTime soaks and analysis
 	// between waves.
-	Canary StrategyType = "Canary"
-	// BlueGreen: per cluster, a green copy of the workloads beside blue,
+	StrategyCanary StrategyType = "Canary"
+	// StrategyBlueGreen: per cluster, a green copy of the workloads beside blue,
 	// verified, then Services switched to it and blue removed; a failing
 	// green is removed and blue keeps serving.
-	BlueGreen StrategyType = "BlueGreen"
+	StrategyBlueGreen StrategyType = "BlueGreen"
 )
 
 // FailurePolicy says what a failed gate does.
@@ -30,11 +30,11 @@ type FailurePolicy string
 
 // Failure policies.
 const (
-	// Halt stops the rollout where it is.
-	Halt FailurePolicy = "Halt"
-	// Rollback returns every touched cluster to its last-known-good
+	// FailureHalt stops the rollout where it is.
+	FailureHalt FailurePolicy = "Halt"
+	// FailureRollback returns every touched cluster to its last-known-good
 	// revision.
-	Rollback FailurePolicy = "Rollback"
+	FailureRollback FailurePolicy = "Rollback"
 )
 
 // IntOrPercent is a count or a percentage of the clusters.
@@ -111,10 +111,10 @@ type Strategy struct {
 	// targets) before the gate fails (default 0). Unreachable clusters
 	// count. A failure in a canary's first wave always fails the gate.
 	MaxFailures IntOrPercent
-	// OnFailure is what a failed gate does (default Rollback).
+	// OnFailure is what a failed gate does (default FailureRollback).
 	OnFailure FailurePolicy
 	// Canary configures the Canary strategy.
-	Canary CanaryOptions
+	Canary CanaryStrategy
 	// Analysis checks run between waves (during MinSuccessTime, at least
 	// once).
 	Analysis []Analysis
@@ -123,8 +123,8 @@ type Strategy struct {
 	PollInterval time.Duration
 }
 
-// CanaryOptions shape a canary's waves.
-type CanaryOptions struct {
+// CanaryStrategy shapes a canary's waves (Strategy.Canary).
+type CanaryStrategy struct {
 	// MandatoryClusters form the first wave, which must fully succeed.
 	MandatoryClusters []string
 	// FirstPercent sizes the first wave when MandatoryClusters is empty
@@ -144,9 +144,9 @@ func (s Strategy) withDefaults() Strategy {
 		s.PollInterval = DefaultPollInterval
 	}
 	if s.OnFailure == "" {
-		s.OnFailure = Rollback
+		s.OnFailure = FailureRollback
 	}
-	if s.Type == Canary {
+	if s.Type == StrategyCanary {
 		if s.Canary.FirstPercent == 0 && len(s.Canary.MandatoryClusters) == 0 {
 			s.Canary.FirstPercent = DefaultCanaryFirstPercent
 		}
@@ -161,7 +161,7 @@ func (s Strategy) withDefaults() Strategy {
 // ErrInvalidStrategy.
 func (s Strategy) Validate() error {
 	switch s.Type {
-	case Sequential, Parallel, Canary, BlueGreen:
+	case StrategySequential, StrategyParallel, StrategyCanary, StrategyBlueGreen:
 	case "":
 		return fieldError(ErrInvalidStrategy, "type", "missing (Sequential, Parallel, Canary or BlueGreen)")
 	default:
@@ -179,7 +179,7 @@ func (s Strategy) Validate() error {
 		}
 	}
 	switch s.OnFailure {
-	case "", Halt, Rollback:
+	case "", FailureHalt, FailureRollback:
 	default:
 		return fieldError(ErrInvalidStrategy, "onFailure", "unknown %q (Halt or Rollback)", s.OnFailure)
 	}
@@ -188,7 +188,7 @@ func (s Strategy) Validate() error {
 			return fieldError(ErrInvalidStrategy, name, "%d is not a percentage", p)
 		}
 	}
-	if s.Type != Canary && (len(s.Canary.MandatoryClusters) > 0 || s.Canary.FirstPercent > 0 || s.Canary.StepPercent > 0) {
+	if s.Type != StrategyCanary && (len(s.Canary.MandatoryClusters) > 0 || s.Canary.FirstPercent > 0 || s.Canary.StepPercent > 0) {
 		return fieldError(ErrInvalidStrategy, "canary", "set for a %s strategy", s.Type)
 	}
 	for i, a := range s.Analysis {
@@ -203,15 +203,15 @@ func (s Strategy) Validate() error {
 func (s Strategy) waves(selected []string) ([][]string, error) {
 	n := len(selected)
 	switch s.Type {
-	case Sequential, BlueGreen:
+	case StrategySequential, StrategyBlueGreen:
 		size := 1
-		if s.Type == BlueGreen && s.MaxConcurrency.Value > 0 {
+		if s.Type == StrategyBlueGreen && s.MaxConcurrency.Value > 0 {
 			size = max(1, s.MaxConcurrency.Of(n))
 		}
 		return chunk(selected, size), nil
-	case Parallel:
+	case StrategyParallel:
 		return [][]string{slices.Clone(selected)}, nil
-	case Canary:
+	case StrategyCanary:
 		var first []string
 		rest := selected
 		if len(s.Canary.MandatoryClusters) > 0 {

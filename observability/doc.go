@@ -6,7 +6,7 @@
 //	obs := observability.New(observability.Config{Registerer: registry, TracerProvider: tracerProvider})
 //	client, _ := porch.New(cfg, porch.WithInstrumentation(porchobs.New(obs)))
 //	runner := krm.NewRunner(krm.RunnerConfig{Instrumentation: krmobs.New(obs)})
-//	prop := multicluster.NewPropagator(m, b, multicluster.WithInstrumentation(clusterobs.New(obs)))
+//	prop := multicluster.NewPropagator(m, b, multicluster.PropagatorConfig{Instrumentation: clusterobs.New(obs)})
 //
 // The adapters live in their own packages so that each links only the
 // component it adapts: a program that wants Porch metrics imports porchobs

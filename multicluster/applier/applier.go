@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -53,52 +52,50 @@ const (
 // them with kstatus. It implements multicluster.Backend and is safe for
 // concurrent use.
 type Backend struct {
-	opts    options
+	cfg     Config
 	clients clientCache
 }
 
-// Option configures a Backend.
-type Option func(*options)
-
-type options struct {
-	namespace, fieldManager string
-	history                 int
-	pruneTimeout            time.Duration
-	reconcileTimeout        time.Duration
-	log                     logr.Logger
+// Config configures a Backend. Zero values take the documented defaults.
+type Config struct {
+	// Namespace holds the inventories and revision histories, and is the
+	// namespace of namespaced resources that name none; it is created
+	// when missing ("": DefaultNamespace).
+	Namespace string
+	// History is how many revisions of a package a cluster keeps for
+	// rollback (0: DefaultHistory; at least 2).
+	History int
+	// FieldManager is the server-side apply field manager ("":
+	// DefaultFieldManager).
+	FieldManager string
+	// PruneTimeout bounds waiting for pruned objects to go (0:
+	// DefaultPruneTimeout).
+	PruneTimeout time.Duration
+	// ReconcileTimeout is how long Deliver waits for each group of applied
+	// objects to become Current before it applies the objects that depend
+	// on them (0: DefaultReconcileTimeout; negative: it does not wait).
+	ReconcileTimeout time.Duration
 }
 
-// WithNamespace sets the namespace of inventories and histories (default
-// DefaultNamespace); it is created when missing.
-func WithNamespace(ns string) Option { return func(o *options) { o.namespace = ns } }
-
-// WithHistory sets how many revisions a cluster keeps (default
-// DefaultHistory; at least 2).
-func WithHistory(n int) Option { return func(o *options) { o.history = max(2, n) } }
-
-// WithFieldManager sets the server-side apply field manager (default
-// DefaultFieldManager).
-func WithFieldManager(m string) Option { return func(o *options) { o.fieldManager = m } }
-
-// WithPruneTimeout bounds waiting for pruned objects (default
-// DefaultPruneTimeout).
-func WithPruneTimeout(d time.Duration) Option { return func(o *options) { o.pruneTimeout = d } }
-
-// WithReconcileTimeout sets how long Deliver waits for each group of
-// applied objects (default DefaultReconcileTimeout).
-func WithReconcileTimeout(d time.Duration) Option { return func(o *options) { o.reconcileTimeout = d } }
-
-// WithLogger sets the logger.
-func WithLogger(l logr.Logger) Option { return func(o *options) { o.log = l } }
-
 // New returns a Backend.
-func New(opts ...Option) *Backend {
-	o := options{namespace: DefaultNamespace, fieldManager: DefaultFieldManager, history: DefaultHistory,
-		pruneTimeout: DefaultPruneTimeout, reconcileTimeout: DefaultReconcileTimeout, log: logr.Discard()}
-	for _, opt := range opts {
-		opt(&o)
+func New(cfg Config) *Backend {
+	if cfg.Namespace == "" {
+		cfg.Namespace = DefaultNamespace
 	}
-	return &Backend{opts: o}
+	if cfg.History == 0 {
+		cfg.History = DefaultHistory
+	}
+	cfg.History = max(2, cfg.History)
+	if cfg.FieldManager == "" {
+		cfg.FieldManager = DefaultFieldManager
+	}
+	if cfg.PruneTimeout == 0 {
+		cfg.PruneTimeout = DefaultPruneTimeout
+	}
+	if cfg.ReconcileTimeout == 0 {
+		cfg.ReconcileTimeout = DefaultReconcileTimeout
+	}
+	return &Backend{cfg: cfg}
 }
 
 var _ multicluster.Backend = (*Backend)(nil)
@@ -119,7 +116,7 @@ func (b *Backend) inventoryInfo(pkg string) inventory.Info {
 	cm.SetAPIVersion("v1")
 	cm.SetKind("ConfigMap")
 	cm.SetName(inventoryName(pkg))
-	cm.SetNamespace(b.opts.namespace)
+	cm.SetNamespace(b.cfg.Namespace)
 	cm.SetLabels(map[string]string{common.InventoryLabel: "porchkit-" + pkg})
 	return inventory.WrapInventoryInfoObj(cm)
 }
@@ -149,10 +146,10 @@ func (b *Backend) Deliver(ctx context.Context, c *multicluster.Cluster, rev *mul
 		return classify(c.Name, err)
 	}
 	events := a.Run(ctx, b.inventoryInfo(rev.Package), objs, apply.ApplierOptions{
-		ServerSideOptions: common.ServerSideOptions{ServerSideApply: true, ForceConflicts: true, FieldManager: b.opts.fieldManager},
+		ServerSideOptions: common.ServerSideOptions{ServerSideApply: true, ForceConflicts: true, FieldManager: b.cfg.FieldManager},
 		InventoryPolicy:   inventory.PolicyAdoptIfNoInventory,
-		PruneTimeout:      b.opts.pruneTimeout,
-		ReconcileTimeout:  max(time.Nanosecond, b.opts.reconcileTimeout), // 0 would wait forever
+		PruneTimeout:      b.cfg.PruneTimeout,
+		ReconcileTimeout:  max(time.Nanosecond, b.cfg.ReconcileTimeout), // 0 would wait forever
 	})
 	if err := firstError(events); err != nil {
 		cl.mapper.Reset()
@@ -223,7 +220,7 @@ func (b *Backend) objects(cl *clients, rev *multicluster.Revision) (object.Unstr
 				return nil, fmt.Errorf("%s %s: %w", gvk.Kind, u.GetName(), err)
 			}
 			if mapping.Scope.Name() == meta.RESTScopeNameNamespace {
-				u.SetNamespace(b.opts.namespace)
+				u.SetNamespace(b.cfg.Namespace)
 			}
 		}
 		out = append(out, u)
@@ -244,13 +241,13 @@ func (b *Backend) ensureNamespace(ctx context.Context, cl *clients) error {
 	ns := &unstructured.Unstructured{}
 	ns.SetAPIVersion("v1")
 	ns.SetKind("Namespace")
-	ns.SetName(b.opts.namespace)
+	ns.SetName(b.cfg.Namespace)
 	data, err := ns.MarshalJSON()
 	if err != nil {
 		return err
 	}
-	_, err = cl.dynamic.Resource(corev1.SchemeGroupVersion.WithResource("namespaces")).Patch(ctx, b.opts.namespace,
-		types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: b.opts.fieldManager})
+	_, err = cl.dynamic.Resource(corev1.SchemeGroupVersion.WithResource("namespaces")).Patch(ctx, b.cfg.Namespace,
+		types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: b.cfg.FieldManager})
 	cl.namespace = err == nil
 	return err
 }
@@ -260,7 +257,7 @@ var configMaps = corev1.SchemeGroupVersion.WithResource("configmaps")
 // history is a package's revision history ConfigMap: data "current" and
 // "order" (oldest first, comma-separated), and one key per revision.
 func (b *Backend) history(ctx context.Context, cl *clients, pkg string) (*unstructured.Unstructured, error) {
-	cm, err := cl.dynamic.Resource(configMaps).Namespace(b.opts.namespace).Get(ctx, historyName(pkg), metav1.GetOptions{})
+	cm, err := cl.dynamic.Resource(configMaps).Namespace(b.cfg.Namespace).Get(ctx, historyName(pkg), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -292,7 +289,7 @@ func (b *Backend) record(ctx context.Context, cl *clients, rev *multicluster.Rev
 	}
 	order = slices.DeleteFunc(order, func(id string) bool { return id == rev.ID })
 	order = append(order, rev.ID)
-	for len(order) > b.opts.history {
+	for len(order) > b.cfg.History {
 		delete(data, revisionKey(order[0]))
 		order = order[1:]
 	}
@@ -303,7 +300,7 @@ func (b *Backend) record(ctx context.Context, cl *clients, rev *multicluster.Rev
 	out.SetAPIVersion("v1")
 	out.SetKind("ConfigMap")
 	out.SetName(historyName(rev.Package))
-	out.SetNamespace(b.opts.namespace)
+	out.SetNamespace(b.cfg.Namespace)
 	out.SetLabels(map[string]string{multicluster.PackageAnnotation: rev.Package})
 	if err := unstructured.SetNestedStringMap(out.Object, data, "data"); err != nil {
 		return err
@@ -313,8 +310,8 @@ func (b *Backend) record(ctx context.Context, cl *clients, rev *multicluster.Rev
 		return err
 	}
 	force := true
-	_, err = cl.dynamic.Resource(configMaps).Namespace(b.opts.namespace).Patch(ctx, historyName(rev.Package), types.ApplyPatchType,
-		body, metav1.PatchOptions{FieldManager: b.opts.fieldManager, Force: &force})
+	_, err = cl.dynamic.Resource(configMaps).Namespace(b.cfg.Namespace).Patch(ctx, historyName(rev.Package), types.ApplyPatchType,
+		body, metav1.PatchOptions{FieldManager: b.cfg.FieldManager, Force: &force})
 	return err
 }
 
@@ -407,15 +404,15 @@ func (b *Backend) Observe(ctx context.Context, c *multicluster.Cluster, rev *mul
 		switch res.Status {
 		case status.CurrentStatus:
 		case status.FailedStatus:
-			return multicluster.Observation{State: multicluster.Failed, Message: fmt.Sprintf("%s %s: %s", gvk.Kind, u.GetName(), res.Message)}, nil
+			return multicluster.Observation{State: multicluster.DeliveryFailed, Message: fmt.Sprintf("%s %s: %s", gvk.Kind, u.GetName(), res.Message)}, nil
 		default:
 			waiting = append(waiting, fmt.Sprintf("%s %s %s: %s", gvk.Kind, u.GetName(), res.Status, res.Message))
 		}
 	}
 	if len(waiting) > 0 {
-		return multicluster.Observation{State: multicluster.Progressing, Message: strings.Join(waiting, "; ")}, nil
+		return multicluster.Observation{State: multicluster.DeliveryProgressing, Message: strings.Join(waiting, "; ")}, nil
 	}
-	return multicluster.Observation{State: multicluster.Available, Message: fmt.Sprintf("%d objects of %s Current", len(objs), rev.ID)}, nil
+	return multicluster.Observation{State: multicluster.DeliveryAvailable, Message: fmt.Sprintf("%d objects of %s Current", len(objs), rev.ID)}, nil
 }
 
 // Remove implements multicluster.Backend: it deletes every object in the
@@ -433,10 +430,10 @@ func (b *Backend) Remove(ctx context.Context, c *multicluster.Cluster, pkg strin
 	if err != nil {
 		return classify(c.Name, err)
 	}
-	if err := firstError(d.Run(ctx, b.inventoryInfo(pkg), apply.DestroyerOptions{InventoryPolicy: inventory.PolicyAdoptIfNoInventory, DeleteTimeout: b.opts.pruneTimeout})); err != nil {
+	if err := firstError(d.Run(ctx, b.inventoryInfo(pkg), apply.DestroyerOptions{InventoryPolicy: inventory.PolicyAdoptIfNoInventory, DeleteTimeout: b.cfg.PruneTimeout})); err != nil {
 		return classify(c.Name, fmt.Errorf("removing %s: %w", pkg, err))
 	}
-	err = cl.dynamic.Resource(configMaps).Namespace(b.opts.namespace).Delete(ctx, historyName(pkg), metav1.DeleteOptions{})
+	err = cl.dynamic.Resource(configMaps).Namespace(b.cfg.Namespace).Delete(ctx, historyName(pkg), metav1.DeleteOptions{})
 	if apierrors.IsNotFound(err) {
 		err = nil
 	}

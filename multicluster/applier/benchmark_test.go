@@ -24,7 +24,7 @@ func BenchmarkParallelRealClusters(b *testing.B) {
 	for i := range b.N {
 		start := time.Now()
 		id, err := rf.prop.Propagate(ctx, app("bench", fmt.Sprintf("v%d", i+1), false), multicluster.Selector{},
-			multicluster.Strategy{Type: multicluster.Parallel, PollInterval: 100 * time.Millisecond, ProgressDeadline: time.Minute})
+			multicluster.Strategy{Type: multicluster.StrategyParallel, PollInterval: 100 * time.Millisecond, ProgressDeadline: time.Minute})
 		if err != nil {
 			b.Fatal(err)
 		}

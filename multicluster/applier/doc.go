@@ -9,6 +9,6 @@
 // package and a ConfigMap with the package's last revisions (current and
 // earlier ones, for rollback after a restart of the propagating process).
 //
-//	backend := applier.New()
-//	prop := multicluster.NewPropagator(manager, backend)
+//	backend := applier.New(applier.Config{})
+//	prop := multicluster.NewPropagator(manager, backend, multicluster.PropagatorConfig{})
 package applier

@@ -13,13 +13,15 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/nephoran/porchkit/internal/eventually"
 	"github.com/nephoran/porchkit/multicluster"
 	"github.com/nephoran/porchkit/multicluster/applier"
-	"github.com/nephoran/porchkit/multicluster/clustertest"
+	"github.com/nephoran/porchkit/multicluster/clusterenv"
 )
 
 // app is a package of a Deployment, a Service and a ConfigMap; extra adds a
@@ -59,7 +61,7 @@ spec:
 }
 
 type realFleet struct {
-	fleet   *clustertest.Fleet
+	env     *clusterenv.Environment
 	manager *multicluster.ClusterManager
 	backend *applier.Backend
 	prop    *multicluster.Propagator
@@ -69,11 +71,11 @@ type realFleet struct {
 func setupReal(t *testing.T, n int) *realFleet { return setupRealTB(t, n) }
 
 func setupRealTB(t testing.TB, n int) *realFleet {
-	f := clustertest.SetupFleet(t, n)
+	env := clusterenv.Setup(t, &clusterenv.Environment{Clusters: n})
 	ctx := context.Background()
-	m := multicluster.NewClusterManager()
-	rf := &realFleet{fleet: f, manager: m, backend: applier.New(), clients: map[string]kubernetes.Interface{}}
-	for _, c := range f.Clusters {
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{})
+	rf := &realFleet{env: env, manager: m, backend: applier.New(applier.Config{}), clients: map[string]kubernetes.Interface{}}
+	for _, c := range env.ClusterList() {
 		if err := m.Register(ctx, multicluster.Cluster{Name: c.Name, Config: c.Config, Region: "r1"}); err != nil {
 			t.Fatal(err)
 		}
@@ -83,7 +85,7 @@ func setupRealTB(t testing.TB, n int) *realFleet {
 		}
 		rf.clients[c.Name] = cs
 	}
-	rf.prop = multicluster.NewPropagator(m, rf.backend)
+	rf.prop = multicluster.NewPropagator(m, rf.backend, multicluster.PropagatorConfig{})
 	t.Cleanup(func() { _ = rf.prop.Close() })
 	return rf
 }
@@ -109,34 +111,27 @@ func (rf *realFleet) rollout(t *testing.T, p *multicluster.Package, sel multiclu
 	return st
 }
 
-func (rf *realFleet) deployment(t *testing.T, cluster, name string) *appsv1.Deployment {
-	t.Helper()
-	d, err := rf.clients[cluster].AppsV1().Deployments("default").Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("%s: deployment %s: %v", cluster, name, err)
-	}
-	return d
-}
-
 // runs waits until the cluster's Deployment runs image and is Available.
 // The rollout has already judged it so; the wait only covers a node whose
 // simulated heartbeat lags when the machine is loaded (the Deployment then
 // dips for a moment).
 func (rf *realFleet) runs(t *testing.T, cluster, name, want string) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		d := rf.deployment(t, cluster, name)
-		if image(d) != want && want != "" {
-			t.Fatalf("%s: %s runs %s, want %s", cluster, name, image(d), want)
+	var wrong string // the image, when it is not want: that fails at once
+	eventually.True(t, time.Minute, func() (bool, string) {
+		d, err := rf.clients[cluster].AppsV1().Deployments("default").Get(context.Background(), name, metav1.GetOptions{})
+		switch {
+		case err != nil:
+			wrong = fmt.Sprintf("deployment %s: %v", name, err)
+			return true, ""
+		case image(d) != want && want != "":
+			wrong = fmt.Sprintf("%s runs %s, want %s", name, image(d), want)
+			return true, ""
 		}
-		if available(d) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %s (%s) not Available: %+v", cluster, name, image(d), d.Status)
-		}
-		time.Sleep(200 * time.Millisecond)
+		return available(d), fmt.Sprintf("%s: %s (%s) not Available: %+v", cluster, name, image(d), d.Status)
+	})
+	if wrong != "" {
+		t.Fatalf("%s: %s", cluster, wrong)
 	}
 }
 
@@ -156,18 +151,18 @@ func image(d *appsv1.Deployment) string { return d.Spec.Template.Spec.Containers
 // and kwok each).
 func TestRealClusters(t *testing.T) {
 	rf := setupReal(t, 4)
-	names := []string{rf.fleet.Clusters[0].Name, rf.fleet.Clusters[1].Name, rf.fleet.Clusters[2].Name, rf.fleet.Clusters[3].Name}
+	names := []string{rf.env.Cluster(0).Name, rf.env.Cluster(1).Name, rf.env.Cluster(2).Name, rf.env.Cluster(3).Name}
 	ctx := context.Background()
 
 	t.Run("parallel to three clusters, then prune", func(t *testing.T) {
 		three := multicluster.Selector{Names: names[:3]}
-		st := rf.rollout(t, app("web", "v1", true), three, multicluster.Strategy{Type: multicluster.Parallel})
-		if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.StateSucceeded] != 3 {
+		st := rf.rollout(t, app("web", "v1", true), three, multicluster.Strategy{Type: multicluster.StrategyParallel})
+		if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterSucceeded] != 3 {
 			t.Fatalf("%s %v: %s %+v", st.Phase, st.Counts, st.Reason, st.Failures)
 		}
 		for _, n := range names[:3] {
 			cs, err := rf.prop.ClusterStatus(ctx, st.ID, n)
-			if err != nil || cs.State != multicluster.StateSucceeded || !strings.Contains(cs.Message, "Current") {
+			if err != nil || cs.State != multicluster.ClusterSucceeded || !strings.Contains(cs.Message, "Current") {
 				t.Fatalf("%s: %+v %v", n, cs, err)
 			}
 			rf.runs(t, n, "web", "registry.example.com/web:v1")
@@ -175,7 +170,7 @@ func TestRealClusters(t *testing.T) {
 		if _, err := rf.clients[names[3]].AppsV1().Deployments("default").Get(ctx, "web", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 			t.Fatalf("a cluster outside the selection got the package: %v", err)
 		}
-		st = rf.rollout(t, app("web", "v2", false), three, multicluster.Strategy{Type: multicluster.Parallel})
+		st = rf.rollout(t, app("web", "v2", false), three, multicluster.Strategy{Type: multicluster.StrategyParallel})
 		if st.Phase != multicluster.PhaseSucceeded {
 			t.Fatalf("%s: %s", st.Phase, st.Reason)
 		}
@@ -189,16 +184,16 @@ func TestRealClusters(t *testing.T) {
 
 	t.Run("canary halts at the deadline and rolls back", func(t *testing.T) {
 		all4 := multicluster.Selector{Names: names}
-		if st := rf.rollout(t, app("api", "v1", false), all4, multicluster.Strategy{Type: multicluster.Parallel}); st.Phase != multicluster.PhaseSucceeded {
+		if st := rf.rollout(t, app("api", "v1", false), all4, multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 			t.Fatalf("v1: %s %s", st.Phase, st.Reason)
 		}
-		c := rf.fleet.Clusters[1]
+		c := rf.env.Cluster(1)
 		if err := c.SetPodsReady(ctx, false); err != nil {
 			t.Fatal(err)
 		}
 		defer func() { _ = c.SetPodsReady(ctx, true) }()
-		st := rf.rollout(t, app("api", "v2", false), all4, multicluster.Strategy{Type: multicluster.Canary, ProgressDeadline: 15 * time.Second,
-			Canary: multicluster.CanaryOptions{MandatoryClusters: []string{names[0]}, StepPercent: 25}})
+		st := rf.rollout(t, app("api", "v2", false), all4, multicluster.Strategy{Type: multicluster.StrategyCanary, ProgressDeadline: 15 * time.Second,
+			Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{names[0]}, StepPercent: 25}})
 		if st.Phase != multicluster.PhaseRolledBack || st.Wave != 1 {
 			t.Fatalf("%s at wave %d: %s", st.Phase, st.Wave, st.Reason)
 		}
@@ -206,26 +201,26 @@ func TestRealClusters(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cs.FailedAs != multicluster.StateFailed || !strings.Contains(cs.Failure, "progress deadline") {
+		if cs.FailedAs != multicluster.ClusterFailed || !strings.Contains(cs.Failure, "progress deadline") {
 			t.Fatalf("the failing cluster must be reported failed, not unreachable: %+v", cs)
 		}
 		for _, n := range names {
 			rf.runs(t, n, "api", "registry.example.com/api:v1")
 		}
-		if cs0, _ := rf.prop.ClusterStatus(ctx, st.ID, names[0]); cs0.State != multicluster.StateRolledBack {
+		if cs0, _ := rf.prop.ClusterStatus(ctx, st.ID, names[0]); cs0.State != multicluster.ClusterRolledBack {
 			t.Fatalf("the first wave's cluster: %+v", cs0)
 		}
-		if cs3, _ := rf.prop.ClusterStatus(ctx, st.ID, names[3]); cs3.State != multicluster.StateSkipped {
+		if cs3, _ := rf.prop.ClusterStatus(ctx, st.ID, names[3]); cs3.State != multicluster.ClusterSkipped {
 			t.Fatalf("a later wave's cluster: %+v", cs3)
 		}
 	})
 
 	t.Run("health probes and rejected credentials", func(t *testing.T) {
 		h, err := rf.manager.Probe(ctx, names[0])
-		if err != nil || h.State != multicluster.Healthy || h.Nodes == 0 || h.Version == "" {
+		if err != nil || h.State != multicluster.HealthHealthy || h.Nodes == 0 || h.Version == "" {
 			t.Fatalf("probe: %+v %v", h, err)
 		}
-		bad := rest.CopyConfig(rf.fleet.Clusters[0].Config)
+		bad := rest.CopyConfig(rf.env.Cluster(0).Config)
 		bad.BearerToken = "not-a-token"
 		if err := rf.manager.Register(ctx, multicluster.Cluster{Name: "bad-creds", Config: bad}); err != nil {
 			t.Fatal(err)
@@ -235,7 +230,7 @@ func TestRealClusters(t *testing.T) {
 			t.Fatalf("wrong token: %+v", h)
 		}
 		_, err = rf.prop.Propagate(ctx, app("nope", "v1", false), multicluster.Selector{Names: []string{names[0], "bad-creds"}},
-			multicluster.Strategy{Type: multicluster.Parallel})
+			multicluster.Strategy{Type: multicluster.StrategyParallel})
 		if !errors.Is(err, multicluster.ErrUnauthorized) {
 			t.Fatalf("propagate to a cluster that rejects the credentials: %v", err)
 		}
@@ -245,11 +240,11 @@ func TestRealClusters(t *testing.T) {
 	})
 
 	t.Run("a stopped API server is unreachable and maxFailures decides", func(t *testing.T) {
-		c := rf.fleet.Clusters[2]
+		c := rf.env.Cluster(2)
 		if err := c.StopAPIServer(); err != nil {
 			t.Fatal(err)
 		}
-		if h, _ := rf.manager.Probe(ctx, c.Name); h.State != multicluster.Unreachable {
+		if h, _ := rf.manager.Probe(ctx, c.Name); h.State != multicluster.HealthUnreachable {
 			t.Fatalf("stopped API server: %+v", h)
 		}
 		defer func() {
@@ -257,20 +252,20 @@ func TestRealClusters(t *testing.T) {
 				t.Error(err)
 			}
 		}()
-		st := rf.rollout(t, app("db", "v1", false), multicluster.Selector{Names: names[:3]}, multicluster.Strategy{Type: multicluster.Parallel,
+		st := rf.rollout(t, app("db", "v1", false), multicluster.Selector{Names: names[:3]}, multicluster.Strategy{Type: multicluster.StrategyParallel,
 			MaxFailures: multicluster.Count(1), ProgressDeadline: 20 * time.Second})
-		if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.StateUnreachable] != 1 || st.Counts[multicluster.StateSucceeded] != 2 {
+		if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterUnreachable] != 1 || st.Counts[multicluster.ClusterSucceeded] != 2 {
 			t.Fatalf("%s %v: %s", st.Phase, st.Counts, st.Reason)
 		}
-		if st.Failures[0].Name != c.Name || st.Failures[0].State != multicluster.StateUnreachable {
+		if st.Failures[0].Name != c.Name || st.Failures[0].State != multicluster.ClusterUnreachable {
 			t.Fatalf("failures %+v", st.Failures)
 		}
 		for _, n := range names[:2] {
 			rf.runs(t, n, "db", "registry.example.com/db:v1")
 		}
-		st = rf.rollout(t, app("db", "v2", false), multicluster.Selector{Names: names[:3]}, multicluster.Strategy{Type: multicluster.Sequential,
-			OnFailure: multicluster.Halt, ProgressDeadline: 20 * time.Second})
-		if st.Phase != multicluster.PhaseHalted || st.Counts[multicluster.StateUnreachable] != 1 {
+		st = rf.rollout(t, app("db", "v2", false), multicluster.Selector{Names: names[:3]}, multicluster.Strategy{Type: multicluster.StrategySequential,
+			OnFailure: multicluster.FailureHalt, ProgressDeadline: 20 * time.Second})
+		if st.Phase != multicluster.PhaseHalted || st.Counts[multicluster.ClusterUnreachable] != 1 {
 			t.Fatalf("with maxFailures 0: %s %v: %s", st.Phase, st.Counts, st.Reason)
 		}
 	})
@@ -280,38 +275,40 @@ func TestRealClusters(t *testing.T) {
 		if _, err := mgmt.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "rollouts"}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		s := multicluster.Strategy{Type: multicluster.Sequential, PollInterval: 200 * time.Millisecond, ProgressDeadline: time.Minute}
-		first := multicluster.NewPropagator(rf.manager, rf.backend, multicluster.WithStateStore(multicluster.NewConfigMapStore(mgmt, "rollouts")),
-			multicluster.WithSaveInterval(100*time.Millisecond))
+		s := multicluster.Strategy{Type: multicluster.StrategySequential, PollInterval: 200 * time.Millisecond, ProgressDeadline: time.Minute}
+		first := multicluster.NewPropagator(rf.manager, rf.backend, multicluster.PropagatorConfig{
+			Store: multicluster.NewConfigMapStore(mgmt, "rollouts"), SaveInterval: 100 * time.Millisecond})
 		sel := multicluster.Selector{Names: names[1:]}
 		id, err := first.Propagate(ctx, app("queue", "v1", false), sel, s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for {
+		var statusErr error
+		eventually.True(t, 2*time.Minute, func() (bool, string) {
 			st, err := first.Status(ctx, id)
 			if err != nil {
-				t.Fatal(err)
+				statusErr = err
+				return true, ""
 			}
-			if st.Counts[multicluster.StateSucceeded] >= 1 {
-				break
-			}
-			time.Sleep(100 * time.Millisecond)
+			return st.Counts[multicluster.ClusterSucceeded] >= 1, fmt.Sprintf("%s %v", st.Phase, st.Counts)
+		})
+		if statusErr != nil {
+			t.Fatal(statusErr)
 		}
 		if err := first.Close(); err != nil {
 			t.Fatal(err)
 		}
-		next := multicluster.NewPropagator(rf.manager, rf.backend, multicluster.WithStateStore(multicluster.NewConfigMapStore(mgmt, "rollouts")))
+		next := multicluster.NewPropagator(rf.manager, rf.backend, multicluster.PropagatorConfig{Store: multicluster.NewConfigMapStore(mgmt, "rollouts")})
 		defer next.Close()
 		st, err := next.Status(ctx, id)
-		if err != nil || st.Phase != multicluster.PhaseRunning || st.Counts[multicluster.StateSucceeded] < 1 {
+		if err != nil || st.Phase != multicluster.PhaseRunning || st.Counts[multicluster.ClusterSucceeded] < 1 {
 			t.Fatalf("stored: %+v %v", st, err)
 		}
 		if err := next.Restore(ctx, id, app("queue", "v1", false), s); err != nil {
 			t.Fatal(err)
 		}
 		st, err = next.Wait(ctx, id)
-		if err != nil || st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.StateSucceeded] != 3 {
+		if err != nil || st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterSucceeded] != 3 {
 			t.Fatalf("after restore: %+v %v", st, err)
 		}
 		for _, n := range names[1:] {
@@ -322,7 +319,7 @@ func TestRealClusters(t *testing.T) {
 	t.Run("blue-green switches Services only after green is Available", func(t *testing.T) {
 		n := names[3]
 		one := multicluster.Selector{Names: []string{n}}
-		if st := rf.rollout(t, app("shop", "v1", false), one, multicluster.Strategy{Type: multicluster.BlueGreen}); st.Phase != multicluster.PhaseSucceeded {
+		if st := rf.rollout(t, app("shop", "v1", false), one, multicluster.Strategy{Type: multicluster.StrategyBlueGreen}); st.Phase != multicluster.PhaseSucceeded {
 			t.Fatalf("v1: %s %s", st.Phase, st.Reason)
 		}
 		cs := rf.clients[n]
@@ -346,7 +343,7 @@ func TestRealClusters(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for watchCtx.Err() == nil {
+			wait.UntilWithContext(watchCtx, func(context.Context) {
 				green, err := cs.AppsV1().Deployments("default").Get(ctx, "shop-green", metav1.GetOptions{})
 				greenOK := err == nil && available(green)
 				if sel := selector(); sel == "green" {
@@ -357,10 +354,9 @@ func TestRealClusters(t *testing.T) {
 					switched = true
 					mu.Unlock()
 				}
-				time.Sleep(20 * time.Millisecond)
-			}
+			}, 20*time.Millisecond)
 		}()
-		st := rf.rollout(t, app("shop", "v2", false), one, multicluster.Strategy{Type: multicluster.BlueGreen})
+		st := rf.rollout(t, app("shop", "v2", false), one, multicluster.Strategy{Type: multicluster.StrategyBlueGreen})
 		stop()
 		wg.Wait()
 		if st.Phase != multicluster.PhaseSucceeded {
@@ -374,11 +370,11 @@ func TestRealClusters(t *testing.T) {
 		}
 
 		// A green that never becomes Available leaves blue serving.
-		if err := rf.fleet.Clusters[3].SetPodsReady(ctx, false); err != nil {
+		if err := rf.env.Cluster(3).SetPodsReady(ctx, false); err != nil {
 			t.Fatal(err)
 		}
-		defer func() { _ = rf.fleet.Clusters[3].SetPodsReady(ctx, true) }()
-		st = rf.rollout(t, app("shop", "v3", false), one, multicluster.Strategy{Type: multicluster.BlueGreen, OnFailure: multicluster.Halt,
+		defer func() { _ = rf.env.Cluster(3).SetPodsReady(ctx, true) }()
+		st = rf.rollout(t, app("shop", "v3", false), one, multicluster.Strategy{Type: multicluster.StrategyBlueGreen, OnFailure: multicluster.FailureHalt,
 			ProgressDeadline: 10 * time.Second})
 		if st.Phase != multicluster.PhaseHalted || !strings.Contains(st.Failures[0].Message, "blue kept serving") {
 			t.Fatalf("%s: %+v", st.Phase, st.Failures)

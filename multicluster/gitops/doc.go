@@ -9,6 +9,10 @@
 // history keeps both the failed and the restored content.
 //
 // Porch publishes to git; an agent in the cluster (Config Sync, Flux)
-// applies it. Without one, WithSync applies each published revision with
-// another backend (the direct applier), which then also judges readiness.
+// applies it. Without one, Config.Sync applies each published revision
+// with another backend (the direct applier), which then also judges
+// readiness.
+//
+//	backend := gitops.New(porchClient, gitops.Config{Sync: applier.New(applier.Config{})})
+//	prop := multicluster.NewPropagator(manager, backend, multicluster.PropagatorConfig{})
 package gitops

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -21,44 +22,43 @@ import (
 // deployment repository. It implements multicluster.Backend and is safe
 // for concurrent use.
 type Backend struct {
-	client    porch.Client
-	namespace string
-	upstream  map[string]string // package -> upstream revision to clone
-	sync      multicluster.Backend
-	approval  []porch.ManagerOption
+	client porch.Client
+	cfg    Config
 }
 
-// Option configures a Backend.
-type Option func(*Backend)
+// DefaultNamespace is the namespace of the deployment repositories when
+// Config.Namespace is empty.
+const DefaultNamespace = "default"
 
-// WithNamespace sets the namespace of the deployment repositories
-// (default "default").
-func WithNamespace(ns string) Option { return func(b *Backend) { b.namespace = ns } }
-
-// WithUpstream makes a package's first revision in each deployment
-// repository a clone of this Porch package revision (a published
-// blueprint), so Porch records the lineage and later upgrades can follow.
-func WithUpstream(pkg, upstreamRevision string) Option {
-	return func(b *Backend) { b.upstream[pkg] = upstreamRevision }
-}
-
-// WithSync applies every published revision to the cluster with s (the
-// direct applier stands in for Config Sync), and judges readiness with it.
-func WithSync(s multicluster.Backend) Option { return func(b *Backend) { b.sync = s } }
-
-// WithApproval passes options (an approval policy, an audit sink) to the
-// porch.LifecycleManager that publishes.
-func WithApproval(opts ...porch.ManagerOption) Option {
-	return func(b *Backend) { b.approval = append(b.approval, opts...) }
+// Config configures a Backend. Zero values take the documented defaults.
+type Config struct {
+	// Namespace is the namespace of the deployment repositories ("":
+	// DefaultNamespace).
+	Namespace string
+	// Upstream maps a package's name to a Porch package revision (a
+	// published blueprint) that the package's first revision in each
+	// deployment repository is cloned from, so that Porch records the
+	// lineage and later upgrades can follow it. Packages it does not name
+	// start with an init.
+	Upstream map[string]string
+	// Sync applies every published revision to the cluster (the direct
+	// applier stands in for Config Sync) and judges readiness. When nil,
+	// an agent in the cluster applies what is published, and a revision
+	// counts as Available once it is published.
+	Sync multicluster.Backend
+	// Approval holds options (an approval policy, an audit sink) for the
+	// porch.LifecycleManager that publishes.
+	Approval []porch.ManagerOption
 }
 
 // New returns a Backend over a porch client.
-func New(c porch.Client, opts ...Option) *Backend {
-	b := &Backend{client: c, namespace: "default", upstream: map[string]string{}}
-	for _, opt := range opts {
-		opt(b)
+func New(c porch.Client, cfg Config) *Backend {
+	if cfg.Namespace == "" {
+		cfg.Namespace = DefaultNamespace
 	}
-	return b
+	cfg.Upstream = maps.Clone(cfg.Upstream)
+	cfg.Approval = slices.Clone(cfg.Approval)
+	return &Backend{client: c, cfg: cfg}
 }
 
 var _ multicluster.Backend = (*Backend)(nil)
@@ -89,13 +89,13 @@ func workspace(id string) string {
 
 // Deliver implements multicluster.Backend: it publishes rev as the newest
 // revision of the package in the cluster's deployment repository (unless
-// that one already has rev's content), then syncs it when WithSync is set.
+// that one already has rev's content), then syncs it when Config.Sync is set.
 func (b *Backend) Deliver(ctx context.Context, c *multicluster.Cluster, rev *multicluster.Revision) error {
 	repo, err := repository(c)
 	if err != nil {
 		return err
 	}
-	prs := b.client.PackageRevisions(b.namespace)
+	prs := b.client.PackageRevisions(b.cfg.Namespace)
 	latest, err := b.latest(ctx, repo, rev.Package)
 	if err != nil {
 		return classify(c.Name, err)
@@ -105,8 +105,8 @@ func (b *Backend) Deliver(ctx context.Context, c *multicluster.Cluster, rev *mul
 			return classify(c.Name, err)
 		}
 	}
-	if b.sync != nil {
-		return b.sync.Deliver(ctx, c, rev)
+	if b.cfg.Sync != nil {
+		return b.cfg.Sync.Deliver(ctx, c, rev)
 	}
 	return nil
 }
@@ -128,7 +128,7 @@ func (b *Backend) latest(ctx context.Context, repo, pkg string) (*published, err
 
 // publishedRevisions lists pkg's published revisions in repo, newest first.
 func (b *Backend) publishedRevisions(ctx context.Context, repo, pkg string) ([]porchapi.PackageRevision, error) {
-	list, err := b.client.PackageRevisions(b.namespace).List(ctx, porch.InRepository(repo), porch.ForPackage(pkg),
+	list, err := b.client.PackageRevisions(b.cfg.Namespace).List(ctx, porch.InRepository(repo), porch.ForPackage(pkg),
 		porch.InLifecycle(porchapi.PackageRevisionLifecyclePublished))
 	if err != nil {
 		return nil, err
@@ -139,7 +139,7 @@ func (b *Backend) publishedRevisions(ctx context.Context, repo, pkg string) ([]p
 }
 
 func (b *Backend) content(ctx context.Context, pr porchapi.PackageRevision) (*published, error) {
-	p, err := b.client.PackageRevisions(b.namespace).Pull(ctx, pr.Name)
+	p, err := b.client.PackageRevisions(b.cfg.Namespace).Pull(ctx, pr.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -173,8 +173,8 @@ func (b *Backend) publish(ctx context.Context, prs porch.PackageRevisions, repo 
 	switch {
 	case latest != nil:
 		draft, err = prs.Copy(ctx, latest.pr.Name, ws)
-	case b.upstream[rev.Package] != "":
-		draft, err = prs.Clone(ctx, porch.FromRevision(b.upstream[rev.Package]), repo, rev.Package, ws)
+	case b.cfg.Upstream[rev.Package] != "":
+		draft, err = prs.Clone(ctx, porch.FromRevision(b.cfg.Upstream[rev.Package]), repo, rev.Package, ws)
 	default:
 		draft, err = prs.Init(ctx, repo, rev.Package, ws, porch.WithPackageDescription("published by porchkit multicluster"))
 	}
@@ -199,7 +199,7 @@ func (b *Backend) publish(ctx context.Context, prs porch.PackageRevisions, repo 
 	}); err != nil {
 		return fmt.Errorf("writing %s to %s: %w", rev.ID, draft.Name, err)
 	}
-	if _, err = porch.NewLifecycleManager(prs, b.approval...).Promote(ctx, draft.Name, porchapi.PackageRevisionLifecyclePublished); err != nil {
+	if _, err = porch.NewLifecycleManager(prs, b.cfg.Approval...).Promote(ctx, draft.Name, porchapi.PackageRevisionLifecyclePublished); err != nil {
 		return fmt.Errorf("publishing %s: %w", draft.Name, err)
 	}
 	return nil
@@ -288,7 +288,7 @@ func (b *Backend) Get(ctx context.Context, c *multicluster.Cluster, pkg, id stri
 }
 
 // Observe implements multicluster.Backend: rev is Available once it is the
-// newest published revision, and (with WithSync) Available in the
+// newest published revision, and (with Config.Sync) Available in the
 // cluster.
 func (b *Backend) Observe(ctx context.Context, c *multicluster.Cluster, rev *multicluster.Revision) (multicluster.Observation, error) {
 	repo, err := repository(c)
@@ -300,23 +300,23 @@ func (b *Backend) Observe(ctx context.Context, c *multicluster.Cluster, rev *mul
 		return multicluster.Observation{}, classify(c.Name, err)
 	}
 	if latest == nil || revisionOf(latest.pkg) != rev.ID {
-		return multicluster.Observation{State: multicluster.Progressing, Message: rev.ID + " not published in " + repo}, nil
+		return multicluster.Observation{State: multicluster.DeliveryProgressing, Message: rev.ID + " not published in " + repo}, nil
 	}
-	if b.sync != nil {
-		return b.sync.Observe(ctx, c, rev)
+	if b.cfg.Sync != nil {
+		return b.cfg.Sync.Observe(ctx, c, rev)
 	}
-	return multicluster.Observation{State: multicluster.Available, Message: fmt.Sprintf("%s published as %s", rev.ID, latest.pr.Name)}, nil
+	return multicluster.Observation{State: multicluster.DeliveryAvailable, Message: fmt.Sprintf("%s published as %s", rev.ID, latest.pr.Name)}, nil
 }
 
 // Remove implements multicluster.Backend: every published revision of the
 // package is proposed for deletion and deleted (and removed from the
-// cluster with WithSync).
+// cluster with Config.Sync).
 func (b *Backend) Remove(ctx context.Context, c *multicluster.Cluster, pkg string) error {
 	repo, err := repository(c)
 	if err != nil {
 		return err
 	}
-	prs := b.client.PackageRevisions(b.namespace)
+	prs := b.client.PackageRevisions(b.cfg.Namespace)
 	list, err := prs.List(ctx, porch.InRepository(repo), porch.ForPackage(pkg))
 	if err != nil {
 		return classify(c.Name, err)
@@ -334,8 +334,8 @@ func (b *Backend) Remove(ctx context.Context, c *multicluster.Cluster, pkg strin
 			return classify(c.Name, err)
 		}
 	}
-	if b.sync != nil {
-		return b.sync.Remove(ctx, c, pkg)
+	if b.cfg.Sync != nil {
+		return b.cfg.Sync.Remove(ctx, c, pkg)
 	}
 	return nil
 }

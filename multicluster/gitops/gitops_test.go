@@ -12,8 +12,8 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/nephoran/porchkit/multicluster"
-	"github.com/nephoran/porchkit/multicluster/clustertest"
 	"github.com/nephoran/porchkit/multicluster/gitops"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 	"github.com/nephoran/porchkit/porch"
 	"github.com/nephoran/porchkit/porch/fake"
 	"github.com/nephoran/porchkit/porch/porchtest"
@@ -119,8 +119,8 @@ func run(t *testing.T, tg target) {
 		t.Fatal(err)
 	}
 
-	mem := clustertest.NewMemoryFleet()
-	m := multicluster.NewClusterManager(multicluster.WithProber(mem))
+	mem := memfleet.New(memfleet.Config{})
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: mem})
 	clusters := mem.AddClusters("edge", 3, 1)
 	for i := range clusters {
 		clusters[i].Repository = "deploy-" + clusters[i].Name
@@ -131,8 +131,8 @@ func run(t *testing.T, tg target) {
 			t.Fatal(err)
 		}
 	}
-	backend := gitops.New(tg.client, gitops.WithSync(mem), gitops.WithUpstream("web", bp.Name))
-	prop := multicluster.NewPropagator(m, backend)
+	backend := gitops.New(tg.client, gitops.Config{Sync: mem, Upstream: map[string]string{"web": bp.Name}})
+	prop := multicluster.NewPropagator(m, backend, multicluster.PropagatorConfig{})
 	defer prop.Close()
 	rollout := func(p *multicluster.Package, s multicluster.Strategy) *multicluster.Status {
 		t.Helper()
@@ -148,7 +148,7 @@ func run(t *testing.T, tg target) {
 		return st
 	}
 
-	st := rollout(web("v1"), multicluster.Strategy{Type: multicluster.Parallel, ProgressDeadline: time.Minute})
+	st := rollout(web("v1"), multicluster.Strategy{Type: multicluster.StrategyParallel, ProgressDeadline: time.Minute})
 	if st.Phase != multicluster.PhaseSucceeded {
 		t.Fatalf("v1: %s %s %+v", st.Phase, st.Reason, st.Failures)
 	}
@@ -161,8 +161,8 @@ func run(t *testing.T, tg target) {
 	// Canary v2; the second wave's cluster never becomes ready: the first
 	// two clusters roll back, which publishes v1's content again.
 	mem.SetNeverReady(clusters[1].Name, true)
-	st = rollout(web("v2"), multicluster.Strategy{Type: multicluster.Canary, ProgressDeadline: 3 * time.Second,
-		Canary: multicluster.CanaryOptions{MandatoryClusters: []string{clusters[0].Name}, StepPercent: 34}})
+	st = rollout(web("v2"), multicluster.Strategy{Type: multicluster.StrategyCanary, ProgressDeadline: 3 * time.Second,
+		Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{clusters[0].Name}, StepPercent: 34}})
 	if st.Phase != multicluster.PhaseRolledBack {
 		t.Fatalf("v2: %s %s %+v", st.Phase, st.Reason, st.Failures)
 	}

@@ -23,7 +23,7 @@ type metrics struct {
 	analysis  *prometheus.CounterVec
 }
 
-// New returns the instrumentation for multicluster.WithInstrumentation,
+// New returns the instrumentation for multicluster.PropagatorConfig.Instrumentation,
 // which records rollouts (by strategy and the phase they end in), the
 // rollouts running, per-cluster deliveries and rollbacks (by the state they
 // end in), delivery time and analysis checks with p's Registerer, and a
@@ -94,7 +94,7 @@ func (i *instrumentation) StartCluster(ctx context.Context, rollout multicluster
 		}
 		span.SetAttributes(attribute.String("cluster.state", string(state)))
 		switch state {
-		case multicluster.StateFailed, multicluster.StateUnreachable, multicluster.StateRollbackFailed:
+		case multicluster.ClusterFailed, multicluster.ClusterUnreachable, multicluster.ClusterRollbackFailed:
 			span.SetStatus(codes.Error, string(state))
 		}
 		span.End()

@@ -8,22 +8,22 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/nephoran/porchkit/multicluster"
-	"github.com/nephoran/porchkit/multicluster/clustertest"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 	"github.com/nephoran/porchkit/observability/clusterobs"
 	"github.com/nephoran/porchkit/observability/internal/obstest"
 )
 
 func TestMulticlusterMetricsAndSpans(t *testing.T) {
 	obs, rec := obstest.Setup(t)
-	mem := clustertest.NewMemoryFleet()
-	m := multicluster.NewClusterManager(multicluster.WithProber(mem))
+	mem := memfleet.New(memfleet.Config{})
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: mem})
 	ctx := context.Background()
 	for _, c := range mem.AddClusters("c", 4, 1) {
 		if err := m.Register(ctx, c); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p := multicluster.NewPropagator(m, mem, multicluster.WithInstrumentation(clusterobs.New(obs)))
+	p := multicluster.NewPropagator(m, mem, multicluster.PropagatorConfig{Instrumentation: clusterobs.New(obs)})
 	defer p.Close()
 	pkg := func(v string) *multicluster.Package {
 		return &multicluster.Package{Name: "web", Revision: v, Resources: []*yaml.RNode{yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  v: " + v + "\n")}}
@@ -40,12 +40,12 @@ func TestMulticlusterMetricsAndSpans(t *testing.T) {
 		}
 		return st
 	}
-	if st := run(pkg("v1"), multicluster.Strategy{Type: multicluster.Parallel}); st.Phase != multicluster.PhaseSucceeded {
+	if st := run(pkg("v1"), multicluster.Strategy{Type: multicluster.StrategyParallel}); st.Phase != multicluster.PhaseSucceeded {
 		t.Fatal(st.Reason)
 	}
 	mem.SetNeverReady("c-0001", true)
 	ok := multicluster.CheckFunc(func(context.Context, multicluster.AnalysisInput) (float64, error) { return 1, nil })
-	if st := run(pkg("v2"), multicluster.Strategy{Type: multicluster.Sequential, Analysis: []multicluster.Analysis{{Name: "ok", Check: ok}}}); st.Phase != multicluster.PhaseRolledBack {
+	if st := run(pkg("v2"), multicluster.Strategy{Type: multicluster.StrategySequential, Analysis: []multicluster.Analysis{{Name: "ok", Check: ok}}}); st.Phase != multicluster.PhaseRolledBack {
 		t.Fatal(st.Phase, st.Reason)
 	}
 	for _, c := range []struct {

@@ -2,7 +2,7 @@
 // OpenTelemetry traces from an observability.Provider:
 //
 //	obs := observability.New(observability.Config{Registerer: registry, TracerProvider: tracerProvider})
-//	prop := multicluster.NewPropagator(manager, backend, multicluster.WithInstrumentation(clusterobs.New(obs)))
+//	prop := multicluster.NewPropagator(manager, backend, multicluster.PropagatorConfig{Instrumentation: clusterobs.New(obs)})
 //
 // Metrics (namespace porchkit, subsystem multicluster): rollouts_total by
 // strategy and final phase; rollouts_active; rollout_duration_seconds;

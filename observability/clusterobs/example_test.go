@@ -8,7 +8,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/nephoran/porchkit/multicluster"
-	"github.com/nephoran/porchkit/multicluster/clustertest"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 	"github.com/nephoran/porchkit/observability"
 	"github.com/nephoran/porchkit/observability/clusterobs"
 )
@@ -17,19 +17,19 @@ import (
 // state.
 func Example() {
 	ctx := context.Background()
-	fleet := clustertest.NewMemoryFleet()
-	manager := multicluster.NewClusterManager(multicluster.WithProber(fleet))
+	fleet := memfleet.New(memfleet.Config{})
+	manager := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: fleet})
 	for _, c := range fleet.AddClusters("edge", 3, 1) {
 		if err := manager.Register(ctx, c); err != nil {
 			panic(err)
 		}
 	}
 	obs := observability.New(observability.Config{})
-	prop := multicluster.NewPropagator(manager, fleet, multicluster.WithInstrumentation(clusterobs.New(obs)))
+	prop := multicluster.NewPropagator(manager, fleet, multicluster.PropagatorConfig{Instrumentation: clusterobs.New(obs)})
 	defer prop.Close()
 	pkg := &multicluster.Package{Name: "web", Revision: "v1",
 		Resources: []*yaml.RNode{yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n")}}
-	id, err := prop.Propagate(ctx, pkg, multicluster.Selector{}, multicluster.Strategy{Type: multicluster.Parallel})
+	id, err := prop.Propagate(ctx, pkg, multicluster.Selector{}, multicluster.Strategy{Type: multicluster.StrategyParallel})
 	if err != nil {
 		panic(err)
 	}

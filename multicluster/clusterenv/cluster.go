@@ -1,4 +1,4 @@
-package clustertest
+package clusterenv
 
 import (
 	"context"
@@ -28,7 +28,7 @@ const UnreadyTaint = "porchkit.io/pods-never-ready"
 // fakeNodeAnnotation marks a node as one that kwok simulates.
 const fakeNodeAnnotation = "kwok.x-k8s.io/node"
 
-// Cluster is one workload cluster of a Fleet.
+// Cluster is one workload cluster of an Environment.
 type Cluster struct {
 	// Name is the cluster's name, e.g. "cluster-0".
 	Name string
@@ -38,23 +38,23 @@ type Cluster struct {
 	// Kubeconfig is the path of a kubeconfig file with the same access.
 	Kubeconfig string
 
-	fleet      *Fleet
+	env        *Environment
 	apiserver  *kubeplane.APIServer
 	components []*process.Process
 	client     kubernetes.Interface
 }
 
-func (c *Cluster) dir() string { return filepath.Join(c.fleet.dir, c.Name) }
+func (c *Cluster) dir() string { return filepath.Join(c.env.dir, c.Name) }
 
 func (c *Cluster) start(ctx context.Context) error {
-	f := c.fleet
+	e := c.env
 	a, err := kubeplane.StartAPIServer(ctx, kubeplane.APIServerSpec{
 		Name:        c.Name + "-kube-apiserver",
-		Path:        f.bins[testbin.KubeAPIServer],
+		Path:        e.bins[testbin.KubeAPIServer],
 		Dir:         filepath.Join(c.dir(), "kube-apiserver"),
-		EtcdURL:     f.etcd.URL,
+		EtcdURL:     e.etcd.URL,
 		EtcdPrefix:  "/" + c.Name,
-		Credentials: f.creds,
+		Credentials: e.creds,
 	})
 	if err != nil {
 		return err
@@ -85,10 +85,10 @@ func (c *Cluster) start(ctx context.Context) error {
 		g.Go(func() error {
 			p, err := kubeplane.StartComponent(gctx, kubeplane.ComponentSpec{
 				Name:        c.Name + "-" + cp.name,
-				Path:        f.bins[cp.bin],
+				Path:        e.bins[cp.bin],
 				Dir:         filepath.Join(c.dir(), cp.name),
 				Kubeconfig:  c.Kubeconfig,
-				Credentials: f.creds,
+				Credentials: e.creds,
 				Args:        cp.args,
 			})
 			procs[i] = p
@@ -117,7 +117,7 @@ func (c *Cluster) start(ctx context.Context) error {
 		}
 		// kwok v0.8.0 sometimes dies while it starts (a concurrent map
 		// write in its CEL setup, easycel v0.6.0): start it again.
-		f.opts.log.Info("kwok exited while starting; starting it again", "cluster", c.Name, "attempt", attempt)
+		e.log().Info("kwok exited while starting; starting it again", "cluster", c.Name, "attempt", attempt)
 		p, err := c.startKwok()
 		if err != nil {
 			return err
@@ -137,20 +137,20 @@ func (c *Cluster) startKwok() (*process.Process, error) {
 	}
 	return process.Start(process.Spec{
 		Name: c.Name + "-kwok",
-		Path: c.fleet.bins[testbin.Kwok],
+		Path: c.env.bins[testbin.Kwok],
 		Dir:  filepath.Join(c.dir(), "kwok"),
 		Args: []string{
 			"--kubeconfig=" + c.Kubeconfig,
 			"--manage-all-nodes=true",
 			"--server-address=127.0.0.1:" + strconv.Itoa(ports[0]),
-			"--config=" + c.fleet.bins[testbin.KwokStages],
+			"--config=" + c.env.bins[testbin.KwokStages],
 		},
 	})
 }
 
 // createNodes registers the cluster's fake nodes; kwok makes them Ready.
 func (c *Cluster) createNodes(ctx context.Context) error {
-	for i := range c.fleet.opts.nodes {
+	for i := range c.env.nodes() {
 		name := fmt.Sprintf("%s-node-%d", c.Name, i)
 		capacity := corev1.ResourceList{
 			corev1.ResourceCPU:    resource.MustParse("32"),
@@ -188,7 +188,7 @@ func (c *Cluster) waitNodesReady(ctx context.Context, kwok *process.Process) err
 				}
 			}
 		}
-		if ready != c.fleet.opts.nodes {
+		if ready != c.env.nodes() {
 			return fmt.Errorf("%d of %d nodes ready", ready, len(nodes.Items))
 		}
 		return nil
@@ -210,7 +210,7 @@ func (c *Cluster) StartAPIServer(ctx context.Context) error { return c.apiserver
 func (c *Cluster) SetPodsReady(ctx context.Context, ready bool) error {
 	nodes, err := c.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	if err != nil {
-		return fmt.Errorf("clustertest: %s: list nodes: %w", c.Name, err)
+		return fmt.Errorf("clusterenv: %s: list nodes: %w", c.Name, err)
 	}
 	for _, node := range nodes.Items {
 		// kwok's heartbeats update the nodes too: re-read on conflict.
@@ -233,7 +233,7 @@ func (c *Cluster) SetPodsReady(ctx context.Context, ready bool) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("clustertest: %s: taint node %s: %w", c.Name, node.Name, err)
+			return fmt.Errorf("clusterenv: %s: taint node %s: %w", c.Name, node.Name, err)
 		}
 	}
 	return nil

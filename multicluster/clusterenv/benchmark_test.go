@@ -1,4 +1,4 @@
-package clustertest
+package clusterenv
 
 import (
 	"context"
@@ -18,9 +18,13 @@ var firstStart time.Duration
 // -benchtime=3x.
 func BenchmarkStartCluster(b *testing.B) {
 	if testing.Short() {
-		b.Skip("clustertest: skipped with -short: starts a workload cluster")
+		b.Skip("clusterenv: skipped with -short: starts a workload cluster")
 	}
 	stacktest.BenchmarkStart(b, &firstStart, "cluster-0-", func(ctx context.Context) (stacktest.Stack, error) {
-		return StartFleet(ctx, 1, WithProgress(io.Discard))
+		env := &Environment{Clusters: 1, Progress: io.Discard}
+		if err := env.Start(ctx); err != nil {
+			return nil, err
+		}
+		return env, nil
 	})
 }

@@ -1,4 +1,4 @@
-package clustertest
+package memfleet
 
 import (
 	"context"
@@ -11,22 +11,22 @@ import (
 	"github.com/nephoran/porchkit/multicluster"
 )
 
-// MemoryFleet is a fleet of in-memory clusters, for unit tests of rollout
+// Fleet is a fleet of in-memory clusters, for unit tests of rollout
 // strategies at 1,000+ clusters in seconds: it is both the
 // multicluster.Backend that delivers to them and the multicluster.Prober
 // that checks them. A delivered revision becomes Available after the
 // readiness delay unless the cluster is made to fail (SetNeverReady, or
 // the failure rate); unreachable clusters answer every call with
 // multicluster.ErrUnreachable. It is safe for concurrent use.
-type MemoryFleet struct {
-	opts memoryOptions
+type Fleet struct {
+	cfg Config
 
 	mu       sync.Mutex
 	rand     *rand.Rand
-	clusters map[string]*memoryCluster
+	clusters map[string]*cluster
 }
 
-type memoryCluster struct {
+type cluster struct {
 	current      map[string]*multicluster.Revision
 	history      map[string]map[string]*multicluster.Revision
 	deliveredAt  map[string]time.Time
@@ -37,51 +37,38 @@ type memoryCluster struct {
 	deliveries   int
 }
 
-// MemoryOption configures a MemoryFleet.
-type MemoryOption func(*memoryOptions)
-
-type memoryOptions struct {
-	latency        time.Duration
-	readinessDelay time.Duration
-	failureRate    float64
-	seed           uint64
+// Config shapes a Fleet's behaviour. The zero value is a fleet that
+// answers at once and makes every delivered revision Available at once.
+type Config struct {
+	// Latency is how long every call takes.
+	Latency time.Duration
+	// ReadinessDelay is how long a delivered revision takes to become
+	// Available.
+	ReadinessDelay time.Duration
+	// FailureRate is the probability (0 to 1) that a delivery never
+	// becomes Available, drawn from a generator seeded with Seed, so that
+	// a run can be repeated.
+	FailureRate float64
+	// Seed seeds the generator FailureRate draws from.
+	Seed uint64
 }
 
-// WithLatency makes every call take d.
-func WithLatency(d time.Duration) MemoryOption { return func(o *memoryOptions) { o.latency = d } }
-
-// WithReadinessDelay is how long a delivered revision takes to become
-// Available.
-func WithReadinessDelay(d time.Duration) MemoryOption {
-	return func(o *memoryOptions) { o.readinessDelay = d }
-}
-
-// WithFailureRate makes each delivery fail (never become Available) with
-// probability p, drawn from a generator seeded with seed.
-func WithFailureRate(p float64, seed uint64) MemoryOption {
-	return func(o *memoryOptions) { o.failureRate, o.seed = p, seed }
-}
-
-// NewMemoryFleet returns an empty in-memory fleet.
-func NewMemoryFleet(opts ...MemoryOption) *MemoryFleet {
-	var o memoryOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	return &MemoryFleet{opts: o, rand: rand.New(rand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15)), clusters: map[string]*memoryCluster{}}
+// New returns an empty in-memory fleet; AddClusters adds clusters to it.
+func New(cfg Config) *Fleet {
+	return &Fleet{cfg: cfg, rand: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), clusters: map[string]*cluster{}}
 }
 
 // AddClusters creates n clusters named prefix-0000 ... and returns their
 // registrations, spread round-robin over regions (region-0 ...
 // region-<regions-1>) with labels env=prod and index=<i>; edit them before
 // registering as a test needs.
-func (f *MemoryFleet) AddClusters(prefix string, n, regions int) []multicluster.Cluster {
+func (f *Fleet) AddClusters(prefix string, n, regions int) []multicluster.Cluster {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := make([]multicluster.Cluster, 0, n)
 	for i := range n {
 		name := fmt.Sprintf("%s-%04d", prefix, i)
-		f.clusters[name] = &memoryCluster{current: map[string]*multicluster.Revision{},
+		f.clusters[name] = &cluster{current: map[string]*multicluster.Revision{},
 			history: map[string]map[string]*multicluster.Revision{}, deliveredAt: map[string]time.Time{}, failing: map[string]bool{}}
 		region := fmt.Sprintf("region-%d", i%max(1, regions))
 		out = append(out, multicluster.Cluster{Name: name, Region: region, Environment: "prod",
@@ -91,27 +78,27 @@ func (f *MemoryFleet) AddClusters(prefix string, n, regions int) []multicluster.
 }
 
 // SetUnreachable makes a cluster answer nothing (true) or answer again.
-func (f *MemoryFleet) SetUnreachable(name string, v bool) {
-	f.with(name, func(c *memoryCluster) { c.unreachable = v })
+func (f *Fleet) SetUnreachable(name string, v bool) {
+	f.with(name, func(c *cluster) { c.unreachable = v })
 }
 
 // SetUnauthorized makes a cluster reject the credentials.
-func (f *MemoryFleet) SetUnauthorized(name string, v bool) {
-	f.with(name, func(c *memoryCluster) { c.unauthorized = v })
+func (f *Fleet) SetUnauthorized(name string, v bool) {
+	f.with(name, func(c *cluster) { c.unauthorized = v })
 }
 
 // SetNeverReady makes revisions first delivered from now on never become
 // Available on the cluster (as when new pods cannot be scheduled: a
 // revision the cluster ran before still comes back).
-func (f *MemoryFleet) SetNeverReady(name string, v bool) {
-	f.with(name, func(c *memoryCluster) { c.neverReady = v })
+func (f *Fleet) SetNeverReady(name string, v bool) {
+	f.with(name, func(c *cluster) { c.neverReady = v })
 }
 
 // Running returns the ID of the revision of pkg the cluster runs ("" for
 // none).
-func (f *MemoryFleet) Running(name, pkg string) string {
+func (f *Fleet) Running(name, pkg string) string {
 	var id string
-	f.with(name, func(c *memoryCluster) {
+	f.with(name, func(c *cluster) {
 		if r := c.current[pkg]; r != nil {
 			id = r.ID
 		}
@@ -120,13 +107,13 @@ func (f *MemoryFleet) Running(name, pkg string) string {
 }
 
 // Deliveries counts the revisions delivered to a cluster.
-func (f *MemoryFleet) Deliveries(name string) int {
+func (f *Fleet) Deliveries(name string) int {
 	var n int
-	f.with(name, func(c *memoryCluster) { n = c.deliveries })
+	f.with(name, func(c *cluster) { n = c.deliveries })
 	return n
 }
 
-func (f *MemoryFleet) with(name string, fn func(*memoryCluster)) {
+func (f *Fleet) with(name string, fn func(*cluster)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if c, ok := f.clusters[name]; ok {
@@ -135,7 +122,7 @@ func (f *MemoryFleet) with(name string, fn func(*memoryCluster)) {
 }
 
 // lookup returns the cluster, or the error it answers; f.mu is held.
-func (f *MemoryFleet) lookup(name string) (*memoryCluster, error) {
+func (f *Fleet) lookup(name string) (*cluster, error) {
 	c, ok := f.clusters[name]
 	switch {
 	case !ok:
@@ -149,7 +136,7 @@ func (f *MemoryFleet) lookup(name string) (*memoryCluster, error) {
 }
 
 // Deliver implements multicluster.Backend.
-func (f *MemoryFleet) Deliver(ctx context.Context, cl *multicluster.Cluster, rev *multicluster.Revision) error {
+func (f *Fleet) Deliver(ctx context.Context, cl *multicluster.Cluster, rev *multicluster.Revision) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c, err := f.callLocked(ctx, cl.Name)
@@ -167,17 +154,17 @@ func (f *MemoryFleet) Deliver(ctx context.Context, cl *multicluster.Cluster, rev
 	c.history[rev.Package][rev.ID] = rev
 	c.deliveredAt[rev.Package] = time.Now()
 	if _, seen := c.failing[rev.ID]; !seen { // a revision that ran before runs again (its pods still exist)
-		c.failing[rev.ID] = c.neverReady || (f.opts.failureRate > 0 && f.rand.Float64() < f.opts.failureRate)
+		c.failing[rev.ID] = c.neverReady || (f.cfg.FailureRate > 0 && f.rand.Float64() < f.cfg.FailureRate)
 	}
 	return nil
 }
 
 // callLocked waits the latency (without f.mu, which it takes back) and
 // returns the cluster, or the error it answers.
-func (f *MemoryFleet) callLocked(ctx context.Context, name string) (*memoryCluster, error) {
-	if f.opts.latency > 0 {
+func (f *Fleet) callLocked(ctx context.Context, name string) (*cluster, error) {
+	if f.cfg.Latency > 0 {
 		f.mu.Unlock()
-		t := time.NewTimer(f.opts.latency)
+		t := time.NewTimer(f.cfg.Latency)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -192,7 +179,7 @@ func (f *MemoryFleet) callLocked(ctx context.Context, name string) (*memoryClust
 }
 
 // Observe implements multicluster.Backend.
-func (f *MemoryFleet) Observe(ctx context.Context, cl *multicluster.Cluster, rev *multicluster.Revision) (multicluster.Observation, error) {
+func (f *Fleet) Observe(ctx context.Context, cl *multicluster.Cluster, rev *multicluster.Revision) (multicluster.Observation, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c, err := f.callLocked(ctx, cl.Name)
@@ -202,17 +189,17 @@ func (f *MemoryFleet) Observe(ctx context.Context, cl *multicluster.Cluster, rev
 	cur := c.current[rev.Package]
 	switch {
 	case cur == nil || cur.ID != rev.ID:
-		return multicluster.Observation{State: multicluster.Progressing, Message: "revision " + rev.ID + " not applied"}, nil
+		return multicluster.Observation{State: multicluster.DeliveryProgressing, Message: "revision " + rev.ID + " not applied"}, nil
 	case c.failing[rev.ID]:
-		return multicluster.Observation{State: multicluster.Progressing, Message: "pods of " + rev.ID + " not ready"}, nil
-	case time.Since(c.deliveredAt[rev.Package]) < f.opts.readinessDelay:
-		return multicluster.Observation{State: multicluster.Progressing, Message: "rolling out " + rev.ID}, nil
+		return multicluster.Observation{State: multicluster.DeliveryProgressing, Message: "pods of " + rev.ID + " not ready"}, nil
+	case time.Since(c.deliveredAt[rev.Package]) < f.cfg.ReadinessDelay:
+		return multicluster.Observation{State: multicluster.DeliveryProgressing, Message: "rolling out " + rev.ID}, nil
 	}
-	return multicluster.Observation{State: multicluster.Available, Message: rev.ID + " Available"}, nil
+	return multicluster.Observation{State: multicluster.DeliveryAvailable, Message: rev.ID + " Available"}, nil
 }
 
 // Current implements multicluster.Backend.
-func (f *MemoryFleet) Current(ctx context.Context, cl *multicluster.Cluster, pkg string) (*multicluster.Revision, error) {
+func (f *Fleet) Current(ctx context.Context, cl *multicluster.Cluster, pkg string) (*multicluster.Revision, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c, err := f.callLocked(ctx, cl.Name)
@@ -223,7 +210,7 @@ func (f *MemoryFleet) Current(ctx context.Context, cl *multicluster.Cluster, pkg
 }
 
 // Get implements multicluster.Backend.
-func (f *MemoryFleet) Get(ctx context.Context, cl *multicluster.Cluster, pkg, id string) (*multicluster.Revision, error) {
+func (f *Fleet) Get(ctx context.Context, cl *multicluster.Cluster, pkg, id string) (*multicluster.Revision, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c, err := f.callLocked(ctx, cl.Name)
@@ -237,7 +224,7 @@ func (f *MemoryFleet) Get(ctx context.Context, cl *multicluster.Cluster, pkg, id
 }
 
 // Remove implements multicluster.Backend.
-func (f *MemoryFleet) Remove(ctx context.Context, cl *multicluster.Cluster, pkg string) error {
+func (f *Fleet) Remove(ctx context.Context, cl *multicluster.Cluster, pkg string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c, err := f.callLocked(ctx, cl.Name)
@@ -249,17 +236,22 @@ func (f *MemoryFleet) Remove(ctx context.Context, cl *multicluster.Cluster, pkg 
 }
 
 // Probe implements multicluster.Prober.
-func (f *MemoryFleet) Probe(ctx context.Context, cl *multicluster.Cluster) multicluster.Health {
+func (f *Fleet) Probe(ctx context.Context, cl *multicluster.Cluster) multicluster.Health {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	_, err := f.callLocked(ctx, cl.Name)
-	h := multicluster.Health{State: multicluster.Healthy, Version: "in-memory", Nodes: 1, ReadyNodes: 1, Checked: time.Now()}
+	h := multicluster.Health{State: multicluster.HealthHealthy, Version: "in-memory", Nodes: 1, ReadyNodes: 1, Checked: time.Now()}
 	switch {
 	case err == nil:
 	case errors.Is(err, multicluster.ErrUnauthorized):
 		h = multicluster.Health{State: multicluster.HealthUnauthorized, Message: err.Error(), Checked: time.Now()}
 	default:
-		h = multicluster.Health{State: multicluster.Unreachable, Message: err.Error(), Checked: time.Now()}
+		h = multicluster.Health{State: multicluster.HealthUnreachable, Message: err.Error(), Checked: time.Now()}
 	}
 	return h
 }
+
+var (
+	_ multicluster.Backend = (*Fleet)(nil)
+	_ multicluster.Prober  = (*Fleet)(nil)
+)

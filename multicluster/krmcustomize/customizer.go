@@ -1,4 +1,4 @@
-package multicluster
+package krmcustomize
 
 import (
 	"context"
@@ -10,30 +10,31 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"github.com/nephoran/porchkit/krm"
+	"github.com/nephoran/porchkit/multicluster"
 )
 
-// ClusterContextName is the name of the ConfigMap KRMCustomizer injects
+// ClusterContextName is the name of the ConfigMap a Customizer injects
 // (as local config, never delivered) so that functions can read the
 // cluster's facts: data name, region, zone, environment, capabilities
 // (comma-separated) and label.<key> for every label.
 const ClusterContextName = "cluster-context"
 
-// KRMCustomizer customises a package for each cluster with KRM functions,
+// Customizer customises a package for each cluster with KRM functions,
 // the way Nephio specialises package variants: the functions run in order
 // over the package's resources plus an injected cluster-context ConfigMap;
 // local-config resources (that ConfigMap among them) are dropped from the
 // result.
-type KRMCustomizer struct {
+type Customizer struct {
 	// Executor runs the functions (krm.NewRunner(krm.RunnerConfig{}) for the builtin
 	// catalog).
 	Executor krm.Executor
 	// Functions returns the functions for a cluster, e.g. set-namespace
 	// and set-labels with the cluster's values.
-	Functions func(c *Cluster) []krm.Function
+	Functions func(c *multicluster.Cluster) []krm.Function
 }
 
-// Customize implements Customizer.
-func (k *KRMCustomizer) Customize(ctx context.Context, c *Cluster, pkg *Package) ([]*yaml.RNode, error) {
+// Customize implements multicluster.Customizer.
+func (k *Customizer) Customize(ctx context.Context, c *multicluster.Cluster, pkg *multicluster.Package) ([]*yaml.RNode, error) {
 	items := make([]*yaml.RNode, 0, len(pkg.Resources)+1)
 	for _, n := range pkg.Resources {
 		items = append(items, n.Copy())
@@ -62,7 +63,7 @@ func (k *KRMCustomizer) Customize(ctx context.Context, c *Cluster, pkg *Package)
 }
 
 // clusterContext is the injected ConfigMap of the cluster's facts.
-func clusterContext(c *Cluster) (*yaml.RNode, error) {
+func clusterContext(c *multicluster.Cluster) (*yaml.RNode, error) {
 	data := map[string]string{"name": c.Name, "region": c.Region, "zone": c.Zone, "environment": c.Environment,
 		"capabilities": strings.Join(c.Capabilities, ",")}
 	for k, v := range c.Labels {
@@ -85,3 +86,5 @@ func clusterContext(c *Cluster) (*yaml.RNode, error) {
 	}
 	return n, nil
 }
+
+var _ multicluster.Customizer = (*Customizer)(nil)

@@ -1,4 +1,4 @@
-package clustertest
+package clusterenv
 
 import (
 	"context"
@@ -70,19 +70,20 @@ func waitAvailable(ctx context.Context, cs kubernetes.Interface, name string, re
 	return nil
 }
 
-func TestFleetRunsDeploymentsAndSurvivesAStoppedAPIServer(t *testing.T) {
-	f := SetupFleet(t, 3)
+func TestClustersRunDeploymentsAndSurviveAStoppedAPIServer(t *testing.T) {
+	env := Setup(t, &Environment{Clusters: 3})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	clients := make([]kubernetes.Interface, len(f.Clusters))
-	for i, c := range f.Clusters {
+	clusters := env.ClusterList()
+	clients := make([]kubernetes.Interface, len(clusters))
+	for i, c := range clusters {
 		clients[i] = clientFor(t, c.Config)
 		if _, err := clients[i].AppsV1().Deployments("default").Create(ctx, deployment("web", 3), metav1.CreateOptions{}); err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
 	}
-	for i, c := range f.Clusters {
+	for i, c := range clusters {
 		if err := waitAvailable(ctx, clients[i], "web", 3); err != nil {
 			t.Fatalf("%s: %v", c.Name, err)
 		}
@@ -108,7 +109,7 @@ func TestFleetRunsDeploymentsAndSurvivesAStoppedAPIServer(t *testing.T) {
 	}
 
 	// Stop one API server: it fails with a connection error, the others answer.
-	if err := f.Clusters[1].StopAPIServer(); err != nil {
+	if err := env.Cluster(1).StopAPIServer(); err != nil {
 		t.Fatal(err)
 	}
 	_, err = clients[1].AppsV1().Deployments("default").Get(ctx, "web", metav1.GetOptions{})
@@ -118,10 +119,10 @@ func TestFleetRunsDeploymentsAndSurvivesAStoppedAPIServer(t *testing.T) {
 	}
 	for _, i := range []int{0, 2} {
 		if _, err := clients[i].AppsV1().Deployments("default").Get(ctx, "web", metav1.GetOptions{}); err != nil {
-			t.Errorf("%s stopped answering while cluster-1 was down: %v", f.Clusters[i].Name, err)
+			t.Errorf("%s stopped answering while cluster-1 was down: %v", env.Cluster(i).Name, err)
 		}
 	}
-	if err := f.Clusters[1].StartAPIServer(ctx); err != nil {
+	if err := env.Cluster(1).StartAPIServer(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := waitAvailable(ctx, clients[1], "web", 3); err != nil {
@@ -130,10 +131,10 @@ func TestFleetRunsDeploymentsAndSurvivesAStoppedAPIServer(t *testing.T) {
 }
 
 func TestPodsNeverReadyFault(t *testing.T) {
-	f := SetupFleet(t, 1)
+	env := Setup(t, &Environment{Clusters: 1})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	c := f.Clusters[0]
+	c := env.Cluster(0)
 	cs := clientFor(t, c.Config)
 	if err := c.SetPodsReady(ctx, false); err != nil {
 		t.Fatal(err)

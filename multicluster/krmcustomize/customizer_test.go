@@ -1,4 +1,4 @@
-package multicluster_test
+package krmcustomize_test
 
 import (
 	"context"
@@ -10,11 +10,34 @@ import (
 
 	"github.com/nephoran/porchkit/krm"
 	"github.com/nephoran/porchkit/multicluster"
+	"github.com/nephoran/porchkit/multicluster/krmcustomize"
+	"github.com/nephoran/porchkit/multicluster/memfleet"
 )
 
-func TestKRMCustomizerSpecialisesPerCluster(t *testing.T) {
-	f := newFleet(t, 2, 2, nil)
-	cust := &multicluster.KRMCustomizer{
+// newManager registers n in-memory clusters spread over regions.
+func newManager(t *testing.T, n, regions int) (*memfleet.Fleet, *multicluster.ClusterManager) {
+	t.Helper()
+	mem := memfleet.New(memfleet.Config{})
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: mem})
+	for _, c := range mem.AddClusters("c", n, regions) {
+		if err := m.Register(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return mem, m
+}
+
+func pkg(revision string) *multicluster.Package {
+	return &multicluster.Package{Name: "web", Revision: revision, Resources: []*yaml.RNode{
+		yaml.MustParse("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  selector:\n    matchLabels:\n      app: web\n  template:\n    metadata:\n      labels:\n        app: web\n    spec:\n      containers:\n      - name: web\n        image: web:" + revision + "\n"),
+		yaml.MustParse("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector:\n    app: web\n  ports:\n  - port: 80\n"),
+		yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  version: " + revision + "\n"),
+	}}
+}
+
+func TestCustomizerSpecialisesPerCluster(t *testing.T) {
+	mem, manager := newManager(t, 2, 2)
+	cust := &krmcustomize.Customizer{
 		Executor: krm.NewRunner(krm.RunnerConfig{}),
 		Functions: func(c *multicluster.Cluster) []krm.Function {
 			return []krm.Function{
@@ -41,16 +64,16 @@ replacements:
 			}
 		},
 	}
-	p := multicluster.NewPropagator(f.manager, f.mem, multicluster.WithCustomizer(cust))
+	p := multicluster.NewPropagator(manager, mem, multicluster.PropagatorConfig{Customizer: cust})
 	defer p.Close()
 	ctx := context.Background()
-	plan, err := p.Plan(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel})
+	plan, err := p.Plan(ctx, pkg("v1"), multicluster.Selector{}, multicluster.Strategy{Type: multicluster.StrategyParallel})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ids := map[string]bool{}
 	for name, cp := range plan.Clusters {
-		c, _, _ := f.manager.Get(name)
+		c, _, _ := manager.Get(name)
 		ids[cp.Revision.ID] = true
 		var kinds []string
 		for _, n := range cp.Revision.Resources {
@@ -75,12 +98,12 @@ replacements:
 		t.Fatal("differently customised clusters must get different revision IDs")
 	}
 
-	bad := &multicluster.KRMCustomizer{Executor: krm.NewRunner(krm.RunnerConfig{}), Functions: func(*multicluster.Cluster) []krm.Function {
+	bad := &krmcustomize.Customizer{Executor: krm.NewRunner(krm.RunnerConfig{}), Functions: func(*multicluster.Cluster) []krm.Function {
 		return []krm.Function{{Image: "gcr.io/kpt-fn/unknown:v1"}}
 	}}
-	p2 := multicluster.NewPropagator(f.manager, f.mem, multicluster.WithCustomizer(bad))
+	p2 := multicluster.NewPropagator(manager, mem, multicluster.PropagatorConfig{Customizer: bad})
 	defer p2.Close()
-	if _, err := p2.Propagate(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.Parallel}); !errors.Is(err, multicluster.ErrRenderFailed) || !errors.Is(err, krm.ErrUnknownFunction) {
+	if _, err := p2.Propagate(ctx, pkg("v1"), multicluster.Selector{}, multicluster.Strategy{Type: multicluster.StrategyParallel}); !errors.Is(err, multicluster.ErrRenderFailed) || !errors.Is(err, krm.ErrUnknownFunction) {
 		t.Fatalf("an unknown function: %v", err)
 	}
 }
