@@ -42,8 +42,8 @@
 //     conflicts with repairs; deps/porchsource reads its universe from
 //     the published revisions of a porch Client; deps/depstest fakes its
 //     Resolver.
-//   - internal/testbin builds the servers of both from the tool modules in
-//     tools/ (pinned upstream versions) and caches them; internal/process,
+//   - internal/testbin builds the servers of both from tool modules embedded
+//     in it (pinned upstream versions) and caches them; internal/process,
 //     internal/kubeplane and internal/pki run them.
 //
 // Blueprints (blueprint) and cluster provisioning (workload) build on these

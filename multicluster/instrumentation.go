@@ -3,8 +3,8 @@ package multicluster
 import "context"
 
 // Instrumentation receives a Propagator's metrics and traces
-// (PropagatorConfig.Instrumentation). The observability package implements
-// it with Prometheus and OpenTelemetry. Implementations must be safe for
+// (PropagatorConfig.Instrumentation). observability/clusterobs implements it
+// with Prometheus and OpenTelemetry. Implementations must be safe for
 // concurrent use.
 type Instrumentation interface {
 	// StartRollout is called when a rollout starts (or is restored); the

@@ -5,9 +5,9 @@ import (
 	"errors"
 )
 
-// Instrumentation receives the client's metrics and traces. The observability
-// package implements it with Prometheus and OpenTelemetry; tests can record
-// calls. Implementations must be safe for concurrent use.
+// Instrumentation receives the client's metrics and traces.
+// observability/porchobs implements it with Prometheus and OpenTelemetry;
+// tests can record calls. Implementations must be safe for concurrent use.
 type Instrumentation interface {
 	// StartOperation is called when a client operation begins. The returned
 	// context is used for the operation's requests (so a span can be carried
