@@ -3,12 +3,14 @@ package porch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"go.uber.org/goleak"
 
+	"github.com/nephoran/porchkit/internal/eventually"
 	"github.com/nephoran/porchkit/porch"
 	"github.com/nephoran/porchkit/porch/fake"
 )
@@ -40,21 +42,16 @@ func TestCacheServesRepeatedReads(t *testing.T) {
 // it current must be running first).
 func waitCached(t *testing.T, read func() error, f *fake.Server) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually.True(t, 5*time.Second, func() (bool, string) {
 		if err := read(); err != nil {
-			t.Fatal(err)
+			return false, err.Error()
 		}
 		before := f.Requests()
 		if err := read(); err != nil {
-			t.Fatal(err)
+			return false, err.Error()
 		}
-		if f.Requests() == before {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("reads never served from the cache")
+		return f.Requests() == before, "a repeated read still went to the server: not served from the cache"
+	})
 }
 
 func TestCacheNeverStaleAfterOwnWrite(t *testing.T) {
@@ -100,20 +97,13 @@ func TestCacheSeesOtherClientsThroughWatch(t *testing.T) {
 	if _, err := other.PackageRevisions("default").Init(ctx, "blueprints", "app", "v1"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	eventually.True(t, 5*time.Second, func() (bool, string) {
 		list, err := prs.List(ctx)
 		if err != nil {
-			t.Fatal(err)
+			return false, err.Error()
 		}
-		if len(list) == 1 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("another client's create never reached the cached list")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return len(list) == 1, fmt.Sprintf("the cached list has %d revisions after another client's create, want 1", len(list))
+	})
 }
 
 func TestCloseEndsGoroutines(t *testing.T) {
@@ -175,20 +165,13 @@ func TestCacheSeesMetadataOnlyChanges(t *testing.T) {
 	if changed.ResourceVersion != before.ResourceVersion {
 		t.Fatalf("test premise: the fake changed the resourceVersion of a Published revision's metadata update")
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	eventually.True(t, 5*time.Second, func() (bool, string) {
 		got, err := prs.Get(ctx, d.Name)
 		if err != nil {
-			t.Fatal(err)
+			return false, err.Error()
 		}
-		if got.Labels["audited"] == "yes" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("a metadata-only change by another client never reached the cache")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return got.Labels["audited"] == "yes", fmt.Sprintf("labels %v: a metadata-only change by another client has not reached the cache", got.Labels)
+	})
 }
 
 // TestCacheKeepsOtherPackagesAcrossWrites: a write drops only what it can

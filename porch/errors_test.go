@@ -13,7 +13,7 @@ import (
 )
 
 // TestClassifyPorchAnswers maps the answers Porch v1.5.3 really gives
-// (porch-behaviour §2 and §7) to the client's error kinds.
+// to the client's error kinds.
 func TestClassifyPorchAnswers(t *testing.T) {
 	status := func(code int32, reason metav1.StatusReason, msg string) error {
 		return &apierrors.StatusError{ErrStatus: metav1.Status{Status: metav1.StatusFailure, Code: code, Reason: reason, Message: msg}}

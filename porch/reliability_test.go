@@ -11,6 +11,7 @@ import (
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"github.com/sony/gobreaker/v2"
 
+	"github.com/nephoran/porchkit/internal/eventually"
 	"github.com/nephoran/porchkit/porch"
 	"github.com/nephoran/porchkit/porch/porchtest"
 )
@@ -256,18 +257,14 @@ func TestReliabilityGitServerStopped(t *testing.T) {
 	if err := repos.Refresh(ctx, "repo"); err != nil {
 		t.Logf("refresh right after restart: %v", err)
 	}
-	wctx, wcancel := context.WithTimeout(ctx, time.Minute)
-	defer wcancel()
-	for {
-		_, err = prs.Init(wctx, "repo", "after", "v1")
+	if err := eventually.Poll(ctx, time.Second, time.Minute, func() (bool, string) {
+		_, err := prs.Init(ctx, "repo", "after", "v1")
 		if err == nil || errors.Is(err, porch.ErrAlreadyExists) {
-			break
+			return true, ""
 		}
-		select {
-		case <-wctx.Done():
-			t.Fatalf("work did not resume after the git server came back: %v", err)
-		case <-time.After(time.Second):
-		}
+		return false, err.Error()
+	}); err != nil {
+		t.Fatalf("work did not resume after the git server came back: %v", err)
 	}
 	if _, err := prs.Get(ctx, "repo.before.v1"); err != nil {
 		t.Fatalf("the draft from before the outage: %v", err)

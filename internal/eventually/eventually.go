@@ -24,8 +24,14 @@ func True(t testing.TB, timeout time.Duration, cond func() (ok bool, seen string
 // Wait is True without a test: it returns nil once cond holds, or an error
 // naming cond's last description when timeout passes or ctx ends first.
 func Wait(ctx context.Context, timeout time.Duration, cond func() (ok bool, seen string)) error {
+	return Poll(ctx, Interval, timeout, cond)
+}
+
+// Poll is Wait checking every interval, for conditions that cost a request
+// to the server under test.
+func Poll(ctx context.Context, interval, timeout time.Duration, cond func() (ok bool, seen string)) error {
 	var seen string
-	err := wait.PollUntilContextTimeout(ctx, Interval, timeout, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, interval, timeout, true, func(context.Context) (bool, error) {
 		var ok bool
 		ok, seen = cond()
 		return ok, nil
