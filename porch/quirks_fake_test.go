@@ -1,0 +1,72 @@
+package porch_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+
+	"github.com/nephoran/porchkit/porch"
+	"github.com/nephoran/porchkit/porch/fake"
+)
+
+// The quirks of quirks.go as a client meets them over HTTP, driven by the
+// fake's hooks (quirks_test.go drives each quirk function on its own).
+
+// TestCreateAfterAGitRaceThatSaysNotFound: Porch's 500 "failed to close
+// package revision draft: remote not found" is a git race that left
+// nothing, so the create is sent again and succeeds.
+func TestCreateAfterAGitRaceThatSaysNotFound(t *testing.T) {
+	prs, f := newFakeRepo(t, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
+	f.Intercept(fake.Funcs{Create: fake.Fail("packagerevisions", http.StatusInternalServerError,
+		"Internal error occurred: failed to close package revision draft: remote not found", 1)})
+	before := f.RequestsFor(fake.VerbCreate, "packagerevisions")
+	if _, err := prs.Init(context.Background(), "blueprints", "app", "v1"); err != nil {
+		t.Fatalf("init after a git race that said not found: %v", err)
+	}
+	if n := f.RequestsFor(fake.VerbCreate, "packagerevisions") - before; n != 2 {
+		t.Fatalf("create sent %d times, want 2", n)
+	}
+}
+
+// TestFailedCreateLeavesNoDraft: when Porch makes the draft but answers the
+// create with a git race, the client never reports "failed" with a draft
+// left behind: it removes the draft and creates it again.
+func TestFailedCreateLeavesNoDraft(t *testing.T) {
+	prs, f := newFakeRepo(t, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
+	var left atomic.Int32
+	f.Intercept(fake.Funcs{Create: func(ctx context.Context, req *fake.Request, next fake.Handler) *fake.Response {
+		resp := next(ctx, req)
+		if resp.Code < http.StatusBadRequest && left.Add(1) == 1 {
+			return fake.StatusResponse(http.StatusInternalServerError,
+				"Internal error occurred: failed to close package revision draft: ref file is empty")
+		}
+		return resp
+	}})
+	ctx := context.Background()
+	pr, err := prs.Init(ctx, "blueprints", "app", "v1")
+	if err != nil {
+		t.Fatalf("init whose first create left a draft: %v", err)
+	}
+	if f.RequestsFor(fake.VerbDelete, "packagerevisions") != 1 {
+		t.Fatalf("the draft the failed create left was not removed (%d deletes)", f.RequestsFor(fake.VerbDelete, "packagerevisions"))
+	}
+	if _, err := prs.Get(ctx, pr.Name); err != nil {
+		t.Fatalf("the created draft: %v", err)
+	}
+
+	// Without retries the create fails, and nothing is left behind.
+	once, f1 := newFakeRepo(t, porch.WithoutRetries(), porch.WithoutCache())
+	f1.Intercept(fake.Funcs{Create: func(ctx context.Context, req *fake.Request, next fake.Handler) *fake.Response {
+		next(ctx, req)
+		return fake.StatusResponse(http.StatusInternalServerError,
+			"Internal error occurred: failed to close package revision draft: ref file is empty")
+	}})
+	if _, err := once.Init(ctx, "blueprints", "app", "v1"); !errors.Is(err, porch.ErrInternal) {
+		t.Fatalf("init = %v, want the git race's ErrInternal", err)
+	}
+	if _, err := once.Get(ctx, "blueprints.app.v1"); !errors.Is(err, porch.ErrNotFound) {
+		t.Fatalf("after a failed create: %v, want the draft gone (ErrNotFound)", err)
+	}
+}
