@@ -47,9 +47,6 @@ const (
 	ClusterRollbackFailed ClusterState = "RollbackFailed"
 )
 
-var allStates = []ClusterState{ClusterPending, ClusterProgressing, ClusterSucceeded, ClusterFailed, ClusterUnreachable,
-	ClusterSkipped, ClusterRolledBack, ClusterRollbackFailed}
-
 func (s ClusterState) failed() bool { return s == ClusterFailed || s == ClusterUnreachable }
 
 // Status is a propagation's bounded summary: counts, per-wave progress

@@ -66,11 +66,13 @@ func TestCacheNeverStaleAfterOwnWrite(t *testing.T) {
 	if err != nil || got.Spec.Lifecycle != porchapi.PackageRevisionLifecycleProposed {
 		t.Fatalf("read after own write: %v %v", got.Spec.Lifecycle, err)
 	}
-	pkg, _ := prs.Pull(ctx, d.Name)
+	if _, err := prs.Pull(ctx, d.Name); err != nil { // cached now
+		t.Fatal(err)
+	}
 	if _, err := prs.Reject(ctx, d.Name); err != nil {
 		t.Fatal(err)
 	}
-	pkg, _ = prs.Pull(ctx, d.Name)
+	pkg, _ := prs.Pull(ctx, d.Name)
 	pkg.Resources["x.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
 	if _, err := prs.Push(ctx, pkg); err != nil {
 		t.Fatal(err)

@@ -83,6 +83,7 @@ func (p *Package) SetNodes(nodes []*yaml.RNode) error {
 		if _, err := n.Pipe(yaml.ClearAnnotation(kioutil.PathAnnotation)); err != nil {
 			return err
 		}
+		//lint:ignore SA1019 kyaml still writes the legacy annotations; they must not reach the files
 		for _, a := range []string{kioutil.IndexAnnotation, kioutil.LegacyPathAnnotation, kioutil.LegacyIndexAnnotation, kioutil.LegacyIdAnnotation, kioutil.IdAnnotation} {
 			if _, err := n.Pipe(yaml.ClearAnnotation(a)); err != nil {
 				return err

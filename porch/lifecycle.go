@@ -128,15 +128,15 @@ func (p *packageRevisions) move(ctx context.Context, name string, t transition) 
 		to := t.to(from)
 		sent := pr.DeepCopy()
 		sent.Spec.Lifecycle = to
-		out, err := p.c.srv.updateRevision(ctx, t.verb, sent, t.approval(from), func(now *porchapi.PackageRevision) bool {
+		out, uerr := p.c.srv.updateRevision(ctx, t.verb, sent, t.approval(from), func(now *porchapi.PackageRevision) bool {
 			return lifecycleOrDraft(now.Spec.Lifecycle) == to
 		})
 		// The revision moved between our read and the server's check (a
 		// concurrent caller, or a stale cached read): read again, decide
 		// again.
-		moved := errors.Is(err, ErrConflict) || errors.Is(err, ErrInvalidTransition)
-		if err == nil || !moved || attempt >= p.c.conflictRetries {
-			return out, err
+		moved := errors.Is(uerr, ErrConflict) || errors.Is(uerr, ErrInvalidTransition)
+		if uerr == nil || !moved || attempt >= p.c.conflictRetries {
+			return out, uerr
 		}
 		pr, err = p.getFresh(ctx, t.verb, name)
 		fresh = true

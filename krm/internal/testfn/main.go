@@ -19,6 +19,9 @@ import (
 	"github.com/nephoran/porchkit/krm/catalog"
 )
 
+// hog holds what the "alloc" mode allocates, so that none of it is freed.
+var hog [][]byte
+
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: testfn MODE")
@@ -50,7 +53,6 @@ func main() {
 	case "hang":
 		time.Sleep(time.Hour)
 	case "alloc":
-		var hog [][]byte
 		for {
 			b := make([]byte, 64<<20)
 			for i := range b {
