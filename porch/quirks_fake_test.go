@@ -70,3 +70,31 @@ func TestFailedCreateLeavesNoDraft(t *testing.T) {
 		t.Fatalf("after a failed create: %v, want the draft gone (ErrNotFound)", err)
 	}
 }
+
+// TestMoveReportsAFailedReRead: a lifecycle move that meets a conflict
+// reads the revision again; when that read fails, the move returns its
+// error (it once went on with no revision).
+func TestMoveReportsAFailedReRead(t *testing.T) {
+	prs, f := newFakeRepo(t, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
+	ctx := context.Background()
+	d, err := prs.Init(ctx, "blueprints", "app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conflicted atomic.Bool
+	f.Intercept(fake.Funcs{
+		Update: func(ctx context.Context, req *fake.Request, next fake.Handler) *fake.Response {
+			conflicted.Store(true)
+			return fake.StatusResponse(http.StatusInternalServerError, "Operation cannot be fulfilled: the object has been modified")
+		},
+		Get: func(ctx context.Context, req *fake.Request, next fake.Handler) *fake.Response {
+			if conflicted.Load() {
+				return fake.StatusResponse(http.StatusForbidden, "no more reads")
+			}
+			return next(ctx, req)
+		},
+	})
+	if _, err := prs.Propose(ctx, d.Name); !errors.Is(err, porch.ErrForbidden) {
+		t.Fatalf("propose = %v, want the failed re-read's ErrForbidden", err)
+	}
+}
