@@ -10,24 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
-// InitOption configures Init.
-type InitOption func(*porchapi.PackageInitTaskSpec)
-
-// WithPackageDescription sets the Kptfile's info.description.
-func WithPackageDescription(d string) InitOption {
-	return func(s *porchapi.PackageInitTaskSpec) { s.Description = d }
-}
-
-// WithKeywords sets the Kptfile's info.keywords.
-func WithKeywords(k ...string) InitOption {
-	return func(s *porchapi.PackageInitTaskSpec) { s.Keywords = k }
-}
-
-// WithSite sets the Kptfile's info.site.
-func WithSite(url string) InitOption {
-	return func(s *porchapi.PackageInitTaskSpec) { s.Site = url }
-}
-
 // Upstream is where Clone copies a package from. Build one with
 // FromRevision, FromGit or FromOCI.
 type Upstream struct {
@@ -40,21 +22,14 @@ func FromRevision(name string) Upstream {
 	return Upstream{spec: porchapi.UpstreamPackage{UpstreamRef: &porchapi.PackageRevisionRef{Name: name}}}
 }
 
-// GitOption configures FromGit.
-type GitOption func(*porchapi.GitPackage)
-
-// WithGitSecret names a Secret holding the git credentials.
-func WithGitSecret(name string) GitOption {
-	return func(g *porchapi.GitPackage) { g.SecretRef.Name = name }
-}
-
 // FromGit clones the package in directory dir of a git repository at ref (a
 // tag, branch or commit).
 func FromGit(url, ref, dir string, opts ...GitOption) Upstream {
-	g := &porchapi.GitPackage{Repo: url, Ref: ref, Directory: dir}
+	var o GitOptions
 	for _, opt := range opts {
-		opt(g)
+		opt.ApplyToGit(&o)
 	}
+	g := &porchapi.GitPackage{Repo: url, Ref: ref, Directory: dir, SecretRef: porchapi.SecretRef{Name: o.SecretRef}}
 	return Upstream{spec: porchapi.UpstreamPackage{Type: porchapi.RepositoryTypeGit, Git: g}}
 }
 
@@ -62,42 +37,6 @@ func FromGit(url, ref, dir string, opts ...GitOption) Upstream {
 // ErrUnsupported.
 func FromOCI(image string) Upstream {
 	return Upstream{spec: porchapi.UpstreamPackage{Type: porchapi.RepositoryTypeOCI, Oci: &porchapi.OciPackage{Image: image}}}
-}
-
-// CloneOption configures Clone.
-type CloneOption func(*cloneOptions)
-
-type cloneOptions struct {
-	strategy porchapi.PackageMergeStrategy
-	parent   string
-}
-
-// WithMergeStrategy records the strategy later upgrades use; without it
-// Clone sends resource-merge, as porchctl does.
-func WithMergeStrategy(s porchapi.PackageMergeStrategy) CloneOption {
-	return func(o *cloneOptions) { o.strategy = s }
-}
-
-// WithParent sets spec.parent, used for package-path in a deployment clone.
-func WithParent(name string) CloneOption {
-	return func(o *cloneOptions) { o.parent = name }
-}
-
-// UpgradeOption configures Upgrade.
-type UpgradeOption func(*upgradeOptions)
-
-type upgradeOptions struct {
-	revision int
-	strategy porchapi.PackageMergeStrategy
-}
-
-// ToRevision upgrades to this upstream revision instead of the latest.
-func ToRevision(n int) UpgradeOption { return func(o *upgradeOptions) { o.revision = n } }
-
-// WithUpgradeStrategy selects the merge: resource-merge (default),
-// fast-forward, force-delete-replace or copy-merge.
-func WithUpgradeStrategy(s porchapi.PackageMergeStrategy) UpgradeOption {
-	return func(o *upgradeOptions) { o.strategy = s }
 }
 
 func validateNew(op, repository, pkg, workspace string) error {
@@ -142,17 +81,18 @@ func (p *packageRevisions) create(ctx context.Context, op, repository, pkg, work
 }
 
 func (p *packageRevisions) Init(ctx context.Context, repository, pkg, workspace string, opts ...InitOption) (*porchapi.PackageRevision, error) {
-	spec := &porchapi.PackageInitTaskSpec{}
+	var o InitOptions
 	for _, opt := range opts {
-		opt(spec)
+		opt.ApplyToInit(&o)
 	}
+	spec := &porchapi.PackageInitTaskSpec{Description: o.Description, Keywords: o.Keywords, Site: o.Site}
 	return p.create(ctx, "init", repository, pkg, workspace, porchapi.Task{Type: porchapi.TaskTypeInit, Init: spec}, "")
 }
 
 func (p *packageRevisions) Clone(ctx context.Context, from Upstream, repository, pkg, workspace string, opts ...CloneOption) (*porchapi.PackageRevision, error) {
-	o := cloneOptions{strategy: porchapi.ResourceMerge}
+	o := CloneOptions{Strategy: porchapi.ResourceMerge}
 	for _, opt := range opts {
-		opt(&o)
+		opt.ApplyToClone(&o)
 	}
 	name := RevisionName(repository, pkg, workspace)
 	switch {
@@ -163,9 +103,9 @@ func (p *packageRevisions) Clone(ctx context.Context, from Upstream, repository,
 		return nil, newError("clone", name, ErrInvalid, "empty upstream: use FromRevision, FromGit or FromOCI")
 	}
 	task := porchapi.Task{Type: porchapi.TaskTypeClone, Clone: &porchapi.PackageCloneTaskSpec{
-		Upstream: *from.spec.DeepCopy(), Strategy: o.strategy,
+		Upstream: *from.spec.DeepCopy(), Strategy: o.Strategy,
 	}}
-	return p.create(ctx, "clone", repository, pkg, workspace, task, o.parent)
+	return p.create(ctx, "clone", repository, pkg, workspace, task, o.Parent)
 }
 
 func (p *packageRevisions) Copy(ctx context.Context, source, workspace string) (*porchapi.PackageRevision, error) {
@@ -181,9 +121,9 @@ func (p *packageRevisions) Copy(ctx context.Context, source, workspace string) (
 }
 
 func (p *packageRevisions) Upgrade(ctx context.Context, name, workspace string, opts ...UpgradeOption) (*porchapi.PackageRevision, error) {
-	o := upgradeOptions{strategy: porchapi.ResourceMerge}
+	o := UpgradeOptions{Strategy: porchapi.ResourceMerge}
 	for _, opt := range opts {
-		opt(&o)
+		opt.ApplyToUpgrade(&o)
 	}
 	const op = "upgrade"
 	local, err := p.c.reader.getRevision(ctx, op, p.ns, name)
@@ -211,14 +151,14 @@ func (p *packageRevisions) Upgrade(ctx context.Context, name, workspace string, 
 		if !IsPublished(c) || c.Spec.Revision <= 0 {
 			continue
 		}
-		if o.revision > 0 && c.Spec.Revision == o.revision || o.revision <= 0 && (target == nil || c.Spec.Revision > target.Spec.Revision) {
+		if o.Revision > 0 && c.Spec.Revision == o.Revision || o.Revision <= 0 && (target == nil || c.Spec.Revision > target.Spec.Revision) {
 			target = c
 		}
 	}
 	if target == nil {
 		what := "a published revision"
-		if o.revision > 0 {
-			what = fmt.Sprintf("revision %d", o.revision)
+		if o.Revision > 0 {
+			what = fmt.Sprintf("revision %d", o.Revision)
 		}
 		return nil, newError("upgrade", name, ErrNotFound, "upstream package %s/%s has no %s", old.Spec.RepositoryName, old.Spec.PackageName, what)
 	}
@@ -226,7 +166,7 @@ func (p *packageRevisions) Upgrade(ctx context.Context, name, workspace string, 
 		OldUpstream:             porchapi.PackageRevisionRef{Name: oldUpstream},
 		NewUpstream:             porchapi.PackageRevisionRef{Name: target.Name},
 		LocalPackageRevisionRef: porchapi.PackageRevisionRef{Name: name},
-		Strategy:                o.strategy,
+		Strategy:                o.Strategy,
 	}}
 	return p.create(ctx, "upgrade", local.Spec.RepositoryName, local.Spec.PackageName, workspace, task, "")
 }

@@ -64,26 +64,23 @@ type revisionReader interface {
 var _ Client = (*client)(nil)
 
 // New returns a Client for the server cfg points at (a kube-apiserver that
-// aggregates porch.kpt.dev, or see WithPorchConfig). Retries, the circuit
-// breaker, the read cache and the per-repository write limit are on with the
-// documented defaults. New refuses a Config with TLS verification turned off
-// unless WithInsecureSkipTLSVerify is given.
-func New(cfg *rest.Config, opts ...Option) (Client, error) {
-	o := defaultOptions()
-	for _, opt := range opts {
-		opt(&o)
-	}
+// aggregates porch.kpt.dev, or see Options.PorchConfig). The zero Options
+// turn retries, the circuit breaker, the read cache and the per-repository
+// write limit on with the documented defaults. New refuses a Config with TLS
+// verification turned off unless Options.InsecureSkipTLSVerify is set.
+func New(cfg *rest.Config, opts Options) (Client, error) {
+	o := opts.settings()
 	if cfg == nil {
 		return nil, newError("new client", "", ErrInvalid, "nil rest.Config")
 	}
 	porchCfg := cfg
-	if o.porchConfig != nil {
-		porchCfg = o.porchConfig
+	if o.PorchConfig != nil {
+		porchCfg = o.PorchConfig
 	}
 	for _, c := range []*rest.Config{cfg, porchCfg} {
-		if c.Insecure && !o.insecure {
+		if c.Insecure && !o.InsecureSkipTLSVerify {
 			return nil, newError("new client", "", ErrInvalid,
-				"the rest.Config turns TLS verification off; pass porch.WithInsecureSkipTLSVerify() to allow it")
+				"the rest.Config turns TLS verification off; set Options.InsecureSkipTLSVerify to allow it")
 		}
 	}
 	cfg, porchCfg = o.prepare(cfg), o.prepare(porchCfg)
@@ -102,32 +99,32 @@ func New(cfg *rest.Config, opts ...Option) (Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &resilience{backoff: o.backoff, limiter: newRepositoryLimiter(o.repoConcurrency), inst: o.instrumentation, log: o.logger}
-	if o.breaker != nil {
-		res.breaker = gobreaker.NewCircuitBreaker[struct{}](breakerSettings(*o.breaker, o.logger, o.instrumentation))
+	res := &resilience{backoff: o.backoff, limiter: newRepositoryLimiter(o.repoConcurrency), inst: o.Instrumentation, log: o.Logger}
+	if !o.CircuitBreaker.Disabled {
+		res.breaker = gobreaker.NewCircuitBreaker[struct{}](breakerSettings(o.CircuitBreaker.Settings, o.Logger, o.Instrumentation))
 	}
-	srv := &server{porch: pcs, res: res, log: o.logger, recent: newRecentRevisions(), answersAreCurrent: o.repoConcurrency == 1}
+	srv := &server{porch: pcs, res: res, log: o.Logger, recent: newRecentRevisions(), answersAreCurrent: o.repoConcurrency == 1}
 	ctx, stop := context.WithCancel(context.Background())
-	c := &client{srv: srv, reader: srv, config: configREST, core: core, res: res, log: o.logger,
+	c := &client{srv: srv, reader: srv, config: configREST, core: core, res: res, log: o.Logger,
 		conflictRetries: o.conflictRetries, stop: stop}
 	if o.cacheSize > 0 {
 		watchNamespace := func(ctx context.Context, namespace string) (watch.Interface, error) {
 			return pcs.PorchV1alpha1().PackageRevisions(namespace).Watch(ctx, metav1.ListOptions{})
 		}
-		c.cache = newReadCache(ctx, srv, watchNamespace, cacheConfig{size: o.cacheSize, ttl: o.cacheTTL, log: o.logger, inst: o.instrumentation})
+		c.cache = newReadCache(ctx, srv, watchNamespace, cacheConfig{size: o.cacheSize, ttl: o.cacheTTL, log: o.Logger, inst: o.Instrumentation})
 		c.reader, srv.writes = c.cache, c.cache
 	}
 	return c, nil
 }
 
 // prepare copies cfg and applies the transport-level options.
-func (o *options) prepare(cfg *rest.Config) *rest.Config {
+func (o *settings) prepare(cfg *rest.Config) *rest.Config {
 	cfg = rest.CopyConfig(cfg)
 	if cfg.UserAgent == "" {
-		cfg.UserAgent = o.userAgent
+		cfg.UserAgent = o.UserAgent
 	}
-	if o.oauth2 != nil {
-		src := o.oauth2.TokenSource(context.Background())
+	if o.OAuth2 != nil {
+		src := o.OAuth2.TokenSource(context.Background())
 		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 			return &oauth2.Transport{Source: src, Base: rt}
 		})

@@ -18,15 +18,6 @@ const (
 	deletionProposed = porchapi.PackageRevisionLifecycleDeletionProposed
 )
 
-// DeleteOption configures Delete.
-type DeleteOption func(*deletion)
-
-type deletion struct{ proposeFirst bool }
-
-// ProposingDeletion lets Delete remove a Published revision by proposing it
-// for deletion first, as Porch requires.
-func ProposingDeletion() DeleteOption { return func(d *deletion) { d.proposeFirst = true } }
-
 // transition is one lifecycle change: which lifecycles it starts from, where
 // it goes, and whether Porch needs the approval subresource for it.
 type transition struct {
@@ -171,19 +162,19 @@ func unmetReadinessGates(pr *porchapi.PackageRevision) []string {
 
 func (p *packageRevisions) Delete(ctx context.Context, name string, opts ...DeleteOption) error {
 	const op = "delete"
-	var d deletion
+	var d DeleteOptions
 	for _, opt := range opts {
-		opt(&d)
+		opt.ApplyToDelete(&d)
 	}
 	pr, err := p.c.reader.getRevision(ctx, op, p.ns, name)
-	if err == nil && lifecycleOrDraft(pr.Spec.Lifecycle) == published && !d.proposeFirst && p.c.cache != nil {
+	if err == nil && lifecycleOrDraft(pr.Spec.Lifecycle) == published && !d.ProposeFirst && p.c.cache != nil {
 		pr, err = p.getFresh(ctx, op, name) // refuse only on the server's word
 	}
 	if err != nil {
 		return err
 	}
 	if lifecycleOrDraft(pr.Spec.Lifecycle) == published {
-		if !d.proposeFirst {
+		if !d.ProposeFirst {
 			return newError(op, name, ErrImmutable,
 				"a Published revision must be proposed for deletion first (ProposeDelete, or Delete with ProposingDeletion)")
 		}

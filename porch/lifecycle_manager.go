@@ -22,26 +22,27 @@ type LifecycleManager struct {
 	now    func() time.Time
 }
 
-// ManagerOption configures a LifecycleManager.
-type ManagerOption func(*LifecycleManager)
-
-// WithPolicy sets the approval policy (default AllowAll).
-func WithPolicy(p Policy) ManagerOption { return func(m *LifecycleManager) { m.policy = p } }
-
-// WithAuditSink sets where decisions are recorded (default: the logger).
-func WithAuditSink(s AuditSink) ManagerOption { return func(m *LifecycleManager) { m.audit = s } }
-
-// WithActor names who the manager acts for, in audit records and policies.
-func WithActor(name string) ManagerOption { return func(m *LifecycleManager) { m.actor = name } }
-
-// WithManagerLogger sets the logger.
-func WithManagerLogger(l logr.Logger) ManagerOption { return func(m *LifecycleManager) { m.log = l } }
+// LifecycleOptions configures a LifecycleManager. The zero value allows
+// every approval and records decisions in the discarded log.
+type LifecycleOptions struct {
+	// Policy decides approvals (default AllowAll).
+	Policy Policy
+	// AuditSink records decisions (default: Logger).
+	AuditSink AuditSink
+	// Actor names who the manager acts for, in audit records and policies.
+	Actor string
+	// Logger receives the manager's logs; the zero Logger discards.
+	Logger logr.Logger
+}
 
 // NewLifecycleManager returns a manager over prs.
-func NewLifecycleManager(prs PackageRevisions, opts ...ManagerOption) *LifecycleManager {
-	m := &LifecycleManager{prs: prs, policy: AllowAll(), log: logr.Discard(), now: time.Now}
-	for _, opt := range opts {
-		opt(m)
+func NewLifecycleManager(prs PackageRevisions, opts LifecycleOptions) *LifecycleManager {
+	m := &LifecycleManager{prs: prs, policy: opts.Policy, audit: opts.AuditSink, actor: opts.Actor, log: opts.Logger, now: time.Now}
+	if m.log.GetSink() == nil {
+		m.log = logr.Discard()
+	}
+	if m.policy == nil {
+		m.policy = AllowAll()
 	}
 	if m.audit == nil {
 		m.audit = LogAuditSink(m.log)

@@ -65,49 +65,41 @@ func (o *ListOptions) ApplyToList(t *ListOptions) {
 	}
 }
 
-type listOptionFunc func(*ListOptions)
-
-func (f listOptionFunc) ApplyToList(o *ListOptions) { f(o) }
-
 // InRepository selects revisions of one repository.
-func InRepository(name string) ListOption {
-	return listOptionFunc(func(o *ListOptions) { o.Repository = name })
-}
+type InRepository string
+
+// ApplyToList implements ListOption.
+func (r InRepository) ApplyToList(o *ListOptions) { o.Repository = string(r) }
 
 // ForPackage selects revisions of one package, by its full path.
-func ForPackage(pkg string) ListOption {
-	return listOptionFunc(func(o *ListOptions) { o.Package = pkg })
-}
+type ForPackage string
+
+// ApplyToList implements ListOption.
+func (p ForPackage) ApplyToList(o *ListOptions) { o.Package = string(p) }
 
 // InWorkspace selects revisions with one workspace name.
-func InWorkspace(ws string) ListOption {
-	return listOptionFunc(func(o *ListOptions) { o.Workspace = ws })
-}
+type InWorkspace string
+
+// ApplyToList implements ListOption.
+func (w InWorkspace) ApplyToList(o *ListOptions) { o.Workspace = string(w) }
 
 // InLifecycle selects revisions in one lifecycle.
-func InLifecycle(l porchapi.PackageRevisionLifecycle) ListOption {
-	return listOptionFunc(func(o *ListOptions) { o.Lifecycle = l })
-}
+type InLifecycle porchapi.PackageRevisionLifecycle
 
-// WithRevision selects one revision number.
-func WithRevision(n int) ListOption {
-	return listOptionFunc(func(o *ListOptions) { o.Revision = &n })
-}
-
-// LatestOnly keeps only the latest published revision of each package.
-func LatestOnly() ListOption {
-	return listOptionFunc(func(o *ListOptions) { o.LatestOnly = true })
-}
+// ApplyToList implements ListOption.
+func (l InLifecycle) ApplyToList(o *ListOptions) { o.Lifecycle = porchapi.PackageRevisionLifecycle(l) }
 
 // MatchingLabels selects revisions carrying all of these labels.
-func MatchingLabels(l map[string]string) ListOption {
-	return MatchingLabelSelector(labels.SelectorFromSet(l))
-}
+type MatchingLabels map[string]string
 
-// MatchingLabelSelector selects revisions whose labels match sel.
-func MatchingLabelSelector(sel labels.Selector) ListOption {
-	return listOptionFunc(func(o *ListOptions) { o.Labels = sel })
-}
+// ApplyToList implements ListOption.
+func (m MatchingLabels) ApplyToList(o *ListOptions) { o.Labels = labels.SelectorFromSet(labels.Set(m)) }
+
+// MatchingLabelSelector selects revisions whose labels match the selector.
+type MatchingLabelSelector struct{ labels.Selector }
+
+// ApplyToList implements ListOption.
+func (m MatchingLabelSelector) ApplyToList(o *ListOptions) { o.Labels = m.Selector }
 
 func newListOptions(opts []ListOption) ListOptions {
 	var o ListOptions

@@ -10,7 +10,7 @@ func TestListOptionsCombine(t *testing.T) {
 	rev := 2
 	o := newListOptions([]ListOption{
 		InRepository("a"), MatchingLabels(map[string]string{"team": "x"}),
-		&ListOptions{Package: "p"}, &ListOptions{Revision: &rev}, LatestOnly(), &ListOptions{},
+		&ListOptions{Package: "p"}, &ListOptions{Revision: &rev}, LatestOnly, &ListOptions{},
 	})
 	if o.Repository != "a" || o.Package != "p" || o.Revision == nil || *o.Revision != 2 || !o.LatestOnly ||
 		o.Labels == nil || !o.Labels.Matches(labels.Set{"team": "x"}) {

@@ -10,10 +10,7 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// Option configures a Client built by New.
-type Option func(*options)
-
-// Default resilience settings. Each can be replaced through an Option.
+// Default resilience settings, used where Options leaves a field zero.
 var (
 	// DefaultRetryBackoff: up to 6 attempts, 100 ms doubling to at most 3 s,
 	// with 20% jitter.
@@ -41,111 +38,126 @@ const (
 	DefaultRepositoryConcurrency = 1
 )
 
-type options struct {
-	porchConfig     *rest.Config
-	oauth2          *clientcredentials.Config
-	insecure        bool
-	logger          logr.Logger
+// Options configures a Client built by New. The zero value is the
+// documented defaults: retries, the circuit breaker, the read cache and the
+// per-repository write limit on, logs discarded.
+type Options struct {
+	// PorchConfig sends porch.kpt.dev requests (package revisions and their
+	// resources) to a different endpoint, for example porch-server's own
+	// port instead of the kube-apiserver that aggregates it. Repositories
+	// and Secrets still use the Config passed to New.
+	PorchConfig *rest.Config
+	// OAuth2 authenticates every request with a bearer token from an OAuth2
+	// client-credentials flow; tokens are cached and refreshed.
+	OAuth2 *clientcredentials.Config
+	// InsecureSkipTLSVerify allows a rest.Config with TLS verification
+	// turned off. Without it New refuses such a Config.
+	InsecureSkipTLSVerify bool
+	// Logger receives the client's logs; the zero Logger discards.
+	Logger logr.Logger
+	// Retry decides how transient errors and conflicts are retried.
+	Retry RetryOptions
+	// CircuitBreaker configures the breaker in front of the server.
+	CircuitBreaker BreakerOptions
+	// Cache configures the read cache.
+	Cache CacheOptions
+	// RepositoryConcurrency is how many writes per repository are sent at
+	// once: zero means DefaultRepositoryConcurrency, a negative value no
+	// limit.
+	RepositoryConcurrency int
+	// Instrumentation receives metrics and traces; nil records nothing.
+	Instrumentation Instrumentation
+	// UserAgent is the User-Agent header, unless the rest.Config sets one
+	// (default "porchkit").
+	UserAgent string
+}
+
+// RetryOptions configures retries.
+type RetryOptions struct {
+	// Backoff spaces the attempts at a request after a transient error;
+	// Steps is the total number of attempts. Zero means DefaultRetryBackoff.
+	Backoff wait.Backoff
+	// ConflictRetries is how often a read-modify-write operation re-reads
+	// and re-applies the caller's mutation after a conflict. Zero means
+	// DefaultConflictRetries, a negative value none.
+	ConflictRetries int
+	// Disabled sends every request once and never re-applies a mutation.
+	Disabled bool
+}
+
+// BreakerOptions configures the circuit breaker.
+type BreakerOptions struct {
+	// Settings are gobreaker's; zero fields take DefaultBreakerFailures and
+	// DefaultBreakerOpenFor, and ReadyToTrip and IsSuccessful are set by the
+	// client unless given.
+	Settings gobreaker.Settings
+	// Disabled turns the breaker off.
+	Disabled bool
+}
+
+// CacheOptions configures the read cache.
+type CacheOptions struct {
+	// Size is the number of objects and lists held; zero means
+	// DefaultCacheSize.
+	Size int
+	// TTL bounds how long a cached read is served without the watch having
+	// confirmed it; zero means DefaultCacheTTL.
+	TTL time.Duration
+	// Disabled turns the cache off: every read goes to the server.
+	Disabled bool
+}
+
+// settings are Options with the defaults filled in.
+type settings struct {
+	Options
 	backoff         wait.Backoff
 	conflictRetries int
-	breaker         *gobreaker.Settings
+	repoConcurrency int
 	cacheSize       int
 	cacheTTL        time.Duration
-	repoConcurrency int
-	instrumentation Instrumentation
-	userAgent       string
 }
 
-func defaultOptions() options {
-	return options{
-		logger:          logr.Discard(),
-		backoff:         DefaultRetryBackoff,
-		conflictRetries: DefaultConflictRetries,
-		breaker:         &gobreaker.Settings{},
-		cacheSize:       DefaultCacheSize,
-		cacheTTL:        DefaultCacheTTL,
-		repoConcurrency: DefaultRepositoryConcurrency,
-		instrumentation: nopInstrumentation{},
-		userAgent:       "porchkit",
+func (o Options) settings() settings {
+	s := settings{Options: o, backoff: o.Retry.Backoff, conflictRetries: o.Retry.ConflictRetries,
+		repoConcurrency: o.RepositoryConcurrency, cacheSize: o.Cache.Size, cacheTTL: o.Cache.TTL}
+	if s.Logger.GetSink() == nil {
+		s.Logger = logr.Discard()
 	}
-}
-
-// WithPorchConfig sends porch.kpt.dev requests (package revisions and their
-// resources) to a different endpoint, for example porch-server's own port
-// instead of the kube-apiserver that aggregates it. Repositories and Secrets
-// still use the Config passed to New.
-func WithPorchConfig(cfg *rest.Config) Option {
-	return func(o *options) { o.porchConfig = cfg }
-}
-
-// WithOAuth2ClientCredentials authenticates every request with a bearer token
-// from an OAuth2 client-credentials flow; tokens are cached and refreshed.
-func WithOAuth2ClientCredentials(cfg *clientcredentials.Config) Option {
-	return func(o *options) { o.oauth2 = cfg }
-}
-
-// WithInsecureSkipTLSVerify allows a rest.Config with TLS verification turned
-// off. Without it New refuses such a Config.
-func WithInsecureSkipTLSVerify() Option {
-	return func(o *options) { o.insecure = true }
-}
-
-// WithLogger sets the logger. The default discards.
-func WithLogger(l logr.Logger) Option {
-	return func(o *options) { o.logger = l }
-}
-
-// WithRetryBackoff replaces DefaultRetryBackoff for transient errors.
-// Steps is the total number of attempts.
-func WithRetryBackoff(b wait.Backoff) Option {
-	return func(o *options) { o.backoff = b }
-}
-
-// WithoutRetries sends every request once.
-func WithoutRetries() Option {
-	return func(o *options) { o.backoff = wait.Backoff{Steps: 1}; o.conflictRetries = 0 }
-}
-
-// WithConflictRetries sets how often a read-modify-write operation re-reads
-// and re-applies the caller's mutation after a conflict.
-func WithConflictRetries(n int) Option {
-	return func(o *options) { o.conflictRetries = n }
-}
-
-// WithCircuitBreaker replaces the breaker settings. Zero fields take the
-// defaults above; ReadyToTrip and IsSuccessful are set by the client unless
-// given.
-func WithCircuitBreaker(s gobreaker.Settings) Option {
-	return func(o *options) { o.breaker = &s }
-}
-
-// WithoutCircuitBreaker disables the circuit breaker.
-func WithoutCircuitBreaker() Option {
-	return func(o *options) { o.breaker = nil }
-}
-
-// WithCache sets the size and time-to-live of the read cache.
-func WithCache(size int, ttl time.Duration) Option {
-	return func(o *options) { o.cacheSize, o.cacheTTL = size, ttl }
-}
-
-// WithoutCache disables the read cache; every read goes to the server.
-func WithoutCache() Option {
-	return func(o *options) { o.cacheSize = 0 }
-}
-
-// WithRepositoryConcurrency sets how many writes per repository are sent at
-// once; 0 means unlimited.
-func WithRepositoryConcurrency(n int) Option {
-	return func(o *options) { o.repoConcurrency = n }
-}
-
-// WithInstrumentation sends metrics and traces to i.
-func WithInstrumentation(i Instrumentation) Option {
-	return func(o *options) { o.instrumentation = i }
-}
-
-// WithUserAgent sets the User-Agent header.
-func WithUserAgent(ua string) Option {
-	return func(o *options) { o.userAgent = ua }
+	if s.Instrumentation == nil {
+		s.Instrumentation = nopInstrumentation{}
+	}
+	if s.UserAgent == "" {
+		s.UserAgent = "porchkit"
+	}
+	if s.backoff == (wait.Backoff{}) {
+		s.backoff = DefaultRetryBackoff
+	}
+	switch {
+	case s.conflictRetries == 0:
+		s.conflictRetries = DefaultConflictRetries
+	case s.conflictRetries < 0:
+		s.conflictRetries = 0
+	}
+	if o.Retry.Disabled {
+		s.backoff, s.conflictRetries = wait.Backoff{Steps: 1}, 0
+	}
+	if s.backoff.Steps < 1 {
+		s.backoff.Steps = 1
+	}
+	switch {
+	case s.repoConcurrency == 0:
+		s.repoConcurrency = DefaultRepositoryConcurrency
+	case s.repoConcurrency < 0:
+		s.repoConcurrency = 0 // no limit
+	}
+	if s.cacheSize == 0 {
+		s.cacheSize = DefaultCacheSize
+	}
+	if s.cacheTTL == 0 {
+		s.cacheTTL = DefaultCacheTTL
+	}
+	if o.Cache.Disabled {
+		s.cacheSize = 0
+	}
+	return s
 }

@@ -45,70 +45,6 @@ type Repositories interface {
 	Refresh(ctx context.Context, name string) error
 }
 
-// RegisterOption configures Register.
-type RegisterOption func(*configapi.Repository, *registration)
-
-type registration struct {
-	username, password string
-}
-
-// WithBranch sets the git branch (default main).
-func WithBranch(b string) RegisterOption {
-	return func(r *configapi.Repository, _ *registration) { r.Spec.Git.Branch = b }
-}
-
-// WithDirectory restricts the repository to a directory of the git tree.
-func WithDirectory(d string) RegisterOption {
-	return func(r *configapi.Repository, _ *registration) { r.Spec.Git.Directory = d }
-}
-
-// WithCreateBranch lets Porch create the branch if it does not exist (needed
-// for an empty git repository).
-func WithCreateBranch() RegisterOption {
-	return func(r *configapi.Repository, _ *registration) { r.Spec.Git.CreateBranch = true }
-}
-
-// AsDeployment marks the repository as holding deployable packages.
-func AsDeployment() RegisterOption {
-	return func(r *configapi.Repository, _ *registration) { r.Spec.Deployment = true }
-}
-
-// WithDescription sets the repository's description.
-func WithDescription(d string) RegisterOption {
-	return func(r *configapi.Repository, _ *registration) { r.Spec.Description = d }
-}
-
-// WithAuthor sets the git commit author and email Porch uses.
-func WithAuthor(name, email string) RegisterOption {
-	return func(r *configapi.Repository, _ *registration) { r.Spec.Git.Author, r.Spec.Git.Email = name, email }
-}
-
-// WithBasicAuth creates a kubernetes.io/basic-auth Secret "<name>-auth" and
-// references it from the repository.
-func WithBasicAuth(username, password string) RegisterOption {
-	return func(_ *configapi.Repository, reg *registration) { reg.username, reg.password = username, password }
-}
-
-// WithSecretRef references an existing Secret instead of creating one.
-func WithSecretRef(secret string) RegisterOption {
-	return func(r *configapi.Repository, _ *registration) {
-		if r.Spec.Git != nil {
-			r.Spec.Git.SecretRef.Name = secret
-		}
-		if r.Spec.Oci != nil {
-			r.Spec.Oci.SecretRef.Name = secret
-		}
-	}
-}
-
-// UnregisterOption configures Unregister.
-type UnregisterOption func(*unregistration)
-
-type unregistration struct{ keepSecret bool }
-
-// KeepAuthSecret leaves the repository's Secret in place.
-func KeepAuthSecret() UnregisterOption { return func(u *unregistration) { u.keepSecret = true } }
-
 // RefreshAnnotation is set by Refresh; changing it makes Porch re-open the
 // repository and re-read git.
 const RefreshAnnotation = "porchkit.io/refresh-requested-at"
@@ -139,25 +75,28 @@ func (r *repositories) Register(ctx context.Context, name, url string, opts ...R
 		TypeMeta:   metav1.TypeMeta{APIVersion: configapi.GroupVersion.String(), Kind: "Repository"},
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: r.ns},
 	}
+	o := RegisterOptions{Branch: "main", Directory: "/"}
+	for _, opt := range opts {
+		opt.ApplyToRegister(&o)
+	}
+	repo.Spec.Description, repo.Spec.Deployment = o.Description, o.Deployment
 	if image, ok := strings.CutPrefix(url, "oci://"); ok {
 		repo.Spec.Type = configapi.RepositoryTypeOCI
-		repo.Spec.Oci = &configapi.OciRepository{Registry: image}
+		repo.Spec.Oci = &configapi.OciRepository{Registry: image, SecretRef: configapi.SecretRef{Name: o.SecretRef}}
 	} else {
+		dir := o.Directory
+		if dir != "/" {
+			dir = path.Clean("/" + dir)[1:]
+		}
 		repo.Spec.Type = configapi.RepositoryTypeGit
-		repo.Spec.Git = &configapi.GitRepository{Repo: url, Branch: "main", Directory: "/"}
+		repo.Spec.Git = &configapi.GitRepository{Repo: url, Branch: o.Branch, Directory: dir, CreateBranch: o.CreateBranch,
+			Author: o.Author.Name, Email: o.Author.Email, SecretRef: configapi.SecretRef{Name: o.SecretRef}}
 	}
-	var reg registration
-	for _, opt := range opts {
-		opt(repo, &reg)
-	}
-	if repo.Spec.Git != nil && repo.Spec.Git.Directory != "/" {
-		repo.Spec.Git.Directory = path.Clean("/" + repo.Spec.Git.Directory)[1:]
-	}
-	if reg.username != "" || reg.password != "" {
+	if o.BasicAuth != (BasicAuth{}) {
 		secret := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: name + "-auth", Namespace: r.ns},
 			Type:       corev1.SecretTypeBasicAuth,
-			Data:       map[string][]byte{"username": []byte(reg.username), "password": []byte(reg.password)},
+			Data:       map[string][]byte{"username": []byte(o.BasicAuth.Username), "password": []byte(o.BasicAuth.Password)},
 		}
 		err := r.c.res.do(ctx, call{op: Operation{Name: "create", Kind: resourceSecrets, Namespace: r.ns, Object: secret.Name}},
 			func(ctx context.Context) error {
@@ -178,7 +117,7 @@ func (r *repositories) Register(ctx context.Context, name, url string, opts ...R
 		return r.c.config.Post().Namespace(r.ns).Resource(resourceRepositories).Body(repo).Do(ctx).Into(out)
 	})
 	if err != nil {
-		if reg.username != "" || reg.password != "" {
+		if o.BasicAuth != (BasicAuth{}) {
 			// Leave nothing behind: the Secret was made for this repository.
 			_ = r.deleteSecret(ctx, name+"-auth")
 		}
@@ -199,9 +138,9 @@ func (r *repositories) deleteSecret(ctx context.Context, name string) error {
 }
 
 func (r *repositories) Unregister(ctx context.Context, name string, opts ...UnregisterOption) error {
-	var u unregistration
+	var u UnregisterOptions
 	for _, opt := range opts {
-		opt(&u)
+		opt.ApplyToUnregister(&u)
 	}
 	repo, err := r.Get(ctx, name)
 	if err != nil {
@@ -214,7 +153,7 @@ func (r *repositories) Unregister(ctx context.Context, name string, opts ...Unre
 		return err
 	}
 	r.c.srv.invalidate(r.ns, "")
-	if u.keepSecret {
+	if u.KeepAuthSecret {
 		return nil
 	}
 	secret := ""
