@@ -26,7 +26,7 @@ func TestRenderMatchesRealPorch(t *testing.T) {
 	if _, err := env.RegisterRepository(ctx, "blueprints"); err != nil {
 		t.Fatal(err)
 	}
-	c, err := porch.New(env.KubeConfig, porch.WithPorchConfig(env.PorchConfig))
+	c, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig})
 	if err != nil {
 		t.Fatal(err)
 	}

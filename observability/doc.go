@@ -4,7 +4,7 @@
 // turns it into that component's Instrumentation:
 //
 //	obs := observability.New(observability.Config{Registerer: registry, TracerProvider: tracerProvider})
-//	client, _ := porch.New(cfg, porch.WithInstrumentation(porchobs.New(obs)))
+//	client, _ := porch.New(cfg, porch.Options{Instrumentation: porchobs.New(obs)})
 //	runner := krm.NewRunner(krm.RunnerConfig{Instrumentation: krmobs.New(obs)})
 //	prop := multicluster.NewPropagator(m, b, multicluster.PropagatorConfig{Instrumentation: clusterobs.New(obs)})
 //

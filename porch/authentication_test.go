@@ -19,12 +19,12 @@ import (
 // with a client certificate, and maps rejected credentials (401) and
 // missing permissions (403) to typed errors.
 func TestAuthenticationOnRealPorch(t *testing.T) {
-	env, _ := realClient(t)
+	env, _ := realClient(t, porch.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	check := func(name string, cfg *rest.Config, opts ...porch.Option) (reposErr, revisionsErr error) {
-		c, err := porch.New(cfg, append(opts, porch.WithoutCache(), porch.WithRetryBackoff(fastBackoff))...)
+	check := func(name string, cfg *rest.Config, porchCfg *rest.Config) (reposErr, revisionsErr error) {
+		c, err := porch.New(cfg, porch.Options{PorchConfig: porchCfg, Cache: porch.CacheOptions{Disabled: true}, Retry: porch.RetryOptions{Backoff: fastBackoff}})
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -35,11 +35,11 @@ func TestAuthenticationOnRealPorch(t *testing.T) {
 	}
 
 	// Token, through kube-apiserver for everything (porch.kpt.dev aggregated).
-	if r, p := check("token", env.KubeConfig); r != nil || p != nil {
+	if r, p := check("token", env.KubeConfig, nil); r != nil || p != nil {
 		t.Fatalf("bearer token: repositories %v, revisions %v", r, p)
 	}
 	// Client certificate.
-	if r, p := check("client certificate", env.ClientCertConfig()); r != nil || p != nil {
+	if r, p := check("client certificate", env.ClientCertConfig(), nil); r != nil || p != nil {
 		t.Fatalf("client certificate: repositories %v, revisions %v", r, p)
 	}
 	// A token nobody issued: 401 from kube-apiserver and from porch-server.
@@ -47,7 +47,7 @@ func TestAuthenticationOnRealPorch(t *testing.T) {
 	bad.BearerToken = "not-a-token"
 	badPorch := rest.CopyConfig(env.PorchConfig)
 	badPorch.BearerToken = "not-a-token"
-	r, p := check("bad token", bad, porch.WithPorchConfig(badPorch))
+	r, p := check("bad token", bad, badPorch)
 	if !errors.Is(r, porch.ErrUnauthorized) || !errors.Is(p, porch.ErrUnauthorized) {
 		t.Fatalf("bad token: repositories %v, revisions %v, want ErrUnauthorized", r, p)
 	}
@@ -67,7 +67,7 @@ func TestAuthenticationOnRealPorch(t *testing.T) {
 	}
 	nobody := rest.CopyConfig(env.KubeConfig)
 	nobody.BearerToken = tr.Status.Token
-	r, _ = check("no permissions", nobody)
+	r, _ = check("no permissions", nobody, nil)
 	if !errors.Is(r, porch.ErrForbidden) {
 		t.Fatalf("service account without RBAC: %v, want ErrForbidden", r)
 	}

@@ -13,7 +13,7 @@ import (
 // TestCloneSendsResourceMergeByDefault: without WithMergeStrategy a clone
 // records resource-merge, as porchctl sends it.
 func TestCloneSendsResourceMergeByDefault(t *testing.T) {
-	prs, _ := newFakeRepo(t)
+	prs, _ := newFakeRepo(t, porch.Options{})
 	ctx := context.Background()
 	up, err := prs.Init(ctx, "blueprints", "up", "v1")
 	if err != nil {
@@ -41,7 +41,7 @@ func TestCloneSendsResourceMergeByDefault(t *testing.T) {
 // TestErrorsNameTheVerbCalled: a failure inside a verb is reported under
 // that verb, not under the read it made on the way.
 func TestErrorsNameTheVerbCalled(t *testing.T) {
-	prs, _ := newFakeRepo(t)
+	prs, _ := newFakeRepo(t, porch.Options{})
 	ctx := context.Background()
 	missing := "blueprints.nothing.v1"
 	for verb, call := range map[string]func() error{

@@ -38,7 +38,7 @@ func benchEnv(b *testing.B, repos ...string) (*porchtest.Environment, porchclien
 	if err != nil {
 		b.Fatal(err)
 	}
-	sdk, err := porch.New(env.KubeConfig, porch.WithPorchConfig(env.PorchConfig))
+	sdk, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func BenchmarkConcurrentCreates(b *testing.B) {
 	var seqTime, rawTime, sdkTime time.Duration
 	var seqFailed, rawFailed, sdkFailed, sdk2Failed int
 	var sdk2Time time.Duration
-	two, err := porch.New(env.KubeConfig, porch.WithPorchConfig(env.PorchConfig), porch.WithRepositoryConcurrency(2))
+	two, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig, RepositoryConcurrency: 2})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -275,14 +275,14 @@ func bigRepository(b testing.TB, env *porchtest.Environment, c porch.Client, nam
 func BenchmarkCachedReads(b *testing.B) {
 	env := porchtest.Setup(b)
 	rec := newRecorder()
-	cached, err := porch.New(env.KubeConfig, porch.WithPorchConfig(env.PorchConfig), porch.WithInstrumentation(rec))
+	cached, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig, Instrumentation: rec})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer cached.Close()
 	bigRepository(b, env, cached, "big", 500)
 	ctx := context.Background()
-	uncachedClient, err := porch.New(env.KubeConfig, porch.WithPorchConfig(env.PorchConfig), porch.WithoutCache())
+	uncachedClient, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig, Cache: porch.CacheOptions{Disabled: true}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -392,7 +392,7 @@ func BenchmarkVersusPorchctl(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	uncachedClient, err := porch.New(env.KubeConfig, porch.WithPorchConfig(env.PorchConfig), porch.WithoutCache())
+	uncachedClient, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig, Cache: porch.CacheOptions{Disabled: true}})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 
 func TestCacheServesRepeatedReads(t *testing.T) {
 	rec := newRecorder()
-	prs, f := newFakeRepo(t, porch.WithInstrumentation(rec))
+	prs, f := newFakeRepo(t, porch.Options{Instrumentation: rec})
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	waitCached(t, func() error { _, err := prs.Get(ctx, d.Name); return err }, f)
@@ -55,7 +55,7 @@ func waitCached(t *testing.T, read func() error, f *fake.Server) {
 }
 
 func TestCacheNeverStaleAfterOwnWrite(t *testing.T) {
-	prs, f := newFakeRepo(t)
+	prs, f := newFakeRepo(t, porch.Options{})
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	waitCached(t, func() error { _, err := prs.Get(ctx, d.Name); return err }, f)
@@ -88,9 +88,9 @@ func TestCacheNeverStaleAfterOwnWrite(t *testing.T) {
 }
 
 func TestCacheSeesOtherClientsThroughWatch(t *testing.T) {
-	prs, f := newFakeRepo(t)
+	prs, f := newFakeRepo(t, porch.Options{})
 	ctx := context.Background()
-	other, err := porch.New(f.Config(), porch.WithoutCache())
+	other, err := porch.New(f.Config(), porch.Options{Cache: porch.CacheOptions{Disabled: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestCloseEndsGoroutines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := porch.New(f.Config())
+	c, err := porch.New(f.Config(), porch.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func errorsIs(err, target error) bool { return errors.Is(err, target) }
 // Porch keeps the resourceVersion when another client changes only the
 // labels of a Published revision; the cache must still notice.
 func TestCacheSeesMetadataOnlyChanges(t *testing.T) {
-	prs, f := newFakeRepo(t)
+	prs, f := newFakeRepo(t, porch.Options{})
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	if _, err := prs.Propose(ctx, d.Name); err != nil {
@@ -151,7 +151,7 @@ func TestCacheSeesMetadataOnlyChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCached(t, func() error { _, err := prs.Get(ctx, d.Name); return err }, f)
-	other, err := porch.New(f.Config(), porch.WithoutCache())
+	other, err := porch.New(f.Config(), porch.Options{Cache: porch.CacheOptions{Disabled: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestCacheSeesMetadataOnlyChanges(t *testing.T) {
 // repository is still served without a request, and an older revision of
 // the same package is read again and loses the latest label.
 func TestCacheKeepsOtherPackagesAcrossWrites(t *testing.T) {
-	prs, f := newFakeRepo(t)
+	prs, f := newFakeRepo(t, porch.Options{})
 	ctx := context.Background()
 	db, err := prs.Init(ctx, "blueprints", "db", "v1")
 	if err != nil {

@@ -32,7 +32,7 @@ func TestConformance(t *testing.T) {
 	t.Run("real", func(t *testing.T) {
 		t.Parallel()
 		env := porchtest.Setup(t, porchtest.WithGitBasicAuth(gitUser, gitPassword))
-		c, err := porch.New(env.KubeConfig, porch.WithPorchConfig(env.PorchConfig))
+		c, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,7 +4,7 @@
 //
 // Build a Client from the *rest.Config every client-go program has:
 //
-//	c, err := porch.New(cfg)                      // retries, breaker, cache on
+//	c, err := porch.New(cfg, porch.Options{})                      // retries, breaker, cache on
 //	defer c.Close()
 //	prs := c.PackageRevisions("default")
 //	draft, err := prs.Init(ctx, "blueprints", "app", "v1")
@@ -12,7 +12,7 @@
 //		p.Resources["cm.yaml"] = "..."
 //		return nil
 //	})
-//	_, err = porch.NewLifecycleManager(prs, porch.WithPolicy(policy)).
+//	_, err = porch.NewLifecycleManager(prs, porch.LifecycleOptions{Policy: policy}).
 //		Promote(ctx, draft.Name, porchapi.PackageRevisionLifecyclePublished)
 //
 // The client absorbs Porch v1.5.3's surprises so callers do not meet them:

@@ -19,7 +19,7 @@ func Example() {
 	defer srv.Close()
 	ctx := context.Background()
 
-	c, err := porch.New(srv.Config())
+	c, err := porch.New(srv.Config(), porch.Options{})
 	if err != nil {
 		panic(err)
 	}
@@ -32,7 +32,7 @@ func Example() {
 	}
 
 	prs := c.PackageRevisions("default")
-	draft, err := prs.Init(ctx, "blueprints", "team-a/app", "v1", porch.WithPackageDescription("an app"))
+	draft, err := prs.Init(ctx, "blueprints", "team-a/app", "v1", porch.Description("an app"))
 	if err != nil {
 		panic(err)
 	}
@@ -47,7 +47,7 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	pr, err := porch.NewLifecycleManager(prs, porch.WithPolicy(policy), porch.WithActor("ci")).
+	pr, err := porch.NewLifecycleManager(prs, porch.LifecycleOptions{Policy: policy, Actor: "ci"}).
 		Promote(ctx, draft.Name, porchapi.PackageRevisionLifecyclePublished)
 	if err != nil {
 		panic(err)
@@ -61,7 +61,7 @@ func ExampleErrImmutable() {
 	srv, _ := fake.NewClientBuilder().BuildServer()
 	defer srv.Close()
 	ctx := context.Background()
-	c, _ := porch.New(srv.Config())
+	c, _ := porch.New(srv.Config(), porch.Options{})
 	defer c.Close()
 	_, _ = c.Repositories("default").Register(ctx, "blueprints", "https://git.example.com/blueprints.git")
 	prs := c.PackageRevisions("default")
@@ -71,7 +71,7 @@ func ExampleErrImmutable() {
 
 	err := prs.Delete(ctx, d.Name)
 	fmt.Println(errorsIs(err, porch.ErrImmutable))
-	err = prs.Delete(ctx, d.Name, porch.ProposingDeletion())
+	err = prs.Delete(ctx, d.Name, porch.ProposingDeletion)
 	fmt.Println(err)
 	// Output:
 	// true

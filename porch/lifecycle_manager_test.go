@@ -16,9 +16,9 @@ import (
 // newFakeRepo returns the package revisions of namespace default, through
 // a client with opts, on a fake with one registered repository
 // "blueprints".
-func newFakeRepo(t *testing.T, opts ...porch.Option) (porch.PackageRevisions, *fake.Server) {
+func newFakeRepo(t *testing.T, opts porch.Options) (porch.PackageRevisions, *fake.Server) {
 	t.Helper()
-	return newFakeRepoOn(t, fake.NewClientBuilder().WithClientOptions(opts...))
+	return newFakeRepoOn(t, fake.NewClientBuilder().WithClientOptions(opts))
 }
 
 // newFakeRepoOn is newFakeRepo on the fake and client b builds.
@@ -48,14 +48,14 @@ func (a *auditLog) Record(_ context.Context, r porch.AuditRecord) error {
 }
 
 func TestPromoteWalksToPublishedAndAudits(t *testing.T) {
-	prs, _ := newFakeRepo(t)
+	prs, _ := newFakeRepo(t, porch.Options{})
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	audit := &auditLog{}
-	m := porch.NewLifecycleManager(prs, porch.WithAuditSink(audit), porch.WithActor("alice"))
+	m := porch.NewLifecycleManager(prs, porch.LifecycleOptions{AuditSink: audit, Actor: "alice"})
 	pr, err := m.Promote(ctx, d.Name, porchapi.PackageRevisionLifecyclePublished)
 	if err != nil {
 		t.Fatal(err)
@@ -75,13 +75,13 @@ func TestPromoteWalksToPublishedAndAudits(t *testing.T) {
 }
 
 func TestPromoteRefusesBackwardsBeforeCallingPorch(t *testing.T) {
-	prs, f := newFakeRepo(t)
+	prs, f := newFakeRepo(t, porch.Options{})
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	if _, err := prs.Propose(ctx, d.Name); err != nil {
 		t.Fatal(err)
 	}
-	m := porch.NewLifecycleManager(prs, porch.WithAuditSink(&auditLog{}))
+	m := porch.NewLifecycleManager(prs, porch.LifecycleOptions{AuditSink: &auditLog{}})
 	before := f.Requests()
 	_, err := m.Promote(ctx, d.Name, porchapi.PackageRevisionLifecycleDraft)
 	var te *porch.TransitionError
@@ -123,7 +123,7 @@ func TestApprovalPolicies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			prs, _ := newFakeRepo(t)
+			prs, _ := newFakeRepo(t, porch.Options{})
 			d, err := prs.Init(ctx, "blueprints", tc.pkg, "v1")
 			if err != nil {
 				t.Fatal(err)
@@ -132,7 +132,7 @@ func TestApprovalPolicies(t *testing.T) {
 				tc.prepare(t, prs, d.Name)
 			}
 			audit := &auditLog{}
-			m := porch.NewLifecycleManager(prs, porch.WithPolicy(tc.policy), porch.WithAuditSink(audit))
+			m := porch.NewLifecycleManager(prs, porch.LifecycleOptions{Policy: tc.policy, AuditSink: audit})
 			pr, err := m.Promote(ctx, d.Name, porchapi.PackageRevisionLifecyclePublished)
 			last := audit.records[len(audit.records)-1]
 			if tc.allowed {
@@ -160,9 +160,9 @@ func TestApprovalPolicies(t *testing.T) {
 }
 
 func TestAutoApproveInitialRefusesSecondRevision(t *testing.T) {
-	prs, _ := newFakeRepo(t)
+	prs, _ := newFakeRepo(t, porch.Options{})
 	ctx := context.Background()
-	m := porch.NewLifecycleManager(prs, porch.WithPolicy(porch.AutoApproveInitial()), porch.WithAuditSink(&auditLog{}))
+	m := porch.NewLifecycleManager(prs, porch.LifecycleOptions{Policy: porch.AutoApproveInitial(), AuditSink: &auditLog{}})
 	v1, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	if _, err := m.Promote(ctx, v1.Name, porchapi.PackageRevisionLifecyclePublished); err != nil {
 		t.Fatal(err)
@@ -178,11 +178,11 @@ func TestAutoApproveInitialRefusesSecondRevision(t *testing.T) {
 }
 
 func TestAuditFailureStopsTransition(t *testing.T) {
-	prs, _ := newFakeRepo(t)
+	prs, _ := newFakeRepo(t, porch.Options{})
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	boom := errors.New("audit store down")
-	m := porch.NewLifecycleManager(prs, porch.WithAuditSink(porch.AuditFunc(func(context.Context, porch.AuditRecord) error { return boom })))
+	m := porch.NewLifecycleManager(prs, porch.LifecycleOptions{AuditSink: porch.AuditFunc(func(context.Context, porch.AuditRecord) error { return boom })})
 	if _, err := m.Promote(ctx, d.Name, porchapi.PackageRevisionLifecycleProposed); !errors.Is(err, boom) {
 		t.Fatalf("err = %v", err)
 	}

@@ -18,7 +18,7 @@ import (
 // package revision draft: remote not found" is a git race that left
 // nothing, so the create is sent again and succeeds.
 func TestCreateAfterAGitRaceThatSaysNotFound(t *testing.T) {
-	prs, f := newFakeRepo(t, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.Options{Retry: porch.RetryOptions{Backoff: fastBackoff}, Cache: porch.CacheOptions{Disabled: true}})
 	f.Intercept(fake.Funcs{Create: fake.Fail("packagerevisions", http.StatusInternalServerError,
 		"Internal error occurred: failed to close package revision draft: remote not found", 1)})
 	before := f.RequestsFor(fake.VerbCreate, "packagerevisions")
@@ -34,7 +34,7 @@ func TestCreateAfterAGitRaceThatSaysNotFound(t *testing.T) {
 // create with a git race, the client never reports "failed" with a draft
 // left behind: it removes the draft and creates it again.
 func TestFailedCreateLeavesNoDraft(t *testing.T) {
-	prs, f := newFakeRepo(t, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.Options{Retry: porch.RetryOptions{Backoff: fastBackoff}, Cache: porch.CacheOptions{Disabled: true}})
 	var left atomic.Int32
 	f.Intercept(fake.Funcs{Create: func(ctx context.Context, req *fake.Request, next fake.Handler) *fake.Response {
 		resp := next(ctx, req)
@@ -57,7 +57,7 @@ func TestFailedCreateLeavesNoDraft(t *testing.T) {
 	}
 
 	// Without retries the create fails, and nothing is left behind.
-	once, f1 := newFakeRepo(t, porch.WithoutRetries(), porch.WithoutCache())
+	once, f1 := newFakeRepo(t, porch.Options{Retry: porch.RetryOptions{Disabled: true}, Cache: porch.CacheOptions{Disabled: true}})
 	f1.Intercept(fake.Funcs{Create: func(ctx context.Context, req *fake.Request, next fake.Handler) *fake.Response {
 		next(ctx, req)
 		return fake.StatusResponse(http.StatusInternalServerError,
@@ -75,7 +75,7 @@ func TestFailedCreateLeavesNoDraft(t *testing.T) {
 // reads the revision again; when that read fails, the move returns its
 // error (it once went on with no revision).
 func TestMoveReportsAFailedReRead(t *testing.T) {
-	prs, f := newFakeRepo(t, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.Options{Retry: porch.RetryOptions{Backoff: fastBackoff}, Cache: porch.CacheOptions{Disabled: true}})
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 
 // realClient starts the real Porch stack with one Ready repository "repo"
 // and returns a client on it.
-func realClient(t testing.TB, opts ...porch.Option) (*porchtest.Environment, porch.Client) {
+func realClient(t testing.TB, opts porch.Options) (*porchtest.Environment, porch.Client) {
 	t.Helper()
 	env := porchtest.Setup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -26,7 +26,8 @@ func realClient(t testing.TB, opts ...porch.Option) (*porchtest.Environment, por
 	if _, err := env.RegisterRepository(ctx, "repo"); err != nil {
 		t.Fatal(err)
 	}
-	c, err := porch.New(env.KubeConfig, append([]porch.Option{porch.WithPorchConfig(env.PorchConfig)}, opts...)...)
+	opts.PorchConfig = env.PorchConfig
+	c, err := porch.New(env.KubeConfig, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +39,7 @@ func realClient(t testing.TB, opts ...porch.Option) (*porchtest.Environment, por
 // draft with read-modify-write; every change that reported success is in the
 // final package, and every failure is typed and left nothing behind.
 func TestReliabilityConcurrentEditsLoseNothing(t *testing.T) {
-	_, c := realClient(t)
+	_, c := realClient(t, porch.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	prs := c.PackageRevisions("default")
@@ -89,8 +90,8 @@ func TestReliabilityConcurrentEditsLoseNothing(t *testing.T) {
 // and no revision is left half-published.
 func TestReliabilityPorchServerRestart(t *testing.T) {
 	rec := newRecorder()
-	env, c := realClient(t, porch.WithCircuitBreaker(gobreaker.Settings{Timeout: 5 * time.Second}), porch.WithInstrumentation(rec),
-		porch.WithoutCache())
+	env, c := realClient(t, porch.Options{CircuitBreaker: porch.BreakerOptions{Settings: gobreaker.Settings{Timeout: 5 * time.Second}},
+		Instrumentation: rec, Cache: porch.CacheOptions{Disabled: true}})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	prs := c.PackageRevisions("default")
@@ -205,7 +206,7 @@ func TestReliabilityPorchServerRestart(t *testing.T) {
 	// Left-over drafts or proposals can still be finished.
 	for _, pr := range list {
 		if pr.Spec.Lifecycle == porchapi.PackageRevisionLifecycleDraft || pr.Spec.Lifecycle == porchapi.PackageRevisionLifecycleProposed {
-			if _, err := porch.NewLifecycleManager(prs).Promote(ctx, pr.Name, porchapi.PackageRevisionLifecyclePublished); err != nil {
+			if _, err := porch.NewLifecycleManager(prs, porch.LifecycleOptions{}).Promote(ctx, pr.Name, porchapi.PackageRevisionLifecyclePublished); err != nil {
 				t.Errorf("finishing %s after the outage: %v", pr.Name, err)
 			}
 		}
@@ -216,7 +217,7 @@ func TestReliabilityPorchServerRestart(t *testing.T) {
 // repository fails with a typed error that says why; after it restarts,
 // work resumes.
 func TestReliabilityGitServerStopped(t *testing.T) {
-	env, c := realClient(t)
+	env, c := realClient(t, porch.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	prs := c.PackageRevisions("default")

@@ -32,7 +32,7 @@ const configMapYAML = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\nd
 // and reports the function results only in that response; Push returns them.
 // A failing pipeline is ErrRenderFailed and saves nothing.
 func TestRenderResultsOnRealPorch(t *testing.T) {
-	_, c := realClient(t)
+	_, c := realClient(t, porch.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	prs := c.PackageRevisions("default")

@@ -17,7 +17,7 @@ func TestRegisterOptions(t *testing.T) {
 	c, _ := fake.NewClientBuilder().Build(t)
 	ctx := context.Background()
 	repos := c.Repositories("default")
-	oci, err := repos.Register(ctx, "images", "oci://registry.example.com/packages", porch.WithBasicAuth("u", "p"))
+	oci, err := repos.Register(ctx, "images", "oci://registry.example.com/packages", porch.BasicAuth{Username: "u", Password: "p"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,8 +25,8 @@ func TestRegisterOptions(t *testing.T) {
 		oci.Spec.Oci.SecretRef.Name != "images-auth" || oci.Spec.Git != nil {
 		t.Fatalf("OCI registration: %+v", oci.Spec)
 	}
-	git, err := repos.Register(ctx, "deploy", "https://git.example.com/deploy.git", porch.WithBranch("prod"),
-		porch.WithDirectory("/sites/"), porch.WithCreateBranch(), porch.AsDeployment(), porch.WithAuthor("Bot", "bot@example.com"))
+	git, err := repos.Register(ctx, "deploy", "https://git.example.com/deploy.git", porch.Branch("prod"),
+		porch.Directory("/sites/"), porch.CreateBranch, porch.AsDeployment, porch.Author{Name: "Bot", Email: "bot@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestRegisterOptions(t *testing.T) {
 }
 
 func TestPullAsFilesAndPushBack(t *testing.T) {
-	prs, _ := newFakeRepo(t)
+	prs, _ := newFakeRepo(t, porch.Options{})
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {

@@ -76,7 +76,7 @@ var fastBackoff = wait.Backoff{Steps: 5, Duration: 5 * time.Millisecond, Factor:
 
 func TestTransientErrorsAreRetried(t *testing.T) {
 	rec := newRecorder()
-	prs, f := newFakeRepo(t, porch.WithRetryBackoff(fastBackoff), porch.WithInstrumentation(rec), porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.Options{Retry: porch.RetryOptions{Backoff: fastBackoff}, Instrumentation: rec, Cache: porch.CacheOptions{Disabled: true}})
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
@@ -102,7 +102,7 @@ func TestTransientErrorsAreRetried(t *testing.T) {
 // than the backoff's attempts (seen in CI); a read goes on past them for up
 // to 10 s, and a client without retries still fails at once.
 func TestReadsOutlastAGitRace(t *testing.T) {
-	prs, f := newFakeRepo(t, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.Options{Retry: porch.RetryOptions{Backoff: fastBackoff}, Cache: porch.CacheOptions{Disabled: true}})
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
@@ -115,7 +115,7 @@ func TestReadsOutlastAGitRace(t *testing.T) {
 	if _, err := prs.Get(ctx, d.Name); err != nil {
 		t.Fatalf("get after %d answers of a git race: %v", 3*fastBackoff.Steps, err)
 	}
-	once, f1 := newFakeRepo(t, porch.WithoutRetries(), porch.WithoutCache())
+	once, f1 := newFakeRepo(t, porch.Options{Retry: porch.RetryOptions{Disabled: true}, Cache: porch.CacheOptions{Disabled: true}})
 	d1, err := once.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +127,7 @@ func TestReadsOutlastAGitRace(t *testing.T) {
 }
 
 func TestAmbiguousCreateFailureIsNotRepeated(t *testing.T) {
-	prs, f := newFakeRepo(t, porch.WithRetryBackoff(fastBackoff), porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.Options{Retry: porch.RetryOptions{Backoff: fastBackoff}, Cache: porch.CacheOptions{Disabled: true}})
 	f.Intercept(fake.Funcs{Create: fake.Fail("packagerevisions", http.StatusGatewayTimeout, "", 1)})
 	before := f.RequestsFor("create", "packagerevisions")
 	_, err := prs.Init(context.Background(), "blueprints", "app", "v1")
@@ -141,9 +141,7 @@ func TestAmbiguousCreateFailureIsNotRepeated(t *testing.T) {
 
 func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 	rec := newRecorder()
-	prs, f := newFakeRepo(t, porch.WithInstrumentation(rec), porch.WithoutCache(),
-		porch.WithRetryBackoff(wait.Backoff{Steps: 1}),
-		porch.WithCircuitBreaker(gobreaker.Settings{Timeout: 200 * time.Millisecond}))
+	prs, f := newFakeRepo(t, porch.Options{Instrumentation: rec, Cache: porch.CacheOptions{Disabled: true}, Retry: porch.RetryOptions{Backoff: wait.Backoff{Steps: 1}}, CircuitBreaker: porch.BreakerOptions{Settings: gobreaker.Settings{Timeout: 200 * time.Millisecond}}})
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
@@ -173,7 +171,7 @@ func TestCircuitBreakerOpensAndRecovers(t *testing.T) {
 }
 
 func TestReadModifyWriteRetriesConflicts(t *testing.T) {
-	prs, f := newFakeRepo(t, porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.Options{Cache: porch.CacheOptions{Disabled: true}})
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	// The first push meets Porch's stale-version answer (HTTP 500).
@@ -204,7 +202,7 @@ func momentaryNotFound(name, resource string, times int) fake.Hook {
 // a push of a revision this client just wrote reads again and succeeds,
 // while one of a revision it never saw fails at once.
 func TestWritesOutlastAMomentaryNotFound(t *testing.T) {
-	prs, f := newFakeRepo(t, porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.Options{Cache: porch.CacheOptions{Disabled: true}})
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
@@ -231,7 +229,7 @@ func TestWritesOutlastAMomentaryNotFound(t *testing.T) {
 // the next write with "resource name may not be empty") is never handed on.
 // Reads read again; writes read back what they did.
 func TestAnswersWithoutTheObject(t *testing.T) {
-	prs, f := newFakeRepo(t, porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.Options{Cache: porch.CacheOptions{Disabled: true}})
 	ctx := context.Background()
 
 	f.Intercept(fake.Funcs{Create: fake.WithoutObject("packagerevisions", 1)})
@@ -281,7 +279,7 @@ func TestAnswersWithoutTheObject(t *testing.T) {
 func TestAnswersWithoutTheObjectAfterEffect(t *testing.T) {
 	ctx := context.Background()
 	t.Run("reject", func(t *testing.T) {
-		prs, f := newFakeRepo(t, porch.WithoutCache())
+		prs, f := newFakeRepo(t, porch.Options{Cache: porch.CacheOptions{Disabled: true}})
 		d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 		if _, err := prs.Propose(ctx, d.Name); err != nil {
 			t.Fatal(err)
@@ -293,7 +291,7 @@ func TestAnswersWithoutTheObjectAfterEffect(t *testing.T) {
 		}
 	})
 	t.Run("update-metadata-mutates-once", func(t *testing.T) {
-		prs, f := newFakeRepo(t, porch.WithoutCache())
+		prs, f := newFakeRepo(t, porch.Options{Cache: porch.CacheOptions{Disabled: true}})
 		d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 		f.Intercept(fake.Funcs{Update: fake.WithoutObject("packagerevisions", 1)})
 		got, err := prs.UpdateMetadata(ctx, d.Name, func(pr *porchapi.PackageRevision) error {
@@ -321,7 +319,7 @@ func TestAnswersWithoutTheObjectAfterEffect(t *testing.T) {
 			}
 			return out, &porchapi.RenderStatus{}, nil
 		})
-		prs, f := newFakeRepoOn(t, fake.NewClientBuilder().WithRenderer(render).WithClientOptions(porch.WithoutCache()))
+		prs, f := newFakeRepoOn(t, fake.NewClientBuilder().WithRenderer(render).WithClientOptions(porch.Options{Cache: porch.CacheOptions{Disabled: true}}))
 		d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 		pkg, err := prs.Pull(ctx, d.Name)
 		if err != nil {
@@ -338,7 +336,7 @@ func TestAnswersWithoutTheObjectAfterEffect(t *testing.T) {
 		}
 	})
 	t.Run("create-then-momentary-404", func(t *testing.T) {
-		prs, f := newFakeRepo(t, porch.WithoutCache())
+		prs, f := newFakeRepo(t, porch.Options{Cache: porch.CacheOptions{Disabled: true}})
 		f.Intercept(fake.Funcs{Create: fake.WithoutObject("packagerevisions", 1)})
 		f.Intercept(fake.Funcs{Get: momentaryNotFound("blueprints.app.v1", "packagerevisions", 1)})
 		start := time.Now()
@@ -351,7 +349,7 @@ func TestAnswersWithoutTheObjectAfterEffect(t *testing.T) {
 		}
 	})
 	t.Run("list", func(t *testing.T) {
-		prs, f := newFakeRepo(t, porch.WithoutCache())
+		prs, f := newFakeRepo(t, porch.Options{Cache: porch.CacheOptions{Disabled: true}})
 		if _, err := prs.Init(ctx, "blueprints", "app", "v1"); err != nil {
 			t.Fatal(err)
 		}
@@ -368,7 +366,7 @@ func TestAnswersWithoutTheObjectAfterEffect(t *testing.T) {
 // real Porch, where every delete lost); they delete again, exactly one
 // wins, and the others report NotFound without waiting out the window.
 func TestDeletesOutlastAMomentaryNotFound(t *testing.T) {
-	prs, f := newFakeRepo(t, porch.WithoutCache())
+	prs, f := newFakeRepo(t, porch.Options{Cache: porch.CacheOptions{Disabled: true}})
 	ctx := context.Background()
 	d, err := prs.Init(ctx, "blueprints", "app", "v1")
 	if err != nil {
@@ -400,7 +398,7 @@ func TestDeletesOutlastAMomentaryNotFound(t *testing.T) {
 }
 
 func TestErrorsCarryServerReason(t *testing.T) {
-	prs, _ := newFakeRepo(t, porch.WithoutCache())
+	prs, _ := newFakeRepo(t, porch.Options{Cache: porch.CacheOptions{Disabled: true}})
 	ctx := context.Background()
 	d, _ := prs.Init(ctx, "blueprints", "app", "v1")
 	_, err := prs.Init(ctx, "blueprints", "app", "v1")
@@ -430,7 +428,7 @@ func TestUnauthorizedAndOAuth2(t *testing.T) {
 	defer f.Close()
 	ctx := context.Background()
 
-	anon, err := porch.New(f.Config(), porch.WithoutCache())
+	anon, err := porch.New(f.Config(), porch.Options{Cache: porch.CacheOptions{Disabled: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,9 +436,9 @@ func TestUnauthorizedAndOAuth2(t *testing.T) {
 	if _, err := anon.Repositories("default").List(ctx); !errors.Is(err, porch.ErrUnauthorized) {
 		t.Fatalf("without a token: %v, want ErrUnauthorized", err)
 	}
-	c, err := porch.New(f.Config(), porch.WithoutCache(), porch.WithOAuth2ClientCredentials(&clientcredentials.Config{
+	c, err := porch.New(f.Config(), porch.Options{Cache: porch.CacheOptions{Disabled: true}, OAuth2: &clientcredentials.Config{
 		ClientID: "id", ClientSecret: "secret", TokenURL: tokens.URL,
-	}))
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -452,10 +450,10 @@ func TestUnauthorizedAndOAuth2(t *testing.T) {
 
 func TestTLSVerificationOffNeedsConsent(t *testing.T) {
 	cfg := &rest.Config{Host: "https://127.0.0.1:1", TLSClientConfig: rest.TLSClientConfig{Insecure: true}}
-	if _, err := porch.New(cfg); !errors.Is(err, porch.ErrInvalid) {
+	if _, err := porch.New(cfg, porch.Options{}); !errors.Is(err, porch.ErrInvalid) {
 		t.Fatalf("insecure config accepted without consent: %v", err)
 	}
-	c, err := porch.New(cfg, porch.WithInsecureSkipTLSVerify())
+	c, err := porch.New(cfg, porch.Options{InsecureSkipTLSVerify: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,7 +464,7 @@ func TestRepositoryConcurrencyLimitSerialisesWrites(t *testing.T) {
 	// With a write latency, overlapping writes to one object would meet
 	// Porch's 409; the limit of one write per repository avoids them.
 	prs, _ := newFakeRepoOn(t, fake.NewClientBuilder().WithWriteLatency(20*time.Millisecond).
-		WithClientOptions(porch.WithoutRetries(), porch.WithoutCache()))
+		WithClientOptions(porch.Options{Retry: porch.RetryOptions{Disabled: true}, Cache: porch.CacheOptions{Disabled: true}}))
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	errs := make([]error, 8)

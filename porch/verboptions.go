@@ -250,7 +250,9 @@ type MergeStrategy porchapi.PackageMergeStrategy
 func (m MergeStrategy) ApplyToClone(o *CloneOptions) { o.Strategy = porchapi.PackageMergeStrategy(m) }
 
 // ApplyToUpgrade implements UpgradeOption.
-func (m MergeStrategy) ApplyToUpgrade(o *UpgradeOptions) { o.Strategy = porchapi.PackageMergeStrategy(m) }
+func (m MergeStrategy) ApplyToUpgrade(o *UpgradeOptions) {
+	o.Strategy = porchapi.PackageMergeStrategy(m)
+}
 
 // Parent sets a clone's spec.parent, used for package-path in a deployment
 // clone.

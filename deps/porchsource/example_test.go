@@ -21,7 +21,7 @@ func Example() {
 		panic(err)
 	}
 	defer server.Close()
-	client, err := porch.New(server.Config())
+	client, err := porch.New(server.Config(), porch.Options{})
 	if err != nil {
 		panic(err)
 	}

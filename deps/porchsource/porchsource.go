@@ -52,7 +52,7 @@ func (s *Source) PublishedPackages(ctx context.Context, repository string) ([]de
 	prs := s.client.PackageRevisions(s.cfg.Namespace)
 	opts := []porch.ListOption{porch.InRepository(repository), porch.InLifecycle(porchapi.PackageRevisionLifecyclePublished)}
 	if s.cfg.LatestOnly {
-		opts = append(opts, porch.LatestOnly())
+		opts = append(opts, porch.LatestOnly)
 	}
 	list, err := prs.List(ctx, opts...)
 	if err != nil {

@@ -146,7 +146,7 @@ func TestResolveFromRealPorch(t *testing.T) {
 	if _, err := env.RegisterRepository(ctx, "catalog"); err != nil {
 		t.Fatal(err)
 	}
-	c, err := porch.New(env.KubeConfig, porch.WithPorchConfig(env.PorchConfig))
+	c, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestResolveFromRealPorch(t *testing.T) {
 // A failed list or pull is the source's error, wrapping the client's and
 // naming what failed.
 func TestSourceErrors(t *testing.T) {
-	c, srv := fake.NewClientBuilder().WithClientOptions(porch.WithoutCache()).Build(t)
+	c, srv := fake.NewClientBuilder().WithClientOptions(porch.Options{Cache: porch.CacheOptions{Disabled: true}}).Build(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := c.Repositories("default").Register(ctx, "catalog", "https://git.example.com/catalog.git"); err != nil {

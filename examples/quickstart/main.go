@@ -45,7 +45,7 @@ func main() {
 // server is where the quickstart's Porch runs.
 type server struct {
 	cfg      *rest.Config
-	opts     []porch.Option
+	opts     porch.Options
 	gitURL   func(ctx context.Context, name string) (string, error)
 	user     string
 	password string
@@ -76,7 +76,7 @@ func startServer(ctx context.Context, out io.Writer, real bool) (*server, error)
 	user, password := env.Git.BasicAuth()
 	return &server{
 		cfg:  env.KubeConfig,
-		opts: []porch.Option{porch.WithPorchConfig(env.PorchConfig)},
+		opts: porch.Options{PorchConfig: env.PorchConfig},
 		gitURL: func(ctx context.Context, name string) (string, error) {
 			return env.Git.CreateRepository(ctx, name, "main", false)
 		},
@@ -96,7 +96,7 @@ func run(ctx context.Context, out io.Writer, real bool) (err error) {
 			err = stopErr
 		}
 	}()
-	c, err := porch.New(srv.cfg, srv.opts...)
+	c, err := porch.New(srv.cfg, srv.opts)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func run(ctx context.Context, out io.Writer, real bool) (err error) {
 	}
 	var regOpts []porch.RegisterOption
 	if srv.user != "" {
-		regOpts = append(regOpts, porch.WithBasicAuth(srv.user, srv.password))
+		regOpts = append(regOpts, porch.BasicAuth{Username: srv.user, Password: srv.password})
 	}
 	repos := c.Repositories("default")
 	if _, err := repos.Register(ctx, "blueprints", url, regOpts...); err != nil {
@@ -120,7 +120,7 @@ func run(ctx context.Context, out io.Writer, real bool) (err error) {
 	fmt.Fprintln(out, "repository blueprints registered and Ready")
 
 	prs := c.PackageRevisions("default")
-	draft, err := prs.Init(ctx, "blueprints", "team-a/hello", "v1", porch.WithPackageDescription("hello world"))
+	draft, err := prs.Init(ctx, "blueprints", "team-a/hello", "v1", porch.Description("hello world"))
 	if err != nil {
 		return err
 	}
@@ -146,11 +146,10 @@ func run(ctx context.Context, out io.Writer, real bool) (err error) {
 	if err != nil {
 		return err
 	}
-	manager := porch.NewLifecycleManager(prs, porch.WithPolicy(policy), porch.WithActor("quickstart"),
-		porch.WithAuditSink(porch.AuditFunc(func(_ context.Context, r porch.AuditRecord) error {
-			fmt.Fprintf(out, "  audit: %s %s -> %s allowed=%t (%s)\n", r.Name, r.From, r.To, r.Allowed, r.Policy)
-			return nil
-		})))
+	manager := porch.NewLifecycleManager(prs, porch.LifecycleOptions{Policy: policy, Actor: "quickstart", AuditSink: porch.AuditFunc(func(_ context.Context, r porch.AuditRecord) error {
+		fmt.Fprintf(out, "  audit: %s %s -> %s allowed=%t (%s)\n", r.Name, r.From, r.To, r.Allowed, r.Policy)
+		return nil
+	})})
 	published, err := manager.Promote(ctx, draft.Name, porchapi.PackageRevisionLifecyclePublished)
 	if err != nil {
 		return err
@@ -164,7 +163,7 @@ func run(ctx context.Context, out io.Writer, real bool) (err error) {
 	if _, err := manager.Promote(ctx, next.Name, porchapi.PackageRevisionLifecyclePublished); err != nil {
 		return err
 	}
-	latest, err := prs.List(ctx, porch.InRepository("blueprints"), porch.LatestOnly())
+	latest, err := prs.List(ctx, porch.InRepository("blueprints"), porch.LatestOnly)
 	if err != nil {
 		return err
 	}

@@ -46,9 +46,9 @@ type Config struct {
 	// an agent in the cluster applies what is published, and a revision
 	// counts as Available once it is published.
 	Sync multicluster.Backend
-	// Approval holds options (an approval policy, an audit sink) for the
-	// porch.LifecycleManager that publishes.
-	Approval []porch.ManagerOption
+	// Approval configures the porch.LifecycleManager that publishes (an
+	// approval policy, an audit sink).
+	Approval porch.LifecycleOptions
 }
 
 // New returns a Backend over a porch client.
@@ -57,7 +57,6 @@ func New(c porch.Client, cfg Config) *Backend {
 		cfg.Namespace = DefaultNamespace
 	}
 	cfg.Upstream = maps.Clone(cfg.Upstream)
-	cfg.Approval = slices.Clone(cfg.Approval)
 	return &Backend{client: c, cfg: cfg}
 }
 
@@ -176,7 +175,7 @@ func (b *Backend) publish(ctx context.Context, prs porch.PackageRevisions, repo 
 	case b.cfg.Upstream[rev.Package] != "":
 		draft, err = prs.Clone(ctx, porch.FromRevision(b.cfg.Upstream[rev.Package]), repo, rev.Package, ws)
 	default:
-		draft, err = prs.Init(ctx, repo, rev.Package, ws, porch.WithPackageDescription("published by porchkit multicluster"))
+		draft, err = prs.Init(ctx, repo, rev.Package, ws, porch.Description("published by porchkit multicluster"))
 	}
 	if errors.Is(err, porch.ErrAlreadyExists) {
 		// A draft of this revision from an earlier, interrupted delivery.
@@ -199,7 +198,7 @@ func (b *Backend) publish(ctx context.Context, prs porch.PackageRevisions, repo 
 	}); err != nil {
 		return fmt.Errorf("writing %s to %s: %w", rev.ID, draft.Name, err)
 	}
-	if _, err = porch.NewLifecycleManager(prs, b.cfg.Approval...).Promote(ctx, draft.Name, porchapi.PackageRevisionLifecyclePublished); err != nil {
+	if _, err = porch.NewLifecycleManager(prs, b.cfg.Approval).Promote(ctx, draft.Name, porchapi.PackageRevisionLifecyclePublished); err != nil {
 		return fmt.Errorf("publishing %s: %w", draft.Name, err)
 	}
 	return nil

@@ -42,7 +42,7 @@ func TestGitOpsFlows(t *testing.T) {
 		run(t, target{client: c, newRepo: func(ctx context.Context, name string, deployment bool) error {
 			var opts []porch.RegisterOption
 			if deployment {
-				opts = append(opts, porch.AsDeployment())
+				opts = append(opts, porch.AsDeployment)
 			}
 			_, err := c.Repositories("default").Register(ctx, name, "https://git.example.com/"+name+".git", opts...)
 			return err
@@ -50,7 +50,7 @@ func TestGitOpsFlows(t *testing.T) {
 	})
 	t.Run("real", func(t *testing.T) {
 		env := porchtest.Setup(t)
-		c, err := porch.New(env.KubeConfig, porch.WithPorchConfig(env.PorchConfig))
+		c, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,7 +115,7 @@ func run(t *testing.T, tg target) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := porch.NewLifecycleManager(prs).Promote(ctx, bp.Name, porchapi.PackageRevisionLifecyclePublished); err != nil {
+	if _, err := porch.NewLifecycleManager(prs, porch.LifecycleOptions{}).Promote(ctx, bp.Name, porchapi.PackageRevisionLifecyclePublished); err != nil {
 		t.Fatal(err)
 	}
 

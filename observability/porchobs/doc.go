@@ -2,7 +2,7 @@
 // OpenTelemetry traces from an observability.Provider:
 //
 //	obs := observability.New(observability.Config{Registerer: registry, TracerProvider: tracerProvider})
-//	client, err := porch.New(cfg, porch.WithInstrumentation(porchobs.New(obs)))
+//	client, err := porch.New(cfg, porch.Options{Instrumentation: porchobs.New(obs)})
 //
 // Metrics (namespace porchkit, subsystem porch): operations_total by
 // operation, resource and outcome (porch.Outcome: ok, not_found,

@@ -24,7 +24,7 @@ func Example() {
 	defer srv.Close()
 
 	obs := observability.New(observability.Config{})
-	client, err := porch.New(&rest.Config{Host: srv.URL}, porch.WithInstrumentation(porchobs.New(obs)))
+	client, err := porch.New(&rest.Config{Host: srv.URL}, porch.Options{Instrumentation: porchobs.New(obs)})
 	if err != nil {
 		panic(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 func TestPorchMetricsAndSpans(t *testing.T) {
 	obs, rec := obstest.Setup(t)
-	c, _ := fake.NewClientBuilder().WithClientOptions(porch.WithInstrumentation(porchobs.New(obs))).Build(t)
+	c, _ := fake.NewClientBuilder().WithClientOptions(porch.Options{Instrumentation: porchobs.New(obs)}).Build(t)
 	ctx := context.Background()
 	if _, err := c.Repositories("default").Register(ctx, "blueprints", "https://git.example.com/b.git"); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ type ClientBuilder struct {
 	cfg        config
 	log        logr.Logger
 	funcs      []Funcs
-	clientOpts []porch.Option
+	clientOpts porch.Options
 }
 
 // NewClientBuilder returns a builder for a server with Porch's defaults:
@@ -94,9 +94,9 @@ func (b *ClientBuilder) WithLogger(log logr.Logger) *ClientBuilder {
 	return b
 }
 
-// WithClientOptions adds options for the client Build returns.
-func (b *ClientBuilder) WithClientOptions(opts ...porch.Option) *ClientBuilder {
-	b.clientOpts = append(b.clientOpts, opts...)
+// WithClientOptions sets the options of the client Build returns.
+func (b *ClientBuilder) WithClientOptions(opts porch.Options) *ClientBuilder {
+	b.clientOpts = opts
 	return b
 }
 
@@ -124,7 +124,7 @@ func (b *ClientBuilder) Build(t testing.TB) (porch.Client, *Server) {
 			t.Errorf("fake: %v", err)
 		}
 	})
-	c, err := porch.New(s.Config(), b.clientOpts...)
+	c, err := porch.New(s.Config(), b.clientOpts)
 	if err != nil {
 		t.Fatalf("fake: client for server: %v", err)
 	}

@@ -16,7 +16,7 @@ func Example() {
 		panic(err)
 	}
 	defer srv.Close()
-	c, err := porch.New(srv.Config())
+	c, err := porch.New(srv.Config(), porch.Options{})
 	if err != nil {
 		panic(err)
 	}
@@ -58,7 +58,7 @@ func ExampleFail() {
 		panic(err)
 	}
 	defer srv.Close()
-	c, err := porch.New(srv.Config(), porch.WithoutCache())
+	c, err := porch.New(srv.Config(), porch.Options{Cache: porch.CacheOptions{Disabled: true}})
 	if err != nil {
 		panic(err)
 	}

@@ -22,7 +22,7 @@ import (
 // creates draft blueprints.app.v1 on it.
 func newDraft(t *testing.T, b *fake.ClientBuilder) (porch.PackageRevisions, *fake.Server, string) {
 	t.Helper()
-	c, srv := b.WithClientOptions(porch.WithoutCache(), porch.WithoutRetries()).Build(t)
+	c, srv := b.WithClientOptions(porch.Options{Cache: porch.CacheOptions{Disabled: true}, Retry: porch.RetryOptions{Disabled: true}}).Build(t)
 	ctx := context.Background()
 	if _, err := c.Repositories("default").Register(ctx, "blueprints", "https://git.example.com/blueprints.git"); err != nil {
 		t.Fatal(err)

@@ -96,7 +96,7 @@ func (s *suite) newRepository(t *testing.T, name string, opts ...porch.RegisterO
 		t.Fatalf("create git repository %s: %v", name, err)
 	}
 	if s.target.GitUser != "" {
-		opts = append([]porch.RegisterOption{porch.WithBasicAuth(s.target.GitUser, s.target.GitPassword)}, opts...)
+		opts = append([]porch.RegisterOption{porch.BasicAuth{Username: s.target.GitUser, Password: s.target.GitPassword}}, opts...)
 	}
 	if _, err := s.repos.Register(s.ctx, name, url, opts...); err != nil {
 		t.Fatalf("register %s: %v", name, err)

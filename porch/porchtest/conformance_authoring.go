@@ -29,7 +29,7 @@ func authoringBehaviours() []behaviour {
 		}},
 		{"init/writes-kptfile-readme-and-context", func(t *testing.T, s *suite) {
 			pkg := pkgName(t, "")
-			pr := s.init(t, pkg, "ws1", porch.WithPackageDescription("the description"), porch.WithKeywords("a", "b"))
+			pr := s.init(t, pkg, "ws1", porch.Description("the description"), porch.Keywords{"a", "b"})
 			files := s.pull(t, pr.Name).Resources
 			if len(files) != 3 {
 				t.Fatalf("files = %v, want Kptfile, README.md, package-context.yaml", keys(files))
@@ -117,7 +117,7 @@ func authoringBehaviours() []behaviour {
 			}
 		}},
 		{"clone/into-deployment-repository-sets-context", func(t *testing.T, s *suite) {
-			deploy := s.newRepository(t, "clone-deploy", porch.AsDeployment())
+			deploy := s.newRepository(t, "clone-deploy", porch.AsDeployment)
 			up := s.init(t, pkgName(t, "-up"), "v1")
 			s.publish(t, up.Name)
 			down, err := s.prs.Clone(s.ctx, porch.FromRevision(up.Name), deploy, "site-a", "v1")
@@ -140,7 +140,7 @@ func authoringBehaviours() []behaviour {
 			}
 			var opts []porch.GitOption
 			if s.target.GitUser != "" {
-				opts = append(opts, porch.WithGitSecret(repo.Spec.Git.SecretRef.Name))
+				opts = append(opts, porch.SecretRef(repo.Spec.Git.SecretRef.Name))
 			}
 			from := porch.FromGit(repo.Spec.Git.Repo, pkgName(t, "-up")+"/v1", pkgName(t, "-up"), opts...)
 			down, err := s.prs.Clone(s.ctx, from, s.repo, pkgName(t, "-down"), "v1")
@@ -248,7 +248,7 @@ func authoringBehaviours() []behaviour {
 				t.Fatal(err)
 			}
 			s.publish(t, u2.Name)
-			_, err = s.prs.Upgrade(s.ctx, down.Name, "v2", porch.WithUpgradeStrategy(porchapi.FastForward))
+			_, err = s.prs.Upgrade(s.ctx, down.Name, "v2", porch.MergeStrategy(porchapi.FastForward))
 			if err == nil {
 				t.Fatal("fast-forward over local changes succeeded")
 			}

@@ -39,9 +39,9 @@ func listWatchBehaviours() []behaviour {
 			check("workspace", []string{b.Name}, porch.ForPackage(base+"-other"), porch.InWorkspace("v2"))
 			// The branch placeholder is Published too.
 			check("lifecycle", []string{porch.RevisionName(s.repo, "x/"+base, "main"), a.Name}, porch.ForPackage("x/"+base), porch.InLifecycle(published))
-			check("revision", []string{a.Name}, porch.ForPackage("x/"+base), porch.WithRevision(1))
-			check("placeholder revision", []string{porch.RevisionName(s.repo, "x/"+base, "main")}, porch.ForPackage("x/"+base), porch.WithRevision(-1))
-			check("latest only", []string{a.Name}, porch.ForPackage("x/"+base), porch.LatestOnly())
+			check("revision", []string{a.Name}, porch.ForPackage("x/"+base), porch.Revision(1))
+			check("placeholder revision", []string{porch.RevisionName(s.repo, "x/"+base, "main")}, porch.ForPackage("x/"+base), porch.Revision(-1))
+			check("latest only", []string{a.Name}, porch.ForPackage("x/"+base), porch.LatestOnly)
 		}},
 		{"list/label-selector", func(t *testing.T, s *suite) {
 			d := s.init(t, pkgName(t, ""), "v1")

@@ -36,7 +36,7 @@ func deletionBehaviours() []behaviour {
 		}},
 		{"delete/published-after-proposal-and-number-reused", func(t *testing.T, s *suite) {
 			v1, v2 := s.twoPublished(t, pkgName(t, ""))
-			if err := s.prs.Delete(s.ctx, v2.Name, porch.ProposingDeletion()); err != nil {
+			if err := s.prs.Delete(s.ctx, v2.Name, porch.ProposingDeletion); err != nil {
 				t.Fatal(err)
 			}
 			if got := s.get(t, v1.Name); !isLatest(got) {

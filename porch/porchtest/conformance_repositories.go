@@ -24,7 +24,7 @@ func behaviours() []behaviour {
 func repositoryBehaviours() []behaviour {
 	return []behaviour{
 		{"repository/register-and-ready", func(t *testing.T, s *suite) {
-			name := s.newRepository(t, "reg-ready", porch.WithDescription("a repository"))
+			name := s.newRepository(t, "reg-ready", porch.Description("a repository"))
 			repo, err := s.repos.Get(s.ctx, name)
 			if err != nil {
 				t.Fatal(err)
@@ -37,7 +37,7 @@ func repositoryBehaviours() []behaviour {
 			}
 		}},
 		{"repository/deployment-flag-shows-on-revisions", func(t *testing.T, s *suite) {
-			name := s.newRepository(t, "reg-deploy", porch.AsDeployment())
+			name := s.newRepository(t, "reg-deploy", porch.AsDeployment)
 			pr, err := s.prs.Init(s.ctx, name, "app", "v1")
 			if err != nil {
 				t.Fatal(err)
@@ -55,7 +55,7 @@ func repositoryBehaviours() []behaviour {
 			if user == "" {
 				user, pass = "someone", "secret"
 			}
-			repo, err := s.repos.Register(s.ctx, "reg-auth", url, porch.WithBasicAuth(user, pass))
+			repo, err := s.repos.Register(s.ctx, "reg-auth", url, porch.BasicAuth{Username: user, Password: pass})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,13 +69,13 @@ func repositoryBehaviours() []behaviour {
 				t.Fatal(err)
 			}
 			// Registering again creates the Secret again: it must be gone.
-			if _, err := s.repos.Register(s.ctx, "reg-auth", url, porch.WithBasicAuth(user, pass)); err != nil {
+			if _, err := s.repos.Register(s.ctx, "reg-auth", url, porch.BasicAuth{Username: user, Password: pass}); err != nil {
 				t.Fatalf("re-register after unregister (secret left behind?): %v", err)
 			}
-			if err := s.repos.Unregister(s.ctx, "reg-auth", porch.KeepAuthSecret()); err != nil {
+			if err := s.repos.Unregister(s.ctx, "reg-auth", porch.KeepAuthSecret); err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.repos.Register(s.ctx, "reg-auth", url, porch.WithBasicAuth(user, pass))
+			_, err = s.repos.Register(s.ctx, "reg-auth", url, porch.BasicAuth{Username: user, Password: pass})
 			wantErr(t, err, porch.ErrAlreadyExists, "register with a kept secret")
 			if _, err := s.repos.Get(s.ctx, "reg-auth"); err == nil {
 				t.Fatal("the repository was created although its secret could not be")
@@ -89,7 +89,7 @@ func repositoryBehaviours() []behaviour {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.repos.Register(s.ctx, "reg-badauth", url, porch.WithBasicAuth(s.target.GitUser, "wrong")); err != nil {
+			if _, err := s.repos.Register(s.ctx, "reg-badauth", url, porch.BasicAuth{Username: s.target.GitUser, Password: "wrong"}); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithTimeout(s.ctx, 20*time.Second)
