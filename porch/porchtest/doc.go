@@ -1,26 +1,10 @@
-// Package porchtest runs a real Porch for tests, like controller-runtime's
-// envtest does for the Kubernetes API: etcd, kube-apiserver with the Porch
-// CRDs, porch-server (standalone, with its deletion-protection webhook), the
-// Porch function runner (exec runtime, no pods) and a git server speaking
-// smart HTTP over real repositories, on free ports and in a temporary
-// directory. Everything binds to 127.0.0.1 except the function runner and
-// porch-server's webhook, whose upstream code listens on all interfaces.
+// Package porchtest holds Fake, an in-memory Porch for tests: an HTTP server
+// with Porch v1.5.3's semantics (names, revision numbers, the
+// latest-revision label, lifecycle rules, resourceVersion conflicts,
+// deletion rules, task results, watch events) that starts in a millisecond,
+// with hooks for rendering, git clones, write latency and fault injection.
 //
-// In a test:
-//
-//	env := porchtest.Setup(t)                       // skipped with -short
-//	repo, err := env.RegisterRepository(ctx, "blueprints")
-//	cs, err := versioned.NewForConfig(env.PorchConfig) // porch.kpt.dev client
-//
-// Fake is the in-memory alternative: an HTTP server with Porch v1.5.3's
-// semantics (names, revision numbers, the latest-revision label, lifecycle
-// rules, resourceVersion conflicts, deletion rules, task results, watch
-// events) that starts in a millisecond, with hooks for rendering, git
-// clones, write latency and fault injection. RunConformance holds any
-// porch.Client and its server to the behaviours porchkit relies on; porch's
-// own TestConformance runs it on the Fake and on the real stack.
-//
-// Outside tests, Start and Environment.Stop do the same. Binaries come from
-// internal/testbin: built once from the tool modules in tools/ (minutes the
-// first time, printed as progress), then cached.
+// The real, local Porch is package porchenv; package conformance holds a
+// porch.Client and its server to the behaviours porchkit relies on, and
+// porch's own TestConformance runs it on the Fake and on porchenv's stack.
 package porchtest

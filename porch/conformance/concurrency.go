@@ -1,123 +1,14 @@
-package porchtest
+package conformance
 
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
-	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/nephoran/porchkit/porch"
 )
-
-func listWatchBehaviours() []behaviour {
-	return []behaviour{
-		{"list/filters-are-exact", func(t *testing.T, s *suite) {
-			base := pkgName(t, "")
-			a := s.init(t, "x/"+base, "v1")
-			s.init(t, "y/"+base, "v1") // same leaf name in another directory
-			b := s.init(t, base+"-other", "v2")
-			s.publish(t, a.Name)
-			check := func(what string, want []string, opts ...porch.ListOption) {
-				t.Helper()
-				list, err := s.prs.List(s.ctx, append([]porch.ListOption{porch.InRepository(s.repo)}, opts...)...)
-				if err != nil {
-					t.Fatalf("%s: %v", what, err)
-				}
-				var got []string
-				for _, pr := range list {
-					got = append(got, pr.Name)
-				}
-				if fmt.Sprint(got) != fmt.Sprint(want) {
-					t.Fatalf("%s: got %v, want %v", what, got, want)
-				}
-			}
-			check("package by full path", []string{a.Name}, porch.ForPackage("x/"+base), porch.InWorkspace("v1"))
-			check("workspace", []string{b.Name}, porch.ForPackage(base+"-other"), porch.InWorkspace("v2"))
-			// The branch placeholder is Published too.
-			check("lifecycle", []string{porch.RevisionName(s.repo, "x/"+base, "main"), a.Name}, porch.ForPackage("x/"+base), porch.InLifecycle(published))
-			check("revision", []string{a.Name}, porch.ForPackage("x/"+base), porch.WithRevision(1))
-			check("placeholder revision", []string{porch.RevisionName(s.repo, "x/"+base, "main")}, porch.ForPackage("x/"+base), porch.WithRevision(-1))
-			check("latest only", []string{a.Name}, porch.ForPackage("x/"+base), porch.LatestOnly())
-		}},
-		{"list/label-selector", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
-			s.init(t, pkgName(t, ""), "v2")
-			if _, err := s.prs.UpdateMetadata(s.ctx, d.Name, func(pr *porchapi.PackageRevision) error {
-				pr.Labels = map[string]string{"tier": pkgName(t, "")}
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			list, err := s.prs.List(s.ctx, porch.MatchingLabels(map[string]string{"tier": pkgName(t, "")}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(list) != 1 || list[0].Name != d.Name {
-				t.Fatalf("label selector matched %d revisions", len(list))
-			}
-		}},
-		{"list/reads-own-writes", func(t *testing.T, s *suite) {
-			pkg := pkgName(t, "")
-			for i := 0; i < 3; i++ {
-				before, err := s.prs.List(s.ctx, porch.ForPackage(pkg))
-				if err != nil {
-					t.Fatal(err)
-				}
-				s.init(t, pkg, fmt.Sprintf("w%d", i))
-				after, err := s.prs.List(s.ctx, porch.ForPackage(pkg))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(after) != len(before)+1 {
-					t.Fatalf("list after create has %d, before %d", len(after), len(before))
-				}
-			}
-		}},
-		{"watch/filtered-events-in-order", func(t *testing.T, s *suite) {
-			pkg := pkgName(t, "")
-			w, err := s.prs.Watch(s.ctx, porch.ForPackage(pkg))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer w.Stop()
-			s.init(t, pkg+"-noise", "v1") // another package: must not be seen
-			d := s.init(t, pkg, "v1")
-			if _, err := s.prs.Propose(s.ctx, d.Name); err != nil {
-				t.Fatal(err)
-			}
-			if err := s.prs.Delete(s.ctx, d.Name); err != nil {
-				t.Fatal(err)
-			}
-			want := []watch.EventType{watch.Added, watch.Modified, watch.Deleted}
-			var got []watch.EventType
-			deadline := time.After(30 * time.Second)
-			for len(got) == 0 || got[len(got)-1] != watch.Deleted {
-				select {
-				case ev, ok := <-w.ResultChan():
-					if !ok {
-						t.Fatalf("watch closed after %v", got)
-					}
-					pr := ev.Object.(*porchapi.PackageRevision)
-					if pr.Spec.PackageName != pkg {
-						t.Fatalf("event for %s leaked through the filter", pr.Name)
-					}
-					if len(got) == 0 || got[len(got)-1] != ev.Type || ev.Type != watch.Modified {
-						got = append(got, ev.Type)
-					}
-				case <-deadline:
-					t.Fatalf("events so far %v, want %v", got, want)
-				}
-			}
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Fatalf("events %v, want %v (repeated MODIFIED collapsed)", got, want)
-			}
-		}},
-	}
-}
 
 // race runs n copies of fn at once and returns their errors.
 func race(n int, fn func(i int) error) []error {
@@ -160,30 +51,34 @@ func oneWins(t *testing.T, what string, errs []error, kinds ...error) {
 	}
 }
 
-func concurrencyBehaviours() []behaviour {
-	return []behaviour{
+// concurrencyBehaviours are the behaviours of concurrent writes to one
+// object. With unlimited, they are named "concurrency/unlimited/..." and go
+// through the client without a per-repository write limit, so that the
+// writes reach the server at once.
+func concurrencyBehaviours(unlimited bool) []behaviour {
+	bs := []behaviour{
 		{"concurrency/inits-same-workspace-one-wins", func(t *testing.T, s *suite) {
-			pkg := pkgName(t, "")
+			pkg := s.pkgName(t, "")
 			errs := race(4, func(int) error { _, err := s.prs.Init(s.ctx, s.repo, pkg, "v1"); return err })
 			oneWins(t, "concurrent inits", errs, porch.ErrAlreadyExists, porch.ErrBusy)
 		}},
 		{"concurrency/clones-same-workspace-one-wins", func(t *testing.T, s *suite) {
-			up := s.init(t, pkgName(t, "-up"), "v1")
+			up := s.init(t, s.pkgName(t, "-up"), "v1")
 			s.publish(t, up.Name)
 			errs := race(4, func(int) error {
-				_, err := s.prs.Clone(s.ctx, porch.FromRevision(up.Name), s.repo, pkgName(t, "-down"), "v1")
+				_, err := s.prs.Clone(s.ctx, porch.FromRevision(up.Name), s.repo, s.pkgName(t, "-down"), "v1")
 				return err
 			})
 			oneWins(t, "concurrent clones", errs, porch.ErrAlreadyExists, porch.ErrBusy)
 		}},
 		{"concurrency/copies-same-workspace-one-wins", func(t *testing.T, s *suite) {
-			v1 := s.init(t, pkgName(t, ""), "v1")
+			v1 := s.init(t, s.pkgName(t, ""), "v1")
 			s.publish(t, v1.Name)
 			errs := race(4, func(int) error { _, err := s.prs.Copy(s.ctx, v1.Name, "v2"); return err })
 			oneWins(t, "concurrent copies", errs, porch.ErrAlreadyExists, porch.ErrBusy)
 		}},
 		{"concurrency/pushes-same-version-one-wins", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			base := s.pull(t, d.Name)
 			errs := race(4, func(i int) error {
 				pkg := base.DeepCopy()
@@ -194,7 +89,7 @@ func concurrencyBehaviours() []behaviour {
 			oneWins(t, "concurrent pushes", errs, porch.ErrConflict, porch.ErrBusy)
 		}},
 		{"concurrency/propose-and-approve-race-settles", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			for _, err := range race(3, func(int) error { _, err := s.prs.Propose(s.ctx, d.Name); return err }) {
 				if err != nil && !errors.Is(err, porch.ErrBusy) && !errors.Is(err, porch.ErrConflict) {
 					t.Fatalf("concurrent propose: %v", err)
@@ -213,14 +108,14 @@ func concurrencyBehaviours() []behaviour {
 			}
 		}},
 		{"concurrency/deletes-one-wins", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			errs := race(4, func(int) error { return s.prs.Delete(s.ctx, d.Name) })
 			oneWins(t, "concurrent deletes", errs, porch.ErrNotFound, porch.ErrBusy)
 			_, err := s.prs.Get(s.ctx, d.Name)
 			wantErr(t, err, porch.ErrNotFound, "get after concurrent deletes")
 		}},
 		{"concurrency/read-modify-write-loses-nothing", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			const n = 8
 			errs := race(n, func(i int) error {
 				_, err := s.prs.UpdateResources(s.ctx, d.Name, func(p *porch.Package) error {
@@ -252,4 +147,13 @@ func concurrencyBehaviours() []behaviour {
 			}
 		}},
 	}
+	if !unlimited {
+		return bs
+	}
+	for i, b := range bs {
+		run := b.run
+		bs[i].name = "concurrency/unlimited/" + strings.TrimPrefix(b.name, "concurrency/")
+		bs[i].run = func(t *testing.T, s *suite) { run(t, s.withoutWriteLimit()) }
+	}
+	return bs
 }
