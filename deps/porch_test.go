@@ -11,7 +11,7 @@ import (
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/porchenv"
 )
 
 // porchSource reads published revisions with Porch's generated clientset
@@ -86,7 +86,7 @@ func publish(t *testing.T, ctx context.Context, cs porchclient.Interface, ns, re
 // package revisions on the local Porch, builds the universe from the
 // published revisions and resolves it.
 func TestResolveFromRealPorch(t *testing.T) {
-	env := porchtest.Setup(t)
+	env := porchenv.Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if _, err := env.RegisterRepository(ctx, "catalog"); err != nil {

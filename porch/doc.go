@@ -44,7 +44,7 @@
 //     add HTTP 500s.
 //
 // Metrics and traces go to an Instrumentation (see the observability
-// package). porchtest has an in-memory Fake of the Porch server and the
-// conformance suite that holds the fake and the real server to the same
-// behaviours.
+// package). porchtest has an in-memory Fake of the Porch server, porchenv
+// runs a real, local Porch, and conformance is the suite that holds the
+// fake and the real server to the same behaviours.
 package porch

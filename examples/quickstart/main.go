@@ -27,6 +27,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/nephoran/porchkit/porch"
+	"github.com/nephoran/porchkit/porch/porchenv"
 	"github.com/nephoran/porchkit/porch/porchtest"
 )
 
@@ -67,12 +68,12 @@ func startServer(ctx context.Context, out io.Writer, real bool) (*server, error)
 		}, nil
 	}
 	fmt.Fprintln(out, "starting a local Porch (etcd, kube-apiserver, porch-server, function runner, git server) ...")
-	env, err := porchtest.Start(ctx)
-	if err != nil {
+	env := &porchenv.Environment{}
+	if err := env.Start(ctx); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(out, "porch-server ready at %s\n", env.PorchConfig.Host)
-	user, password := env.Git.BasicAuth()
+	user, password := env.Git.User, env.Git.Password
 	return &server{
 		cfg:  env.KubeConfig,
 		opts: []porch.Option{porch.WithPorchConfig(env.PorchConfig)},
