@@ -264,13 +264,24 @@ func containsLine(table, name string) bool {
 	return false
 }
 
-// TestStopPorchServerEndsItWithoutAKill stops porch-server and checks that
-// it exited on its own (a status, not SIGKILL after the grace period), then
-// starts it again and uses it.
+// TestStopPorchServerEndsItWithoutAKill stops porch-server while a client
+// watches it (an open watch keeps its graceful shutdown from ending) and
+// checks that it exited on its own (a status, not SIGKILL after the grace
+// period), then starts it again and uses it.
 func TestStopPorchServerEndsItWithoutAKill(t *testing.T) {
 	env := Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
+	c, err := env.NewClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w, err := c.PackageRevisions(env.Namespace).Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
 	stopped := env.porch
 	if err := env.StopPorchServer(); err != nil {
 		t.Fatal(err)
@@ -288,11 +299,6 @@ func TestStopPorchServerEndsItWithoutAKill(t *testing.T) {
 	if _, err := env.RegisterRepository(ctx, "after-restart"); err != nil {
 		t.Fatal(err)
 	}
-	c, err := env.NewClient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
 	if _, err := c.PackageRevisions(env.Namespace).Init(ctx, "after-restart", "hello", "v1"); err != nil {
 		t.Fatalf("init after the restart: %v", err)
 	}
