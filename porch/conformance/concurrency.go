@@ -49,6 +49,7 @@ func oneWins(t *testing.T, what string, errs []error, kinds ...error) {
 	if wins != 1 {
 		t.Fatalf("%s: %d winners, want exactly 1 (errors %v)", what, wins, errs)
 	}
+	t.Logf("%s: the losers' errors: %v", what, errs)
 }
 
 // concurrencyBehaviours are the behaviours of concurrent writes to one
@@ -134,6 +135,7 @@ func concurrencyBehaviours(unlimited bool) []behaviour {
 				}
 				return err == nil, err
 			})
+			t.Logf("the writers' errors: %v", errs)
 			for i, err := range errs {
 				_, present := files[fmt.Sprintf("w%d.yaml", i)]
 				switch {
