@@ -82,6 +82,8 @@ type suite struct {
 	repos  porch.Repositories
 	// unlimited is the client without a per-repository write limit.
 	unlimited porch.Client
+	// noWriteLimit is set in the runs through unlimited.
+	noWriteLimit bool
 	// pkgPrefix starts every package name the behaviour makes.
 	pkgPrefix string
 }
@@ -162,6 +164,7 @@ func (s *suite) withoutWriteLimit() *suite {
 	u.repos = s.unlimited.Repositories(s.target.Namespace)
 	u.prs = s.unlimited.PackageRevisions(s.target.Namespace)
 	u.pkgPrefix = "u-"
+	u.noWriteLimit = true
 	return &u
 }
 

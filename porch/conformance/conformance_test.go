@@ -38,7 +38,7 @@ func TestBehaviours(t *testing.T) {
 	}
 }
 
-func TestUnlimitedRunHasItsOwnPackages(t *testing.T) {
+func TestUnlimitedRunDiffers(t *testing.T) {
 	// Clients are made without contacting a server.
 	newClient := func() porch.Client {
 		c, err := porch.New(&rest.Config{Host: "http://127.0.0.1:1"})
@@ -53,5 +53,12 @@ func TestUnlimitedRunHasItsOwnPackages(t *testing.T) {
 	u := s.withoutWriteLimit()
 	if s.pkgName(t, "") == u.pkgName(t, "") {
 		t.Errorf("both runs name their packages %q", s.pkgName(t, ""))
+	}
+	// Only the run without the limit accepts Porch's racing 500s.
+	if isOneOf(porch.ErrInternal, s.raceErrors(porch.ErrBusy)...) {
+		t.Error("the limited run accepts porch.ErrInternal from a losing call")
+	}
+	if !isOneOf(porch.ErrInternal, u.raceErrors(porch.ErrBusy)...) || !isOneOf(porch.ErrBusy, u.raceErrors(porch.ErrBusy)...) {
+		t.Error("the unlimited run does not accept porch.ErrInternal besides the given kinds")
 	}
 }

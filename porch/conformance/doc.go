@@ -14,11 +14,19 @@
 // The concurrency behaviours run twice: through a client with its default
 // per-repository write limit, which serialises a client's own writes, and
 // through one without the limit (porch.WithRepositoryConcurrency(0)), whose
-// writes meet Porch's own handling of concurrent requests (409 "another
-// request is already in progress", 500s from its git layer). The second run,
-// named "concurrency/unlimited/...", checks what a caller can rely on then:
-// every call either succeeds or fails with a typed error, and nothing a
-// call reported done is lost.
+// writes reach the server at once and meet Porch's own handling of
+// concurrent requests. The second run, named "concurrency/unlimited/...",
+// holds the outcome to the same rules: exactly one of racing creates or
+// pushes wins, racing lifecycle moves settle on the right lifecycle and
+// revision, no write a call reported done is lost and no failed write is
+// half-done. Porch v1.5.3 answers racing creates of one workspace with 500
+// "workspaceNames must be unique", racing pushes with 500 "the object has
+// been modified" or 409 "another request is already in progress", which the
+// client maps to porch.ErrAlreadyExists, porch.ErrConflict and
+// porch.ErrBusy; its git layer also answers some racing writes with a 500
+// such as "ref file is empty" (porch.ErrInternal), which this run accepts
+// from a losing call. Such a 500 can reach the very call that deleted a
+// revision, so of racing deletes at most one reports success.
 //
 // The suite owns its constants (lifecycles, the namespace of Porch's
 // revision UIDs, timeouts); it reads nothing of the servers it checks.
