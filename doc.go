@@ -16,13 +16,13 @@
 //     containers) through one registry and capability policy, memoises and
 //     audits runs, and renders Kptfile pipelines like kpt fn render;
 //     krm/catalog has the builtin functions, krm/krmtest a fake executor.
-//   - porch/porchtest starts a real, local Porch for tests — etcd,
+//   - porch/porchenv starts a real, local Porch for tests — etcd,
 //     kube-apiserver with Porch's CRDs, porch-server with its deletion
 //     webhook, the function runner and a smart-HTTP git server — like
-//     controller-runtime's envtest does for the Kubernetes API — and has
-//     the conformance suite that holds the fake and the real server to the
-//     same behaviours; porch/fake is the in-memory Porch server, with a
-//     client builder and per-verb hooks for faults.
+//     controller-runtime's envtest does for the Kubernetes API;
+//     porch/fake is the in-memory Porch server, with a client builder and
+//     per-verb hooks for faults, and porch/conformance the conformance
+//     suite that holds the fake and the real server to the same behaviours.
 //   - multicluster registers clusters, probes their health, selects them
 //     with reasons, and rolls packages out with sequential, parallel,
 //     canary and blue-green strategies, gates on the exact revision,

@@ -12,7 +12,7 @@ import (
 	"github.com/nephoran/porchkit/krm"
 	"github.com/nephoran/porchkit/porch"
 	"github.com/nephoran/porchkit/porch/fake"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/porchenv"
 )
 
 // TestRenderMatchesRealPorch renders the same package with krm and with the
@@ -20,7 +20,7 @@ import (
 // apply-replacements v0.1.1 and starlark v0.4.3 in its builtin runtime when
 // the package is pushed) and compares the resources.
 func TestRenderMatchesRealPorch(t *testing.T) {
-	env := porchtest.Setup(t)
+	env := porchenv.Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if _, err := env.RegisterRepository(ctx, "blueprints"); err != nil {

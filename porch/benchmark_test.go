@@ -14,20 +14,21 @@ import (
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/nephoran/porchkit/internal/kubeplane"
 	"github.com/nephoran/porchkit/internal/testbin"
 	"github.com/nephoran/porchkit/porch"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/porchenv"
 )
 
-// The benchmarks run against the real Porch v1.5.3 that porchtest starts,
+// The benchmarks run against the real Porch v1.5.3 that porchenv starts,
 // and compare the SDK with plain client-go calls (Porch's generated
 // clientset) and with porchctl, side by side in one run:
 //
 //	go test ./porch -run '^$' -bench . -benchtime 20x
 
-func benchEnv(b *testing.B, repos ...string) (*porchtest.Environment, porchclient.Interface, porch.Client) {
+func benchEnv(b *testing.B, repos ...string) (*porchenv.Environment, porchclient.Interface, porch.Client) {
 	b.Helper()
-	env := porchtest.Setup(b)
+	env := porchenv.Setup(b, nil)
 	ctx := context.Background()
 	for _, r := range repos {
 		if _, err := env.RegisterRepository(ctx, r); err != nil {
@@ -225,7 +226,7 @@ func BenchmarkConcurrentCreates(b *testing.B) {
 // bigRepository writes packages published packages straight into a git
 // repository (one commit, a tag per package) and registers it: 2 revisions
 // per package (the tag and the branch placeholder).
-func bigRepository(b testing.TB, env *porchtest.Environment, c porch.Client, name string, packages int) {
+func bigRepository(b testing.TB, env *porchenv.Environment, c porch.Client, name string, packages int) {
 	b.Helper()
 	ctx := context.Background()
 	url, err := env.Git.CreateRepository(ctx, name, "main", false)
@@ -273,7 +274,7 @@ func bigRepository(b testing.TB, env *porchtest.Environment, c porch.Client, nam
 //
 //	go test ./porch -run '^$' -bench CachedReads -benchtime 1x -timeout 60m
 func BenchmarkCachedReads(b *testing.B) {
-	env := porchtest.Setup(b)
+	env := porchenv.Setup(b, nil)
 	rec := newRecorder()
 	cached, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig, Instrumentation: rec})
 	if err != nil {
@@ -380,8 +381,14 @@ func BenchmarkVersusPorchctl(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	// porchctl talks to porch-server directly, as the SDK clients here do
+	// (env.KubeconfigPath would go through kube-apiserver's aggregation).
+	kubeconfig := filepath.Join(b.TempDir(), "porch.kubeconfig")
+	if err := kubeplane.WriteKubeconfig(kubeconfig, env.PorchConfig); err != nil {
+		b.Fatal(err)
+	}
 	cli := func(args ...string) error {
-		cmd := exec.CommandContext(ctx, porchctl, append(args, "--kubeconfig", env.PorchKubeconfig, "-n", "default")...)
+		cmd := exec.CommandContext(ctx, porchctl, append(args, "--kubeconfig", kubeconfig, "-n", "default")...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("porchctl %v: %v\n%s", args, err, out)
 		}

@@ -5,8 +5,9 @@ import (
 	"testing"
 
 	"github.com/nephoran/porchkit/porch"
+	"github.com/nephoran/porchkit/porch/conformance"
 	"github.com/nephoran/porchkit/porch/fake"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/porchenv"
 )
 
 const (
@@ -19,9 +20,9 @@ const (
 func TestConformance(t *testing.T) {
 	t.Run("fake", func(t *testing.T) {
 		t.Parallel()
-		c, _ := fake.NewClientBuilder().WithGitCredentials(gitUser, gitPassword).Build(t)
-		porchtest.RunConformance(t, porchtest.ConformanceTarget{
-			Client:    c,
+		_, srv := fake.NewClientBuilder().WithGitCredentials(gitUser, gitPassword).Build(t)
+		conformance.Run(t, conformance.Target{
+			NewClient: func(opts porch.Options) (porch.Client, error) { return porch.New(srv.Config(), opts) },
 			Namespace: "default",
 			NewGitRepository: func(_ context.Context, name string) (string, error) {
 				return "http://git.invalid/" + name + ".git", nil
@@ -31,14 +32,9 @@ func TestConformance(t *testing.T) {
 	})
 	t.Run("real", func(t *testing.T) {
 		t.Parallel()
-		env := porchtest.Setup(t, porchtest.WithGitBasicAuth(gitUser, gitPassword))
-		c, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(c.Close)
-		porchtest.RunConformance(t, porchtest.ConformanceTarget{
-			Client:    c,
+		env := porchenv.Setup(t, &porchenv.Environment{GitUser: gitUser, GitPassword: gitPassword})
+		conformance.Run(t, conformance.Target{
+			NewClient: env.NewClient,
 			Namespace: env.Namespace,
 			NewGitRepository: func(ctx context.Context, name string) (string, error) {
 				return env.Git.CreateRepository(ctx, name, "main", false)

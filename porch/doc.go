@@ -43,8 +43,9 @@
 //     serialises git work per repository, and more concurrent writes only
 //     add HTTP 500s.
 //
-// Metrics and traces go to an Instrumentation (see the observability
-// package). porch/fake is an in-memory Porch server for tests, and
-// porchtest has the conformance suite that holds the fake and the real
-// server to the same behaviours.
+// Metrics and traces go to an Instrumentation (see
+// observability/porchobs for Prometheus and OpenTelemetry).
+// For tests, porch/fake is an in-memory Porch server, porch/porchenv runs a
+// real, local Porch, and porch/conformance is the suite that holds the fake
+// and the real server to the same behaviours.
 package porch

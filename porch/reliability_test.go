@@ -13,14 +13,14 @@ import (
 
 	"github.com/nephoran/porchkit/internal/eventually"
 	"github.com/nephoran/porchkit/porch"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/porchenv"
 )
 
 // realClient starts the real Porch stack with one Ready repository "repo"
 // and returns a client on it.
-func realClient(t testing.TB, opts porch.Options) (*porchtest.Environment, porch.Client) {
+func realClient(t testing.TB, opts porch.Options) (*porchenv.Environment, porch.Client) {
 	t.Helper()
-	env := porchtest.Setup(t)
+	env := porchenv.Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if _, err := env.RegisterRepository(ctx, "repo"); err != nil {

@@ -14,7 +14,7 @@ import (
 	"github.com/nephoran/porchkit/deps/porchsource"
 	"github.com/nephoran/porchkit/porch"
 	"github.com/nephoran/porchkit/porch/fake"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/porchenv"
 )
 
 // publish creates package pkg in repo with the release annotation and
@@ -140,7 +140,7 @@ func TestResolveFromFakePorch(t *testing.T) {
 
 // TestResolveFromRealPorch runs the same on the local Porch stack.
 func TestResolveFromRealPorch(t *testing.T) {
-	env := porchtest.Setup(t)
+	env := porchenv.Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if _, err := env.RegisterRepository(ctx, "catalog"); err != nil {

@@ -28,7 +28,7 @@ import (
 
 	"github.com/nephoran/porchkit/porch"
 	"github.com/nephoran/porchkit/porch/fake"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/porchenv"
 )
 
 func main() {
@@ -68,12 +68,12 @@ func startServer(ctx context.Context, out io.Writer, real bool) (*server, error)
 		}, nil
 	}
 	fmt.Fprintln(out, "starting a local Porch (etcd, kube-apiserver, porch-server, function runner, git server) ...")
-	env, err := porchtest.Start(ctx)
-	if err != nil {
+	env := &porchenv.Environment{}
+	if err := env.Start(ctx); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(out, "porch-server ready at %s\n", env.PorchConfig.Host)
-	user, password := env.Git.BasicAuth()
+	user, password := env.Git.User, env.Git.Password
 	return &server{
 		cfg:  env.KubeConfig,
 		opts: porch.Options{PorchConfig: env.PorchConfig},

@@ -30,6 +30,11 @@ type Spec struct {
 	Env []string
 	// Dir is the working directory; the log file is written there too.
 	Dir string
+	// StopSignals are the signals Stop sends to the process group, in
+	// order, before it waits for the grace period (default: SIGTERM). A
+	// server that ends a slow graceful shutdown at a second, different
+	// shutdown signal stops at once with two.
+	StopSignals []syscall.Signal
 }
 
 // ExitedError reports a process that ended while it was expected to run.
@@ -119,6 +124,17 @@ func (p *Process) LogPath() string { return p.logPath }
 // Done is closed when the process has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }
 
+// ProcessState returns how the process exited (whether on its own, with
+// which status, or killed by which signal), or nil while it runs.
+func (p *Process) ProcessState() *os.ProcessState {
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState
+	default:
+		return nil
+	}
+}
+
 // Running reports whether the process has not exited yet.
 func (p *Process) Running() bool {
 	select {
@@ -138,8 +154,8 @@ func (p *Process) exitedError() error {
 	return &ExitedError{Name: p.spec.Name, Err: err, Tail: p.Tail(40)}
 }
 
-// Stop ends the process: SIGTERM to its process group, then SIGKILL when it
-// has not exited after grace. It waits for the process to exit. Stop is safe
+// Stop ends the process: its StopSignals (default SIGTERM) to its process
+// group, then SIGKILL when it has not exited after grace. It waits for the process to exit. Stop is safe
 // to call more than once; later calls return the first call's result.
 func (p *Process) Stop(grace time.Duration) error {
 	p.stopOnce.Do(func() {
@@ -150,7 +166,13 @@ func (p *Process) Stop(grace time.Duration) error {
 		if !p.Running() {
 			return
 		}
-		_ = syscall.Kill(pgid, syscall.SIGTERM)
+		sigs := p.spec.StopSignals
+		if len(sigs) == 0 {
+			sigs = []syscall.Signal{syscall.SIGTERM}
+		}
+		for _, sig := range sigs {
+			_ = syscall.Kill(pgid, sig)
+		}
 		timer := time.NewTimer(grace)
 		defer timer.Stop()
 		select {

@@ -92,6 +92,44 @@ func TestStopKillsWhatIgnoresSIGTERMAndChildren(t *testing.T) {
 	}
 }
 
+func TestStopSignalsEndAServerThatWaitsForASecondSignal(t *testing.T) {
+	// Like a Kubernetes API server: the first shutdown signal starts a
+	// graceful shutdown that does not end here, the second one exits.
+	script := `n=0; trap 'n=$((n+1)); [ $n -ge 2 ] && exit 7' INT TERM; echo ready; while true; do sleep 0.1; done`
+	p, err := Start(Spec{Name: "sh", Path: "/bin/sh", Args: []string{"-c", script}, Dir: t.TempDir(),
+		StopSignals: []syscall.Signal{syscall.SIGINT, syscall.SIGTERM}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Stop(time.Second) })
+	if p.ProcessState() != nil {
+		t.Fatal("ProcessState of a running process is not nil")
+	}
+	waitForLog(t, p, "ready")
+	if err := p.Stop(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	// Exit status 7 is the script's own exit: no SIGKILL was needed.
+	if st := p.ProcessState(); st == nil || !st.Exited() || st.ExitCode() != 7 {
+		t.Fatalf("process state %v, want exit status 7 from the second signal", st)
+	}
+}
+
+func TestProcessStateShowsTheKill(t *testing.T) {
+	p := startShell(t, `trap '' TERM; echo ready; while true; do sleep 0.1; done`)
+	waitForLog(t, p, "ready")
+	if err := p.Stop(100 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	st := p.ProcessState()
+	if st == nil || st.Exited() {
+		t.Fatalf("process state %v, want killed", st)
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("process state %v, want killed by SIGKILL", st)
+	}
+}
+
 func TestWaitReadyReportsExitWithLog(t *testing.T) {
 	p := startShell(t, "echo fatal: bad flag; exit 3")
 	err := p.WaitReady(context.Background(), 10*time.Millisecond, func(context.Context) error { return errors.New("not ready") })

@@ -1,5 +1,5 @@
 // Package stacktest holds what the test kits for porchkit's local stacks
-// (porch/porchtest, multicluster/clusterenv) share: ending a stack with a
+// (porch/porchenv, multicluster/clusterenv) share: ending a stack with a
 // test, and benchmarking a stack's start-up.
 package stacktest
 

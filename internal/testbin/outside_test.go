@@ -36,11 +36,11 @@ import (
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/porchenv"
 )
 
 func TestLocalPorch(t *testing.T) {
-	env := porchtest.Setup(t)
+	env := porchenv.Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	if _, err := env.RegisterRepository(ctx, "outside"); err != nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/nephoran/porchkit/multicluster/memfleet"
 	"github.com/nephoran/porchkit/porch"
 	"github.com/nephoran/porchkit/porch/fake"
-	"github.com/nephoran/porchkit/porch/porchtest"
+	"github.com/nephoran/porchkit/porch/porchenv"
 )
 
 func web(version string) *multicluster.Package {
@@ -49,18 +49,14 @@ func TestGitOpsFlows(t *testing.T) {
 		}})
 	})
 	t.Run("real", func(t *testing.T) {
-		env := porchtest.Setup(t)
+		env := porchenv.Setup(t, nil)
 		c, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
 		run(t, target{client: c, newRepo: func(ctx context.Context, name string, deployment bool) error {
-			var opts []porchtest.RepositoryOption
-			if deployment {
-				opts = append(opts, porchtest.AsDeployment())
-			}
-			_, err := env.RegisterRepository(ctx, name, opts...)
+			_, err := env.RegisterRepository(ctx, name, &porchenv.RepositoryOptions{Deployment: deployment})
 			return err
 		}})
 	})

@@ -21,7 +21,7 @@ type metrics struct {
 	cache      *prometheus.CounterVec
 }
 
-// New returns the instrumentation for porch.WithInstrumentation, which
+// New returns the instrumentation for porch.Options.Instrumentation, which
 // records the client's operations (by verb, resource and outcome), their
 // latency, retries, the circuit breaker's state and cache lookups with p's
 // Registerer, and a client span per operation with p's Tracer. Object

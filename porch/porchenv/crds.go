@@ -1,4 +1,4 @@
-package porchtest
+package porchenv
 
 import (
 	"context"

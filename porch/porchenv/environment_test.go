@@ -1,8 +1,10 @@
-package porchtest
+package porchenv
 
 import (
 	"context"
 	"errors"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/nephoran/porchkit/internal/testbin"
+	"github.com/nephoran/porchkit/porch"
 )
 
 // TestPackageLifecycleOnRealPorch drives the real Porch with plain
@@ -23,7 +28,7 @@ import (
 // repository, init a package, read its resources, propose, approve through
 // the approval subresource, and see the deletion webhook guard the result.
 func TestPackageLifecycleOnRealPorch(t *testing.T) {
-	env := Setup(t)
+	env := Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
@@ -161,13 +166,13 @@ func TestPackageLifecycleOnRealPorch(t *testing.T) {
 // requires basic auth: the right Secret gives a Ready repository, a wrong
 // one a repository that never becomes Ready, with Porch's reason.
 func TestRepositoryCredentials(t *testing.T) {
-	env := Setup(t, WithGitBasicAuth("porch", "s3cret"))
+	env := Setup(t, &Environment{GitUser: "porch", GitPassword: "s3cret"})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if _, err := env.RegisterRepository(ctx, "private"); err != nil {
 		t.Fatalf("repository with the right credentials: %v", err)
 	}
-	if _, err := env.RegisterRepository(ctx, "rejected", WithCredentials("porch", "wrong"), WithReadyTimeout(0)); err != nil {
+	if _, err := env.RegisterRepository(ctx, "rejected", &RepositoryOptions{GitUser: "porch", GitPassword: "wrong", NoWait: true}); err != nil {
 		t.Fatal(err)
 	}
 	// Porch retries the fetch a few times, then reports the failure.
@@ -186,10 +191,131 @@ func TestRepositoryCredentials(t *testing.T) {
 	if !strings.Contains(cond.Message, "authentication required") {
 		t.Errorf("condition does not carry the authentication failure: %s", cond.Message)
 	}
+	c, err := env.NewClient(porch.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
 	wctx, wcancel := context.WithTimeout(ctx, 2*time.Second)
 	defer wcancel()
-	_, err = env.WaitRepositoryReady(wctx, "rejected")
-	if !errors.Is(err, ErrRepositoryNotReady) || !strings.Contains(err.Error(), "authentication required") {
-		t.Errorf("WaitRepositoryReady: err = %v, want ErrRepositoryNotReady with Porch's reason", err)
+	_, err = c.Repositories(env.Namespace).WaitReady(wctx, "rejected")
+	if !errors.Is(err, porch.ErrNotReady) || !strings.Contains(err.Error(), "authentication required") {
+		t.Errorf("WaitReady: err = %v, want porch.ErrNotReady with Porch's reason", err)
+	}
+	// RegisterRepository waits through the same code path: it fails with
+	// the same error, long before its own timeout.
+	_, err = env.RegisterRepository(ctx, "rejected-waited", &RepositoryOptions{GitUser: "porch", GitPassword: "wrong", ReadyTimeout: 2 * time.Minute})
+	if !errors.Is(err, porch.ErrNotReady) || !strings.Contains(err.Error(), "authentication required") {
+		t.Errorf("RegisterRepository with wrong credentials: err = %v, want porch.ErrNotReady with Porch's reason", err)
+	}
+}
+
+// TestPorchctlServesRepoAndRpkg runs the built porchctl with the stack's
+// kubeconfig: repositories come from kube-apiserver, package revisions from
+// porch-server through kube-apiserver's aggregation, so both commands work
+// with one kubeconfig.
+func TestPorchctlServesRepoAndRpkg(t *testing.T) {
+	env := Setup(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := env.RegisterRepository(ctx, "blueprints"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := env.NewClient(porch.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	pr, err := c.PackageRevisions(env.Namespace).Init(ctx, "blueprints", "hello", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	porchctl, err := testbin.New().Path(ctx, testbin.Porchctl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, porchctl, append(args, "--kubeconfig", env.KubeconfigPath, "-n", env.Namespace)...)
+		// Only the kubeconfig given may be read.
+		cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("porchctl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	if out := run("repo", "get"); !containsLine(out, "blueprints") {
+		t.Errorf("porchctl repo get does not list repository blueprints:\n%s", out)
+	}
+	if out := run("rpkg", "get"); !containsLine(out, pr.Name) {
+		t.Errorf("porchctl rpkg get does not list %s:\n%s", pr.Name, out)
+	}
+}
+
+// containsLine reports whether a line of a porchctl table starts with the
+// name word.
+func containsLine(table, name string) bool {
+	for _, line := range strings.Split(table, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && f[0] == name {
+			return true
+		}
+	}
+	return false
+}
+
+// TestStopPorchServerEndsItWithoutAKill stops porch-server while a client
+// watches it (an open watch keeps its graceful shutdown from ending) and
+// checks that it exited on its own (a status, not SIGKILL after the grace
+// period), then starts it again and uses it.
+func TestStopPorchServerEndsItWithoutAKill(t *testing.T) {
+	env := Setup(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, err := env.NewClient(porch.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	w, err := c.PackageRevisions(env.Namespace).Watch(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	stopped := env.porch
+	if err := env.StopPorchServer(); err != nil {
+		t.Fatal(err)
+	}
+	st := stopped.ProcessState()
+	if st == nil || !st.Exited() {
+		t.Fatalf("porch-server's end: %v, want an exit of its own, not a kill", st)
+	}
+	if err := env.StartPorchServer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if env.porch == stopped || !env.porch.Running() {
+		t.Fatal("StartPorchServer did not start a new porch-server")
+	}
+	if _, err := env.RegisterRepository(ctx, "after-restart"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PackageRevisions(env.Namespace).Init(ctx, "after-restart", "hello", "v1"); err != nil {
+		t.Fatalf("init after the restart: %v", err)
+	}
+}
+
+func TestRepositoryOptionsCombine(t *testing.T) {
+	var got RepositoryOptions
+	for _, o := range []RepositoryOption{
+		&RepositoryOptions{Branch: "dev", GitUser: "a", GitPassword: "b"},
+		&RepositoryOptions{Deployment: true, ReadyTimeout: time.Second},
+		&RepositoryOptions{Directory: "pkgs", Empty: true, NoWait: true},
+	} {
+		o.ApplyToRepository(&got)
+	}
+	want := RepositoryOptions{Branch: "dev", Directory: "pkgs", Deployment: true, Empty: true,
+		GitUser: "a", GitPassword: "b", ReadyTimeout: time.Second, NoWait: true}
+	if got != want {
+		t.Fatalf("combined options = %+v, want %+v", got, want)
 	}
 }

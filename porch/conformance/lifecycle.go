@@ -1,4 +1,4 @@
-package porchtest
+package conformance
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 func lifecycleBehaviours() []behaviour {
 	return []behaviour{
 		{"lifecycle/propose", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			pr, err := s.prs.Propose(s.ctx, d.Name)
 			if err != nil {
 				t.Fatal(err)
@@ -21,7 +21,7 @@ func lifecycleBehaviours() []behaviour {
 			wantLifecycle(t, s.get(t, d.Name), proposed)
 		}},
 		{"lifecycle/approve-numbers-revision-and-labels-latest", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			pr := s.publish(t, d.Name)
 			wantLifecycle(t, pr, published)
 			got := s.get(t, d.Name)
@@ -33,14 +33,14 @@ func lifecycleBehaviours() []behaviour {
 			}
 		}},
 		{"lifecycle/second-publish-increments-and-moves-latest", func(t *testing.T, s *suite) {
-			v1, v2 := s.twoPublished(t, pkgName(t, ""))
+			v1, v2 := s.twoPublished(t, s.pkgName(t, ""))
 			a, b := s.get(t, v1.Name), s.get(t, v2.Name)
 			if b.Spec.Revision != 2 || !isLatest(b) || isLatest(a) {
 				t.Fatalf("v2 revision %d latest %v; v1 latest %v", b.Spec.Revision, isLatest(b), isLatest(a))
 			}
 		}},
 		{"lifecycle/publish-creates-branch-placeholder", func(t *testing.T, s *suite) {
-			pkg := pkgName(t, "")
+			pkg := s.pkgName(t, "")
 			v1 := s.init(t, pkg, "v1")
 			s.publish(t, v1.Name)
 			ph := s.get(t, porch.RevisionName(s.repo, pkg, "main"))
@@ -52,7 +52,7 @@ func lifecycleBehaviours() []behaviour {
 			wantErr(t, err, porch.ErrAlreadyExists, "a draft in the placeholder's workspace")
 		}},
 		{"lifecycle/approve-draft-refused-unchanged", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			_, err := s.prs.Approve(s.ctx, d.Name)
 			wantErr(t, err, porch.ErrInvalidTransition, "approve a draft")
 			var te *porch.TransitionError
@@ -66,13 +66,13 @@ func lifecycleBehaviours() []behaviour {
 			}
 		}},
 		{"lifecycle/propose-published-refused", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			s.publish(t, d.Name)
 			_, err := s.prs.Propose(s.ctx, d.Name)
 			wantErr(t, err, porch.ErrInvalidTransition, "propose a published revision")
 		}},
 		{"lifecycle/reject-proposed-back-to-draft", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			if _, err := s.prs.Propose(s.ctx, d.Name); err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +85,7 @@ func lifecycleBehaviours() []behaviour {
 			wantErr(t, err, porch.ErrInvalidTransition, "reject a draft")
 		}},
 		{"lifecycle/propose-delete-and-reject", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			s.publish(t, d.Name)
 			pr, err := s.prs.ProposeDelete(s.ctx, d.Name)
 			if err != nil {
@@ -102,7 +102,7 @@ func lifecycleBehaviours() []behaviour {
 			wantLifecycle(t, pr, published)
 		}},
 		{"lifecycle/approve-restores-deletion-proposed", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			s.publish(t, d.Name)
 			if _, err := s.prs.ProposeDelete(s.ctx, d.Name); err != nil {
 				t.Fatal(err)
@@ -117,7 +117,7 @@ func lifecycleBehaviours() []behaviour {
 			}
 		}},
 		{"lifecycle/repeated-transitions-are-no-ops", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			if _, err := s.prs.Propose(s.ctx, d.Name); err != nil {
 				t.Fatal(err)
 			}
@@ -131,7 +131,7 @@ func lifecycleBehaviours() []behaviour {
 			}
 		}},
 		{"lifecycle/readiness-gates-block-propose", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			if _, err := s.prs.UpdateMetadata(s.ctx, d.Name, func(pr *porchapi.PackageRevision) error {
 				pr.Spec.ReadinessGates = []porchapi.ReadinessGate{{ConditionType: "example.com/validated"}}
 				return nil
@@ -151,7 +151,7 @@ func lifecycleBehaviours() []behaviour {
 			}
 		}},
 		{"metadata/labels-survive-lifecycle", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			if _, err := s.prs.UpdateMetadata(s.ctx, d.Name, func(pr *porchapi.PackageRevision) error {
 				pr.Labels = map[string]string{"team": "blue"}
 				pr.Annotations = map[string]string{"note": "kept"}
@@ -166,7 +166,7 @@ func lifecycleBehaviours() []behaviour {
 			}
 		}},
 		{"metadata/latest-label-cannot-be-removed", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			s.publish(t, d.Name)
 			if _, err := s.prs.UpdateMetadata(s.ctx, d.Name, func(pr *porchapi.PackageRevision) error {
 				delete(pr.Labels, porchapi.LatestPackageRevisionKey)
@@ -181,7 +181,7 @@ func lifecycleBehaviours() []behaviour {
 			}
 		}},
 		{"metadata/published-spec-immutable", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			s.publish(t, d.Name)
 			_, err := s.prs.UpdateMetadata(s.ctx, d.Name, func(pr *porchapi.PackageRevision) error {
 				pr.Spec.ReadinessGates = []porchapi.ReadinessGate{{ConditionType: "x"}}

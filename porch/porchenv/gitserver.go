@@ -1,4 +1,4 @@
-package porchtest
+package porchenv
 
 import (
 	"bytes"
@@ -21,16 +21,21 @@ import (
 
 // ErrInvalidRepositoryName is returned for a repository name that is not a
 // DNS-1123 label (Porch's rule for Repository names).
-var ErrInvalidRepositoryName = errors.New("porchtest: invalid repository name")
+var ErrInvalidRepositoryName = errors.New("porchenv: invalid repository name")
 
 // GitServer serves real git repositories over smart HTTP ("git
 // http-backend" behind net/http/cgi) on 127.0.0.1, optionally behind basic
-// authentication. It runs inside the test process.
+// authentication. It runs inside the test process. Set its fields, then
+// call Start.
 type GitServer struct {
-	root     string
-	backend  string
-	user     string
-	password string
+	// Root is the directory of the bare repositories, created if missing.
+	// Required.
+	Root string
+	// User and Password, when User is set, make the server require HTTP
+	// basic authentication with these credentials.
+	User, Password string
+
+	backend string // set by the first Start
 
 	mu   sync.Mutex
 	addr string
@@ -41,41 +46,40 @@ type GitServer struct {
 	inflight sync.WaitGroup
 }
 
-// GitOption configures a GitServer.
-type GitOption func(*GitServer)
-
-// WithBasicAuth makes the git server require HTTP basic authentication.
-func WithBasicAuth(user, password string) GitOption {
-	return func(g *GitServer) { g.user, g.password = user, password }
-}
-
-// StartGitServer serves the repositories under root (created if missing) on
-// a free port of 127.0.0.1.
-func StartGitServer(root string, opts ...GitOption) (*GitServer, error) {
+// Start serves the repositories under Root: the first time on a free port
+// of 127.0.0.1, after Stop again on the same address.
+func (g *GitServer) Start() error {
+	g.mu.Lock()
+	running, addr := g.srv != nil, g.addr
+	g.mu.Unlock()
+	if running {
+		return errors.New("porchenv: git server is already running")
+	}
+	if addr != "" {
+		return g.listen(addr)
+	}
+	if g.Root == "" {
+		return errors.New("porchenv: git server: Root is required")
+	}
 	out, err := exec.Command("git", "--exec-path").Output()
 	if err != nil {
-		return nil, fmt.Errorf("porchtest: git is needed for the git server: %w", err)
+		return fmt.Errorf("porchenv: git is needed for the git server: %w", err)
 	}
-	g := &GitServer{root: root, backend: filepath.Join(strings.TrimSpace(string(out)), "git-http-backend")}
-	for _, o := range opts {
-		o(g)
+	backend := filepath.Join(strings.TrimSpace(string(out)), "git-http-backend")
+	if _, err := os.Stat(backend); err != nil {
+		return fmt.Errorf("porchenv: git-http-backend not found: %w", err)
 	}
-	if _, err := os.Stat(g.backend); err != nil {
-		return nil, fmt.Errorf("porchtest: git-http-backend not found: %w", err)
+	if err := os.MkdirAll(g.Root, 0o755); err != nil {
+		return fmt.Errorf("porchenv: %w", err)
 	}
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return nil, fmt.Errorf("porchtest: %w", err)
-	}
-	if err := g.listen("127.0.0.1:0"); err != nil {
-		return nil, err
-	}
-	return g, nil
+	g.backend = backend
+	return g.listen("127.0.0.1:0")
 }
 
 func (g *GitServer) listen(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("porchtest: git server listen: %w", err)
+		return fmt.Errorf("porchenv: git server listen: %w", err)
 	}
 	h := g.handler()
 	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second}
@@ -107,16 +111,17 @@ func (g *GitServer) handler() http.Handler {
 	backend := &cgi.Handler{
 		Path: g.backend,
 		Root: "/",
-		Dir:  g.root,
-		Env:  []string{"GIT_PROJECT_ROOT=" + g.root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1"},
+		Dir:  g.Root,
+		Env:  []string{"GIT_PROJECT_ROOT=" + g.Root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1"},
 	}
-	if g.user == "" {
+	user, password := g.User, g.Password
+	if user == "" {
 		return backend
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, p, ok := r.BasicAuth()
-		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(g.user)) != 1 || subtle.ConstantTimeCompare([]byte(p), []byte(g.password)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Basic realm="porchtest"`)
+		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(user)) != 1 || subtle.ConstantTimeCompare([]byte(p), []byte(password)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Basic realm="porchenv"`)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
@@ -134,11 +139,8 @@ func (g *GitServer) URL() string {
 // RepositoryURL returns the clone URL of repository name.
 func (g *GitServer) RepositoryURL(name string) string { return g.URL() + "/" + name + ".git" }
 
-// BasicAuth returns the credentials the server requires ("" when none).
-func (g *GitServer) BasicAuth() (user, password string) { return g.user, g.password }
-
 // Dir returns the path of repository name's bare repository on disk.
-func (g *GitServer) Dir(name string) string { return filepath.Join(g.root, name+".git") }
+func (g *GitServer) Dir(name string) string { return filepath.Join(g.Root, name+".git") }
 
 // CreateRepository creates the bare repository name. Unless empty is true it
 // gets one empty commit on branch (default "main"), so that Porch can
@@ -152,7 +154,7 @@ func (g *GitServer) CreateRepository(ctx context.Context, name, branch string, e
 	}
 	dir := g.Dir(name)
 	if _, err := os.Stat(dir); err == nil {
-		return "", fmt.Errorf("porchtest: git repository %q already exists", name)
+		return "", fmt.Errorf("porchenv: git repository %q already exists", name)
 	}
 	steps := [][]string{
 		{"init", "--bare", "--initial-branch=" + branch, dir},
@@ -190,13 +192,13 @@ func git(ctx context.Context, stdin string, args ...string) (string, error) {
 	}
 	cmd.Env = append(cmd.Env,
 		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
-		"GIT_AUTHOR_NAME=porchtest", "GIT_AUTHOR_EMAIL=porchtest@porchkit.invalid",
-		"GIT_COMMITTER_NAME=porchtest", "GIT_COMMITTER_EMAIL=porchtest@porchkit.invalid")
+		"GIT_AUTHOR_NAME=porchenv", "GIT_AUTHOR_EMAIL=porchenv@porchkit.invalid",
+		"GIT_COMMITTER_NAME=porchenv", "GIT_COMMITTER_EMAIL=porchenv@porchkit.invalid")
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("porchtest: git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("porchenv: git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return strings.TrimSpace(stdout.String()), nil
 }
@@ -216,15 +218,4 @@ func (g *GitServer) Stop() error {
 	<-done
 	g.inflight.Wait()
 	return err
-}
-
-// Start serves again on the same address after Stop.
-func (g *GitServer) Start() error {
-	g.mu.Lock()
-	running, addr := g.srv != nil, g.addr
-	g.mu.Unlock()
-	if running {
-		return errors.New("porchtest: git server is already running")
-	}
-	return g.listen(addr)
 }

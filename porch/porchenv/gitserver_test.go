@@ -1,4 +1,4 @@
-package porchtest
+package porchenv
 
 import (
 	"context"
@@ -19,8 +19,8 @@ func gitCmd(ctx context.Context, dir string, args ...string) (string, error) {
 
 func TestGitServerServesRealRepositories(t *testing.T) {
 	ctx := context.Background()
-	g, err := StartGitServer(t.TempDir())
-	if err != nil {
+	g := &GitServer{Root: t.TempDir()}
+	if err := g.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = g.Stop() })
@@ -75,8 +75,8 @@ func TestGitServerServesRealRepositories(t *testing.T) {
 
 func TestGitServerBasicAuth(t *testing.T) {
 	ctx := context.Background()
-	g, err := StartGitServer(t.TempDir(), WithBasicAuth("porch", "s3cret"))
-	if err != nil {
+	g := &GitServer{Root: t.TempDir(), User: "porch", Password: "s3cret"}
+	if err := g.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = g.Stop() })
@@ -101,15 +101,12 @@ func TestGitServerBasicAuth(t *testing.T) {
 	if out, err := gitCmd(ctx, ".", "ls-remote", withCreds("porch", "s3cret")); err != nil || !strings.Contains(out, "refs/heads/main") {
 		t.Errorf("ls-remote with the right credentials = %q, %v", out, err)
 	}
-	if u, p := g.BasicAuth(); u != "porch" || p != "s3cret" {
-		t.Errorf("BasicAuth() = %q, %q", u, p)
-	}
 }
 
 func TestGitServerEmptyRepository(t *testing.T) {
 	ctx := context.Background()
-	g, err := StartGitServer(t.TempDir())
-	if err != nil {
+	g := &GitServer{Root: t.TempDir()}
+	if err := g.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = g.Stop() })

@@ -1,4 +1,4 @@
-package porchtest
+package conformance
 
 import (
 	"strings"
@@ -14,7 +14,7 @@ import (
 func authoringBehaviours() []behaviour {
 	return []behaviour{
 		{"init/creates-draft-with-readable-name", func(t *testing.T, s *suite) {
-			pkg := pkgName(t, "")
+			pkg := s.pkgName(t, "")
 			pr := s.init(t, pkg, "ws1")
 			if want := porch.RevisionName(s.repo, pkg, "ws1"); pr.Name != want {
 				t.Fatalf("name = %q, want %q", pr.Name, want)
@@ -28,7 +28,7 @@ func authoringBehaviours() []behaviour {
 			}
 		}},
 		{"init/writes-kptfile-readme-and-context", func(t *testing.T, s *suite) {
-			pkg := pkgName(t, "")
+			pkg := s.pkgName(t, "")
 			pr := s.init(t, pkg, "ws1", porch.Description("the description"), porch.Keywords{"a", "b"})
 			files := s.pull(t, pr.Name).Resources
 			if len(files) != 3 {
@@ -50,9 +50,9 @@ func authoringBehaviours() []behaviour {
 			}
 		}},
 		{"init/nested-package-path", func(t *testing.T, s *suite) {
-			pkg := "nested/" + pkgName(t, "")
+			pkg := "nested/" + s.pkgName(t, "")
 			pr := s.init(t, pkg, "ws1")
-			if want := s.repo + ".nested." + pkgName(t, "") + ".ws1"; pr.Name != want || pr.Spec.PackageName != pkg {
+			if want := s.repo + ".nested." + s.pkgName(t, "") + ".ws1"; pr.Name != want || pr.Spec.PackageName != pkg {
 				t.Fatalf("name %q package %q, want %q and %q", pr.Name, pr.Spec.PackageName, want, pkg)
 			}
 			if kf := yaml.MustParse(s.pull(t, pr.Name).Resources["Kptfile"]); kf.GetName() != pkg {
@@ -60,21 +60,21 @@ func authoringBehaviours() []behaviour {
 			}
 		}},
 		{"init/deterministic-uid", func(t *testing.T, s *suite) {
-			pr := s.init(t, pkgName(t, ""), "ws1")
-			want := uuid.NewSHA1(uidNamespace, []byte("packagerevision:porch.kpt.dev/v1alpha1/"+s.target.Namespace+"/"+pr.Name)).String()
+			pr := s.init(t, s.pkgName(t, ""), "ws1")
+			want := uuid.NewSHA1(revisionUIDNamespace, []byte("packagerevision:porch.kpt.dev/v1alpha1/"+s.target.Namespace+"/"+pr.Name)).String()
 			if string(pr.UID) != want {
 				t.Fatalf("uid = %s, want %s", pr.UID, want)
 			}
 			if err := s.prs.Delete(s.ctx, pr.Name); err != nil {
 				t.Fatal(err)
 			}
-			again := s.init(t, pkgName(t, ""), "ws1")
+			again := s.init(t, s.pkgName(t, ""), "ws1")
 			if again.UID != pr.UID {
 				t.Fatalf("re-created revision has uid %s, was %s", again.UID, pr.UID)
 			}
 		}},
 		{"init/duplicate-workspace-already-exists", func(t *testing.T, s *suite) {
-			pkg := pkgName(t, "")
+			pkg := s.pkgName(t, "")
 			s.init(t, pkg, "ws1")
 			_, err := s.prs.Init(s.ctx, s.repo, pkg, "ws1")
 			wantErr(t, err, porch.ErrAlreadyExists, "second init with the same workspace")
@@ -83,11 +83,11 @@ func authoringBehaviours() []behaviour {
 			}
 		}},
 		{"init/same-workspace-other-package-allowed", func(t *testing.T, s *suite) {
-			s.init(t, pkgName(t, "-a"), "shared")
-			s.init(t, pkgName(t, "-b"), "shared")
+			s.init(t, s.pkgName(t, "-a"), "shared")
+			s.init(t, s.pkgName(t, "-b"), "shared")
 		}},
 		{"init/invalid-names-refused", func(t *testing.T, s *suite) {
-			_, err := s.prs.Init(s.ctx, s.repo, pkgName(t, ""), "Bad_Workspace")
+			_, err := s.prs.Init(s.ctx, s.repo, s.pkgName(t, ""), "Bad_Workspace")
 			wantErr(t, err, porch.ErrInvalid, "init with an invalid workspace")
 			_, err = s.prs.Init(s.ctx, s.repo, "a//b", "ws1")
 			wantErr(t, err, porch.ErrInvalid, "init with an empty path segment")
@@ -95,9 +95,9 @@ func authoringBehaviours() []behaviour {
 			wantErr(t, err, porch.ErrInvalid, "init with a name over 253 characters")
 		}},
 		{"clone/from-published-revision-records-upstream", func(t *testing.T, s *suite) {
-			up := s.init(t, pkgName(t, "-up"), "v1")
+			up := s.init(t, s.pkgName(t, "-up"), "v1")
 			s.publish(t, up.Name)
-			down, err := s.prs.Clone(s.ctx, porch.FromRevision(up.Name), s.repo, pkgName(t, "-down"), "v1")
+			down, err := s.prs.Clone(s.ctx, porch.FromRevision(up.Name), s.repo, s.pkgName(t, "-down"), "v1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -105,20 +105,20 @@ func authoringBehaviours() []behaviour {
 				t.Fatalf("tasks = %+v, want one clone task", down.Spec.Tasks)
 			}
 			kf := yaml.MustParse(s.pull(t, down.Name).Resources["Kptfile"])
-			if kf.GetName() != pkgName(t, "-down") {
+			if kf.GetName() != s.pkgName(t, "-down") {
 				t.Fatalf("cloned Kptfile named %q", kf.GetName())
 			}
 			ref, _ := kf.GetString("upstream.git.ref")
-			if want := pkgName(t, "-up") + "/v1"; ref != want {
+			if want := s.pkgName(t, "-up") + "/v1"; ref != want {
 				t.Fatalf("upstream ref = %q, want %q", ref, want)
 			}
-			if dir, _ := kf.GetString("upstreamLock.git.directory"); dir != pkgName(t, "-up") {
+			if dir, _ := kf.GetString("upstreamLock.git.directory"); dir != s.pkgName(t, "-up") {
 				t.Fatalf("upstreamLock directory = %q", dir)
 			}
 		}},
 		{"clone/into-deployment-repository-sets-context", func(t *testing.T, s *suite) {
 			deploy := s.newRepository(t, "clone-deploy", porch.AsDeployment)
-			up := s.init(t, pkgName(t, "-up"), "v1")
+			up := s.init(t, s.pkgName(t, "-up"), "v1")
 			s.publish(t, up.Name)
 			down, err := s.prs.Clone(s.ctx, porch.FromRevision(up.Name), deploy, "site-a", "v1")
 			if err != nil {
@@ -132,7 +132,7 @@ func authoringBehaviours() []behaviour {
 			}
 		}},
 		{"clone/from-git-url", func(t *testing.T, s *suite) {
-			up := s.init(t, pkgName(t, "-up"), "v1")
+			up := s.init(t, s.pkgName(t, "-up"), "v1")
 			s.publish(t, up.Name)
 			repo, err := s.repos.Get(s.ctx, s.repo)
 			if err != nil {
@@ -142,13 +142,13 @@ func authoringBehaviours() []behaviour {
 			if s.target.GitUser != "" {
 				opts = append(opts, porch.SecretRef(repo.Spec.Git.SecretRef.Name))
 			}
-			from := porch.FromGit(repo.Spec.Git.Repo, pkgName(t, "-up")+"/v1", pkgName(t, "-up"), opts...)
-			down, err := s.prs.Clone(s.ctx, from, s.repo, pkgName(t, "-down"), "v1")
+			from := porch.FromGit(repo.Spec.Git.Repo, s.pkgName(t, "-up")+"/v1", s.pkgName(t, "-up"), opts...)
+			down, err := s.prs.Clone(s.ctx, from, s.repo, s.pkgName(t, "-down"), "v1")
 			if err != nil {
 				t.Fatal(err)
 			}
 			kf := yaml.MustParse(s.pull(t, down.Name).Resources["Kptfile"])
-			if ref, _ := kf.GetString("upstream.git.ref"); ref != pkgName(t, "-up")+"/v1" || kf.GetName() != pkgName(t, "-down") {
+			if ref, _ := kf.GetString("upstream.git.ref"); ref != s.pkgName(t, "-up")+"/v1" || kf.GetName() != s.pkgName(t, "-down") {
 				t.Fatalf("Kptfile %s upstream ref %q", kf.GetName(), ref)
 			}
 			if lock := down.Status.UpstreamLock; lock == nil || lock.Git == nil || lock.Git.Commit == "" {
@@ -156,18 +156,18 @@ func authoringBehaviours() []behaviour {
 			}
 		}},
 		{"clone/from-oci-unsupported", func(t *testing.T, s *suite) {
-			_, err := s.prs.Clone(s.ctx, porch.FromOCI("example.com/pkg:v1"), s.repo, pkgName(t, ""), "v1")
+			_, err := s.prs.Clone(s.ctx, porch.FromOCI("example.com/pkg:v1"), s.repo, s.pkgName(t, ""), "v1")
 			wantErr(t, err, porch.ErrUnsupported, "clone from OCI")
 		}},
 		{"clone/unknown-upstream-not-found", func(t *testing.T, s *suite) {
-			_, err := s.prs.Clone(s.ctx, porch.FromRevision(s.repo+".nothing.v1"), s.repo, pkgName(t, ""), "v1")
+			_, err := s.prs.Clone(s.ctx, porch.FromRevision(s.repo+".nothing.v1"), s.repo, s.pkgName(t, ""), "v1")
 			wantErr(t, err, porch.ErrNotFound, "clone from a missing revision")
-			if list, _ := s.prs.List(s.ctx, porch.ForPackage(pkgName(t, ""))); len(list) != 0 {
+			if list, _ := s.prs.List(s.ctx, porch.ForPackage(s.pkgName(t, ""))); len(list) != 0 {
 				t.Fatalf("a failed clone left %d revisions", len(list))
 			}
 		}},
 		{"copy/new-draft-from-published", func(t *testing.T, s *suite) {
-			pkg := pkgName(t, "")
+			pkg := s.pkgName(t, "")
 			v1 := s.init(t, pkg, "v1")
 			if _, err := s.prs.UpdateResources(s.ctx, v1.Name, func(p *porch.Package) error {
 				p.Resources["cm.yaml"] = configMap("cm", "one")
@@ -189,15 +189,15 @@ func authoringBehaviours() []behaviour {
 			}
 		}},
 		{"copy/from-draft-refused", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			_, err := s.prs.Copy(s.ctx, d.Name, "v2")
 			wantErr(t, err, porch.ErrInvalidTransition, "copy of a draft")
 		}},
 		{"upgrade/merges-new-upstream", func(t *testing.T, s *suite) {
-			up := pkgName(t, "-up")
+			up := s.pkgName(t, "-up")
 			u1 := s.init(t, up, "v1")
 			s.publish(t, u1.Name)
-			down, err := s.prs.Clone(s.ctx, porch.FromRevision(u1.Name), s.repo, pkgName(t, "-down"), "v1")
+			down, err := s.prs.Clone(s.ctx, porch.FromRevision(u1.Name), s.repo, s.pkgName(t, "-down"), "v1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -230,9 +230,9 @@ func authoringBehaviours() []behaviour {
 			}
 		}},
 		{"upgrade/fast-forward-refuses-local-changes", func(t *testing.T, s *suite) {
-			u1 := s.init(t, pkgName(t, "-up"), "v1")
+			u1 := s.init(t, s.pkgName(t, "-up"), "v1")
 			s.publish(t, u1.Name)
-			down, err := s.prs.Clone(s.ctx, porch.FromRevision(u1.Name), s.repo, pkgName(t, "-down"), "v1")
+			down, err := s.prs.Clone(s.ctx, porch.FromRevision(u1.Name), s.repo, s.pkgName(t, "-down"), "v1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -252,7 +252,7 @@ func authoringBehaviours() []behaviour {
 			if err == nil {
 				t.Fatal("fast-forward over local changes succeeded")
 			}
-			if list, _ := s.prs.List(s.ctx, porch.ForPackage(pkgName(t, "-down")), porch.InWorkspace("v2")); len(list) != 0 {
+			if list, _ := s.prs.List(s.ctx, porch.ForPackage(s.pkgName(t, "-down")), porch.InWorkspace("v2")); len(list) != 0 {
 				t.Fatal("the failed upgrade left a draft")
 			}
 		}},

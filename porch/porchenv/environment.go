@@ -1,4 +1,4 @@
-package porchtest
+package porchenv
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -23,6 +24,7 @@ import (
 	"github.com/nephoran/porchkit/internal/kubeplane"
 	"github.com/nephoran/porchkit/internal/process"
 	"github.com/nephoran/porchkit/internal/testbin"
+	"github.com/nephoran/porchkit/porch"
 )
 
 // PorchSystemNamespace is the namespace of Porch's own objects.
@@ -32,28 +34,67 @@ const PorchSystemNamespace = "porch-system"
 // porch.kpt.dev, as in a production install.
 const porchServiceName = "api"
 
-// Environment is a running local Porch stack. Create it with Start (or
-// Setup in tests) and end it with Stop.
+// DefaultStartTimeout bounds Start when Environment.StartTimeout is zero.
+const DefaultStartTimeout = 3 * time.Minute
+
+// DefaultRepoSyncFrequency is how often porch-server re-reads repositories
+// when Environment.RepoSyncFrequency is zero (Porch's own default is 10m).
+const DefaultRepoSyncFrequency = 10 * time.Second
+
+// stopGrace is how long Stop and StopPorchServer wait for a process to exit
+// on its own before they kill it.
+const stopGrace = 10 * time.Second
+
+// Environment is a local Porch stack, like controller-runtime's
+// envtest.Environment: set the configuration fields, call Start, use the
+// fields Start sets, and call Stop. The zero value is a stack in
+// production's configuration (deletion webhook on, no git authentication).
 type Environment struct {
-	// PorchConfig talks to porch-server's own HTTPS endpoint
-	// (porch.kpt.dev), as porchctl does, with an administrator token and
-	// TLS verification.
+	// GitUser and GitPassword, when GitUser is set, make the git server
+	// require HTTP basic authentication; RegisterRepository then gives each
+	// Repository a basic-auth Secret with these credentials.
+	GitUser, GitPassword string
+	// DeletionWebhook turns Porch's deletion-protection webhook on or off
+	// (nil: on, as in production, where a Published revision must be
+	// proposed for deletion before it can be deleted).
+	DeletionWebhook *bool
+	// StartTimeout bounds the start of the servers, not counting the
+	// one-time build of the binaries (default DefaultStartTimeout).
+	StartTimeout time.Duration
+	// BinDir holds prebuilt binaries (named as in internal/testbin) to use
+	// instead of building them.
+	BinDir string
+	// RepoSyncFrequency is how often porch-server re-reads every repository
+	// from git (default DefaultRepoSyncFrequency).
+	RepoSyncFrequency time.Duration
+	// Progress receives the progress of a first build of the binaries
+	// (default os.Stderr).
+	Progress io.Writer
+	// Logger logs the stack's start-up steps and their durations (default:
+	// discard).
+	Logger logr.Logger
+
+	// PorchConfig is set by Start. It talks to porch-server's own HTTPS
+	// endpoint (porch.kpt.dev), with an administrator token and TLS
+	// verification.
 	PorchConfig *rest.Config
-	// KubeConfig talks to kube-apiserver: Repositories, Secrets and, through
-	// API aggregation, porch.kpt.dev too.
+	// KubeConfig is set by Start. It talks to kube-apiserver: Repositories,
+	// Secrets and, through API aggregation, porch.kpt.dev too.
 	KubeConfig *rest.Config
-	// PorchKubeconfig is a kubeconfig file for porch-server, e.g. for
-	// porchctl --kubeconfig.
-	PorchKubeconfig string
-	// Git is the stack's git server.
+	// KubeconfigPath is set by Start: a kubeconfig file for kube-apiserver
+	// with KubeConfig's credentials, which serves every porchctl command
+	// (repo, rpkg) and kubectl.
+	KubeconfigPath string
+	// Git is set by Start: the stack's git server.
 	Git *GitServer
-	// Namespace is where RegisterRepository puts Repositories: "default".
+	// Namespace is set by Start: where RegisterRepository puts
+	// Repositories, "default".
 	Namespace string
-	// Client is a controller-runtime client of kube-apiserver whose scheme
-	// knows the core, porch.kpt.dev and config.porch.kpt.dev types.
+	// Client is set by Start: a controller-runtime client of kube-apiserver
+	// whose scheme knows the core, porch.kpt.dev and config.porch.kpt.dev
+	// types.
 	Client client.Client
 
-	opts        options
 	dir         string
 	creds       *kubeplane.Credentials
 	etcd        *kubeplane.Etcd
@@ -63,129 +104,89 @@ type Environment struct {
 	porchSpec   process.Spec
 	porchPort   int
 	webhookPort int
+	repos       porch.Client
 }
 
-type options struct {
-	progress      io.Writer
-	log           logr.Logger
-	webhook       bool
-	gitUser       string
-	gitPassword   string
-	startTimeout  time.Duration
-	binDir        string
-	syncFrequency time.Duration
-}
+// webhook reports whether the deletion webhook is on.
+func (e *Environment) webhook() bool { return e.DeletionWebhook == nil || *e.DeletionWebhook }
 
-// Option configures Start.
-type Option func(*options)
-
-// WithProgress sets where binary build progress is printed (default
-// os.Stderr).
-func WithProgress(w io.Writer) Option { return func(o *options) { o.progress = w } }
-
-// WithLogger logs the stack's start-up steps and their durations.
-func WithLogger(l logr.Logger) Option { return func(o *options) { o.log = l } }
-
-// WithDeletionWebhook turns Porch's deletion-protection webhook on (the
-// default, as in production: a Published revision must be proposed for
-// deletion before it can be deleted) or off.
-func WithDeletionWebhook(on bool) Option { return func(o *options) { o.webhook = on } }
-
-// WithGitBasicAuth makes the git server require these credentials;
-// RegisterRepository then creates a basic-auth Secret for each Repository.
-func WithGitBasicAuth(user, password string) Option {
-	return func(o *options) { o.gitUser, o.gitPassword = user, password }
-}
-
-// WithStartTimeout bounds the start of the servers, not counting the
-// one-time build of the binaries (default 3 minutes).
-func WithStartTimeout(d time.Duration) Option { return func(o *options) { o.startTimeout = d } }
-
-// WithBinDir uses prebuilt binaries from dir (see internal/testbin for
-// the file names) instead of building them.
-func WithBinDir(dir string) Option { return func(o *options) { o.binDir = dir } }
-
-// WithRepoSyncFrequency sets how often porch-server re-reads repositories
-// (default 10s; Porch's own default is 10m).
-func WithRepoSyncFrequency(d time.Duration) Option {
-	return func(o *options) { o.syncFrequency = d }
-}
-
-// Scheme returns a scheme with the core Kubernetes types and Porch's
+// newScheme returns a scheme with the core Kubernetes types and Porch's
 // porch.kpt.dev and config.porch.kpt.dev types.
-func Scheme() (*runtime.Scheme, error) {
+func newScheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, porchapi.AddToScheme, configapi.AddToScheme} {
 		if err := add(s); err != nil {
-			return nil, fmt.Errorf("porchtest: scheme: %w", err)
+			return nil, fmt.Errorf("scheme: %w", err)
 		}
 	}
 	return s, nil
 }
 
-// Start builds (first time only) and starts the stack. On error, everything
-// it had started is stopped again.
-func Start(ctx context.Context, opts ...Option) (env *Environment, err error) {
-	o := options{progress: os.Stderr, log: logr.Discard(), webhook: true, startTimeout: 3 * time.Minute, syncFrequency: 10 * time.Second}
-	for _, opt := range opts {
-		opt(&o)
+// Start builds the binaries (first time only) and starts the stack. On
+// error, everything it had started is stopped again and the error carries
+// the end of every server's log.
+func (e *Environment) Start(ctx context.Context) (err error) {
+	if e.dir != "" {
+		return errors.New("porchenv: the environment was started already")
 	}
-	binOpts := []testbin.Option{testbin.WithProgress(o.progress)}
-	if o.binDir != "" {
-		binOpts = append(binOpts, testbin.WithBinDir(o.binDir))
+	progress := e.Progress
+	if progress == nil {
+		progress = os.Stderr
+	}
+	binOpts := []testbin.Option{testbin.WithProgress(progress)}
+	if e.BinDir != "" {
+		binOpts = append(binOpts, testbin.WithBinDir(e.BinDir))
 	}
 	bins, err := testbin.New(binOpts...).Paths(ctx, testbin.Etcd, testbin.KubeAPIServer, testbin.PorchServer, testbin.FunctionRunner, testbin.PorchCRDs)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("porchenv: %w", err)
 	}
-	dir, err := os.MkdirTemp("", "porchtest-")
+	dir, err := os.MkdirTemp("", "porchenv-")
 	if err != nil {
-		return nil, fmt.Errorf("porchtest: %w", err)
+		return fmt.Errorf("porchenv: %w", err)
 	}
-	env = &Environment{opts: o, dir: dir, Namespace: "default"}
+	e.dir, e.Namespace = dir, "default"
 	defer func() {
 		if err != nil {
-			err = fmt.Errorf("%w\n%s", err, env.LogTails(30))
-			_ = env.Stop()
-			env = nil
+			err = fmt.Errorf("%w\n%s", err, e.LogTails(30))
+			_ = e.Stop()
 		}
 	}()
-	ctx, cancel := context.WithTimeout(ctx, o.startTimeout)
+	timeout := e.StartTimeout
+	if timeout == 0 {
+		timeout = DefaultStartTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	step := func(name string, f func() error) error {
-		start := time.Now()
-		if err := f(); err != nil {
-			return fmt.Errorf("porchtest: %s: %w", name, err)
-		}
-		o.log.Info("started", "component", name, "duration", time.Since(start).Round(time.Millisecond))
-		return nil
-	}
 	steps := []struct {
 		name string
 		f    func() error
 	}{
-		{"credentials", func() error {
-			env.creds, err = kubeplane.NewCredentials(filepath.Join(dir, "pki"), porchServiceName+"."+PorchSystemNamespace+".svc")
+		{"credentials", func() (err error) {
+			e.creds, err = kubeplane.NewCredentials(filepath.Join(dir, "pki"), porchServiceName+"."+PorchSystemNamespace+".svc")
 			return err
 		}},
-		{"etcd", func() error {
-			env.etcd, err = kubeplane.StartEtcd(ctx, bins[testbin.Etcd], filepath.Join(dir, "etcd"))
+		{"etcd", func() (err error) {
+			e.etcd, err = kubeplane.StartEtcd(ctx, bins[testbin.Etcd], filepath.Join(dir, "etcd"))
 			return err
 		}},
-		{"kube-apiserver", func() error { return env.startAPIServer(ctx, bins[testbin.KubeAPIServer]) }},
-		{"crds", func() error { return env.installCRDs(ctx, bins[testbin.PorchCRDs]) }},
-		{"git server", func() error { return env.startGit() }},
-		{"function runner", func() error { return env.startFunctionRunner(ctx, bins[testbin.FunctionRunner]) }},
-		{"porch-server", func() error { return env.startPorch(ctx, bins[testbin.PorchServer]) }},
-		{"aggregation", func() error { return env.registerAPIService(ctx) }},
+		{"kube-apiserver", func() error { return e.startAPIServer(ctx, bins[testbin.KubeAPIServer]) }},
+		{"crds", func() error { return e.installCRDs(ctx, bins[testbin.PorchCRDs]) }},
+		{"git server", e.startGit},
+		{"function runner", func() error { return e.startFunctionRunner(ctx, bins[testbin.FunctionRunner]) }},
+		{"porch-server", func() error { return e.startPorch(ctx, bins[testbin.PorchServer]) }},
+		{"aggregation", func() error { return e.registerAPIService(ctx) }},
+		{"porch client", e.startClient},
 	}
 	for _, s := range steps {
-		if err := step(s.name, s.f); err != nil {
-			return env, err
+		begin := time.Now()
+		if err := s.f(); err != nil {
+			return fmt.Errorf("porchenv: %s: %w", s.name, err)
 		}
+		e.Logger.Info("started", "component", s.name, "duration", time.Since(begin).Round(time.Millisecond))
 	}
-	return env, nil
+	return nil
 }
 
 func (e *Environment) startAPIServer(ctx context.Context, path string) error {
@@ -201,7 +202,11 @@ func (e *Environment) startAPIServer(ctx context.Context, path string) error {
 	}
 	e.apiserver = a
 	e.KubeConfig = a.RESTConfig()
-	scheme, err := Scheme()
+	e.KubeconfigPath = filepath.Join(e.dir, "kubeconfig")
+	if err := a.WriteKubeconfig(e.KubeconfigPath); err != nil {
+		return err
+	}
+	scheme, err := newScheme()
 	if err != nil {
 		return err
 	}
@@ -213,12 +218,8 @@ func (e *Environment) startAPIServer(ctx context.Context, path string) error {
 }
 
 func (e *Environment) startGit() error {
-	var opts []GitOption
-	if e.opts.gitUser != "" {
-		opts = append(opts, WithBasicAuth(e.opts.gitUser, e.opts.gitPassword))
-	}
-	g, err := StartGitServer(filepath.Join(e.dir, "git"), opts...)
-	if err != nil {
+	g := &GitServer{Root: filepath.Join(e.dir, "git"), User: e.GitUser, Password: e.GitPassword}
+	if err := g.Start(); err != nil {
 		return err
 	}
 	e.Git = g
@@ -264,6 +265,10 @@ func (e *Environment) startPorch(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
+	sync := e.RepoSyncFrequency
+	if sync == 0 {
+		sync = DefaultRepoSyncFrequency
+	}
 	e.porchSpec.Name = "porch-server"
 	e.porchSpec.Path = path
 	e.porchSpec.Dir = dir
@@ -278,12 +283,17 @@ func (e *Environment) startPorch(ctx context.Context, path string) error {
 		"--tls-cert-file="+e.creds.ServingCert,
 		"--tls-private-key-file="+e.creds.ServingKey,
 		"--cache-directory="+filepath.Join(dir, "cache"),
-		"--repo-sync-frequency="+e.opts.syncFrequency.String(),
+		"--repo-sync-frequency="+sync.String(),
 		"--v=2",
 	)
+	// porch-server, like every Kubernetes API server, takes the first
+	// SIGINT or SIGTERM as the start of a graceful shutdown that lasts
+	// longer than a test wants to wait, and exits at once (status 1) on the
+	// second. Two different signals, so that they cannot merge into one.
+	e.porchSpec.StopSignals = []syscall.Signal{syscall.SIGTERM, syscall.SIGINT}
 	// The webhook code reads its kubeconfig from KUBECONFIG.
 	e.porchSpec.Env = []string{"KUBECONFIG=" + kubeconfig}
-	if e.opts.webhook {
+	if e.webhook() {
 		e.porchSpec.Env = append(e.porchSpec.Env,
 			"CERT_STORAGE_DIR="+filepath.Join(dir, "webhook-certs"),
 			"WEBHOOK_HOST=localhost",
@@ -297,11 +307,26 @@ func (e *Environment) startPorch(ctx context.Context, path string) error {
 		TLSClientConfig: rest.TLSClientConfig{CAData: e.creds.CA.CertPEM},
 		QPS:             -1,
 	}
-	e.PorchKubeconfig = filepath.Join(e.dir, "porch.kubeconfig")
-	if err := kubeplane.WriteKubeconfig(e.PorchKubeconfig, e.PorchConfig); err != nil {
-		return err
-	}
 	return e.StartPorchServer(ctx)
+}
+
+// startClient makes the porch client RegisterRepository uses.
+func (e *Environment) startClient() (err error) {
+	e.repos, err = e.NewClient(porch.Options{Cache: porch.CacheOptions{Disabled: true}})
+	return err
+}
+
+// NewClient returns a porch client of the stack: KubeConfig for
+// Repositories and Secrets, PorchConfig for porch.kpt.dev (unless opts
+// name another), and opts.
+func (e *Environment) NewClient(opts porch.Options) (porch.Client, error) {
+	if e.KubeConfig == nil || e.PorchConfig == nil {
+		return nil, errors.New("porchenv: new client: the environment is not started")
+	}
+	if opts.PorchConfig == nil {
+		opts.PorchConfig = e.PorchConfig
+	}
+	return porch.New(e.KubeConfig, opts)
 }
 
 // ClientCertConfig returns a configuration for kube-apiserver that
@@ -313,7 +338,7 @@ func (e *Environment) ClientCertConfig() *rest.Config { return e.apiserver.Clien
 // same port, and waits until it serves porch.kpt.dev.
 func (e *Environment) StartPorchServer(ctx context.Context) error {
 	if e.porch != nil && e.porch.Running() {
-		return errors.New("porchtest: porch-server is already running")
+		return errors.New("porchenv: porch-server is already running")
 	}
 	p, err := process.Start(e.porchSpec)
 	if err != nil {
@@ -321,39 +346,50 @@ func (e *Environment) StartPorchServer(ctx context.Context) error {
 	}
 	e.porch = p
 	err = kubeplane.WaitHTTPReady(ctx, p, e.PorchConfig, "/apis/porch.kpt.dev/v1alpha1")
-	if err == nil && e.opts.webhook {
+	if err == nil && e.webhook() {
 		addr := "127.0.0.1:" + strconv.Itoa(e.webhookPort)
 		err = p.WaitReady(ctx, 100*time.Millisecond, func(ctx context.Context) error { return dialTCP(ctx, addr) })
 	}
 	if err != nil {
-		_ = p.Stop(5 * time.Second)
+		_ = p.Stop(stopGrace)
 		return err
 	}
 	return nil
 }
 
-// StopPorchServer stops porch-server (SIGTERM, then SIGKILL), for tests of
-// what clients do while it is away.
+// StopPorchServer stops porch-server, for tests of what clients do while it
+// is away; StartPorchServer brings it back. porch-server exits at once: it
+// is sent two shutdown signals (see Environment's doc), and SIGKILL only if
+// it has not exited after a grace period.
 func (e *Environment) StopPorchServer() error {
 	if e.porch == nil {
 		return nil
 	}
-	return e.porch.Stop(10 * time.Second)
+	if err := e.porch.Stop(stopGrace); err != nil {
+		return fmt.Errorf("porchenv: stop porch-server: %w", err)
+	}
+	return nil
 }
 
 // Stop stops every process of the stack and the git server and removes the
-// temporary directory. It is safe to call on a partly started stack.
+// temporary directory. It is safe to call on a partly started stack and
+// more than once.
 func (e *Environment) Stop() error {
 	var errs []error
+	if e.repos != nil {
+		e.repos.Close()
+	}
 	if e.Git != nil {
 		errs = append(errs, e.Git.Stop())
 	}
 	for _, p := range e.processes() {
-		errs = append(errs, p.Stop(10*time.Second))
+		errs = append(errs, p.Stop(stopGrace))
 	}
-	errs = append(errs, os.RemoveAll(e.dir))
+	if e.dir != "" {
+		errs = append(errs, os.RemoveAll(e.dir))
+	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("porchtest: stop: %w", err)
+		return fmt.Errorf("porchenv: stop: %w", err)
 	}
 	return nil
 }

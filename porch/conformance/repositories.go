@@ -1,4 +1,4 @@
-package porchtest
+package conformance
 
 import (
 	"context"
@@ -9,17 +9,6 @@ import (
 
 	"github.com/nephoran/porchkit/porch"
 )
-
-func behaviours() []behaviour {
-	var all []behaviour
-	for _, group := range [][]behaviour{
-		repositoryBehaviours(), authoringBehaviours(), lifecycleBehaviours(), deletionBehaviours(),
-		contentBehaviours(), listWatchBehaviours(), concurrencyBehaviours(),
-	} {
-		all = append(all, group...)
-	}
-	return all
-}
 
 func repositoryBehaviours() []behaviour {
 	return []behaviour{

@@ -1,4 +1,4 @@
-package porchtest
+package conformance
 
 import (
 	"errors"
@@ -14,8 +14,8 @@ import (
 func deletionBehaviours() []behaviour {
 	return []behaviour{
 		{"delete/draft-and-proposed", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, "-d"), "v1")
-			p := s.init(t, pkgName(t, "-p"), "v1")
+			d := s.init(t, s.pkgName(t, "-d"), "v1")
+			p := s.init(t, s.pkgName(t, "-p"), "v1")
 			if _, err := s.prs.Propose(s.ctx, p.Name); err != nil {
 				t.Fatal(err)
 			}
@@ -28,14 +28,14 @@ func deletionBehaviours() []behaviour {
 			}
 		}},
 		{"delete/published-refused-and-kept", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			s.publish(t, d.Name)
 			err := s.prs.Delete(s.ctx, d.Name)
 			wantErr(t, err, porch.ErrImmutable, "delete a published revision")
 			wantLifecycle(t, s.get(t, d.Name), published)
 		}},
 		{"delete/published-after-proposal-and-number-reused", func(t *testing.T, s *suite) {
-			v1, v2 := s.twoPublished(t, pkgName(t, ""))
+			v1, v2 := s.twoPublished(t, s.pkgName(t, ""))
 			if err := s.prs.Delete(s.ctx, v2.Name, porch.ProposingDeletion); err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +55,7 @@ func deletionBehaviours() []behaviour {
 			wantErr(t, err, porch.ErrNotFound, "delete a missing revision")
 		}},
 		{"delete/finalizer-defers-deletion", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			if _, err := s.prs.UpdateMetadata(s.ctx, d.Name, func(pr *porchapi.PackageRevision) error {
 				pr.Finalizers = []string{"example.com/hold"}
 				return nil
@@ -86,7 +86,7 @@ func deletionBehaviours() []behaviour {
 func contentBehaviours() []behaviour {
 	return []behaviour{
 		{"push/pull-round-trip-changes-version", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			pkg := s.pull(t, d.Name)
 			before := pkg.ResourceVersion
 			pkg.Resources["cm.yaml"] = configMap("cm", "pushed")
@@ -105,7 +105,7 @@ func contentBehaviours() []behaviour {
 			}
 		}},
 		{"push/stale-version-conflict-and-unchanged", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			first := s.pull(t, d.Name)
 			second := first.DeepCopy()
 			first.Resources["a.yaml"] = configMap("a", "first")
@@ -121,7 +121,7 @@ func contentBehaviours() []behaviour {
 			}
 		}},
 		{"push/published-immutable", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			pkg := s.pull(t, d.Name)
 			s.publish(t, d.Name)
 			pkg = s.pull(t, d.Name)
@@ -133,7 +133,7 @@ func contentBehaviours() []behaviour {
 			}
 		}},
 		{"push/bad-content-refused", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			pkg := s.pull(t, d.Name)
 			bad := pkg.DeepCopy()
 			bad.Resources["broken.yaml"] = "apiVersion: v1\nkind: [unclosed\n"
@@ -148,7 +148,7 @@ func contentBehaviours() []behaviour {
 			}
 		}},
 		{"push/replaces-whole-file-set", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			pkg := s.pull(t, d.Name)
 			delete(pkg.Resources, "README.md")
 			if _, err := s.prs.Push(s.ctx, pkg); err != nil {
@@ -159,7 +159,7 @@ func contentBehaviours() []behaviour {
 			}
 		}},
 		{"push/oversized-refused", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			pkg := s.pull(t, d.Name)
 			pkg.Resources["big.txt"] = strings.Repeat("x", 7<<20)
 			_, err := s.prs.Push(s.ctx, pkg)
@@ -174,7 +174,7 @@ func contentBehaviours() []behaviour {
 			}
 		}},
 		{"push/kyaml-nodes-round-trip", func(t *testing.T, s *suite) {
-			d := s.init(t, pkgName(t, ""), "v1")
+			d := s.init(t, s.pkgName(t, ""), "v1")
 			if _, err := s.prs.UpdateResources(s.ctx, d.Name, func(p *porch.Package) error {
 				nodes, err := p.Nodes()
 				if err != nil {
