@@ -377,7 +377,7 @@ func BenchmarkCachedReads(b *testing.B) {
 func BenchmarkVersusPorchctl(b *testing.B) {
 	env, _, sdk := benchEnv(b, "cli")
 	ctx := context.Background()
-	porchctl, err := testbin.New().Path(ctx, "porchctl")
+	porchctl, err := testbin.New(testbin.Config{}).Path(ctx, "porchctl")
 	if err != nil {
 		b.Fatal(err)
 	}

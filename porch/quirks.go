@@ -302,6 +302,17 @@ func deleteOutlastingMomentary404(ctx context.Context, s *server, namespace, nam
 	return err
 }
 
+// deleteAfterGitRace judges a delete that Porch answered with a git race
+// and that was then sent again: Porch can answer the race after the
+// revision was already deleted, so a NotFound for the repeat means the
+// revision is gone, which is what the delete asked for.
+func deleteAfterGitRace(raced bool, err error) error {
+	if raced && errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
 // waitGone returns once Porch no longer serves a deleted revision, or holds
 // it only for its finalizers: its background sync can race a delete and
 // serve the revision again for a moment. It fails with ErrInternal when

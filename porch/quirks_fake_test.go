@@ -98,3 +98,29 @@ func TestMoveReportsAFailedReRead(t *testing.T) {
 		t.Fatalf("propose = %v, want the failed re-read's ErrForbidden", err)
 	}
 }
+
+// TestDeleteAnsweredWithAGitRace: Porch deletes the revision but answers
+// with a git race; the client sends the delete again, finds the revision
+// gone, and reports success.
+func TestDeleteAnsweredWithAGitRace(t *testing.T) {
+	prs, f := newFakeRepo(t, porch.Options{Retry: porch.RetryOptions{Backoff: fastBackoff}, Cache: porch.CacheOptions{Disabled: true}})
+	ctx := context.Background()
+	d, err := prs.Init(ctx, "blueprints", "app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raced atomic.Bool
+	f.Intercept(fake.Funcs{Delete: func(ctx context.Context, req *fake.Request, next fake.Handler) *fake.Response {
+		resp := next(ctx, req)
+		if !raced.Swap(true) {
+			return fake.StatusResponse(http.StatusInternalServerError, "Internal error occurred: ref file is empty")
+		}
+		return resp
+	}})
+	if err := prs.Delete(ctx, d.Name); err != nil {
+		t.Fatalf("delete answered with a git race after deleting: %v", err)
+	}
+	if _, err := prs.Get(ctx, d.Name); !errors.Is(err, porch.ErrNotFound) {
+		t.Fatalf("after delete: %v, want ErrNotFound", err)
+	}
+}

@@ -331,3 +331,19 @@ func TestErrorsNameTheCallersOperation(t *testing.T) {
 		t.Fatalf("opError = %v, want the caller's operation", err)
 	}
 }
+
+func TestDeleteAfterGitRace(t *testing.T) {
+	s, cs, rec := quirkServer(t)
+	cs.PrependReactor("delete", "packagerevisions", answers(fail(internal("failed to delete package revision: ref file is empty")),
+		fail(notFound("r.p.w"))))
+	cs.PrependReactor("get", "packagerevisions", answers(fail(notFound("r.p.w"))))
+	if err := s.deleteRevision(context.Background(), "delete", "ns", "r.p.w", "r"); err != nil {
+		t.Fatalf("a delete answered with a git race, then not found: %v, want success", err)
+	}
+	if n := rec.get("delete packagerevisions"); n != 2 {
+		t.Fatalf("delete sent %d times, want 2", n)
+	}
+	if err := deleteAfterGitRace(false, &Error{Kind: ErrNotFound}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a delete that met no race and found nothing: %v, want ErrNotFound", err)
+	}
+}

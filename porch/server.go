@@ -236,13 +236,17 @@ func (s *server) updateResources(ctx context.Context, op string, prr *porchapi.P
 }
 
 // deleteRevision deletes a revision and returns once Porch no longer
-// serves it.
+// serves it. A delete is repeated after a git race (deleteAfterGitRace).
 func (s *server) deleteRevision(ctx context.Context, op, namespace, name, repository string) error {
 	del := func() error {
-		return s.res.do(ctx, call{op: operation("delete", kindPackageRevision, namespace, name), repository: repository},
+		var raced bool
+		err := s.res.do(ctx, call{op: operation("delete", kindPackageRevision, namespace, name), repository: repository, guarded: true},
 			func(ctx context.Context) error {
-				return s.porch.PorchV1alpha1().PackageRevisions(namespace).Delete(ctx, name, metav1.DeleteOptions{})
+				err := s.porch.PorchV1alpha1().PackageRevisions(namespace).Delete(ctx, name, metav1.DeleteOptions{})
+				raced = raced || isGitRace(classify("delete", name, err))
+				return err
 			})
+		return deleteAfterGitRace(raced, err)
 	}
 	err := deleteOutlastingMomentary404(ctx, s, namespace, name, del)
 	s.invalidate(namespace, name)

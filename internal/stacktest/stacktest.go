@@ -23,6 +23,29 @@ type Stack interface {
 	MemoryUsage() (map[string]int64, error)
 }
 
+// Starter is a stack that is not started yet.
+type Starter interface {
+	Stack
+	// Start starts every process of the stack.
+	Start(ctx context.Context) error
+}
+
+// Setup starts s for test t within timeout and stops it when t ends (see
+// StopWithTest). It skips t under "go test -short", saying the stack needs
+// what needs names.
+func Setup(t testing.TB, kit, needs string, timeout time.Duration, s Starter) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("%s: skipped with -short: needs %s", kit, needs)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := s.Start(ctx); err != nil {
+		t.Fatalf("%s: start %s: %v", kit, needs, err)
+	}
+	StopWithTest(t, kit, s)
+}
+
 // StopWithTest stops s when t ends: it prints the tail of every process's
 // log first when t failed, and fails t when Stop fails or a process of the
 // stack is still running afterwards.

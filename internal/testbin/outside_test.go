@@ -86,7 +86,7 @@ func TestOutsideTheRepository(t *testing.T) {
 	// The servers, as the module will look them up: default cache, no
 	// prebuilt binaries.
 	progress("finding (or building) %v in %s", outsideBinaries, defaultCacheDir())
-	if _, err := New(WithBinDir(""), WithCacheDir(defaultCacheDir())).Paths(ctx, outsideBinaries...); err != nil {
+	if _, err := (&Set{cacheDir: defaultCacheDir(), progress: os.Stderr}).Paths(ctx, outsideBinaries...); err != nil {
 		t.Fatal(err)
 	}
 

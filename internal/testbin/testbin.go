@@ -54,28 +54,30 @@ type Set struct {
 	progress io.Writer
 }
 
-// Option configures a Set.
-type Option func(*Set)
+// Config configures a Set; zero fields take the environment variables of
+// this package, then the defaults.
+type Config struct {
+	// BinDir holds prebuilt binaries to use instead of building them
+	// (default: EnvBinDir).
+	BinDir string
+	// CacheDir is the cache root for built binaries (default: EnvCacheDir,
+	// else the user's cache directory).
+	CacheDir string
+	// Progress receives build progress (default os.Stderr).
+	Progress io.Writer
+}
 
-// WithProgress sets where build progress is printed (default os.Stderr).
-func WithProgress(w io.Writer) Option { return func(s *Set) { s.progress = w } }
-
-// WithBinDir uses prebuilt binaries from dir instead of building them.
-func WithBinDir(dir string) Option { return func(s *Set) { s.binDir = dir } }
-
-// WithCacheDir sets the cache root for built binaries.
-func WithCacheDir(dir string) Option { return func(s *Set) { s.cacheDir = dir } }
-
-// New returns a Set configured from the environment variables of this
-// package, overridden by opts.
-func New(opts ...Option) *Set {
-	s := &Set{
-		binDir:   os.Getenv(EnvBinDir),
-		cacheDir: os.Getenv(EnvCacheDir),
-		progress: os.Stderr,
+// New returns a Set configured by cfg.
+func New(cfg Config) *Set {
+	s := &Set{binDir: cfg.BinDir, cacheDir: cfg.CacheDir, progress: cfg.Progress}
+	if s.binDir == "" {
+		s.binDir = os.Getenv(EnvBinDir)
 	}
-	for _, o := range opts {
-		o(s)
+	if s.cacheDir == "" {
+		s.cacheDir = os.Getenv(EnvCacheDir)
+	}
+	if s.progress == nil {
+		s.progress = os.Stderr
 	}
 	if s.cacheDir == "" {
 		s.cacheDir = defaultCacheDir()
@@ -83,8 +85,8 @@ func New(opts ...Option) *Set {
 	return s
 }
 
-// defaultCacheDir is the cache root when neither EnvCacheDir nor
-// WithCacheDir sets one.
+// defaultCacheDir is the cache root when neither Config.CacheDir nor
+// EnvCacheDir sets one.
 func defaultCacheDir() string {
 	if dir, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(dir, "porchkit")

@@ -11,7 +11,7 @@ import (
 )
 
 func TestUnknownName(t *testing.T) {
-	_, err := New(WithCacheDir(t.TempDir())).Path(context.Background(), "kubectl")
+	_, err := New(Config{CacheDir: t.TempDir()}).Path(context.Background(), "kubectl")
 	if !errors.Is(err, ErrUnknown) {
 		t.Fatalf("err = %v, want ErrUnknown", err)
 	}
@@ -23,7 +23,7 @@ func TestBinDirIsUsedAsIs(t *testing.T) {
 		t.Fatal(err)
 	}
 	cache := t.TempDir()
-	s := New(WithBinDir(dir), WithCacheDir(cache))
+	s := New(Config{BinDir: dir, CacheDir: cache})
 	p, err := s.Path(context.Background(), Etcd)
 	if err != nil || p != filepath.Join(dir, Etcd) {
 		t.Fatalf("Path = %q, %v", p, err)
@@ -39,15 +39,15 @@ func TestBinDirIsUsedAsIs(t *testing.T) {
 func TestEnvironmentConfiguresSet(t *testing.T) {
 	t.Setenv(EnvBinDir, "/bins")
 	t.Setenv(EnvCacheDir, "/cache")
-	s := New()
+	s := New(Config{})
 	if s.binDir != "/bins" || s.cacheDir != "/cache" {
 		t.Fatalf("New() = %+v", s)
 	}
-	if s := New(WithCacheDir("/other")); s.cacheDir != "/other" {
-		t.Errorf("option did not override the environment: %q", s.cacheDir)
+	if s := New(Config{CacheDir: "/other"}); s.cacheDir != "/other" {
+		t.Errorf("Config did not override the environment: %q", s.cacheDir)
 	}
 	t.Setenv(EnvCacheDir, "")
-	if s := New(); s.cacheDir != defaultCacheDir() {
+	if s := New(Config{}); s.cacheDir != defaultCacheDir() {
 		t.Errorf("cache dir = %q, want the default %q", s.cacheDir, defaultCacheDir())
 	}
 }

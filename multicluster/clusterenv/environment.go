@@ -92,11 +92,7 @@ func (e *Environment) Start(ctx context.Context) (err error) {
 	if progress == nil {
 		progress = os.Stderr
 	}
-	binOpts := []testbin.Option{testbin.WithProgress(progress)}
-	if e.BinDir != "" {
-		binOpts = append(binOpts, testbin.WithBinDir(e.BinDir))
-	}
-	bins, err := testbin.New(binOpts...).Paths(ctx, testbin.Etcd, testbin.KubeAPIServer, testbin.KubeControllerManager,
+	bins, err := testbin.New(testbin.Config{BinDir: e.BinDir, Progress: progress}).Paths(ctx, testbin.Etcd, testbin.KubeAPIServer, testbin.KubeControllerManager,
 		testbin.KubeScheduler, testbin.Kwok, testbin.KwokStages)
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package clusterenv
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -19,17 +18,9 @@ const SetupTimeout = 30 * time.Minute
 // when t ends, Setup checks that nothing is left running.
 func Setup(t testing.TB, env *Environment) *Environment {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("clusterenv: skipped with -short: needs real workload clusters (kube-apiserver, controller-manager, scheduler, kwok)")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), SetupTimeout)
-	defer cancel()
 	if env.Logger.GetSink() == nil {
 		env.Logger = testr.NewWithInterface(t, testr.Options{})
 	}
-	if err := env.Start(ctx); err != nil {
-		t.Fatalf("clusterenv: start %d clusters: %v", env.Clusters, err)
-	}
-	stacktest.StopWithTest(t, "clusterenv", env)
+	stacktest.Setup(t, "clusterenv", "real workload clusters (kube-apiserver, controller-manager, scheduler, kwok)", SetupTimeout, env)
 	return env
 }

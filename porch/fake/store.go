@@ -278,21 +278,35 @@ func (s *store) claimRevision(ns, name string, gr schema.GroupResource, what str
 	})
 }
 
+// lockRevision claims a revision (claimRevision), then takes s.mu and
+// looks the revision up again; unlock releases both. Called without s.mu
+// held.
+func (s *store) lockRevision(ns, name string, gr schema.GroupResource, what string) (r *revision, unlock func(), err error) {
+	release, err := s.claimRevision(ns, name, gr, what)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	unlock = func() {
+		s.mu.Unlock()
+		release()
+	}
+	if r, err = s.getRevision(ns, name); err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return r, unlock, nil
+}
+
 // updateRevision is a plain PUT or a patch: propose, reject-to-draft of a
 // DeletionProposed, propose-delete, metadata. input makes the new object
 // from the current one. Called without s.mu held.
 func (s *store) updateRevision(ctx context.Context, ns, name string, input func(current *porchapi.PackageRevision) (*porchapi.PackageRevision, error)) (*porchapi.PackageRevision, error) {
-	release, err := s.claimRevision(ns, name, grPackageRevisions, "on package revision")
+	r, unlock, err := s.lockRevision(ns, name, grPackageRevisions, "on package revision")
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.getRevision(ns, name)
-	if err != nil {
-		return nil, err
-	}
+	defer unlock()
 	in, err := input(s.view(r))
 	if err != nil {
 		return nil, err
@@ -375,17 +389,11 @@ func (s *store) finishUpdate(ns string, r *revision, old porchapi.PackageRevisio
 
 // approve is a PUT on /approval. Called without s.mu held.
 func (s *store) approve(ns, name string, in *porchapi.PackageRevision) (*porchapi.PackageRevision, error) {
-	release, err := s.claimRevision(ns, name, grPackageRevisions, "on package revision")
+	r, unlock, err := s.lockRevision(ns, name, grPackageRevisions, "on package revision")
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.getRevision(ns, name)
-	if err != nil {
-		return nil, err
-	}
+	defer unlock()
 	old, to := r.pr.Spec.Lifecycle, in.Spec.Lifecycle
 	switch old {
 	case draft:
@@ -458,17 +466,11 @@ func copyResources(in map[string]string) map[string]string {
 // deleteRevision deletes a revision, or marks it for deletion while it has
 // finalizers. Called without s.mu held.
 func (s *store) deleteRevision(ns, name string) (*porchapi.PackageRevision, error) {
-	release, err := s.claimRevision(ns, name, grPackageRevisions, "on package revision")
+	r, unlock, err := s.lockRevision(ns, name, grPackageRevisions, "on package revision")
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.getRevision(ns, name)
-	if err != nil {
-		return nil, err
-	}
+	defer unlock()
 	if r.pr.Spec.Lifecycle == published && s.opts.deletionProtection {
 		return nil, webhookDenied(name)
 	}
@@ -589,17 +591,11 @@ func (s *store) listRevisions(ns string, f *revisionFilter) []*revision {
 // updateResources replaces a draft's files and renders them. Called
 // without s.mu held.
 func (s *store) updateResources(ctx context.Context, ns, name string, in *porchapi.PackageRevisionResources) (*porchapi.PackageRevisionResources, error) {
-	release, err := s.claimRevision(ns, name, grResources, "on package revision resources")
+	r, unlock, err := s.lockRevision(ns, name, grResources, "on package revision resources")
 	if err != nil {
 		return nil, err
 	}
-	defer release()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r, err := s.getRevision(ns, name)
-	if err != nil {
-		return nil, err
-	}
+	defer unlock()
 	if in.ResourceVersion == "" {
 		return nil, internalError("resourceVersion must be specified for an update")
 	}

@@ -133,11 +133,7 @@ func (e *Environment) Start(ctx context.Context) (err error) {
 	if progress == nil {
 		progress = os.Stderr
 	}
-	binOpts := []testbin.Option{testbin.WithProgress(progress)}
-	if e.BinDir != "" {
-		binOpts = append(binOpts, testbin.WithBinDir(e.BinDir))
-	}
-	bins, err := testbin.New(binOpts...).Paths(ctx, testbin.Etcd, testbin.KubeAPIServer, testbin.PorchServer, testbin.FunctionRunner, testbin.PorchCRDs)
+	bins, err := testbin.New(testbin.Config{BinDir: e.BinDir, Progress: progress}).Paths(ctx, testbin.Etcd, testbin.KubeAPIServer, testbin.PorchServer, testbin.FunctionRunner, testbin.PorchCRDs)
 	if err != nil {
 		return fmt.Errorf("porchenv: %w", err)
 	}

@@ -230,7 +230,7 @@ func TestPorchctlServesRepoAndRpkg(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	porchctl, err := testbin.New().Path(ctx, testbin.Porchctl)
+	porchctl, err := testbin.New(testbin.Config{}).Path(ctx, testbin.Porchctl)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package porchenv
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -20,20 +19,12 @@ const SetupTimeout = 30 * time.Minute
 // ends, Setup checks that no process of the stack is left running.
 func Setup(t testing.TB, env *Environment) *Environment {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("porchenv: skipped with -short: needs the local Porch stack (etcd, kube-apiserver, porch-server, function runner)")
-	}
 	if env == nil {
 		env = &Environment{}
 	}
 	if env.Logger.GetSink() == nil {
 		env.Logger = testr.NewWithInterface(t, testr.Options{})
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), SetupTimeout)
-	defer cancel()
-	if err := env.Start(ctx); err != nil {
-		t.Fatalf("porchenv: start the local Porch stack: %v", err)
-	}
-	stacktest.StopWithTest(t, "porchenv", env)
+	stacktest.Setup(t, "porchenv", "the local Porch stack (etcd, kube-apiserver, porch-server, function runner)", SetupTimeout, env)
 	return env
 }

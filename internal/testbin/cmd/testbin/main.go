@@ -57,7 +57,7 @@ func run(ctx context.Context, tidy bool, write string, names []string) error {
 			testbin.Kwok, testbin.PorchCRDs, testbin.KwokStages,
 		}
 	}
-	set := testbin.New()
+	set := testbin.New(testbin.Config{})
 	for _, n := range names {
 		p, err := set.Path(ctx, n)
 		if err != nil {
