@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 kyaml and functions written for kpt v1 still read and write the legacy path, index and id annotations, so Render sets and clears them too
+
 package krm
 
 import (
@@ -180,7 +182,6 @@ func readPackages(files map[string]string) (map[string][]*yaml.RNode, error) {
 	}
 	sort.Strings(paths)
 	for _, p := range paths {
-		//lint:ignore SA1019 functions written for kpt v1 still read the legacy path annotation, so it is set too
 		nodes, err := (&kio.ByteReader{Reader: strings.NewReader(files[p]), PreserveSeqIndent: true,
 			SetAnnotations: map[string]string{kioutil.PathAnnotation: p, kioutil.LegacyPathAnnotation: p}}).Read()
 		if err != nil {
@@ -366,7 +367,6 @@ func writeBack(files map[string]string, items []*yaml.RNode, before map[string]s
 		sort.SliceStable(nodes, func(i, j int) bool { return index(nodes[i]) < index(nodes[j]) })
 		var buf bytes.Buffer
 		// ByteWriter copies the nodes before clearing the annotations.
-		//lint:ignore SA1019 kyaml and older functions still write the legacy annotations; they must not reach the files
 		w := kio.ByteWriter{Writer: &buf, ClearAnnotations: []string{kioutil.PathAnnotation, kioutil.IndexAnnotation,
 			kioutil.LegacyPathAnnotation, kioutil.LegacyIndexAnnotation, kioutil.IdAnnotation, kioutil.LegacyIdAnnotation,
 			kioutil.SeqIndentAnnotation}}

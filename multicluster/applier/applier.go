@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 kyaml still writes the legacy path, index and id annotations, which must never be applied
+
 package applier
 
 import (
@@ -229,8 +231,6 @@ func (b *Backend) objects(cl *clients, rev *multicluster.Revision) (object.Unstr
 }
 
 // bookkeeping are kpt's and kio's annotations, never applied.
-//
-//lint:ignore SA1019 kyaml still writes the legacy annotations; they must not be applied
 var bookkeeping = []string{string(kioutil.PathAnnotation), string(kioutil.IndexAnnotation), string(kioutil.LegacyPathAnnotation),
 	string(kioutil.LegacyIndexAnnotation), string(kioutil.IdAnnotation), string(kioutil.LegacyIdAnnotation)}
 

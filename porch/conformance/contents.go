@@ -122,9 +122,8 @@ func contentBehaviours() []behaviour {
 		}},
 		{"push/published-immutable", func(t *testing.T, s *suite) {
 			d := s.init(t, s.pkgName(t, ""), "v1")
-			pkg := s.pull(t, d.Name)
 			s.publish(t, d.Name)
-			pkg = s.pull(t, d.Name)
+			pkg := s.pull(t, d.Name)
 			pkg.Resources["x.yaml"] = configMap("x", "x")
 			_, err := s.prs.Push(s.ctx, pkg)
 			wantErr(t, err, porch.ErrImmutable, "push to a published revision")
