@@ -11,9 +11,12 @@ var ErrInvalidPlan = errors.New("deps: plan breaks a constraint")
 
 // PlanError lists what a plan breaks.
 type PlanError struct {
+	// Violations say, one sentence each, which constraint the plan breaks
+	// and how, e.g. "amf@2.0.0 requires nrf >=3, which the plan lacks".
 	Violations []string
 }
 
+// Error lists the violations after ErrInvalidPlan's text.
 func (e *PlanError) Error() string {
 	return fmt.Sprintf("%v: %s", ErrInvalidPlan, strings.Join(e.Violations, "; "))
 }

@@ -32,9 +32,17 @@ const (
 // Fact is one constraint of a resolution, in the words of the request or of
 // a package.
 type Fact struct {
-	Kind       FactKind
-	Package    string
-	Release    *Release
+	// Kind says what the fact states, and so which of the fields below
+	// are set.
+	Kind FactKind
+	// Package is the package the fact is about: the root's or the
+	// release's name.
+	Package string
+	// Release is the release that requires, conflicts, is locked or is
+	// excluded (nil for FactRoot and FactOneVersion).
+	Release *Release
+	// Dependency is what is asked for, required or conflicted with (zero
+	// for FactOneVersion, FactLocked and FactExcluded).
 	Dependency Dependency
 }
 

@@ -40,6 +40,8 @@ type InputError struct {
 	Reason string
 }
 
+// Error is the sentinel's text followed by the package, the offending text
+// and the reason, those that are set.
 func (e *InputError) Error() string {
 	msg := e.Kind.Error()
 	if e.Package != "" {
@@ -64,6 +66,7 @@ type CycleError struct {
 	Cycles [][]string
 }
 
+// Error is ErrCycle's text followed by the cycles.
 func (e *CycleError) Error() string {
 	return fmt.Sprintf("%v: %v", ErrCycle, e.Cycles)
 }

@@ -114,11 +114,12 @@ func ReleaseFromKptfile(data []byte, defaultVersion string) (*Release, error) {
 
 // PublishedPackage is the Kptfile of one published package revision.
 type PublishedPackage struct {
-	// Repository and Package locate the revision; Revision is Porch's
-	// revision number.
+	// Repository is the Porch repository that holds the revision.
 	Repository string
-	Package    string
-	Revision   int
+	// Package is the package's name in the repository.
+	Package string
+	// Revision is Porch's revision number (1, 2, ...).
+	Revision int
 	// Kptfile is the revision's Kptfile.
 	Kptfile []byte
 }
@@ -127,6 +128,9 @@ type PublishedPackage struct {
 // deps/porchsource implements it on a porch.Client; tests can list fixed
 // Kptfiles.
 type PackageSource interface {
+	// PublishedPackages returns the Kptfile of every published package
+	// revision in repository that is a release (a source may leave some
+	// out, e.g. all but the latest of each package).
 	PublishedPackages(ctx context.Context, repository string) ([]PublishedPackage, error)
 }
 

@@ -91,6 +91,8 @@ func validName(name string) error {
 // Capability is something a release provides under another name (a
 // virtual package), e.g. several databases provide "5gc-database".
 type Capability struct {
+	// Name is the virtual package's name, which dependencies may name as
+	// they name a package.
 	Name string
 	// Version, when set, is matched against constraints on Name;
 	// a capability without a version satisfies only unconstrained

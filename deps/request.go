@@ -4,7 +4,9 @@ import "github.com/Masterminds/semver/v3"
 
 // ReleaseRef names one release.
 type ReleaseRef struct {
-	Name    string
+	// Name is the package's name.
+	Name string
+	// Version is the release's exact version.
 	Version *semver.Version
 }
 

@@ -20,6 +20,8 @@ func Builtin(p framework.ResourceListProcessor) Runtime { return builtin{p: p} }
 // ContextProcessor is a builtin function that can stop part-way when its
 // context ends.
 type ContextProcessor interface {
+	// ProcessContext runs the function over rl in place, returning early
+	// with an error once ctx ends.
 	ProcessContext(ctx context.Context, rl *framework.ResourceList) error
 }
 

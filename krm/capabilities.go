@@ -29,17 +29,23 @@ type Policy struct {
 	AllowNetwork bool
 	// AllowMounts are glob patterns of host paths functions may mount.
 	AllowMounts []string
-	// MaxMemory, MaxCPU and MaxWallTime cap what a function may ask for.
-	MaxMemory   int64
-	MaxCPU      time.Duration
+	// MaxMemory caps the memory a function may ask for, in bytes (0: no
+	// cap); a function asking more is denied.
+	MaxMemory int64
+	// MaxCPU caps the CPU time a function may ask for (0: no cap).
+	MaxCPU time.Duration
+	// MaxWallTime caps how long a function may ask to run (0: no cap).
 	MaxWallTime time.Duration
 }
 
 // Default limits, used when a function declares nothing.
 const (
-	DefaultMemory   int64 = 512 << 20
-	DefaultCPU            = 30 * time.Second
-	DefaultWallTime       = 60 * time.Second
+	// DefaultMemory is the memory a function gets, in bytes (512 MiB).
+	DefaultMemory int64 = 512 << 20
+	// DefaultCPU is the CPU time a function gets.
+	DefaultCPU = 30 * time.Second
+	// DefaultWallTime is how long a function may run.
+	DefaultWallTime = 60 * time.Second
 	// DefaultMaxOutput bounds a function's stdout.
 	DefaultMaxOutput int64 = 64 << 20
 	// DefaultMaxProcesses bounds the processes (threads) an exec function
@@ -50,9 +56,13 @@ const (
 // CapabilityError says which capability a policy refused and why. It wraps
 // ErrCapabilityDenied.
 type CapabilityError struct {
-	Function   string
+	// Function is the refused function (Function.String()).
+	Function string
+	// Capability names what was refused: "network", "mount", "memory",
+	// "cpu" or "wall time".
 	Capability string
-	Reason     string
+	// Reason says why, e.g. the amount asked and the amount allowed.
+	Reason string
 }
 
 // Error implements error.
@@ -65,13 +75,28 @@ func (e *CapabilityError) Unwrap() error { return ErrCapabilityDenied }
 
 // Limits are the resources one run gets after the policy's decision.
 type Limits struct {
-	Memory    int64
-	CPU       time.Duration
-	WallTime  time.Duration
+	// Memory is the data-segment limit of an exec function and the memory
+	// limit of a container, in bytes (DefaultMemory unless the function
+	// asks).
+	Memory int64
+	// CPU is the CPU time an exec function may use, rounded up to whole
+	// seconds (DefaultCPU unless the function asks).
+	CPU time.Duration
+	// WallTime is how long the run may take before it is stopped
+	// (DefaultWallTime unless the function asks).
+	WallTime time.Duration
+	// MaxOutput bounds the function's stdout, in bytes: a run that writes
+	// more is stopped (DefaultMaxOutput).
 	MaxOutput int64
+	// Processes bounds the processes (threads) of an exec or container
+	// function (DefaultMaxProcesses).
 	Processes int
-	Network   bool
-	Mounts    []string
+	// Network grants network access; without it the function runs in a
+	// network namespace of its own, or a container without network.
+	Network bool
+	// Mounts are the host paths the function may read, as it declared
+	// them.
+	Mounts []string
 }
 
 // Grant checks the function's declared needs and returns the limits it runs

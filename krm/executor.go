@@ -11,6 +11,8 @@ import (
 // Executor runs one KRM function over a ResourceList. The input is never
 // modified; the output is a new list.
 type Executor interface {
+	// Execute runs fn over in and returns the new list, the function's
+	// results and how the run went.
 	Execute(ctx context.Context, fn Function, in *framework.ResourceList) (*Output, error)
 }
 

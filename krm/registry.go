@@ -32,6 +32,8 @@ type registered struct {
 
 // Resolved is the registry's answer for one function.
 type Resolved struct {
+	// Runtime runs the function: a builtin, an executable or the
+	// container fallback.
 	Runtime Runtime
 	// Version is the resolved version ("" when the runtime is the container
 	// fallback running the image as given).

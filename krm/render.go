@@ -33,8 +33,10 @@ type FunctionRun struct {
 	Function string
 	// Validator is true for validators.
 	Validator bool
-	Results   framework.Results
-	Run       RunInfo
+	// Results are the structured results the function reported.
+	Results framework.Results
+	// Run describes the execution (runtime, duration, hashes).
+	Run RunInfo
 	// Err is the step's error, if it failed.
 	Err error
 }
@@ -42,9 +44,13 @@ type FunctionRun struct {
 // RenderError is returned when a pipeline step fails; it wraps the step's
 // error. The input is unchanged.
 type RenderError struct {
-	Package  string
+	// Package is the path of the package whose step failed ("" for the
+	// root).
+	Package string
+	// Function is the failed step's image or executable.
 	Function string
-	Err      error
+	// Err is the step's error.
+	Err error
 }
 
 // Error implements error.

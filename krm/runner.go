@@ -231,14 +231,18 @@ func hashStrings(parts ...string) string {
 
 // AuditRecord is one function run.
 type AuditRecord struct {
+	// Time is when the run ended.
 	Time time.Time
-	Run  RunInfo
+	// Run describes the execution (on failure, at least the function and
+	// the input count).
+	Run RunInfo
 	// Err is the run's error, nil on success.
 	Err error
 }
 
 // AuditSink receives a record per run. An error from it fails the run.
 type AuditSink interface {
+	// Record stores rec; it is called once per run, after the run.
 	Record(ctx context.Context, rec AuditRecord) error
 }
 

@@ -16,8 +16,10 @@ var ErrNoAnswer = errors.New("depstest: no scripted answer")
 
 // Answer is one scripted result.
 type Answer struct {
+	// Plan is what Resolve returns (nil with an error).
 	Plan *deps.Plan
-	Err  error
+	// Err is the error Resolve returns, e.g. a *deps.UnsatisfiableError.
+	Err error
 }
 
 // Resolver is a fake deps.Resolver. Scripted answers are returned in order;

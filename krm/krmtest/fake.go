@@ -15,6 +15,7 @@ import (
 
 // Call is one recorded Execute call.
 type Call struct {
+	// Function is the function asked for, with its functionConfig.
 	Function krm.Function
 	// Items are copies of the input items.
 	Items []*yaml.RNode
