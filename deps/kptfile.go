@@ -128,9 +128,10 @@ type PublishedPackage struct {
 // deps/porchsource implements it on a porch.Client; tests can list fixed
 // Kptfiles.
 type PackageSource interface {
-	// PublishedPackages returns the Kptfile of every published package
-	// revision in repository that is a release (a source may leave some
-	// out, e.g. all but the latest of each package).
+	// PublishedPackages returns the published package revisions of
+	// repository, each with its Kptfile; each becomes a release. A source
+	// may leave some out (porchsource can list only the latest of each
+	// package).
 	PublishedPackages(ctx context.Context, repository string) ([]PublishedPackage, error)
 }
 
