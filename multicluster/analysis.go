@@ -33,6 +33,8 @@ type Analysis struct {
 
 // Range bounds a value; nil ends are open.
 type Range struct {
+	// Min and Max are the closed bounds a good value lies within (nil: no
+	// bound on that side). NaN is never in range.
 	Min, Max *float64
 }
 
@@ -67,14 +69,16 @@ type AnalysisInput struct {
 	Rollout ID
 	// Package and Revision are what is being rolled out.
 	Package, Revision string
-	// Wave is the index of the wave just completed; Clusters are the
-	// clusters rolled out so far.
-	Wave     int
+	// Wave is the index of the wave just completed.
+	Wave int
+	// Clusters are the clusters rolled out so far, this wave's included.
 	Clusters []string
 }
 
 // Check measures one value.
 type Check interface {
+	// Evaluate returns the value to compare with the Analysis' Range; an
+	// error counts as a failed check.
 	Evaluate(ctx context.Context, in AnalysisInput) (float64, error)
 }
 

@@ -87,7 +87,10 @@ const (
 
 // Observation is what Backend.Observe saw.
 type Observation struct {
-	State   DeliveryState
+	// State is how far the revision has got on the cluster.
+	State DeliveryState
+	// Message says why, in the backend's or the cluster's words (e.g.
+	// which resource is not yet current).
 	Message string
 }
 
@@ -116,6 +119,9 @@ type Backend interface {
 
 // Customizer renders a package for one cluster.
 type Customizer interface {
+	// Customize returns pkg's resources as they are to be delivered to c.
+	// It is called concurrently for several clusters with the same pkg,
+	// which it must not modify.
 	Customize(ctx context.Context, c *Cluster, pkg *Package) ([]*yaml.RNode, error)
 }
 

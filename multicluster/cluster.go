@@ -33,12 +33,15 @@ type Cluster struct {
 
 // Taint marks a cluster as unsuitable unless a selection tolerates it.
 type Taint struct {
+	// Key and Value name the taint, as a label does, e.g. "maintenance"
+	// and "true".
 	Key, Value string
 }
 
 // Toleration lets a selection use clusters with a matching taint: same key,
 // and same value unless Value is empty.
 type Toleration struct {
+	// Key is the tolerated taint's key; Value its value ("": any value).
 	Key, Value string
 }
 
@@ -62,6 +65,7 @@ const (
 
 // Health is what a probe found.
 type Health struct {
+	// State is the probe's verdict.
 	State HealthState
 	// Version is the API server's version (git version).
 	Version string

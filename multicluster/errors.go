@@ -40,8 +40,10 @@ var (
 
 // ClusterError is an error about one cluster.
 type ClusterError struct {
+	// Cluster is the cluster's name.
 	Cluster string
-	Err     error
+	// Err is the cause; it wraps a sentinel such as ErrUnreachable.
+	Err error
 }
 
 // Error implements error.
@@ -53,9 +55,12 @@ func (e *ClusterError) Unwrap() error { return e.Err }
 // FieldError says which input field is wrong and why; it wraps the
 // sentinel of its kind (ErrInvalidStrategy, ErrInvalidCluster, ...).
 type FieldError struct {
-	Field  string
+	// Field is the input field's path, e.g. "type" or "capacity.cpu".
+	Field string
+	// Reason says what is wrong with it.
 	Reason string
-	Kind   error
+	// Kind is the sentinel the error wraps.
+	Kind error
 }
 
 // Error implements error.

@@ -29,15 +29,23 @@ const (
 
 // Event is one step of a propagation.
 type Event struct {
-	Time    time.Time
+	// Time is when it happened.
+	Time time.Time
+	// Rollout is the propagation's ID.
 	Rollout ID
-	Type    EventType
-	// Cluster and Wave, where the event concerns one (Wave is -1 when it
-	// does not).
+	// Type says what happened.
+	Type EventType
+	// Cluster is the cluster the event concerns ("" for none).
 	Cluster string
-	Wave    int
-	State   ClusterState
-	Phase   Phase
+	// Wave is the index of the wave the event concerns (-1 for none).
+	Wave int
+	// State is the cluster's new state, for cluster events.
+	State ClusterState
+	// Phase is the propagation's new phase, for EventFinished,
+	// EventPaused and EventResumed.
+	Phase Phase
+	// Message says why or how much, e.g. a cluster's failure or an
+	// analysis check's value.
 	Message string
 	// Dropped counts events this subscriber missed before this one
 	// because it did not keep up.

@@ -21,10 +21,15 @@ type Instrumentation interface {
 
 // RolloutInfo describes a rollout for instrumentation.
 type RolloutInfo struct {
-	ID                ID
+	// ID is the propagation's ID.
+	ID ID
+	// Package and Revision are what is rolled out.
 	Package, Revision string
-	Strategy          StrategyType
-	Clusters, Waves   int
+	// Strategy is the strategy's type.
+	Strategy StrategyType
+	// Clusters counts the target clusters; Waves the waves they are cut
+	// into.
+	Clusters, Waves int
 }
 
 type nopInstrumentation struct{}

@@ -16,6 +16,8 @@ import (
 // Prober checks a cluster's health. KubeProber is the real one; the
 // in-memory clusters of multicluster/memfleet have their own.
 type Prober interface {
+	// Probe checks c within ctx and reports what it found; a cluster that
+	// does not answer is HealthUnreachable.
 	Probe(ctx context.Context, c *Cluster) Health
 }
 

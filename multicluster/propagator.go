@@ -172,12 +172,15 @@ type ClusterPlan struct {
 	Revision *Revision
 	// Current is the revision the cluster runs now (nil: none, or the
 	// cluster could not be asked; see CurrentError).
-	Current      *Revision
+	Current *Revision
+	// CurrentError is why the cluster could not be asked (nil: it
+	// answered).
 	CurrentError error
-	// Changed reports a difference; Diff is a unified diff of the
-	// resources (without porchkit's annotations).
+	// Changed reports a difference between Current and Revision.
 	Changed bool
-	Diff    string
+	// Diff is a unified diff of the resources from Current to Revision,
+	// without porchkit's annotations ("" when unchanged).
+	Diff string
 }
 
 // Plan selects the targets, renders the package for each cluster, asks

@@ -41,7 +41,11 @@ type Selector struct {
 // MaxGroups distinct values of Key ("region", "zone", "environment" or a
 // label key). MaxGroups 0 means no maximum.
 type Spread struct {
-	Key                  string
+	// Key is what groups clusters: "region", "zone", "environment" or a
+	// label key.
+	Key string
+	// MinGroups and MaxGroups bound how many distinct values of Key the
+	// selection covers (MaxGroups 0: no maximum).
 	MinGroups, MaxGroups int
 }
 
@@ -58,7 +62,9 @@ type Decision struct {
 
 // ClusterDecision is one cluster's part of a Decision.
 type ClusterDecision struct {
-	Name     string
+	// Name is the cluster's name.
+	Name string
+	// Selected is true when the cluster is in Decision.Selected.
 	Selected bool
 	// Reasons say why: the conditions it met, or the first it failed.
 	Reasons []string

@@ -54,16 +54,22 @@ func (s ClusterState) failed() bool { return s == ClusterFailed || s == ClusterU
 // with the number of clusters beyond the configured limits; per-cluster
 // detail comes from ClusterStatus.
 type Status struct {
-	ID       ID
-	Package  string
+	// ID is the propagation's ID.
+	ID ID
+	// Package is the propagated package's name.
+	Package string
+	// Revision is the propagated package's revision.
 	Revision string
+	// Strategy is the strategy's type.
 	Strategy StrategyType
-	Phase    Phase
+	// Phase is where the propagation is.
+	Phase Phase
 	// Reason says why the phase is what it is (the failed gate, ...).
 	Reason string
-	// Total is the number of target clusters; Counts has one entry per
-	// state.
-	Total  int
+	// Total is the number of target clusters.
+	Total int
+	// Counts has, per state, the clusters in it (states without clusters
+	// are left out).
 	Counts map[ClusterState]int
 	// Wave is the current wave's index; Waves how many there are.
 	Wave, Waves int
@@ -74,38 +80,56 @@ type Status struct {
 	// configured number.
 	Failures []ClusterStatus
 	// Analysis has the last result of each analysis check.
-	Analysis          []AnalysisStatus
+	Analysis []AnalysisStatus
+	// Started and Finished are when the propagation started and finished
+	// (Finished is zero until then).
 	Started, Finished time.Time
 }
 
 // WaveStatus counts one wave's clusters by state.
 type WaveStatus struct {
-	Index    int
+	// Index is the wave's index, from 0.
+	Index int
+	// Clusters counts the wave's clusters.
 	Clusters int
-	Counts   map[ClusterState]int
+	// Counts has, per state, the wave's clusters in it.
+	Counts map[ClusterState]int
 }
 
 // ClusterStatus is one cluster's detail.
 type ClusterStatus struct {
-	Name  string
-	Wave  int
+	// Name is the cluster's name.
+	Name string
+	// Wave is the index of the cluster's wave.
+	Wave int
+	// State is the cluster's state in the propagation.
 	State ClusterState
 	// Message says why (Porch's or the cluster's words where there are).
 	Message string
 	// Failure keeps why the cluster failed (FailedAs ClusterFailed or
 	// ClusterUnreachable) after a rollback has changed its state.
-	Failure  string
+	Failure string
+	// FailedAs is the state the cluster failed in ("" when it has not
+	// failed).
 	FailedAs ClusterState
 	// Revision is the revision being rolled out to the cluster; Previous
 	// the one it ran before (empty: none), which rollback returns to.
 	Revision, Previous string
-	Started, Finished  time.Time
+	// Started is when delivery to the cluster started; Finished when it
+	// last reached a state other than Pending and Progressing (zero until
+	// then).
+	Started, Finished time.Time
 }
 
 // AnalysisStatus is an analysis check's last result.
 type AnalysisStatus struct {
-	Name     string
-	Value    float64
+	// Name is the check's Analysis.Name.
+	Name string
+	// Value is what the check measured last.
+	Value float64
+	// Failures counts the failed evaluations so far; FailureThreshold of
+	// them fail the gate.
 	Failures int
-	Message  string
+	// Message says the value and the range, or the check's error.
+	Message string
 }

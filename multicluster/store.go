@@ -11,35 +11,54 @@ import (
 // status and to resume it in another process: per cluster only the state,
 // the revision it ran before, and a message.
 type Record struct {
-	ID       ID
-	Package  string
+	// ID is the propagation's ID.
+	ID ID
+	// Package is the propagated package's name.
+	Package string
+	// Revision is the propagated package's revision.
 	Revision string
 	// StrategyType is the strategy's type; the strategy itself (with its
 	// analysis checks, which are Go values) is given again to Resume.
 	StrategyType StrategyType
-	Phase        Phase
-	Reason       string
-	Wave         int
-	Waves        [][]string
-	Clusters     map[string]ClusterRecord
-	Started      time.Time
-	Finished     time.Time
+	// Phase is where the propagation is.
+	Phase Phase
+	// Reason says why the phase is what it is.
+	Reason string
+	// Wave is the current wave's index.
+	Wave int
+	// Waves are the cluster names of each wave, in order.
+	Waves [][]string
+	// Clusters has each target cluster's state, by name.
+	Clusters map[string]ClusterRecord
+	// Started is when the propagation started.
+	Started time.Time
+	// Finished is when it finished (zero until then).
+	Finished time.Time
 }
 
 // ClusterRecord is one cluster's persisted state.
 type ClusterRecord struct {
-	State    ClusterState `json:"s"`
-	Revision string       `json:"r,omitempty"`
-	Previous string       `json:"p,omitempty"`
+	// State is the cluster's state in the propagation.
+	State ClusterState `json:"s"`
+	// Revision is the revision ID rolled out to the cluster.
+	Revision string `json:"r,omitempty"`
+	// Previous is the revision ID the cluster ran before ("": none),
+	// which rollback returns to.
+	Previous string `json:"p,omitempty"`
 	// Touched: a revision was delivered to the cluster by this rollout.
-	Touched bool   `json:"t,omitempty"`
+	Touched bool `json:"t,omitempty"`
+	// Message says why the cluster is in its state.
 	Message string `json:"m,omitempty"`
 }
 
 // StateStore keeps propagation records so that progress survives a
 // restart of the propagating process.
 type StateStore interface {
+	// Save stores r, replacing the record of the same ID; the store keeps
+	// a copy, so r may change afterwards.
 	Save(ctx context.Context, r *Record) error
+	// Load returns a copy of the record of id, or an error wrapping
+	// ErrUnknownRollout when there is none.
 	Load(ctx context.Context, id ID) (*Record, error)
 }
 

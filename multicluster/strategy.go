@@ -39,7 +39,9 @@ const (
 
 // IntOrPercent is a count or a percentage of the clusters.
 type IntOrPercent struct {
-	Value   int
+	// Value is the count, or the percentage (0-100) when Percent is set.
+	Value int
+	// Percent makes Value a percentage of the clusters.
 	Percent bool
 }
 
@@ -97,6 +99,7 @@ const (
 // Strategy is how a package is rolled out. The knobs are named as Open
 // Cluster Management names them. Zero values take the documented defaults.
 type Strategy struct {
+	// Type is the strategy: Sequential, Parallel, Canary or BlueGreen.
 	Type StrategyType
 	// MaxConcurrency bounds the clusters delivered to at once within a
 	// wave (default: all of the wave; Sequential is always 1).
