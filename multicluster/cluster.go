@@ -56,10 +56,18 @@ type HealthState string
 // HealthDegraded (it answered, but not all is well) are kept apart on
 // purpose.
 const (
-	HealthUnknown      HealthState = "Unknown"
-	HealthHealthy      HealthState = "Healthy"
-	HealthDegraded     HealthState = "Degraded"
-	HealthUnreachable  HealthState = "Unreachable"
+	// HealthUnknown: the cluster has not been probed since it was
+	// registered.
+	HealthUnknown HealthState = "Unknown"
+	// HealthHealthy: the API server answered and every node is Ready.
+	HealthHealthy HealthState = "Healthy"
+	// HealthDegraded: the API server answered, but with an error status,
+	// or the cluster has no nodes, or some are not Ready.
+	HealthDegraded HealthState = "Degraded"
+	// HealthUnreachable: the API server did not answer (in time).
+	HealthUnreachable HealthState = "Unreachable"
+	// HealthUnauthorized: the API server rejected the credentials
+	// (Unauthorized or Forbidden).
 	HealthUnauthorized HealthState = "Unauthorized"
 )
 

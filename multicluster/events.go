@@ -11,20 +11,38 @@ type EventType string
 
 // Event types.
 const (
-	EventStarted            EventType = "Started"
-	EventWaveStarted        EventType = "WaveStarted"
-	EventWaveSucceeded      EventType = "WaveSucceeded"
-	EventClusterStarted     EventType = "ClusterStarted"
-	EventClusterSucceeded   EventType = "ClusterSucceeded"
-	EventClusterFailed      EventType = "ClusterFailed"
+	// EventStarted: the propagation started (the message counts clusters
+	// and waves).
+	EventStarted EventType = "Started"
+	// EventWaveStarted: a wave started.
+	EventWaveStarted EventType = "WaveStarted"
+	// EventWaveSucceeded: a wave passed its gate.
+	EventWaveSucceeded EventType = "WaveSucceeded"
+	// EventClusterStarted: delivery to a cluster started.
+	EventClusterStarted EventType = "ClusterStarted"
+	// EventClusterSucceeded: a cluster became Available with the revision.
+	EventClusterSucceeded EventType = "ClusterSucceeded"
+	// EventClusterFailed: a cluster failed, or could not be rolled back.
+	EventClusterFailed EventType = "ClusterFailed"
+	// EventClusterUnreachable: a cluster could not be reached.
 	EventClusterUnreachable EventType = "ClusterUnreachable"
-	EventAnalysis           EventType = "Analysis"
-	EventGateFailed         EventType = "GateFailed"
-	EventRollbackStarted    EventType = "RollbackStarted"
-	EventClusterRolledBack  EventType = "ClusterRolledBack"
-	EventPaused             EventType = "Paused"
-	EventResumed            EventType = "Resumed"
-	EventFinished           EventType = "Finished"
+	// EventAnalysis: an analysis check was evaluated (the message has its
+	// name and value).
+	EventAnalysis EventType = "Analysis"
+	// EventGateFailed: a gate failed (the message says why); the rollout
+	// halts or rolls back.
+	EventGateFailed EventType = "GateFailed"
+	// EventRollbackStarted: the touched clusters are being rolled back.
+	EventRollbackStarted EventType = "RollbackStarted"
+	// EventClusterRolledBack: a cluster is back at its previous revision
+	// (or rid of the package, when it had none).
+	EventClusterRolledBack EventType = "ClusterRolledBack"
+	// EventPaused: the propagation was paused.
+	EventPaused EventType = "Paused"
+	// EventResumed: the propagation was resumed.
+	EventResumed EventType = "Resumed"
+	// EventFinished: the propagation reached a final phase (Event.Phase).
+	EventFinished EventType = "Finished"
 )
 
 // Event is one step of a propagation.

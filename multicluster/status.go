@@ -10,8 +10,11 @@ type Phase string
 
 // Phases.
 const (
+	// PhaseRunning: clusters are being delivered to, gated or soaked.
 	PhaseRunning Phase = "Running"
-	PhasePaused  Phase = "Paused"
+	// PhasePaused: Pause stopped it from starting more clusters; Resume
+	// continues.
+	PhasePaused Phase = "Paused"
 	// PhaseSucceeded: every cluster is Available with the revision.
 	PhaseSucceeded Phase = "Succeeded"
 	// PhaseHalted: a gate failed and OnFailure was FailureHalt.
@@ -36,14 +39,24 @@ type ClusterState string
 // kept apart from ClusterFailed (it answered, and the revision did not
 // become Available in time).
 const (
-	ClusterPending     ClusterState = "Pending"
+	// ClusterPending: its wave has not reached it yet.
+	ClusterPending ClusterState = "Pending"
+	// ClusterProgressing: the revision is delivered and not yet Available.
 	ClusterProgressing ClusterState = "Progressing"
-	ClusterSucceeded   ClusterState = "Succeeded"
-	ClusterFailed      ClusterState = "Failed"
+	// ClusterSucceeded: the revision is Available on the cluster.
+	ClusterSucceeded ClusterState = "Succeeded"
+	// ClusterFailed: delivery failed, or the revision did not become
+	// Available within the progress deadline.
+	ClusterFailed ClusterState = "Failed"
+	// ClusterUnreachable: the cluster could not be reached.
 	ClusterUnreachable ClusterState = "Unreachable"
 	// ClusterSkipped: not reached because the rollout stopped first.
-	ClusterSkipped        ClusterState = "Skipped"
-	ClusterRolledBack     ClusterState = "RolledBack"
+	ClusterSkipped ClusterState = "Skipped"
+	// ClusterRolledBack: the cluster is back at its previous revision, or
+	// the package was removed from it when it had none.
+	ClusterRolledBack ClusterState = "RolledBack"
+	// ClusterRollbackFailed: returning the cluster to its previous
+	// revision failed.
 	ClusterRollbackFailed ClusterState = "RollbackFailed"
 )
 
