@@ -562,3 +562,30 @@ func TestFinishedRolloutsLeaveMemory(t *testing.T) {
 		t.Fatalf("cluster status from the store: %+v %v", cs, err)
 	}
 }
+
+// TestAnalysisEventsNameTheirWave: an analysis event carries the index of
+// the wave the check ran after.
+func TestAnalysisEventsNameTheirWave(t *testing.T) {
+	f := newFleet(t, 4, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
+	ctx := context.Background()
+	ok := multicluster.CheckFunc(func(context.Context, multicluster.AnalysisInput) (float64, error) { return 0.01, nil })
+	id, err := f.prop.Propagate(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyCanary, MinSuccessTime: 20 * time.Millisecond,
+		Canary:   multicluster.CanaryStrategy{FirstPercent: 25, StepPercent: 50},
+		Analysis: []multicluster.Analysis{{Name: "error-rate", Check: ok, Range: multicluster.Between(0, 0.05)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, err := f.prop.Events(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waves := map[int]bool{}
+	for e := range events {
+		if e.Type == multicluster.EventAnalysis {
+			waves[e.Wave] = true
+		}
+	}
+	if len(waves) == 0 || waves[-1] {
+		t.Fatalf("analysis events by wave %v, want wave indexes and no -1", waves)
+	}
+}

@@ -142,7 +142,7 @@ func (r *rollout) setLocked(name string, run *clusterRun, state ClusterState, ms
 
 func (r *rollout) emit(e Event) {
 	e.Time, e.Rollout = time.Now(), r.id
-	if e.Cluster == "" && e.Type != EventWaveStarted && e.Type != EventWaveSucceeded {
+	if e.Cluster == "" && e.Type != EventWaveStarted && e.Type != EventWaveSucceeded && e.Type != EventAnalysis {
 		e.Wave = -1
 	}
 	r.events.publish(e)
