@@ -12,12 +12,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 )
@@ -270,13 +272,22 @@ func absorbMomentary404[T any](ctx context.Context, s *server, namespace, name s
 // lifecycle precondition, so a repeat cannot apply twice.
 func resendAfterMomentary404(ctx context.Context, s *server, namespace, name string, send func() error) error {
 	err := send()
-	for deadline := time.Now().Add(vanishedFor); errors.Is(err, ErrNotFound) && s.recent.wasRecent(namespace, name) && time.Now().Before(deadline); {
+	if !errors.Is(err, ErrNotFound) || !s.recent.wasRecent(namespace, name) {
+		return err
+	}
+	// Spaced like the read's wait: a write that keeps answering 404 while
+	// the read finds the revision is not sent back to back.
+	_ = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, vanishedFor, false, func(context.Context) (bool, error) {
+		if !s.recent.wasRecent(namespace, name) {
+			return true, nil
+		}
 		if _, gerr := s.getRevision(ctx, "", namespace, name); gerr != nil {
-			return err
+			return true, nil
 		}
 		s.log.V(1).Info("revision briefly not served by Porch; writing again", "name", name)
 		err = send()
-	}
+		return !errors.Is(err, ErrNotFound), nil
+	})
 	return err
 }
 
@@ -351,27 +362,29 @@ func waitGone(ctx context.Context, s *server, namespace, name string) error {
 // is removed, see clearLeftover), sending the create again is safe.
 func resendCreateAfterGitRace(ctx context.Context, s *server, op string, pr *porchapi.PackageRevision, name string,
 	send func() (*porchapi.PackageRevision, error)) (*porchapi.PackageRevision, error) {
-	delay := s.res.backoff.DelayFunc()
-	for attempt := 1; ; attempt++ {
-		out, err := send()
+	var out *porchapi.PackageRevision
+	var err error
+	sent := 0
+	werr := wait.ExponentialBackoffWithContext(ctx, s.res.backoff, func(context.Context) (bool, error) {
+		if sent > 0 {
+			s.log.V(1).Info("create failed inside Porch and left nothing; sending it again", "name", name, "error", err.Error())
+		}
+		sent++
+		out, err = send()
 		if !isGitRace(err) {
-			return out, err
+			return true, nil
 		}
+		out = nil
 		if cerr := clearLeftover(ctx, s, op, pr, name); cerr != nil {
-			return nil, leftBehind(err, name, cerr)
+			err = leftBehind(err, name, cerr)
+			return false, cerr
 		}
-		if attempt >= s.res.backoff.Steps {
-			return nil, err
-		}
-		s.log.V(1).Info("create failed inside Porch and left nothing; sending it again", "name", name, "error", err.Error())
-		t := time.NewTimer(delay())
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, err
-		case <-t.C:
-		}
+		return false, nil
+	})
+	if sent == 0 {
+		return nil, werr
 	}
+	return out, err
 }
 
 // readBackCreate reads back a create whose success answer did not carry
@@ -412,16 +425,25 @@ func leftBehind(err error, name string, cerr error) error {
 	}
 	pe, ok := err.(*Error)
 	if !ok {
-		return fmt.Errorf("%w (and Porch left draft %q behind: %v)", err, name, cerr)
+		return fmt.Errorf("%w (and about draft %q: %v)", err, name, cerr)
 	}
 	cp := *pe
-	cp.Message = fmt.Sprintf("%s (and Porch left draft %q behind, which could not be removed: %v)", pe.Message, name, cerr)
+	if errors.Is(cerr, errLeftoverUnknown) {
+		cp.Message = fmt.Sprintf("%s (and it is unknown whether Porch left draft %q behind: %v)", pe.Message, name, cerr)
+	} else {
+		cp.Message = fmt.Sprintf("%s (and Porch left draft %q behind, which could not be removed: %v)", pe.Message, name, cerr)
+	}
 	return &cp
 }
 
 // errNotOurs says that a revision with a failed create's name is not what
 // that create would have made.
 var errNotOurs = errors.New("the revision is not what the failed create would have made")
+
+// errLeftoverUnknown says that no probe for a failed create's leftover
+// answered (or the context ended first): nothing was seen, so whether a
+// draft was left is not known.
+var errLeftoverUnknown = errors.New("could not tell whether a draft was left")
 
 // clearLeftover waits up to rollbackVisibleWithin for Porch to stop serving
 // the revision a failed create named, and then deletes a Draft the create
@@ -445,7 +467,7 @@ func clearLeftover(ctx context.Context, s *server, op string, pr *porchapi.Packa
 		return nil
 	}
 	if left == nil {
-		return err
+		return fmt.Errorf("%w: %v", errLeftoverUnknown, err)
 	}
 	if !leftBy(left, pr) {
 		return errNotOurs
@@ -478,14 +500,42 @@ func leftBy(left, pr *porchapi.PackageRevision) bool {
 // the revision. When the fresh revision shows the update (tookEffect), it
 // is the answer; otherwise the update did not land and the caller gets
 // ErrConflict, so that read-modify-write loops read again and decide again.
-func readBackUpdate(ctx context.Context, s *server, op, namespace, name string, err error,
-	tookEffect func(now *porchapi.PackageRevision) bool) (*porchapi.PackageRevision, error) {
-	now, gerr := s.getRevision(ctx, op, namespace, name)
-	if gerr == nil && tookEffect != nil && tookEffect(now) {
+func readBackUpdate(ctx context.Context, s *server, op string, sent *porchapi.PackageRevision, err error) (*porchapi.PackageRevision, error) {
+	now, gerr := s.getRevision(ctx, op, sent.Namespace, sent.Name)
+	if gerr == nil && tookEffect(now, sent) {
 		return now, nil
 	}
-	return nil, &Error{Op: op, Name: name, Kind: ErrConflict, Err: err,
+	return nil, &Error{Op: op, Name: sent.Name, Kind: ErrConflict, Err: err,
 		Message: "the server's answer did not carry the revision, and a fresh read does not show the change; read it again"}
+}
+
+// tookEffect reports whether the server's revision shows an update that
+// was sent: the lifecycle and the metadata (sameMetadata) it carried. One
+// rule serves every update: a lifecycle move (propose, approve, reject from
+// Proposed or DeletionProposed, propose-delete) sends the revision it read
+// with only the lifecycle changed, and Porch's move changes none of the
+// compared metadata; UpdateMetadata sends the lifecycle it read with new
+// metadata. A revision changed by someone else since counts as not taken
+// effect, and the caller reads again.
+func tookEffect(server, sent *porchapi.PackageRevision) bool {
+	return lifecycleOrDraft(server.Spec.Lifecycle) == lifecycleOrDraft(sent.Spec.Lifecycle) && sameMetadata(server, sent)
+}
+
+// sameMetadata reports whether the server's revision shows the metadata
+// that was sent: labels (but the computed latest-revision label),
+// annotations, finalizers, owners, readiness gates and conditions.
+func sameMetadata(server, sent *porchapi.PackageRevision) bool {
+	withoutLatest := func(l map[string]string) map[string]string {
+		out := maps.Clone(l)
+		delete(out, porchapi.LatestPackageRevisionKey)
+		return out
+	}
+	return equality.Semantic.DeepEqual(withoutLatest(server.Labels), withoutLatest(sent.Labels)) &&
+		equality.Semantic.DeepEqual(server.Annotations, sent.Annotations) &&
+		equality.Semantic.DeepEqual(server.Finalizers, sent.Finalizers) &&
+		equality.Semantic.DeepEqual(server.OwnerReferences, sent.OwnerReferences) &&
+		equality.Semantic.DeepEqual(server.Spec.ReadinessGates, sent.Spec.ReadinessGates) &&
+		equality.Semantic.DeepEqual(server.Status.Conditions, sent.Status.Conditions)
 }
 
 // readBackPush reads back a push whose success answer did not carry the

@@ -163,11 +163,10 @@ func (s *server) createRevision(ctx context.Context, op string, pr *porchapi.Pac
 
 // updateRevision sends a revision (its lifecycle and metadata), through the
 // approval subresource when approval is set. The update is guarded by the
-// revision's resourceVersion and lifecycle, so it is safe to repeat.
-// tookEffect tells, from a fresh read, whether an update whose answer was
-// lost was applied.
-func (s *server) updateRevision(ctx context.Context, op string, pr *porchapi.PackageRevision, approval bool,
-	tookEffect func(now *porchapi.PackageRevision) bool) (*porchapi.PackageRevision, error) {
+// revision's resourceVersion and lifecycle, so it is safe to repeat. An
+// update whose answer did not carry the revision is judged on a fresh read
+// (readBackUpdate).
+func (s *server) updateRevision(ctx context.Context, op string, pr *porchapi.PackageRevision, approval bool) (*porchapi.PackageRevision, error) {
 	var out *porchapi.PackageRevision
 	send := func() error {
 		return s.res.do(ctx, call{op: operation(op, kindPackageRevision, pr.Namespace, pr.Name), repository: pr.Spec.RepositoryName, guarded: true},
@@ -198,7 +197,7 @@ func (s *server) updateRevision(ctx context.Context, op string, pr *porchapi.Pac
 		s.invalidate(pr.Namespace, pr.Name) // a failed write may still have changed something
 	}
 	if errors.Is(err, errNoObject) {
-		return readBackUpdate(ctx, s, op, pr.Namespace, pr.Name, err, tookEffect)
+		return readBackUpdate(ctx, s, op, pr, err)
 	}
 	return out, opError(op, err)
 }
