@@ -2,13 +2,11 @@ package porch
 
 import (
 	"fmt"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -107,7 +105,9 @@ func (m MatchingLabels) ApplyToList(o *ListOptions) {
 type MatchingLabelSelector struct{ labels.Selector }
 
 // ApplyToList implements ListOption.
-func (m MatchingLabelSelector) ApplyToList(o *ListOptions) { o.Labels = andLabels(o.Labels, m.Selector) }
+func (m MatchingLabelSelector) ApplyToList(o *ListOptions) {
+	o.Labels = andLabels(o.Labels, m.Selector)
+}
 
 // andLabels returns a selector that matches what both cur (nil: anything)
 // and add match.
@@ -144,31 +144,6 @@ func (o ListOptions) key() string {
 		sel = o.Labels.String()
 	}
 	return fmt.Sprintf("r=%s|p=%s|w=%s|l=%s|v=%s|latest=%t|sel=%s", o.Repository, o.Package, o.Workspace, o.Lifecycle, rev, o.LatestOnly, sel)
-}
-
-// fieldSelector is what Porch can filter on: everything it matches exactly,
-// plus the package's leaf name (which narrows but may over-match).
-func (o ListOptions) fieldSelector() string {
-	var sel []fields.Selector
-	if o.Repository != "" {
-		sel = append(sel, fields.OneTermEqualSelector("spec.repository", o.Repository))
-	}
-	if o.Package != "" {
-		sel = append(sel, fields.OneTermEqualSelector("spec.packageName", path.Base(o.Package)))
-	}
-	if o.Workspace != "" {
-		sel = append(sel, fields.OneTermEqualSelector("spec.workspaceName", o.Workspace))
-	}
-	if o.Lifecycle != "" {
-		sel = append(sel, fields.OneTermEqualSelector("spec.lifecycle", string(o.Lifecycle)))
-	}
-	if o.Revision != nil && *o.Revision != 0 {
-		sel = append(sel, fields.OneTermEqualSelector("spec.revision", strconv.Itoa(*o.Revision)))
-	}
-	if len(sel) == 0 {
-		return ""
-	}
-	return fields.AndSelectors(sel...).String()
 }
 
 func (o ListOptions) labelSelector() string {

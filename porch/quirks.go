@@ -3,9 +3,7 @@ package porch
 // Porch v1.5.3's quirks, and what the client does about each. Every
 // workaround is one function here, called from the server layer (server.go)
 // or from resilience, never from a verb, so that when Porch fixes one,
-// one function changes. Two more live with the code they shape: the exact
-// client-side filtering of loose field selectors (ListOptions.filter) and
-// the watch that keeps to its selectors (filteredWatch).
+// one function changes.
 
 import (
 	"context"
@@ -14,6 +12,8 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,7 +21,9 @@ import (
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
 )
 
 // kindOf maps Porch's answers to the client's error kinds. Porch's status
@@ -550,4 +552,134 @@ func readBackPush(ctx context.Context, s *server, op string, prr *porchapi.Packa
 	}
 	return nil, &Error{Op: op, Name: prr.Name, Kind: ErrConflict, Err: err,
 		Message: "the server's answer did not carry the resources, and a fresh read shows the old version; pull again"}
+}
+
+// porchFieldSelector is what Porch can filter o on: everything it matches
+// exactly, plus the package's leaf name, which narrows but may over-match
+// (Porch's spec.packageName selector compares the leaf name only, and
+// spec.revision=0 means any revision, so revision 0 is not sent). The
+// answer is then filtered exactly (exactly).
+func porchFieldSelector(o ListOptions) string {
+	var sel []fields.Selector
+	if o.Repository != "" {
+		sel = append(sel, fields.OneTermEqualSelector("spec.repository", o.Repository))
+	}
+	if o.Package != "" {
+		sel = append(sel, fields.OneTermEqualSelector("spec.packageName", path.Base(o.Package)))
+	}
+	if o.Workspace != "" {
+		sel = append(sel, fields.OneTermEqualSelector("spec.workspaceName", o.Workspace))
+	}
+	if o.Lifecycle != "" {
+		sel = append(sel, fields.OneTermEqualSelector("spec.lifecycle", string(o.Lifecycle)))
+	}
+	if o.Revision != nil && *o.Revision != 0 {
+		sel = append(sel, fields.OneTermEqualSelector("spec.revision", strconv.Itoa(*o.Revision)))
+	}
+	if len(sel) == 0 {
+		return ""
+	}
+	return fields.AndSelectors(sel...).String()
+}
+
+// exactly filters a list Porch answered for porchFieldSelector(o) to what
+// o selects (ListOptions.filter): Porch's selectors over-match, and its
+// latest-revision label is per package leaf name, not per package path.
+func exactly(o ListOptions, items []porchapi.PackageRevision) []porchapi.PackageRevision {
+	return o.filter(items)
+}
+
+// watchTranslator turns the events of Porch's watch into what a watch that
+// keeps to its options delivers. Porch applies selectors only to a watch's
+// first burst of events, sends ADDED again for an object it already sent,
+// and never says that an object stopped matching; its latest-revision
+// label is per package leaf name. The translator applies the options to
+// every event, turns a repeated ADDED into MODIFIED, reports an object
+// that stops matching as DELETED and, for LatestOnly, keeps the latest
+// revision per repository and full package path from the events it has
+// seen (the watch starts with ADDED for every current revision): when the
+// latest of a package changes, the old one leaves (DELETED) and the new one
+// enters (ADDED).
+type watchTranslator struct {
+	opts ListOptions
+	// sent holds the objects the watch has delivered and not deleted, by
+	// name.
+	sent map[string]*porchapi.PackageRevision
+	// candidates holds, for LatestOnly, the published revisions matching
+	// the options, by package key and name.
+	candidates map[string]map[string]*porchapi.PackageRevision
+}
+
+func newWatchTranslator(o ListOptions) *watchTranslator {
+	return &watchTranslator{opts: o, sent: map[string]*porchapi.PackageRevision{}, candidates: map[string]map[string]*porchapi.PackageRevision{}}
+}
+
+// translate returns the events to deliver for one event of Porch's watch.
+func (t *watchTranslator) translate(ev watch.Event) []watch.Event {
+	pr, ok := ev.Object.(*porchapi.PackageRevision)
+	if !ok {
+		if ev.Type == watch.Error {
+			return []watch.Event{ev}
+		}
+		return nil
+	}
+	present := ev.Type == watch.Added || ev.Type == watch.Modified
+	if ev.Type != watch.Deleted && !present {
+		return nil
+	}
+	if !t.opts.LatestOnly {
+		return t.set(pr, present && t.opts.Matches(pr), nil)
+	}
+	key := pr.Spec.RepositoryName + "\x00" + pr.Spec.PackageName
+	revs := t.candidates[key]
+	if present && t.opts.Matches(pr) && IsPublished(pr) && pr.Spec.Revision > 0 {
+		if revs == nil {
+			revs = map[string]*porchapi.PackageRevision{}
+			t.candidates[key] = revs
+		}
+		revs[pr.Name] = pr
+	} else {
+		delete(revs, pr.Name)
+		if len(revs) == 0 {
+			delete(t.candidates, key)
+		}
+	}
+	var latest *porchapi.PackageRevision
+	for _, c := range revs {
+		if latest == nil || c.Spec.Revision > latest.Spec.Revision || c.Spec.Revision == latest.Spec.Revision && c.Name < latest.Name {
+			latest = c
+		}
+	}
+	var out []watch.Event
+	// The package's revisions other than the latest leave the watch first.
+	for name, old := range t.sent {
+		if name != pr.Name && old.Spec.RepositoryName == pr.Spec.RepositoryName && old.Spec.PackageName == pr.Spec.PackageName &&
+			(latest == nil || latest.Name != name) {
+			delete(t.sent, name)
+			out = append(out, watch.Event{Type: watch.Deleted, Object: old})
+		}
+	}
+	out = t.set(pr, latest != nil && latest.Name == pr.Name, out)
+	if latest != nil && latest.Name != pr.Name && t.sent[latest.Name] == nil {
+		t.sent[latest.Name] = latest
+		out = append(out, watch.Event{Type: watch.Added, Object: latest})
+	}
+	return out
+}
+
+// set appends the event that makes pr delivered (matches) or not, if any.
+func (t *watchTranslator) set(pr *porchapi.PackageRevision, matches bool, out []watch.Event) []watch.Event {
+	_, sent := t.sent[pr.Name]
+	switch {
+	case matches && sent:
+		t.sent[pr.Name] = pr
+		return append(out, watch.Event{Type: watch.Modified, Object: pr})
+	case matches:
+		t.sent[pr.Name] = pr
+		return append(out, watch.Event{Type: watch.Added, Object: pr})
+	case sent:
+		delete(t.sent, pr.Name)
+		return append(out, watch.Event{Type: watch.Deleted, Object: pr})
+	}
+	return out
 }

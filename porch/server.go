@@ -84,7 +84,7 @@ func (s *server) listRevisions(ctx context.Context, op, namespace string, o List
 		// The typed List cannot tell an empty list from an answer of another
 		// kind (decoded as an empty list too): read the raw answer's kind.
 		res := s.porch.PorchV1alpha1().RESTClient().Get().Namespace(namespace).Resource(kindPackageRevision).
-			VersionedParams(&metav1.ListOptions{FieldSelector: o.fieldSelector(), LabelSelector: o.labelSelector()}, scheme.ParameterCodec).
+			VersionedParams(&metav1.ListOptions{FieldSelector: porchFieldSelector(o), LabelSelector: o.labelSelector()}, scheme.ParameterCodec).
 			Do(ctx)
 		list = &porchapi.PackageRevisionList{}
 		if err := res.Into(list); err != nil {
@@ -96,20 +96,24 @@ func (s *server) listRevisions(ctx context.Context, op, namespace string, o List
 	if err != nil {
 		return nil, opError(op, err)
 	}
-	return o.filter(list.Items), nil
+	return exactly(o, list.Items), nil
 }
 
-// watchRevisions opens Porch's watch of a namespace.
+// watchRevisions opens Porch's watch of a namespace, its events translated
+// to keep to o (watchTranslator) until ctx ends or the watch is stopped.
 func (s *server) watchRevisions(ctx context.Context, op, namespace string, o ListOptions) (watch.Interface, error) {
-	var w watch.Interface
+	var raw watch.Interface
 	err := s.res.do(ctx, call{op: operation("watch", kindPackageRevision, namespace, ""), idempotent: true}, func(ctx context.Context) error {
 		var err error
-		w, err = s.porch.PorchV1alpha1().PackageRevisions(namespace).Watch(ctx, metav1.ListOptions{
-			FieldSelector: o.fieldSelector(), LabelSelector: o.labelSelector(),
+		raw, err = s.porch.PorchV1alpha1().PackageRevisions(namespace).Watch(ctx, metav1.ListOptions{
+			FieldSelector: porchFieldSelector(o), LabelSelector: o.labelSelector(),
 		})
 		return err
 	})
-	return w, opError(op, err)
+	if err != nil {
+		return nil, opError(op, err)
+	}
+	return newTranslatedWatch(ctx, raw, newWatchTranslator(o).translate), nil
 }
 
 // getResources reads one revision's files from the server.
