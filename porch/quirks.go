@@ -19,6 +19,7 @@ import (
 	"time"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
+	configapi "github.com/nephio-project/porch/api/porchconfig/v1alpha1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -682,4 +683,34 @@ func (t *watchTranslator) set(pr *porchapi.PackageRevision, matches bool, out []
 		return append(out, watch.Event{Type: watch.Deleted, Object: pr})
 	}
 	return out
+}
+
+// refreshWait bounds how long Refresh waits for a repository to be Ready.
+const refreshWait = 15 * time.Second
+
+// readyAfterRefresh waits up to refreshWait for a refreshed repository to
+// be Ready. Porch writes the Ready condition only when it changes, so a
+// Ready=False condition from before the refresh can stand after a re-read
+// that succeeded, and no condition says when the re-read is done: the wait
+// is bounded, and a repository still not Ready after it fails with
+// ErrNotReady and Porch's message.
+func readyAfterRefresh(ctx context.Context, op, name string, get func(context.Context) (*configapi.Repository, error)) error {
+	var last *configapi.Repository
+	werr := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, refreshWait, true, func(ctx context.Context) (bool, error) {
+		repo, err := get(ctx)
+		if err != nil {
+			return false, nilIfRetryable(err)
+		}
+		last = repo
+		ok, _ := Ready(repo)
+		return ok, nil
+	})
+	if werr == nil {
+		return nil
+	}
+	if last != nil {
+		_, msg := Ready(last)
+		return &Error{Op: op, Name: name, Kind: ErrNotReady, Message: msg, Err: werr}
+	}
+	return werr
 }
