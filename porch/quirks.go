@@ -420,8 +420,9 @@ func settleFailedCreate(ctx context.Context, s *server, op string, pr *porchapi.
 	return err
 }
 
-// leftBehind adds to a failed create's error that the draft it left could
-// not be removed. A revision that is not the create's own is no leftover.
+// leftBehind adds to a failed create's error what clearLeftover found: that
+// the draft it left could not be removed, or that whether it left one is
+// unknown. A revision that is not the create's own is no leftover.
 func leftBehind(err error, name string, cerr error) error {
 	if errors.Is(cerr, errNotOurs) {
 		return err
@@ -451,7 +452,9 @@ var errLeftoverUnknown = errors.New("could not tell whether a draft was left")
 // clearLeftover waits up to rollbackVisibleWithin for Porch to stop serving
 // the revision a failed create named, and then deletes a Draft the create
 // left (same name, and no task or the create's own kind of task). It
-// returns nil once nothing of that name is served.
+// returns nil once nothing of that name is served, errNotOurs for someone
+// else's revision, and errLeftoverUnknown when no probe answered before
+// the probes failed or ctx ended (nothing was seen, so nothing is known).
 func clearLeftover(ctx context.Context, s *server, op string, pr *porchapi.PackageRevision, name string) error {
 	var left *porchapi.PackageRevision
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, rollbackVisibleWithin, true, func(context.Context) (bool, error) {
