@@ -107,12 +107,16 @@ func (p *packageRevisions) move(ctx context.Context, name string, t transition) 
 		done, refusal := t.check(name, pr)
 		return !done && refusal == nil
 	})
+	var sentTo porchapi.PackageRevisionLifecycle
 	for attempt := 0; ; attempt++ {
 		if err != nil {
 			return nil, err
 		}
 		done, refusal := t.check(name, pr)
-		if done {
+		// After a send, a revision found where the send led is done, even
+		// when the update's answer could not show it (a reject that took
+		// effect is not an illegal move from where it led).
+		if done || sentTo != "" && lifecycleOrDraft(pr.Spec.Lifecycle) == sentTo {
 			return pr, nil
 		}
 		if refusal != nil {
@@ -121,6 +125,7 @@ func (p *packageRevisions) move(ctx context.Context, name string, t transition) 
 		from := lifecycleOrDraft(pr.Spec.Lifecycle)
 		sent := pr.DeepCopy()
 		sent.Spec.Lifecycle = t.to(from)
+		sentTo = sent.Spec.Lifecycle
 		out, uerr := p.c.srv.updateRevision(ctx, t.verb, sent, t.approval(from))
 		// The revision moved between our read and the server's check (a
 		// concurrent caller, or a stale cached read): read again, decide

@@ -403,3 +403,23 @@ func TestFailedCreateSaysWhenALeftoverIsUnknown(t *testing.T) {
 		t.Fatalf("no probe answered, yet the error reads %q", msg)
 	}
 }
+
+// TestRejectThatTookEffectIsNoIllegalMove: a reject answered without the
+// object, whose fresh read shows the Draft it led to but metadata changed
+// meanwhile, is done, not an illegal reject of a Draft.
+func TestRejectThatTookEffectIsNoIllegalMove(t *testing.T) {
+	s, cs, rec := quirkServer(t)
+	c := &client{srv: s, reader: s, res: s.res, conflictRetries: 3}
+	prs := &packageRevisions{c: c, ns: "ns"}
+	after := testRevision("r.p.w", draft)
+	after.Annotations = map[string]string{"someone": "else"}
+	cs.PrependReactor("get", "packagerevisions", answers(obj(testRevision("r.p.w", proposed)), obj(after)))
+	cs.PrependReactor("update", "packagerevisions", answers(obj(&porchapi.PackageRevision{})))
+	got, err := prs.Reject(context.Background(), "r.p.w")
+	if err != nil || got.Spec.Lifecycle != draft {
+		t.Fatalf("reject = %v, %v; want the Draft it led to", got, err)
+	}
+	if n := rec.get("update packagerevisions"); n != 1 {
+		t.Fatalf("update sent %d times, want once", n)
+	}
+}
