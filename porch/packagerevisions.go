@@ -26,7 +26,8 @@ type PackageRevisionReader interface {
 	// ends or Stop is called. It starts with ADDED for each current match.
 	// Unlike Porch's own watch, the options hold for every event, a second
 	// ADDED for an object becomes MODIFIED, and an object that stops
-	// matching is reported DELETED.
+	// matching is reported DELETED (with LatestOnly, so is a package's old
+	// latest revision when a newer one is published).
 	Watch(ctx context.Context, opts ...ListOption) (watch.Interface, error)
 }
 

@@ -316,7 +316,9 @@ type proposingDeletion struct{}
 func (proposingDeletion) ApplyToDelete(o *DeleteOptions) { o.ProposeFirst = true }
 
 // LatestOnly makes List and Watch keep only the latest published revision
-// of each package.
+// of each package, per repository and full package path. In a Watch, a
+// package's old latest revision leaves (DELETED) when a newer one is
+// published, and the new one enters (ADDED).
 var LatestOnly = latestOnly{}
 
 type latestOnly struct{}
