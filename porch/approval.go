@@ -35,6 +35,7 @@ func (f PolicyFunc) Decide(ctx context.Context, req *ApprovalRequest) (Decision,
 
 // Decision is a policy's answer.
 type Decision struct {
+	// Allowed reports whether the transition may happen.
 	Allowed bool
 	// Policy names the policy that decided.
 	Policy string
@@ -46,7 +47,7 @@ type Decision struct {
 type ApprovalRequest struct {
 	// Revision is the revision to publish, as read just before deciding.
 	Revision *porchapi.PackageRevision
-	// Actor is who asks (LifecycleManager's WithActor).
+	// Actor is who asks (LifecycleOptions.Actor).
 	Actor string
 	// Reader lists other revisions, for policies that compare.
 	Reader PackageRevisionReader
@@ -65,7 +66,9 @@ func (r *ApprovalRequest) Package(ctx context.Context) (*Package, error) {
 
 // DeniedError is returned when a policy refuses; it wraps ErrApprovalDenied.
 type DeniedError struct {
-	Name     string
+	// Name is the package revision whose approval was refused.
+	Name string
+	// Decision is the policy's refusal.
 	Decision Decision
 }
 

@@ -187,10 +187,9 @@ func (p *packageRevisions) Push(ctx context.Context, pkg *Package) (*porchapi.Re
 	// The draft must still be a draft: Porch answers a push to a Proposed or
 	// Published revision with a 500; say it plainly instead, on the server's
 	// word.
-	pr, err := p.c.reader.getRevision(ctx, op, p.ns, pkg.Name)
-	if err == nil && lifecycleOrDraft(pr.Spec.Lifecycle) != draft && p.c.cache != nil {
-		pr, err = p.getFresh(ctx, op, pkg.Name)
-	}
+	pr, err := p.c.confirmed(ctx, op, p.ns, pkg.Name, func(pr *porchapi.PackageRevision) bool {
+		return lifecycleOrDraft(pr.Spec.Lifecycle) == draft
+	})
 	if err != nil {
 		return nil, err
 	}

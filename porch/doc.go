@@ -25,7 +25,8 @@
 // caller asks for ProposingDeletion. Every failure is an *Error whose Kind
 // is one of the sentinel errors, for errors.Is.
 //
-// Resilience, each replaceable through an Option:
+// Resilience, each tuned or turned off through a field of Options
+// (Retry, CircuitBreaker, Cache, RepositoryConcurrency):
 //   - retries with exponential backoff and jitter (DefaultRetryBackoff) for
 //     transient errors, only where repeating is safe: reads always; writes
 //     only when the server provably did not act (409 busy, 429, 503,

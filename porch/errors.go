@@ -107,9 +107,12 @@ func (e *Error) Unwrap() []error {
 // TransitionError is returned, before anything is sent, when a lifecycle
 // change is not legal. It wraps ErrInvalidTransition.
 type TransitionError struct {
-	Name     string
+	// Name is the package revision asked to move.
+	Name string
+	// From is the revision's lifecycle; To is where the move would lead.
 	From, To porchapi.PackageRevisionLifecycle
-	Reason   string
+	// Reason says which lifecycles the move needs, when it does.
+	Reason string
 }
 
 // Error implements error.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
@@ -82,46 +81,52 @@ func (p *packageRevisions) ProposeDelete(ctx context.Context, name string) (*por
 	return p.move(ctx, name, proposeDeleteTransition)
 }
 
+// check decides the transition on pr: done when the revision is already
+// where the verb leads, or the refusal when the move is not legal (or its
+// readiness gates are not met).
+func (t transition) check(name string, pr *porchapi.PackageRevision) (done bool, refusal error) {
+	from := lifecycleOrDraft(pr.Spec.Lifecycle)
+	switch {
+	case t.done != "" && from == t.done:
+		return true, nil
+	case !t.allowed(from):
+		return false, &TransitionError{Name: name, From: from, To: t.to(from), Reason: t.verb + " needs " + joinLifecycles(t.from)}
+	case t.verb == "propose" || t.verb == "approve" && from == proposed:
+		if missing := unmetReadinessGates(pr); len(missing) > 0 {
+			return false, newError(t.verb, name, ErrInvalid, "readiness conditions not met: %s", strings.Join(missing, ", "))
+		}
+	}
+	return false, nil
+}
+
 // move reads the revision, checks the transition and applies it, reading
-// again and deciding again when the revision changed in between. The first
-// read may come from the cache; a refusal or a no-op is decided only on a
-// fresh read.
+// again and deciding again when the revision changed in between. A refusal
+// or a no-op is decided only on the server's word (confirmed).
 func (p *packageRevisions) move(ctx context.Context, name string, t transition) (*porchapi.PackageRevision, error) {
-	pr, err := p.c.reader.getRevision(ctx, t.verb, p.ns, name)
-	fresh := p.c.cache == nil
+	pr, err := p.c.confirmed(ctx, t.verb, p.ns, name, func(pr *porchapi.PackageRevision) bool {
+		done, refusal := t.check(name, pr)
+		return !done && refusal == nil
+	})
+	var sentTo porchapi.PackageRevisionLifecycle
 	for attempt := 0; ; attempt++ {
 		if err != nil {
 			return nil, err
 		}
-		from := lifecycleOrDraft(pr.Spec.Lifecycle)
-		isDone := t.done != "" && from == t.done
-		var refusal error
-		switch {
-		case isDone:
-		case !t.allowed(from):
-			refusal = &TransitionError{Name: name, From: from, To: t.to(from), Reason: t.verb + " needs " + joinLifecycles(t.from)}
-		case t.verb == "propose" || t.verb == "approve" && from == proposed:
-			if missing := unmetReadinessGates(pr); len(missing) > 0 {
-				refusal = newError(t.verb, name, ErrInvalid, "readiness conditions not met: %s", strings.Join(missing, ", "))
-			}
-		}
-		if (isDone || refusal != nil) && !fresh {
-			pr, err = p.getFresh(ctx, t.verb, name)
-			fresh = true
-			continue
-		}
-		if isDone {
+		done, refusal := t.check(name, pr)
+		// After a send, a revision found where the send led is done, even
+		// when the update's answer could not show it (a reject that took
+		// effect is not an illegal move from where it led).
+		if done || sentTo != "" && lifecycleOrDraft(pr.Spec.Lifecycle) == sentTo {
 			return pr, nil
 		}
 		if refusal != nil {
 			return nil, refusal
 		}
-		to := t.to(from)
+		from := lifecycleOrDraft(pr.Spec.Lifecycle)
 		sent := pr.DeepCopy()
-		sent.Spec.Lifecycle = to
-		out, uerr := p.c.srv.updateRevision(ctx, t.verb, sent, t.approval(from), func(now *porchapi.PackageRevision) bool {
-			return lifecycleOrDraft(now.Spec.Lifecycle) == to
-		})
+		sent.Spec.Lifecycle = t.to(from)
+		sentTo = sent.Spec.Lifecycle
+		out, uerr := p.c.srv.updateRevision(ctx, t.verb, sent, t.approval(from))
 		// The revision moved between our read and the server's check (a
 		// concurrent caller, or a stale cached read): read again, decide
 		// again.
@@ -130,7 +135,6 @@ func (p *packageRevisions) move(ctx context.Context, name string, t transition) 
 			return out, uerr
 		}
 		pr, err = p.getFresh(ctx, t.verb, name)
-		fresh = true
 	}
 }
 
@@ -166,10 +170,9 @@ func (p *packageRevisions) Delete(ctx context.Context, name string, opts ...Dele
 	for _, opt := range opts {
 		opt.ApplyToDelete(&d)
 	}
-	pr, err := p.c.reader.getRevision(ctx, op, p.ns, name)
-	if err == nil && lifecycleOrDraft(pr.Spec.Lifecycle) == published && !d.ProposeFirst && p.c.cache != nil {
-		pr, err = p.getFresh(ctx, op, name) // refuse only on the server's word
-	}
+	pr, err := p.c.confirmed(ctx, op, p.ns, name, func(pr *porchapi.PackageRevision) bool {
+		return d.ProposeFirst || lifecycleOrDraft(pr.Spec.Lifecycle) != published
+	})
 	if err != nil {
 		return err
 	}
@@ -208,28 +211,11 @@ func (p *packageRevisions) UpdateMetadata(ctx context.Context, name string, muta
 			if IsPublished(pr) && specChanged(pr, want) {
 				return newError(op, name, ErrImmutable, "the spec of a %s revision cannot change", pr.Spec.Lifecycle)
 			}
-			out, err = p.c.srv.updateRevision(ctx, op, want, false, func(now *porchapi.PackageRevision) bool { return sameMetadata(now, want) })
+			out, err = p.c.srv.updateRevision(ctx, op, want, false)
 			return err
 		})
 	})
 	return out, err
-}
-
-// sameMetadata reports whether the server's revision shows what an
-// UpdateMetadata sent: labels (but the computed latest-revision label),
-// annotations, finalizers, owners, readiness gates and conditions.
-func sameMetadata(server, sent *porchapi.PackageRevision) bool {
-	withoutLatest := func(l map[string]string) map[string]string {
-		out := maps.Clone(l)
-		delete(out, porchapi.LatestPackageRevisionKey)
-		return out
-	}
-	return equality.Semantic.DeepEqual(withoutLatest(server.Labels), withoutLatest(sent.Labels)) &&
-		equality.Semantic.DeepEqual(server.Annotations, sent.Annotations) &&
-		equality.Semantic.DeepEqual(server.Finalizers, sent.Finalizers) &&
-		equality.Semantic.DeepEqual(server.OwnerReferences, sent.OwnerReferences) &&
-		equality.Semantic.DeepEqual(server.Spec.ReadinessGates, sent.Spec.ReadinessGates) &&
-		equality.Semantic.DeepEqual(server.Status.Conditions, sent.Status.Conditions)
 }
 
 func specChanged(a, b *porchapi.PackageRevision) bool {

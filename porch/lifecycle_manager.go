@@ -127,13 +127,20 @@ func (m *LifecycleManager) record(ctx context.Context, rec AuditRecord) error {
 
 // AuditRecord is one lifecycle decision: who, what, when, why.
 type AuditRecord struct {
-	Time     time.Time
-	Actor    string
-	Name     string
+	// Time is when the decision was made.
+	Time time.Time
+	// Actor is who the manager acted for (LifecycleOptions.Actor).
+	Actor string
+	// Name is the package revision the decision is about.
+	Name string
+	// From is the revision's lifecycle; To is the one asked for.
 	From, To porchapi.PackageRevisionLifecycle
-	Allowed  bool
-	Policy   string
-	Reason   string
+	// Allowed reports whether the policy let the transition happen.
+	Allowed bool
+	// Policy names the policy that decided.
+	Policy string
+	// Reason is the policy's reason.
+	Reason string
 }
 
 // AuditSink receives audit records. Implementations must be safe for

@@ -2,13 +2,11 @@ package porch
 
 import (
 	"fmt"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 )
 
@@ -23,10 +21,13 @@ type ListOption interface {
 // so the client sends what narrows the server's work and then filters
 // exactly on the client side.
 type ListOptions struct {
+	// Repository, when set, selects the revisions of one repository.
 	Repository string
 	// Package is the full package path, for example "a/b/pkg1".
-	Package   string
+	Package string
+	// Workspace, when set, selects the revisions with one workspace name.
 	Workspace string
+	// Lifecycle, when set, selects the revisions in one lifecycle.
 	Lifecycle porchapi.PackageRevisionLifecycle
 	// Revision, when set, selects one revision number (-1 is the branch
 	// placeholder revision).
@@ -34,7 +35,8 @@ type ListOptions struct {
 	// LatestOnly keeps, per repository and package path, only the highest
 	// Published or DeletionProposed revision.
 	LatestOnly bool
-	// Labels selects on the revision's labels.
+	// Labels selects on the revision's labels. Passed as an option, a
+	// ListOptions adds its Labels to the label options before it (AND).
 	Labels labels.Selector
 }
 
@@ -61,7 +63,7 @@ func (o *ListOptions) ApplyToList(t *ListOptions) {
 		t.LatestOnly = true
 	}
 	if o.Labels != nil {
-		t.Labels = o.Labels
+		t.Labels = andLabels(t.Labels, o.Labels)
 	}
 }
 
@@ -89,17 +91,39 @@ type InLifecycle porchapi.PackageRevisionLifecycle
 // ApplyToList implements ListOption.
 func (l InLifecycle) ApplyToList(o *ListOptions) { o.Lifecycle = porchapi.PackageRevisionLifecycle(l) }
 
-// MatchingLabels selects revisions carrying all of these labels.
+// MatchingLabels selects revisions carrying all of these labels. With
+// other label options, a revision must match them all.
 type MatchingLabels map[string]string
 
 // ApplyToList implements ListOption.
-func (m MatchingLabels) ApplyToList(o *ListOptions) { o.Labels = labels.SelectorFromSet(labels.Set(m)) }
+func (m MatchingLabels) ApplyToList(o *ListOptions) {
+	o.Labels = andLabels(o.Labels, labels.SelectorFromSet(labels.Set(m)))
+}
 
 // MatchingLabelSelector selects revisions whose labels match the selector.
+// With other label options, a revision must match them all.
 type MatchingLabelSelector struct{ labels.Selector }
 
 // ApplyToList implements ListOption.
-func (m MatchingLabelSelector) ApplyToList(o *ListOptions) { o.Labels = m.Selector }
+func (m MatchingLabelSelector) ApplyToList(o *ListOptions) {
+	o.Labels = andLabels(o.Labels, m.Selector)
+}
+
+// andLabels returns a selector that matches what both cur (nil: anything)
+// and add match.
+func andLabels(cur, add labels.Selector) labels.Selector {
+	if cur == nil || add == nil {
+		if cur == nil {
+			return add
+		}
+		return cur
+	}
+	reqs, selectable := add.Requirements()
+	if !selectable {
+		return labels.Nothing()
+	}
+	return cur.Add(reqs...)
+}
 
 func newListOptions(opts []ListOption) ListOptions {
 	var o ListOptions
@@ -120,31 +144,6 @@ func (o ListOptions) key() string {
 		sel = o.Labels.String()
 	}
 	return fmt.Sprintf("r=%s|p=%s|w=%s|l=%s|v=%s|latest=%t|sel=%s", o.Repository, o.Package, o.Workspace, o.Lifecycle, rev, o.LatestOnly, sel)
-}
-
-// fieldSelector is what Porch can filter on: everything it matches exactly,
-// plus the package's leaf name (which narrows but may over-match).
-func (o ListOptions) fieldSelector() string {
-	var sel []fields.Selector
-	if o.Repository != "" {
-		sel = append(sel, fields.OneTermEqualSelector("spec.repository", o.Repository))
-	}
-	if o.Package != "" {
-		sel = append(sel, fields.OneTermEqualSelector("spec.packageName", path.Base(o.Package)))
-	}
-	if o.Workspace != "" {
-		sel = append(sel, fields.OneTermEqualSelector("spec.workspaceName", o.Workspace))
-	}
-	if o.Lifecycle != "" {
-		sel = append(sel, fields.OneTermEqualSelector("spec.lifecycle", string(o.Lifecycle)))
-	}
-	if o.Revision != nil && *o.Revision != 0 {
-		sel = append(sel, fields.OneTermEqualSelector("spec.revision", strconv.Itoa(*o.Revision)))
-	}
-	if len(sel) == 0 {
-		return ""
-	}
-	return fields.AndSelectors(sel...).String()
 }
 
 func (o ListOptions) labelSelector() string {

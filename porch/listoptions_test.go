@@ -24,3 +24,33 @@ func TestListOptionsCombine(t *testing.T) {
 		t.Fatalf("a later option does not win: %+v", o)
 	}
 }
+
+func TestLabelOptionsAND(t *testing.T) {
+	sel, err := labels.Parse("tier in (web,db)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range [][]ListOption{
+		{MatchingLabels{"team": "x"}, MatchingLabelSelector{sel}},
+		{MatchingLabelSelector{sel}, MatchingLabels{"team": "x"}},
+		{MatchingLabels{"team": "x"}, &ListOptions{Labels: sel}},
+	} {
+		o := newListOptions(opts)
+		for _, tc := range []struct {
+			set  labels.Set
+			want bool
+		}{
+			{labels.Set{"team": "x", "tier": "web"}, true},
+			{labels.Set{"team": "x"}, false},
+			{labels.Set{"tier": "db"}, false},
+			{labels.Set{"team": "y", "tier": "web"}, false},
+		} {
+			if got := o.Labels.Matches(tc.set); got != tc.want {
+				t.Errorf("%v: selector %q matches %v = %t, want %t", opts, o.Labels, tc.set, got, tc.want)
+			}
+		}
+	}
+	if o := newListOptions([]ListOption{MatchingLabels{"a": "1"}, MatchingLabels{"a": "2"}}); o.Labels.Matches(labels.Set{"a": "1"}) || o.Labels.Matches(labels.Set{"a": "2"}) {
+		t.Errorf("two contradicting label options match something: %q", o.Labels)
+	}
+}

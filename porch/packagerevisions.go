@@ -26,7 +26,8 @@ type PackageRevisionReader interface {
 	// ends or Stop is called. It starts with ADDED for each current match.
 	// Unlike Porch's own watch, the options hold for every event, a second
 	// ADDED for an object becomes MODIFIED, and an object that stops
-	// matching is reported DELETED.
+	// matching is reported DELETED (with LatestOnly, so is a package's old
+	// latest revision when a newer one is published).
 	Watch(ctx context.Context, opts ...ListOption) (watch.Interface, error)
 }
 
@@ -42,7 +43,7 @@ type PackageAuthor interface {
 	// (`porchctl rpkg copy|edit`).
 	Copy(ctx context.Context, source, workspace string) (*porchapi.PackageRevision, error)
 	// Upgrade creates a new draft of a Published downstream revision, merged
-	// with a newer revision of its upstream (the latest unless ToRevision).
+	// with a newer revision of its upstream (the latest, unless a Revision option names one).
 	Upgrade(ctx context.Context, name, workspace string, opts ...UpgradeOption) (*porchapi.PackageRevision, error)
 }
 
@@ -103,6 +104,18 @@ func (p *packageRevisions) Get(ctx context.Context, name string) (*porchapi.Pack
 // decisions that must rest on the server's word. op is the caller's verb.
 func (p *packageRevisions) getFresh(ctx context.Context, op, name string) (*porchapi.PackageRevision, error) {
 	return p.c.srv.getRevision(ctx, op, p.ns, name)
+}
+
+// confirmed reads a revision through the cache and, when the cached copy
+// fails ok, reads it fresh from the server: a verb refuses, or finds
+// nothing to do, only on the server's word, never on a cached copy that may
+// be behind. op is the caller's verb.
+func (c *client) confirmed(ctx context.Context, op, namespace, name string, ok func(*porchapi.PackageRevision) bool) (*porchapi.PackageRevision, error) {
+	pr, err := c.reader.getRevision(ctx, op, namespace, name)
+	if err != nil || ok(pr) || c.cache == nil {
+		return pr, err
+	}
+	return c.srv.getRevision(ctx, op, namespace, name)
 }
 
 func (p *packageRevisions) List(ctx context.Context, opts ...ListOption) ([]porchapi.PackageRevision, error) {

@@ -3,23 +3,28 @@ package porch
 // Porch v1.5.3's quirks, and what the client does about each. Every
 // workaround is one function here, called from the server layer (server.go)
 // or from resilience, never from a verb, so that when Porch fixes one,
-// one function changes. Two more live with the code they shape: the exact
-// client-side filtering of loose field selectors (ListOptions.filter) and
-// the watch that keeps to its selectors (filteredWatch).
+// one function changes.
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
+	configapi "github.com/nephio-project/porch/api/porchconfig/v1alpha1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
 )
 
 // kindOf maps Porch's answers to the client's error kinds. Porch's status
@@ -270,13 +275,22 @@ func absorbMomentary404[T any](ctx context.Context, s *server, namespace, name s
 // lifecycle precondition, so a repeat cannot apply twice.
 func resendAfterMomentary404(ctx context.Context, s *server, namespace, name string, send func() error) error {
 	err := send()
-	for deadline := time.Now().Add(vanishedFor); errors.Is(err, ErrNotFound) && s.recent.wasRecent(namespace, name) && time.Now().Before(deadline); {
+	if !errors.Is(err, ErrNotFound) || !s.recent.wasRecent(namespace, name) {
+		return err
+	}
+	// Spaced like the read's wait: a write that keeps answering 404 while
+	// the read finds the revision is not sent back to back.
+	_ = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, vanishedFor, false, func(context.Context) (bool, error) {
+		if !s.recent.wasRecent(namespace, name) {
+			return true, nil
+		}
 		if _, gerr := s.getRevision(ctx, "", namespace, name); gerr != nil {
-			return err
+			return true, nil
 		}
 		s.log.V(1).Info("revision briefly not served by Porch; writing again", "name", name)
 		err = send()
-	}
+		return !errors.Is(err, ErrNotFound), nil
+	})
 	return err
 }
 
@@ -351,27 +365,29 @@ func waitGone(ctx context.Context, s *server, namespace, name string) error {
 // is removed, see clearLeftover), sending the create again is safe.
 func resendCreateAfterGitRace(ctx context.Context, s *server, op string, pr *porchapi.PackageRevision, name string,
 	send func() (*porchapi.PackageRevision, error)) (*porchapi.PackageRevision, error) {
-	delay := s.res.backoff.DelayFunc()
-	for attempt := 1; ; attempt++ {
-		out, err := send()
+	var out *porchapi.PackageRevision
+	var err error
+	sent := 0
+	werr := wait.ExponentialBackoffWithContext(ctx, s.res.backoff, func(context.Context) (bool, error) {
+		if sent > 0 {
+			s.log.V(1).Info("create failed inside Porch and left nothing; sending it again", "name", name, "error", err.Error())
+		}
+		sent++
+		out, err = send()
 		if !isGitRace(err) {
-			return out, err
+			return true, nil
 		}
+		out = nil
 		if cerr := clearLeftover(ctx, s, op, pr, name); cerr != nil {
-			return nil, leftBehind(err, name, cerr)
+			err = leftBehind(err, name, cerr)
+			return false, cerr
 		}
-		if attempt >= s.res.backoff.Steps {
-			return nil, err
-		}
-		s.log.V(1).Info("create failed inside Porch and left nothing; sending it again", "name", name, "error", err.Error())
-		t := time.NewTimer(delay())
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, err
-		case <-t.C:
-		}
+		return false, nil
+	})
+	if sent == 0 {
+		return nil, werr
 	}
+	return out, err
 }
 
 // readBackCreate reads back a create whose success answer did not carry
@@ -404,18 +420,23 @@ func settleFailedCreate(ctx context.Context, s *server, op string, pr *porchapi.
 	return err
 }
 
-// leftBehind adds to a failed create's error that the draft it left could
-// not be removed. A revision that is not the create's own is no leftover.
+// leftBehind adds to a failed create's error what clearLeftover found: that
+// the draft it left could not be removed, or that whether it left one is
+// unknown. A revision that is not the create's own is no leftover.
 func leftBehind(err error, name string, cerr error) error {
 	if errors.Is(cerr, errNotOurs) {
 		return err
 	}
 	pe, ok := err.(*Error)
 	if !ok {
-		return fmt.Errorf("%w (and Porch left draft %q behind: %v)", err, name, cerr)
+		return fmt.Errorf("%w (and about draft %q: %v)", err, name, cerr)
 	}
 	cp := *pe
-	cp.Message = fmt.Sprintf("%s (and Porch left draft %q behind, which could not be removed: %v)", pe.Message, name, cerr)
+	if errors.Is(cerr, errLeftoverUnknown) {
+		cp.Message = fmt.Sprintf("%s (and it is unknown whether Porch left draft %q behind: %v)", pe.Message, name, cerr)
+	} else {
+		cp.Message = fmt.Sprintf("%s (and Porch left draft %q behind, which could not be removed: %v)", pe.Message, name, cerr)
+	}
 	return &cp
 }
 
@@ -423,10 +444,17 @@ func leftBehind(err error, name string, cerr error) error {
 // that create would have made.
 var errNotOurs = errors.New("the revision is not what the failed create would have made")
 
+// errLeftoverUnknown says that no probe for a failed create's leftover
+// answered (or the context ended first): nothing was seen, so whether a
+// draft was left is not known.
+var errLeftoverUnknown = errors.New("could not tell whether a draft was left")
+
 // clearLeftover waits up to rollbackVisibleWithin for Porch to stop serving
 // the revision a failed create named, and then deletes a Draft the create
 // left (same name, and no task or the create's own kind of task). It
-// returns nil once nothing of that name is served.
+// returns nil once nothing of that name is served, errNotOurs for someone
+// else's revision, and errLeftoverUnknown when no probe answered before
+// the probes failed or ctx ended (nothing was seen, so nothing is known).
 func clearLeftover(ctx context.Context, s *server, op string, pr *porchapi.PackageRevision, name string) error {
 	var left *porchapi.PackageRevision
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, rollbackVisibleWithin, true, func(context.Context) (bool, error) {
@@ -445,7 +473,7 @@ func clearLeftover(ctx context.Context, s *server, op string, pr *porchapi.Packa
 		return nil
 	}
 	if left == nil {
-		return err
+		return fmt.Errorf("%w: %v", errLeftoverUnknown, err)
 	}
 	if !leftBy(left, pr) {
 		return errNotOurs
@@ -478,14 +506,42 @@ func leftBy(left, pr *porchapi.PackageRevision) bool {
 // the revision. When the fresh revision shows the update (tookEffect), it
 // is the answer; otherwise the update did not land and the caller gets
 // ErrConflict, so that read-modify-write loops read again and decide again.
-func readBackUpdate(ctx context.Context, s *server, op, namespace, name string, err error,
-	tookEffect func(now *porchapi.PackageRevision) bool) (*porchapi.PackageRevision, error) {
-	now, gerr := s.getRevision(ctx, op, namespace, name)
-	if gerr == nil && tookEffect != nil && tookEffect(now) {
+func readBackUpdate(ctx context.Context, s *server, op string, sent *porchapi.PackageRevision, err error) (*porchapi.PackageRevision, error) {
+	now, gerr := s.getRevision(ctx, op, sent.Namespace, sent.Name)
+	if gerr == nil && tookEffect(now, sent) {
 		return now, nil
 	}
-	return nil, &Error{Op: op, Name: name, Kind: ErrConflict, Err: err,
+	return nil, &Error{Op: op, Name: sent.Name, Kind: ErrConflict, Err: err,
 		Message: "the server's answer did not carry the revision, and a fresh read does not show the change; read it again"}
+}
+
+// tookEffect reports whether the server's revision shows an update that
+// was sent: the lifecycle and the metadata (sameMetadata) it carried. One
+// rule serves every update: a lifecycle move (propose, approve, reject from
+// Proposed or DeletionProposed, propose-delete) sends the revision it read
+// with only the lifecycle changed, and Porch's move changes none of the
+// compared metadata; UpdateMetadata sends the lifecycle it read with new
+// metadata. A revision changed by someone else since counts as not taken
+// effect, and the caller reads again.
+func tookEffect(server, sent *porchapi.PackageRevision) bool {
+	return lifecycleOrDraft(server.Spec.Lifecycle) == lifecycleOrDraft(sent.Spec.Lifecycle) && sameMetadata(server, sent)
+}
+
+// sameMetadata reports whether the server's revision shows the metadata
+// that was sent: labels (but the computed latest-revision label),
+// annotations, finalizers, owners, readiness gates and conditions.
+func sameMetadata(server, sent *porchapi.PackageRevision) bool {
+	withoutLatest := func(l map[string]string) map[string]string {
+		out := maps.Clone(l)
+		delete(out, porchapi.LatestPackageRevisionKey)
+		return out
+	}
+	return equality.Semantic.DeepEqual(withoutLatest(server.Labels), withoutLatest(sent.Labels)) &&
+		equality.Semantic.DeepEqual(server.Annotations, sent.Annotations) &&
+		equality.Semantic.DeepEqual(server.Finalizers, sent.Finalizers) &&
+		equality.Semantic.DeepEqual(server.OwnerReferences, sent.OwnerReferences) &&
+		equality.Semantic.DeepEqual(server.Spec.ReadinessGates, sent.Spec.ReadinessGates) &&
+		equality.Semantic.DeepEqual(server.Status.Conditions, sent.Status.Conditions)
 }
 
 // readBackPush reads back a push whose success answer did not carry the
@@ -500,4 +556,164 @@ func readBackPush(ctx context.Context, s *server, op string, prr *porchapi.Packa
 	}
 	return nil, &Error{Op: op, Name: prr.Name, Kind: ErrConflict, Err: err,
 		Message: "the server's answer did not carry the resources, and a fresh read shows the old version; pull again"}
+}
+
+// porchFieldSelector is what Porch can filter o on: everything it matches
+// exactly, plus the package's leaf name, which narrows but may over-match
+// (Porch's spec.packageName selector compares the leaf name only, and
+// spec.revision=0 means any revision, so revision 0 is not sent). The
+// answer is then filtered exactly (exactly).
+func porchFieldSelector(o ListOptions) string {
+	var sel []fields.Selector
+	if o.Repository != "" {
+		sel = append(sel, fields.OneTermEqualSelector("spec.repository", o.Repository))
+	}
+	if o.Package != "" {
+		sel = append(sel, fields.OneTermEqualSelector("spec.packageName", path.Base(o.Package)))
+	}
+	if o.Workspace != "" {
+		sel = append(sel, fields.OneTermEqualSelector("spec.workspaceName", o.Workspace))
+	}
+	if o.Lifecycle != "" {
+		sel = append(sel, fields.OneTermEqualSelector("spec.lifecycle", string(o.Lifecycle)))
+	}
+	if o.Revision != nil && *o.Revision != 0 {
+		sel = append(sel, fields.OneTermEqualSelector("spec.revision", strconv.Itoa(*o.Revision)))
+	}
+	if len(sel) == 0 {
+		return ""
+	}
+	return fields.AndSelectors(sel...).String()
+}
+
+// exactly filters a list Porch answered for porchFieldSelector(o) to what
+// o selects (ListOptions.filter): Porch's selectors over-match, and its
+// latest-revision label is per package leaf name, not per package path.
+func exactly(o ListOptions, items []porchapi.PackageRevision) []porchapi.PackageRevision {
+	return o.filter(items)
+}
+
+// watchTranslator turns the events of Porch's watch into what a watch that
+// keeps to its options delivers. Porch applies selectors only to a watch's
+// first burst of events, sends ADDED again for an object it already sent,
+// and never says that an object stopped matching; its latest-revision
+// label is per package leaf name. The translator applies the options to
+// every event, turns a repeated ADDED into MODIFIED, reports an object
+// that stops matching as DELETED and, for LatestOnly, keeps the latest
+// revision per repository and full package path from the events it has
+// seen (the watch starts with ADDED for every current revision): when the
+// latest of a package changes, the old one leaves (DELETED) and the new one
+// enters (ADDED).
+type watchTranslator struct {
+	opts ListOptions
+	// sent holds the objects the watch has delivered and not deleted, by
+	// name.
+	sent map[string]*porchapi.PackageRevision
+	// candidates holds, for LatestOnly, the published revisions matching
+	// the options, by package key and name.
+	candidates map[string]map[string]*porchapi.PackageRevision
+}
+
+func newWatchTranslator(o ListOptions) *watchTranslator {
+	return &watchTranslator{opts: o, sent: map[string]*porchapi.PackageRevision{}, candidates: map[string]map[string]*porchapi.PackageRevision{}}
+}
+
+// translate returns the events to deliver for one event of Porch's watch.
+func (t *watchTranslator) translate(ev watch.Event) []watch.Event {
+	pr, ok := ev.Object.(*porchapi.PackageRevision)
+	if !ok {
+		if ev.Type == watch.Error {
+			return []watch.Event{ev}
+		}
+		return nil
+	}
+	present := ev.Type == watch.Added || ev.Type == watch.Modified
+	if ev.Type != watch.Deleted && !present {
+		return nil
+	}
+	if !t.opts.LatestOnly {
+		return t.set(pr, present && t.opts.Matches(pr), nil)
+	}
+	key := pr.Spec.RepositoryName + "\x00" + pr.Spec.PackageName
+	revs := t.candidates[key]
+	if present && t.opts.Matches(pr) && IsPublished(pr) && pr.Spec.Revision > 0 {
+		if revs == nil {
+			revs = map[string]*porchapi.PackageRevision{}
+			t.candidates[key] = revs
+		}
+		revs[pr.Name] = pr
+	} else {
+		delete(revs, pr.Name)
+		if len(revs) == 0 {
+			delete(t.candidates, key)
+		}
+	}
+	var latest *porchapi.PackageRevision
+	for _, c := range revs {
+		if latest == nil || c.Spec.Revision > latest.Spec.Revision || c.Spec.Revision == latest.Spec.Revision && c.Name < latest.Name {
+			latest = c
+		}
+	}
+	var out []watch.Event
+	// The package's revisions other than the latest leave the watch first.
+	for name, old := range t.sent {
+		if name != pr.Name && old.Spec.RepositoryName == pr.Spec.RepositoryName && old.Spec.PackageName == pr.Spec.PackageName &&
+			(latest == nil || latest.Name != name) {
+			delete(t.sent, name)
+			out = append(out, watch.Event{Type: watch.Deleted, Object: old})
+		}
+	}
+	out = t.set(pr, latest != nil && latest.Name == pr.Name, out)
+	if latest != nil && latest.Name != pr.Name && t.sent[latest.Name] == nil {
+		t.sent[latest.Name] = latest
+		out = append(out, watch.Event{Type: watch.Added, Object: latest})
+	}
+	return out
+}
+
+// set appends the event that makes pr delivered (matches) or not, if any.
+func (t *watchTranslator) set(pr *porchapi.PackageRevision, matches bool, out []watch.Event) []watch.Event {
+	_, sent := t.sent[pr.Name]
+	switch {
+	case matches && sent:
+		t.sent[pr.Name] = pr
+		return append(out, watch.Event{Type: watch.Modified, Object: pr})
+	case matches:
+		t.sent[pr.Name] = pr
+		return append(out, watch.Event{Type: watch.Added, Object: pr})
+	case sent:
+		delete(t.sent, pr.Name)
+		return append(out, watch.Event{Type: watch.Deleted, Object: pr})
+	}
+	return out
+}
+
+// refreshWait bounds how long Refresh waits for a repository to be Ready.
+const refreshWait = 15 * time.Second
+
+// readyAfterRefresh waits up to refreshWait for a refreshed repository to
+// be Ready. Porch writes the Ready condition only when it changes, so a
+// Ready=False condition from before the refresh can stand after a re-read
+// that succeeded, and no condition says when the re-read is done: the wait
+// is bounded, and a repository still not Ready after it fails with
+// ErrNotReady and Porch's message.
+func readyAfterRefresh(ctx context.Context, op, name string, get func(context.Context) (*configapi.Repository, error)) error {
+	var last *configapi.Repository
+	werr := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, refreshWait, true, func(ctx context.Context) (bool, error) {
+		repo, err := get(ctx)
+		if err != nil {
+			return false, nilIfRetryable(err)
+		}
+		last = repo
+		ok, _ := Ready(repo)
+		return ok, nil
+	})
+	if werr == nil {
+		return nil
+	}
+	if last != nil {
+		_, msg := Ready(last)
+		return &Error{Op: op, Name: name, Kind: ErrNotReady, Message: msg, Err: werr}
+	}
+	return werr
 }

@@ -145,7 +145,7 @@ func TestResendAfterMomentary404(t *testing.T) {
 	s.recent.seen("ns", pr.Name)
 	cs.PrependReactor("update", "packagerevisions", answers(fail(notFound(pr.Name)), obj(pr)))
 	cs.PrependReactor("get", "packagerevisions", answers(obj(pr)))
-	out, err := s.updateRevision(context.Background(), "propose", pr, false, nil)
+	out, err := s.updateRevision(context.Background(), "propose", pr, false)
 	if err != nil || out.Name != pr.Name {
 		t.Fatalf("update after a momentary 404: %v", err)
 	}
@@ -289,9 +289,7 @@ func TestReadBackUpdate(t *testing.T) {
 			s, cs, rec := quirkServer(t)
 			cs.PrependReactor("update", "packagerevisions", answers(obj(&porchapi.PackageRevision{})))
 			cs.PrependReactor("get", "packagerevisions", answers(obj(testRevision("r.p.w", tc.server))))
-			_, err := s.updateRevision(context.Background(), "propose", sent, false, func(now *porchapi.PackageRevision) bool {
-				return now.Spec.Lifecycle == proposed
-			})
+			_, err := s.updateRevision(context.Background(), "propose", sent, false)
 			if !errors.Is(err, tc.wantErr) && (err != nil || tc.wantErr != nil) {
 				t.Fatalf("update = %v, want %v", err, tc.wantErr)
 			}
@@ -345,5 +343,83 @@ func TestDeleteAfterGitRace(t *testing.T) {
 	}
 	if err := deleteAfterGitRace(false, &Error{Kind: ErrNotFound}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("a delete that met no race and found nothing: %v, want ErrNotFound", err)
+	}
+}
+
+func TestReadBackUpdateComparesTheMetadataSent(t *testing.T) {
+	s, cs, _ := quirkServer(t)
+	sent := testRevision("r.p.w", proposed)
+	sent.Annotations = map[string]string{"k": "v"}
+	cs.PrependReactor("update", "packagerevisions", answers(obj(&porchapi.PackageRevision{})))
+	cs.PrependReactor("get", "packagerevisions", answers(obj(testRevision("r.p.w", proposed))))
+	if _, err := s.updateRevision(context.Background(), "update", sent, false); !errors.Is(err, ErrConflict) {
+		t.Fatalf("update = %v; the server shows the lifecycle but not the annotations sent, want ErrConflict", err)
+	}
+}
+
+func TestResendAfterMomentary404IsSpaced(t *testing.T) {
+	s, cs, rec := quirkServer(t)
+	pr := testRevision("r.p.w", proposed)
+	s.recent.seen("ns", pr.Name)
+	cs.PrependReactor("update", "packagerevisions", answers(fail(notFound(pr.Name))))
+	cs.PrependReactor("get", "packagerevisions", answers(obj(pr)))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := s.updateRevision(ctx, "propose", pr, false); err == nil {
+		t.Fatal("an update answered 404 every time succeeded")
+	}
+	// One send, then at most one per 200 ms for the second.
+	if n := rec.get("update packagerevisions"); n > 7 {
+		t.Fatalf("update sent %d times in a second, want the resends spaced", n)
+	}
+}
+
+func TestResendCreateAfterGitRaceIsBounded(t *testing.T) {
+	s, cs, rec := quirkServer(t)
+	cs.PrependReactor("create", "packagerevisions", answers(fail(internal("failed to close package revision draft: remote not found"))))
+	cs.PrependReactor("get", "packagerevisions", answers(fail(notFound("r.p.w"))))
+	if _, err := s.createRevision(context.Background(), "init", testRevision("", "")); !isGitRace(err) {
+		t.Fatalf("create = %v, want the git race", err)
+	}
+	if n := rec.get("create packagerevisions"); n != s.res.backoff.Steps {
+		t.Fatalf("create sent %d times, want the backoff's %d steps", n, s.res.backoff.Steps)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.createRevision(ctx, "init", testRevision("", "")); err == nil {
+		t.Fatal("create with an ended context succeeded")
+	}
+}
+
+func TestFailedCreateSaysWhenALeftoverIsUnknown(t *testing.T) {
+	s, cs, _ := quirkServer(t)
+	cs.PrependReactor("create", "packagerevisions", answers(fail(internal("failed to close package revision draft: disk full"))))
+	cs.PrependReactor("get", "packagerevisions", answers(fail(apierrors.NewServiceUnavailable("down"))))
+	_, err := s.createRevision(context.Background(), "init", testRevision("", ""))
+	if !errors.Is(err, ErrInternal) {
+		t.Fatalf("create = %v, want the create's ErrInternal", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "could not be removed") || !strings.Contains(msg, "unknown whether") {
+		t.Fatalf("no probe answered, yet the error reads %q", msg)
+	}
+}
+
+// TestRejectThatTookEffectIsNoIllegalMove: a reject answered without the
+// object, whose fresh read shows the Draft it led to but metadata changed
+// meanwhile, is done, not an illegal reject of a Draft.
+func TestRejectThatTookEffectIsNoIllegalMove(t *testing.T) {
+	s, cs, rec := quirkServer(t)
+	c := &client{srv: s, reader: s, res: s.res, conflictRetries: 3}
+	prs := &packageRevisions{c: c, ns: "ns"}
+	after := testRevision("r.p.w", draft)
+	after.Annotations = map[string]string{"someone": "else"}
+	cs.PrependReactor("get", "packagerevisions", answers(obj(testRevision("r.p.w", proposed)), obj(after)))
+	cs.PrependReactor("update", "packagerevisions", answers(obj(&porchapi.PackageRevision{})))
+	got, err := prs.Reject(context.Background(), "r.p.w")
+	if err != nil || got.Spec.Lifecycle != draft {
+		t.Fatalf("reject = %v, %v; want the Draft it led to", got, err)
+	}
+	if n := rec.get("update packagerevisions"); n != 1 {
+		t.Fatalf("update sent %d times, want once", n)
 	}
 }

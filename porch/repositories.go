@@ -21,7 +21,7 @@ import (
 // Repositories registers and inspects the repositories of one namespace
 // (config.porch.kpt.dev Repository objects), like `porchctl repo`.
 type Repositories interface {
-	// Register creates the Repository (and, with WithBasicAuth, its
+	// Register creates the Repository (and, with a BasicAuth option, its
 	// basic-auth Secret "<name>-auth"). It does not wait for Ready; see
 	// WaitReady. A URL starting with oci:// registers an OCI repository.
 	Register(ctx context.Context, name, url string, opts ...RegisterOption) (*configapi.Repository, error)
@@ -104,7 +104,7 @@ func (r *repositories) Register(ctx context.Context, name, url string, opts ...R
 				return err
 			})
 		if err != nil {
-			return nil, err
+			return nil, opError(op, err)
 		}
 		if repo.Spec.Git != nil {
 			repo.Spec.Git.SecretRef.Name = secret.Name
@@ -121,7 +121,7 @@ func (r *repositories) Register(ctx context.Context, name, url string, opts ...R
 			// Leave nothing behind: the Secret was made for this repository.
 			_ = r.deleteSecret(ctx, name+"-auth")
 		}
-		return nil, err
+		return nil, opError(op, err)
 	}
 	return out, nil
 }
@@ -138,11 +138,12 @@ func (r *repositories) deleteSecret(ctx context.Context, name string) error {
 }
 
 func (r *repositories) Unregister(ctx context.Context, name string, opts ...UnregisterOption) error {
+	const op = "unregister repository"
 	var u UnregisterOptions
 	for _, opt := range opts {
 		opt.ApplyToUnregister(&u)
 	}
-	repo, err := r.Get(ctx, name)
+	repo, err := r.get(ctx, op, name)
 	if err != nil {
 		return err
 	}
@@ -150,7 +151,7 @@ func (r *repositories) Unregister(ctx context.Context, name string, opts ...Unre
 		return r.c.config.Delete().Namespace(r.ns).Resource(resourceRepositories).Name(name).Do(ctx).Error()
 	})
 	if err != nil {
-		return err
+		return opError(op, err)
 	}
 	r.c.srv.invalidate(r.ns, "")
 	if u.KeepAuthSecret {
@@ -165,16 +166,21 @@ func (r *repositories) Unregister(ctx context.Context, name string, opts ...Unre
 	if secret == "" {
 		return nil
 	}
-	return r.deleteSecret(ctx, secret)
+	return opError(op, r.deleteSecret(ctx, secret))
 }
 
 func (r *repositories) Get(ctx context.Context, name string) (*configapi.Repository, error) {
+	return r.get(ctx, "get repository", name)
+}
+
+// get reads one repository; op is the caller's verb.
+func (r *repositories) get(ctx context.Context, op, name string) (*configapi.Repository, error) {
 	out := &configapi.Repository{}
 	err := r.c.res.do(ctx, call{op: r.op("get", name), idempotent: true}, func(ctx context.Context) error {
 		return r.c.config.Get().Namespace(r.ns).Resource(resourceRepositories).Name(name).Do(ctx).Into(out)
 	})
 	if err != nil {
-		return nil, err
+		return nil, opError(op, err)
 	}
 	return out, nil
 }
@@ -185,7 +191,7 @@ func (r *repositories) List(ctx context.Context) ([]configapi.Repository, error)
 		return r.c.config.Get().Namespace(r.ns).Resource(resourceRepositories).Do(ctx).Into(out)
 	})
 	if err != nil {
-		return nil, err
+		return nil, opError("list repositories", err)
 	}
 	return out.Items, nil
 }
@@ -206,10 +212,11 @@ func Ready(repo *configapi.Repository) (bool, string) {
 }
 
 func (r *repositories) WaitReady(ctx context.Context, name string) (*configapi.Repository, error) {
+	const op = "wait for repository"
 	var last *configapi.Repository
 	var lastErr error
 	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		repo, err := r.Get(ctx, name)
+		repo, err := r.get(ctx, op, name)
 		if err != nil {
 			lastErr = err
 			return false, nilIfRetryable(err)
@@ -226,12 +233,12 @@ func (r *repositories) WaitReady(ctx context.Context, name string) (*configapi.R
 	}
 	if last != nil {
 		_, msg := Ready(last)
-		return last, &Error{Op: "wait for repository", Name: name, Kind: ErrNotReady, Message: msg, Err: err}
+		return last, &Error{Op: op, Name: name, Kind: ErrNotReady, Message: msg, Err: err}
 	}
 	if lastErr != nil {
 		return nil, lastErr
 	}
-	return nil, &Error{Op: "wait for repository", Name: name, Kind: ErrNotReady, Err: err}
+	return nil, &Error{Op: op, Name: name, Kind: ErrNotReady, Err: err}
 }
 
 var errNotReady = errors.New("porch reported the repository not ready")
@@ -251,36 +258,17 @@ func nilIfRetryable(err error) error {
 }
 
 func (r *repositories) Refresh(ctx context.Context, name string) error {
+	const op = "refresh repository"
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, RefreshAnnotation, time.Now().UTC().Format(time.RFC3339Nano))
 	err := r.c.res.do(ctx, call{op: r.op("refresh", name), idempotent: true}, func(ctx context.Context) error {
 		return r.c.config.Patch(types.MergePatchType).Namespace(r.ns).Resource(resourceRepositories).Name(name).
 			Body([]byte(patch)).Do(ctx).Error()
 	})
 	if err != nil {
-		return err
+		return opError(op, err)
 	}
 	r.c.srv.invalidate(r.ns, "")
-	// A Ready=False condition may predate the refresh, and Porch writes the
-	// condition only when it changes: wait a bounded time for Ready.
-	var last *configapi.Repository
-	werr := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, refreshWait, true, func(ctx context.Context) (bool, error) {
-		repo, err := r.Get(ctx, name)
-		if err != nil {
-			return false, nilIfRetryable(err)
-		}
-		last = repo
-		ok, _ := Ready(repo)
-		return ok, nil
+	return readyAfterRefresh(ctx, op, name, func(ctx context.Context) (*configapi.Repository, error) {
+		return r.get(ctx, op, name)
 	})
-	if werr == nil {
-		return nil
-	}
-	if last != nil {
-		_, msg := Ready(last)
-		return &Error{Op: "refresh repository", Name: name, Kind: ErrNotReady, Message: msg, Err: werr}
-	}
-	return werr
 }
-
-// refreshWait bounds how long Refresh waits for a repository to be Ready.
-const refreshWait = 15 * time.Second

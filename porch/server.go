@@ -84,7 +84,7 @@ func (s *server) listRevisions(ctx context.Context, op, namespace string, o List
 		// The typed List cannot tell an empty list from an answer of another
 		// kind (decoded as an empty list too): read the raw answer's kind.
 		res := s.porch.PorchV1alpha1().RESTClient().Get().Namespace(namespace).Resource(kindPackageRevision).
-			VersionedParams(&metav1.ListOptions{FieldSelector: o.fieldSelector(), LabelSelector: o.labelSelector()}, scheme.ParameterCodec).
+			VersionedParams(&metav1.ListOptions{FieldSelector: porchFieldSelector(o), LabelSelector: o.labelSelector()}, scheme.ParameterCodec).
 			Do(ctx)
 		list = &porchapi.PackageRevisionList{}
 		if err := res.Into(list); err != nil {
@@ -96,20 +96,24 @@ func (s *server) listRevisions(ctx context.Context, op, namespace string, o List
 	if err != nil {
 		return nil, opError(op, err)
 	}
-	return o.filter(list.Items), nil
+	return exactly(o, list.Items), nil
 }
 
-// watchRevisions opens Porch's watch of a namespace.
+// watchRevisions opens Porch's watch of a namespace, its events translated
+// to keep to o (watchTranslator) until ctx ends or the watch is stopped.
 func (s *server) watchRevisions(ctx context.Context, op, namespace string, o ListOptions) (watch.Interface, error) {
-	var w watch.Interface
+	var raw watch.Interface
 	err := s.res.do(ctx, call{op: operation("watch", kindPackageRevision, namespace, ""), idempotent: true}, func(ctx context.Context) error {
 		var err error
-		w, err = s.porch.PorchV1alpha1().PackageRevisions(namespace).Watch(ctx, metav1.ListOptions{
-			FieldSelector: o.fieldSelector(), LabelSelector: o.labelSelector(),
+		raw, err = s.porch.PorchV1alpha1().PackageRevisions(namespace).Watch(ctx, metav1.ListOptions{
+			FieldSelector: porchFieldSelector(o), LabelSelector: o.labelSelector(),
 		})
 		return err
 	})
-	return w, opError(op, err)
+	if err != nil {
+		return nil, opError(op, err)
+	}
+	return newTranslatedWatch(ctx, raw, newWatchTranslator(o).translate), nil
 }
 
 // getResources reads one revision's files from the server.
@@ -163,11 +167,10 @@ func (s *server) createRevision(ctx context.Context, op string, pr *porchapi.Pac
 
 // updateRevision sends a revision (its lifecycle and metadata), through the
 // approval subresource when approval is set. The update is guarded by the
-// revision's resourceVersion and lifecycle, so it is safe to repeat.
-// tookEffect tells, from a fresh read, whether an update whose answer was
-// lost was applied.
-func (s *server) updateRevision(ctx context.Context, op string, pr *porchapi.PackageRevision, approval bool,
-	tookEffect func(now *porchapi.PackageRevision) bool) (*porchapi.PackageRevision, error) {
+// revision's resourceVersion and lifecycle, so it is safe to repeat. An
+// update whose answer did not carry the revision is judged on a fresh read
+// (readBackUpdate).
+func (s *server) updateRevision(ctx context.Context, op string, pr *porchapi.PackageRevision, approval bool) (*porchapi.PackageRevision, error) {
 	var out *porchapi.PackageRevision
 	send := func() error {
 		return s.res.do(ctx, call{op: operation(op, kindPackageRevision, pr.Namespace, pr.Name), repository: pr.Spec.RepositoryName, guarded: true},
@@ -198,7 +201,7 @@ func (s *server) updateRevision(ctx context.Context, op string, pr *porchapi.Pac
 		s.invalidate(pr.Namespace, pr.Name) // a failed write may still have changed something
 	}
 	if errors.Is(err, errNoObject) {
-		return readBackUpdate(ctx, s, op, pr.Namespace, pr.Name, err, tookEffect)
+		return readBackUpdate(ctx, s, op, pr, err)
 	}
 	return out, opError(op, err)
 }

@@ -220,14 +220,24 @@ type Directory string
 func (d Directory) ApplyToRegister(o *RegisterOptions) { o.Directory = string(d) }
 
 // Author is the git commit author (and email) Porch uses for a repository.
-type Author struct{ Name, Email string }
+type Author struct {
+	// Name is the commit author's name.
+	Name string
+	// Email is the commit author's email address.
+	Email string
+}
 
 // ApplyToRegister implements RegisterOption.
 func (a Author) ApplyToRegister(o *RegisterOptions) { o.Author = a }
 
 // BasicAuth makes Register create a kubernetes.io/basic-auth Secret
 // "<name>-auth" with these credentials and reference it.
-type BasicAuth struct{ Username, Password string }
+type BasicAuth struct {
+	// Username is the git user name.
+	Username string
+	// Password is the user's password or access token.
+	Password string
+}
 
 // ApplyToRegister implements RegisterOption.
 func (b BasicAuth) ApplyToRegister(o *RegisterOptions) { o.BasicAuth = b }
@@ -306,7 +316,9 @@ type proposingDeletion struct{}
 func (proposingDeletion) ApplyToDelete(o *DeleteOptions) { o.ProposeFirst = true }
 
 // LatestOnly makes List and Watch keep only the latest published revision
-// of each package.
+// of each package, per repository and full package path. In a Watch, a
+// package's old latest revision leaves (DELETED) when a newer one is
+// published, and the new one enters (ADDED).
 var LatestOnly = latestOnly{}
 
 type latestOnly struct{}
