@@ -14,6 +14,7 @@ import (
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/nephoran/porchkit/internal/eventually"
 	"github.com/nephoran/porchkit/internal/kubeplane"
 	"github.com/nephoran/porchkit/internal/testbin"
 	"github.com/nephoran/porchkit/porch"
@@ -31,7 +32,7 @@ func benchEnv(b *testing.B, repos ...string) (*porchenv.Environment, porchclient
 	env := porchenv.Setup(b, nil)
 	ctx := context.Background()
 	for _, r := range repos {
-		if _, err := env.RegisterRepository(ctx, r); err != nil {
+		if _, err := env.RegisterRepository(ctx, r, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -161,7 +162,7 @@ func BenchmarkConcurrentCreates(b *testing.B) {
 	fresh := func(name string) string {
 		b.StopTimer()
 		defer b.StartTimer()
-		if _, err := env.RegisterRepository(ctx, name); err != nil {
+		if _, err := env.RegisterRepository(ctx, name, nil); err != nil {
 			b.Fatal(err)
 		}
 		return name
@@ -298,8 +299,8 @@ func BenchmarkCachedReads(b *testing.B) {
 	// 1,000 ADDED events (which invalidate) must have passed, before reads
 	// are served from it.
 	warmUp := func() {
-		deadline := time.Now().Add(5 * time.Minute)
-		for streak := 0; streak < 20; {
+		streak := 0
+		if err := eventually.Poll(ctx, 50*time.Millisecond, 5*time.Minute, func() (bool, string) {
 			before := rec.snapshot().hits
 			_, _ = warm.List(ctx, porch.InRepository("big"))
 			_, _ = warm.Get(ctx, name)
@@ -308,10 +309,9 @@ func BenchmarkCachedReads(b *testing.B) {
 			} else {
 				streak = 0
 			}
-			if time.Now().After(deadline) {
-				b.Fatal("the cache never started serving")
-			}
-			time.Sleep(50 * time.Millisecond)
+			return streak >= 20, fmt.Sprintf("%d reads in a row from the cache", streak)
+		}); err != nil {
+			b.Fatalf("the cache never started serving: %v", err)
 		}
 	}
 	warmUp()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +24,7 @@ func realClient(t testing.TB, opts porch.Options) (*porchenv.Environment, porch.
 	env := porchenv.Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, err := env.RegisterRepository(ctx, "repo"); err != nil {
+	if _, err := env.RegisterRepository(ctx, "repo", nil); err != nil {
 		t.Fatal(err)
 	}
 	opts.PorchConfig = env.PorchConfig
@@ -115,6 +116,7 @@ func TestReliabilityPorchServerRestart(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var failures []error
+	var published atomic.Int32
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -128,23 +130,27 @@ func TestReliabilityPorchServerRestart(t *testing.T) {
 				mu.Lock()
 				failures = append(failures, err)
 				mu.Unlock()
-				time.Sleep(50 * time.Millisecond)
+				time.Sleep(50 * time.Millisecond) // pace the retries of the outage
+				continue
 			}
+			published.Add(1)
 		}
 	}()
-	time.Sleep(time.Second)
+	// Once the background work has published once, it is busy with the
+	// next revision when porch-server dies.
+	eventually.True(t, time.Minute, func() (bool, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return published.Load() > 0, fmt.Sprintf("no background publish yet; failures %v", failures)
+	})
 	if err := env.StopPorchServer(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	opened := false
-	for time.Now().Before(deadline) && !opened {
+	if err := eventually.Poll(ctx, 20*time.Millisecond, 30*time.Second, func() (bool, string) {
 		_, err := prs.Get(ctx, "repo.app.v1")
-		opened = errors.Is(err, porch.ErrCircuitOpen)
-		time.Sleep(20 * time.Millisecond)
-	}
-	if !opened {
-		t.Fatal("the breaker never opened while porch-server was down")
+		return errors.Is(err, porch.ErrCircuitOpen), fmt.Sprintf("get: %v", err)
+	}); err != nil {
+		t.Fatalf("the breaker never opened while porch-server was down: %v", err)
 	}
 	// Failing fast: while open, a call is refused on its first attempt,
 	// without retries or a request.
@@ -162,13 +168,10 @@ func TestReliabilityPorchServerRestart(t *testing.T) {
 	wg.Wait()
 
 	// The same client recovers without intervention.
-	for i := 0; i < 100; i++ {
-		if _, err = prs.Get(ctx, "repo.app.v1"); err == nil {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if err != nil {
+	if err := eventually.Poll(ctx, 200*time.Millisecond, 20*time.Second, func() (bool, string) {
+		_, err := prs.Get(ctx, "repo.app.v1")
+		return err == nil, fmt.Sprintf("get: %v", err)
+	}); err != nil {
 		t.Fatalf("client did not recover: %v", err)
 	}
 	if err := publish("after-restart"); err != nil {
@@ -237,20 +240,23 @@ func TestReliabilityGitServerStopped(t *testing.T) {
 		t.Fatalf("untyped or unexplained error: %v", err)
 	}
 	t.Logf("init with git down: %v", err)
-	notReady := false
-	for i := 0; i < 60 && !notReady; i++ {
+	var getErr error
+	if err := eventually.Poll(ctx, 500*time.Millisecond, 30*time.Second, func() (bool, string) {
 		repo, err := repos.Get(ctx, "repo")
 		if err != nil {
-			t.Fatal(err)
+			getErr = err
+			return true, ""
 		}
-		if ok, msg := porch.Ready(repo); !ok {
-			notReady = true
+		ok, msg := porch.Ready(repo)
+		if !ok {
 			t.Logf("repository not ready: %s", msg)
 		}
-		time.Sleep(500 * time.Millisecond)
+		return !ok, "Ready"
+	}); err != nil {
+		t.Errorf("the repository stayed Ready with its git server down for 30s: %v", err)
 	}
-	if !notReady {
-		t.Error("the repository stayed Ready with its git server down for 30s")
+	if getErr != nil {
+		t.Fatal(getErr)
 	}
 	if err := env.Git.Start(); err != nil {
 		t.Fatal(err)

@@ -44,12 +44,12 @@ func main() {
 
 // server is where the quickstart's Porch runs.
 type server struct {
-	cfg      *rest.Config
-	opts     porch.Options
-	gitURL   func(ctx context.Context, name string) (string, error)
-	user     string
-	password string
-	stop     func() error
+	cfg    *rest.Config
+	opts   porch.Options
+	gitURL func(ctx context.Context, name string) (string, error)
+	// gitAuth is what the git server requires, if anything.
+	gitAuth porch.BasicAuth
+	stop    func() error
 }
 
 func startServer(ctx context.Context, out io.Writer, real bool) (*server, error) {
@@ -73,15 +73,14 @@ func startServer(ctx context.Context, out io.Writer, real bool) (*server, error)
 		return nil, err
 	}
 	fmt.Fprintf(out, "porch-server ready at %s\n", env.PorchConfig.Host)
-	user, password := env.Git.User, env.Git.Password
 	return &server{
 		cfg:  env.KubeConfig,
 		opts: porch.Options{PorchConfig: env.PorchConfig},
 		gitURL: func(ctx context.Context, name string) (string, error) {
 			return env.Git.CreateRepository(ctx, name, "main", false)
 		},
-		user: user, password: password,
-		stop: env.Stop,
+		gitAuth: env.Git.Auth,
+		stop:    env.Stop,
 	}, nil
 }
 
@@ -107,8 +106,8 @@ func run(ctx context.Context, out io.Writer, real bool) (err error) {
 		return err
 	}
 	var regOpts []porch.RegisterOption
-	if srv.user != "" {
-		regOpts = append(regOpts, porch.BasicAuth{Username: srv.user, Password: srv.password})
+	if srv.gitAuth.Username != "" {
+		regOpts = append(regOpts, srv.gitAuth)
 	}
 	repos := c.Repositories("default")
 	if _, err := repos.Register(ctx, "blueprints", url, regOpts...); err != nil {

@@ -3,12 +3,15 @@ package process
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nephoran/porchkit/internal/eventually"
 )
 
 func startShell(t *testing.T, script string) *Process {
@@ -83,13 +86,9 @@ func TestStopKillsWhatIgnoresSIGTERMAndChildren(t *testing.T) {
 	if time.Since(start) < 200*time.Millisecond {
 		t.Error("Stop did not give the process its grace period before SIGKILL")
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for syscall.Kill(child, 0) == nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("child %d of the process group still alive", child)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	eventually.True(t, 5*time.Second, func() (bool, string) {
+		return syscall.Kill(child, 0) != nil, fmt.Sprintf("child %d of the process group still alive", child)
+	})
 }
 
 func TestStopSignalsEndAServerThatWaitsForASecondSignal(t *testing.T) {
@@ -226,11 +225,7 @@ func TestStopKillsChildrenOfAnExitedLeader(t *testing.T) {
 	if err := p.Stop(time.Second); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for syscall.Kill(child, 0) == nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("child %d of an exited leader survived Stop", child)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	eventually.True(t, 5*time.Second, func() (bool, string) {
+		return syscall.Kill(child, 0) != nil, fmt.Sprintf("child %d of an exited leader survived Stop", child)
+	})
 }

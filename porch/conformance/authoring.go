@@ -139,7 +139,7 @@ func authoringBehaviours() []behaviour {
 				t.Fatal(err)
 			}
 			var opts []porch.GitOption
-			if s.target.GitUser != "" {
+			if s.target.GitAuth.Username != "" {
 				opts = append(opts, porch.SecretRef(repo.Spec.Git.SecretRef.Name))
 			}
 			from := porch.FromGit(repo.Spec.Git.Repo, s.pkgName(t, "-up")+"/v1", s.pkgName(t, "-up"), opts...)

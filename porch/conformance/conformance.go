@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/nephoran/porchkit/internal/eventually"
 	"github.com/nephoran/porchkit/porch"
 )
 
@@ -60,9 +60,9 @@ type Target struct {
 	// NewGitRepository creates a git repository with one commit on main and
 	// returns its URL. Required.
 	NewGitRepository func(ctx context.Context, name string) (url string, err error)
-	// GitUser and GitPassword are the credentials the git server requires,
-	// or empty when it requires none.
-	GitUser, GitPassword string
+	// GitAuth is the credentials the git server requires, or empty when it
+	// requires none.
+	GitAuth porch.BasicAuth
 	// Timeout bounds each behaviour (default DefaultTimeout).
 	Timeout time.Duration
 }
@@ -175,8 +175,8 @@ func (s *suite) newRepository(t *testing.T, name string, opts ...porch.RegisterO
 	if err != nil {
 		t.Fatalf("create git repository %s: %v", name, err)
 	}
-	if s.target.GitUser != "" {
-		opts = append([]porch.RegisterOption{porch.BasicAuth{Username: s.target.GitUser, Password: s.target.GitPassword}}, opts...)
+	if s.target.GitAuth.Username != "" {
+		opts = append([]porch.RegisterOption{s.target.GitAuth}, opts...)
 	}
 	if _, err := s.repos.Register(s.ctx, name, url, opts...); err != nil {
 		t.Fatalf("register %s: %v", name, err)
@@ -301,16 +301,14 @@ func configMap(name, value string) string {
 }
 
 // eventually re-checks cond until it holds, and fails t when the
-// behaviour's context ends first.
+// behaviour's time (its context, bounded by Target.Timeout) ends first.
 func (s *suite) eventually(t *testing.T, what string, cond func() (bool, error)) {
 	t.Helper()
-	var last error
-	err := wait.PollUntilContextCancel(s.ctx, pollInterval, true, func(context.Context) (bool, error) {
+	err := eventually.Poll(s.ctx, pollInterval, s.target.Timeout, func() (bool, string) {
 		ok, err := cond()
-		last = err
-		return ok, nil
+		return ok, fmt.Sprintf("error %v", err)
 	})
 	if err != nil {
-		t.Fatalf("%s: not reached before timeout (last error %v)", what, last)
+		t.Fatalf("%s: %v", what, err)
 	}
 }

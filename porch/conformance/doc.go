@@ -13,8 +13,8 @@
 //
 // The concurrency behaviours run twice: through a client with its default
 // per-repository write limit, which serialises a client's own writes, and
-// through one without the limit (porch.Options{RepositoryConcurrency: -1}), whose
-// writes reach the server at once and meet Porch's own handling of
+// through one without the limit (porch.Options{RepositoryConcurrency: -1}),
+// whose writes reach the server at once and meet Porch's own handling of
 // concurrent requests. The second run, named "concurrency/unlimited/...",
 // holds the outcome to the same rules: exactly one of racing creates or
 // pushes wins, racing lifecycle moves settle on the right lifecycle and
@@ -26,7 +26,11 @@
 // porch.ErrBusy; its git layer also answers some racing writes with a 500
 // such as "ref file is empty" (porch.ErrInternal), which this run accepts
 // from a losing call. Such a 500 can reach the very call that deleted a
-// revision, so of racing deletes at most one reports success.
+// revision, and a call that met it and then finds the revision gone reports
+// success, so of racing deletes any number, none included, may report
+// success; the run checks that every other call failed with not found,
+// busy or such a 500, that at least one call succeeded or met such a 500,
+// and that the revision is gone afterwards.
 //
 // The suite owns its constants (lifecycles, the namespace of Porch's
 // revision UIDs, timeouts); it reads nothing of the servers it checks.

@@ -40,11 +40,11 @@ func repositoryBehaviours() []behaviour {
 			if err != nil {
 				t.Fatal(err)
 			}
-			user, pass := s.target.GitUser, s.target.GitPassword
-			if user == "" {
-				user, pass = "someone", "secret"
+			auth := s.target.GitAuth
+			if auth.Username == "" {
+				auth = porch.BasicAuth{Username: "someone", Password: "secret"}
 			}
-			repo, err := s.repos.Register(s.ctx, "reg-auth", url, porch.BasicAuth{Username: user, Password: pass})
+			repo, err := s.repos.Register(s.ctx, "reg-auth", url, auth)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,27 +58,27 @@ func repositoryBehaviours() []behaviour {
 				t.Fatal(err)
 			}
 			// Registering again creates the Secret again: it must be gone.
-			if _, err := s.repos.Register(s.ctx, "reg-auth", url, porch.BasicAuth{Username: user, Password: pass}); err != nil {
+			if _, err := s.repos.Register(s.ctx, "reg-auth", url, auth); err != nil {
 				t.Fatalf("re-register after unregister (secret left behind?): %v", err)
 			}
 			if err := s.repos.Unregister(s.ctx, "reg-auth", porch.KeepAuthSecret); err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.repos.Register(s.ctx, "reg-auth", url, porch.BasicAuth{Username: user, Password: pass})
+			_, err = s.repos.Register(s.ctx, "reg-auth", url, auth)
 			wantErr(t, err, porch.ErrAlreadyExists, "register with a kept secret")
 			if _, err := s.repos.Get(s.ctx, "reg-auth"); err == nil {
 				t.Fatal("the repository was created although its secret could not be")
 			}
 		}},
 		{"repository/wrong-credentials-not-ready", func(t *testing.T, s *suite) {
-			if s.target.GitUser == "" {
+			if s.target.GitAuth.Username == "" {
 				t.Skip("the git server requires no credentials")
 			}
 			url, err := s.target.NewGitRepository(s.ctx, "reg-badauth")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.repos.Register(s.ctx, "reg-badauth", url, porch.BasicAuth{Username: s.target.GitUser, Password: "wrong"}); err != nil {
+			if _, err := s.repos.Register(s.ctx, "reg-badauth", url, porch.BasicAuth{Username: s.target.GitAuth.Username, Password: "wrong"}); err != nil {
 				t.Fatal(err)
 			}
 			ctx, cancel := context.WithTimeout(s.ctx, 20*time.Second)

@@ -44,8 +44,8 @@ func (b *ClientBuilder) WithGitFetcher(g GitFetcher) *ClientBuilder {
 // WithGitCredentials makes the server's "git server" require these
 // credentials: a repository whose basic-auth Secret holds others is not
 // Ready, as with Porch.
-func (b *ClientBuilder) WithGitCredentials(user, password string) *ClientBuilder {
-	b.cfg.gitUser, b.cfg.gitPass = user, password
+func (b *ClientBuilder) WithGitCredentials(auth porch.BasicAuth) *ClientBuilder {
+	b.cfg.gitAuth = auth
 	return b
 }
 

@@ -12,6 +12,8 @@ import (
 	"github.com/go-logr/logr"
 	configapi "github.com/nephio-project/porch/api/porchconfig/v1alpha1"
 	"k8s.io/client-go/rest"
+
+	"github.com/nephoran/porchkit/porch"
 )
 
 // Server is an in-memory Porch server: it serves the porch.kpt.dev and
@@ -44,7 +46,7 @@ type config struct {
 	gitFetcher         GitFetcher
 	latency            time.Duration
 	repositoryCheck    func(*configapi.Repository) string
-	gitUser, gitPass   string
+	gitAuth            porch.BasicAuth
 	bearerToken        string
 }
 

@@ -703,9 +703,9 @@ func (s *store) deleteRepository(ns, name string) error {
 // repositoryError is the Ready=False message Porch would report for repo,
 // or "" when it would open.
 func (s *store) repositoryError(repo *configapi.Repository) string {
-	if s.opts.gitUser != "" && repo.Spec.Git != nil {
+	if s.opts.gitAuth.Username != "" && repo.Spec.Git != nil {
 		sec, ok := s.secrets[key(repo.Namespace, repo.Spec.Git.SecretRef.Name)]
-		if !ok || string(sec.Data["username"]) != s.opts.gitUser || string(sec.Data["password"]) != s.opts.gitPass {
+		if !ok || string(sec.Data["username"]) != s.opts.gitAuth.Username || string(sec.Data["password"]) != s.opts.gitAuth.Password {
 			return "failed to open repository: authentication required"
 		}
 	}

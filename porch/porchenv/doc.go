@@ -16,7 +16,7 @@
 //     install: kube-apiserver serves Repositories and Secrets itself and
 //     proxies porch.kpt.dev to porch-server;
 //   - a git server speaking smart HTTP over real bare repositories, inside
-//     the test process, behind basic authentication when GitUser is set.
+//     the test process, behind basic authentication when GitAuth is set.
 //
 // The function runner and porch-server's webhook listen on every interface,
 // as their upstream code does; everything else binds to 127.0.0.1.
@@ -26,16 +26,15 @@
 // KubeconfigPath, a kubeconfig file for kube-apiserver that serves every
 // porchctl command, repo and rpkg alike, and kubectl. NewClient returns
 // porchkit's own client of the stack. RegisterRepository creates a git
-// repository and registers it through that client's Repositories.Register
-// and WaitReady. StopPorchServer and StartPorchServer take porch-server
+// repository and registers it through that client's Repositories.Register,
+// with porch's own register options, and WaitReady. StopPorchServer and StartPorchServer take porch-server
 // away and bring it back on the same port, for tests of clients during an
 // outage; porch-server is sent SIGTERM and SIGINT together, since a
 // Kubernetes API server exits at once on a second shutdown signal, where
 // its graceful shutdown after the first outlasts a test's patience.
 //
 // The binaries come from internal/testbin: built with "go build" from the
-// tool modules in the repository's tools/ directory (minutes the first
-// time, printed to Progress; concurrent test processes wait on a file lock
+// tool modules embedded in that package (minutes the first time, printed to Progress; concurrent test processes wait on a file lock
 // for one build), then cached under the user's cache directory, keyed by the
 // tool modules' contents and the Go version. BinDir, or the
 // PORCHKIT_BIN_DIR environment variable, names prebuilt ones instead.
@@ -45,7 +44,7 @@
 // to the test, prints every server's log tail when the test fails, and
 // stops the stack when the test ends, checking that no process is left:
 //
-//	env := porchenv.Setup(t, nil)                          // or &porchenv.Environment{GitUser: ...}
-//	_, err := env.RegisterRepository(ctx, "blueprints")   // Ready when it returns
+//	env := porchenv.Setup(t, nil) // or &porchenv.Environment{GitAuth: porch.BasicAuth{...}}
+//	_, err := env.RegisterRepository(ctx, "blueprints", nil, porch.Branch("main")) // Ready when it returns
 //	c, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig})
 package porchenv

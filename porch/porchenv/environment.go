@@ -50,10 +50,10 @@ const stopGrace = 10 * time.Second
 // fields Start sets, and call Stop. The zero value is a stack in
 // production's configuration (deletion webhook on, no git authentication).
 type Environment struct {
-	// GitUser and GitPassword, when GitUser is set, make the git server
-	// require HTTP basic authentication; RegisterRepository then gives each
-	// Repository a basic-auth Secret with these credentials.
-	GitUser, GitPassword string
+	// GitAuth, when its Username is set, makes the git server require HTTP
+	// basic authentication with these credentials; RegisterRepository then
+	// gives each Repository a basic-auth Secret with them.
+	GitAuth porch.BasicAuth
 	// DeletionWebhook turns Porch's deletion-protection webhook on or off
 	// (nil: on, as in production, where a Published revision must be
 	// proposed for deletion before it can be deleted).
@@ -123,8 +123,8 @@ func newScheme() (*runtime.Scheme, error) {
 }
 
 // Start builds the binaries (first time only) and starts the stack. On
-// error, everything it had started is stopped again and the error carries
-// the end of every server's log.
+// error, everything it had started is stopped again, the error carries the
+// end of every server's log, and the Environment can be started again.
 func (e *Environment) Start(ctx context.Context) (err error) {
 	if e.dir != "" {
 		return errors.New("porchenv: the environment was started already")
@@ -146,6 +146,7 @@ func (e *Environment) Start(ctx context.Context) (err error) {
 		if err != nil {
 			err = fmt.Errorf("%w\n%s", err, e.LogTails(30))
 			_ = e.Stop()
+			e.reset()
 		}
 	}()
 	timeout := e.StartTimeout
@@ -214,7 +215,7 @@ func (e *Environment) startAPIServer(ctx context.Context, path string) error {
 }
 
 func (e *Environment) startGit() error {
-	g := &GitServer{Root: filepath.Join(e.dir, "git"), User: e.GitUser, Password: e.GitPassword}
+	g := &GitServer{Root: filepath.Join(e.dir, "git"), Auth: e.GitAuth}
 	if err := g.Start(); err != nil {
 		return err
 	}
@@ -355,8 +356,10 @@ func (e *Environment) StartPorchServer(ctx context.Context) error {
 
 // StopPorchServer stops porch-server, for tests of what clients do while it
 // is away; StartPorchServer brings it back. porch-server exits at once: it
-// is sent two shutdown signals (see Environment's doc), and SIGKILL only if
-// it has not exited after a grace period.
+// is sent SIGTERM and then SIGINT, since a Kubernetes API server takes the
+// first shutdown signal as the start of a graceful shutdown that outlasts a
+// test's patience and exits on the second; SIGKILL follows only if it has
+// not exited after a grace period.
 func (e *Environment) StopPorchServer() error {
 	if e.porch == nil {
 		return nil
@@ -388,6 +391,14 @@ func (e *Environment) Stop() error {
 		return fmt.Errorf("porchenv: stop: %w", err)
 	}
 	return nil
+}
+
+// reset forgets a stopped stack, so that Start can begin afresh; the
+// configuration fields stay.
+func (e *Environment) reset() {
+	e.PorchConfig, e.KubeConfig, e.KubeconfigPath, e.Git, e.Namespace, e.Client = nil, nil, "", nil, "", nil
+	e.dir, e.creds, e.etcd, e.apiserver, e.fnRunner, e.porch = "", nil, nil, nil, nil, nil
+	e.porchSpec, e.porchPort, e.webhookPort, e.repos = process.Spec{}, 0, 0, nil
 }
 
 // processes lists the stack's processes, last started first.

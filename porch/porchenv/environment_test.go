@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func TestPackageLifecycleOnRealPorch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	repo, err := env.RegisterRepository(ctx, "blueprints")
+	repo, err := env.RegisterRepository(ctx, "blueprints", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,13 +167,13 @@ func TestPackageLifecycleOnRealPorch(t *testing.T) {
 // requires basic auth: the right Secret gives a Ready repository, a wrong
 // one a repository that never becomes Ready, with Porch's reason.
 func TestRepositoryCredentials(t *testing.T) {
-	env := Setup(t, &Environment{GitUser: "porch", GitPassword: "s3cret"})
+	env := Setup(t, &Environment{GitAuth: porch.BasicAuth{Username: "porch", Password: "s3cret"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := env.RegisterRepository(ctx, "private"); err != nil {
+	if _, err := env.RegisterRepository(ctx, "private", nil); err != nil {
 		t.Fatalf("repository with the right credentials: %v", err)
 	}
-	if _, err := env.RegisterRepository(ctx, "rejected", &RepositoryOptions{GitUser: "porch", GitPassword: "wrong", NoWait: true}); err != nil {
+	if _, err := env.RegisterRepository(ctx, "rejected", &RepositoryOptions{NoWait: true}, porch.BasicAuth{Username: "porch", Password: "wrong"}); err != nil {
 		t.Fatal(err)
 	}
 	// Porch retries the fetch a few times, then reports the failure.
@@ -204,7 +205,7 @@ func TestRepositoryCredentials(t *testing.T) {
 	}
 	// RegisterRepository waits through the same code path: it fails with
 	// the same error, long before its own timeout.
-	_, err = env.RegisterRepository(ctx, "rejected-waited", &RepositoryOptions{GitUser: "porch", GitPassword: "wrong", ReadyTimeout: 2 * time.Minute})
+	_, err = env.RegisterRepository(ctx, "rejected-waited", &RepositoryOptions{ReadyTimeout: 2 * time.Minute}, porch.BasicAuth{Username: "porch", Password: "wrong"})
 	if !errors.Is(err, porch.ErrNotReady) || !strings.Contains(err.Error(), "authentication required") {
 		t.Errorf("RegisterRepository with wrong credentials: err = %v, want porch.ErrNotReady with Porch's reason", err)
 	}
@@ -218,7 +219,7 @@ func TestPorchctlServesRepoAndRpkg(t *testing.T) {
 	env := Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := env.RegisterRepository(ctx, "blueprints"); err != nil {
+	if _, err := env.RegisterRepository(ctx, "blueprints", nil); err != nil {
 		t.Fatal(err)
 	}
 	c, err := env.NewClient(porch.Options{})
@@ -296,7 +297,7 @@ func TestStopPorchServerEndsItWithoutAKill(t *testing.T) {
 	if env.porch == stopped || !env.porch.Running() {
 		t.Fatal("StartPorchServer did not start a new porch-server")
 	}
-	if _, err := env.RegisterRepository(ctx, "after-restart"); err != nil {
+	if _, err := env.RegisterRepository(ctx, "after-restart", nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.PackageRevisions(env.Namespace).Init(ctx, "after-restart", "hello", "v1"); err != nil {
@@ -304,18 +305,30 @@ func TestStopPorchServerEndsItWithoutAKill(t *testing.T) {
 	}
 }
 
-func TestRepositoryOptionsCombine(t *testing.T) {
-	var got RepositoryOptions
-	for _, o := range []RepositoryOption{
-		&RepositoryOptions{Branch: "dev", GitUser: "a", GitPassword: "b"},
-		&RepositoryOptions{Deployment: true, ReadyTimeout: time.Second},
-		&RepositoryOptions{Directory: "pkgs", Empty: true, NoWait: true},
-	} {
-		o.ApplyToRepository(&got)
+// TestFailedStartCanBeRetried starts an Environment whose etcd exits at
+// once: Start fails, cleans up, and a second Start runs again (it fails the
+// same way, instead of answering that the environment was started already).
+func TestFailedStartCanBeRetried(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{testbin.Etcd, testbin.KubeAPIServer, testbin.PorchServer, testbin.FunctionRunner, testbin.PorchCRDs} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\nexit 3\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
 	}
-	want := RepositoryOptions{Branch: "dev", Directory: "pkgs", Deployment: true, Empty: true,
-		GitUser: "a", GitPassword: "b", ReadyTimeout: time.Second, NoWait: true}
-	if got != want {
-		t.Fatalf("combined options = %+v, want %+v", got, want)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	env := &Environment{BinDir: dir, StartTimeout: 30 * time.Second}
+	for i := range 2 {
+		err := env.Start(ctx)
+		if err == nil {
+			_ = env.Stop()
+			t.Fatalf("start %d with an etcd that exits: no error", i+1)
+		}
+		if !strings.Contains(err.Error(), "porchenv: etcd:") {
+			t.Fatalf("start %d: err = %v, want etcd's failure", i+1, err)
+		}
+		if env.dir != "" || env.Namespace != "" || len(env.Running()) != 0 {
+			t.Fatalf("start %d left state behind: dir %q, namespace %q, running %v", i+1, env.dir, env.Namespace, env.Running())
+		}
 	}
 }

@@ -17,13 +17,13 @@ import (
 func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	env := &porchenv.Environment{GitUser: "porch", GitPassword: "s3cret"}
+	env := &porchenv.Environment{GitAuth: porch.BasicAuth{Username: "porch", Password: "s3cret"}}
 	if err := env.Start(ctx); err != nil {
 		log.Fatal(err)
 	}
 	defer func() { _ = env.Stop() }()
 
-	if _, err := env.RegisterRepository(ctx, "blueprints"); err != nil {
+	if _, err := env.RegisterRepository(ctx, "blueprints", nil); err != nil {
 		log.Fatal(err)
 	}
 	c, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig})

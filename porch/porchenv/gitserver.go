@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/nephoran/porchkit/porch"
 )
 
 // ErrInvalidRepositoryName is returned for a repository name that is not a
@@ -31,9 +33,9 @@ type GitServer struct {
 	// Root is the directory of the bare repositories, created if missing.
 	// Required.
 	Root string
-	// User and Password, when User is set, make the server require HTTP
-	// basic authentication with these credentials.
-	User, Password string
+	// Auth, when its Username is set, makes the server require HTTP basic
+	// authentication with these credentials.
+	Auth porch.BasicAuth
 
 	backend string // set by the first Start
 
@@ -114,7 +116,7 @@ func (g *GitServer) handler() http.Handler {
 		Dir:  g.Root,
 		Env:  []string{"GIT_PROJECT_ROOT=" + g.Root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1"},
 	}
-	user, password := g.User, g.Password
+	user, password := g.Auth.Username, g.Auth.Password
 	if user == "" {
 		return backend
 	}

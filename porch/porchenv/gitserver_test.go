@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/nephoran/porchkit/porch"
 )
 
 // gitCmd runs git in dir with no credential helper or prompt, so that a
@@ -75,7 +77,7 @@ func TestGitServerServesRealRepositories(t *testing.T) {
 
 func TestGitServerBasicAuth(t *testing.T) {
 	ctx := context.Background()
-	g := &GitServer{Root: t.TempDir(), User: "porch", Password: "s3cret"}
+	g := &GitServer{Root: t.TempDir(), Auth: porch.BasicAuth{Username: "porch", Password: "s3cret"}}
 	if err := g.Start(); err != nil {
 		t.Fatal(err)
 	}
