@@ -142,6 +142,9 @@ func (o ListOptions) key() string {
 	sel := ""
 	if o.Labels != nil {
 		sel = o.Labels.String()
+		if _, selectable := o.Labels.Requirements(); !selectable {
+			sel = "<nothing>" // labels.Nothing() prints as "", like no selector
+		}
 	}
 	return fmt.Sprintf("r=%s|p=%s|w=%s|l=%s|v=%s|latest=%t|sel=%s", o.Repository, o.Package, o.Workspace, o.Lifecycle, rev, o.LatestOnly, sel)
 }

@@ -54,3 +54,13 @@ func TestLabelOptionsAND(t *testing.T) {
 		t.Errorf("two contradicting label options match something: %q", o.Labels)
 	}
 }
+
+// TestListKeysTellNothingFromNoSelector: a selector that matches nothing
+// and no selector at all are different lists, cached apart.
+func TestListKeysTellNothingFromNoSelector(t *testing.T) {
+	none := newListOptions([]ListOption{MatchingLabelSelector{Selector: labels.Nothing()}})
+	all := newListOptions(nil)
+	if none.key() == all.key() {
+		t.Fatalf("the cache key of a nothing selector equals the unfiltered list's: %q", none.key())
+	}
+}

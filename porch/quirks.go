@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	configapi "github.com/nephio-project/porch/api/porchconfig/v1alpha1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -432,9 +433,12 @@ func leftBehind(err error, name string, cerr error) error {
 		return fmt.Errorf("%w (and about draft %q: %v)", err, name, cerr)
 	}
 	cp := *pe
-	if errors.Is(cerr, errLeftoverUnknown) {
+	switch {
+	case errors.Is(cerr, errLeftoverUnknown):
 		cp.Message = fmt.Sprintf("%s (and it is unknown whether Porch left draft %q behind: %v)", pe.Message, name, cerr)
-	} else {
+	case errors.Is(cerr, errUnclaimed):
+		cp.Message = fmt.Sprintf("%s (and %q: %v)", pe.Message, name, cerr)
+	default:
 		cp.Message = fmt.Sprintf("%s (and Porch left draft %q behind, which could not be removed: %v)", pe.Message, name, cerr)
 	}
 	return &cp
@@ -443,6 +447,11 @@ func leftBehind(err error, name string, cerr error) error {
 // errNotOurs says that a revision with a failed create's name is not what
 // that create would have made.
 var errNotOurs = errors.New("the revision is not what the failed create would have made")
+
+// errUnclaimed says that a Draft with a failed create's name is served but
+// does not carry the create's CreateIDAnnotation: another caller's, most
+// likely, so it is kept.
+var errUnclaimed = errors.New("a draft of that name is served that this call cannot claim as its own; it is kept")
 
 // errLeftoverUnknown says that no probe for a failed create's leftover
 // answered (or the context ended first): nothing was seen, so whether a
@@ -476,6 +485,9 @@ func clearLeftover(ctx context.Context, s *server, op string, pr *porchapi.Packa
 		return fmt.Errorf("%w: %v", errLeftoverUnknown, err)
 	}
 	if !leftBy(left, pr) {
+		if lifecycleOrDraft(left.Spec.Lifecycle) == draft {
+			return errUnclaimed
+		}
 		return errNotOurs
 	}
 	s.log.Info("a failed create left a draft in Porch; removing it", "name", name)
@@ -491,15 +503,27 @@ func clearLeftover(ctx context.Context, s *server, op string, pr *porchapi.Packa
 	return waitGone(ctx, s, pr.Namespace, name)
 }
 
-// leftBy reports whether left is what a failed create of pr can leave: a
-// Draft of the same package and workspace with no task, or with a task of
-// the create's kind.
-func leftBy(left, pr *porchapi.PackageRevision) bool {
-	if lifecycleOrDraft(left.Spec.Lifecycle) != draft || left.Spec.RepositoryName != pr.Spec.RepositoryName ||
-		left.Spec.PackageName != pr.Spec.PackageName || left.Spec.WorkspaceName != pr.Spec.WorkspaceName {
-		return false
+// CreateIDAnnotation is set, with a value unique to the call, on every
+// revision the client creates. Names are deterministic, so it is how a
+// failed create tells the draft it left from the same-named draft another
+// caller (another replica) created meanwhile: only its own is removed.
+const CreateIDAnnotation = "porchkit.io/create-id"
+
+// markCreate gives a create its unique CreateIDAnnotation.
+func markCreate(pr *porchapi.PackageRevision) {
+	if pr.Annotations == nil {
+		pr.Annotations = map[string]string{}
 	}
-	return len(left.Spec.Tasks) == 0 || len(pr.Spec.Tasks) > 0 && left.Spec.Tasks[0].Type == pr.Spec.Tasks[0].Type
+	pr.Annotations[CreateIDAnnotation] = uuid.NewString()
+}
+
+// leftBy reports whether left is what the failed create of pr left: a
+// Draft of the same package and workspace that carries the create's own
+// CreateIDAnnotation.
+func leftBy(left, pr *porchapi.PackageRevision) bool {
+	return lifecycleOrDraft(left.Spec.Lifecycle) == draft && left.Spec.RepositoryName == pr.Spec.RepositoryName &&
+		left.Spec.PackageName == pr.Spec.PackageName && left.Spec.WorkspaceName == pr.Spec.WorkspaceName &&
+		left.Annotations[CreateIDAnnotation] != "" && left.Annotations[CreateIDAnnotation] == pr.Annotations[CreateIDAnnotation]
 }
 
 // readBackUpdate reads back an update whose success answer did not carry

@@ -218,12 +218,20 @@ func TestFailedCreateRemovesTheDraftItLeft(t *testing.T) {
 	pr := testRevision("", "")
 	var mu sync.Mutex
 	left := true // Porch left the half-made draft behind
-	cs.PrependReactor("create", "packagerevisions", answers(fail(internal("failed to close package revision draft: ref file is empty"))))
+	var id string // the create's own CreateIDAnnotation, which the left draft carries
+	cs.PrependReactor("create", "packagerevisions", func(a clienttesting.Action) (bool, runtime.Object, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		id = a.(clienttesting.CreateAction).GetObject().(*porchapi.PackageRevision).Annotations[CreateIDAnnotation]
+		return true, nil, internal("failed to close package revision draft: ref file is empty")
+	})
 	cs.PrependReactor("get", "packagerevisions", func(clienttesting.Action) (bool, runtime.Object, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if left {
-			return true, testRevision("r.p.w", draft), nil
+			pr := testRevision("r.p.w", draft)
+			pr.Annotations = map[string]string{CreateIDAnnotation: id}
+			return true, pr, nil
 		}
 		return true, nil, notFound("r.p.w")
 	})
@@ -245,6 +253,25 @@ func TestFailedCreateRemovesTheDraftItLeft(t *testing.T) {
 	defer mu.Unlock()
 	if left || rec.get("delete packagerevisions") == 0 {
 		t.Fatal("a failed create returned while the draft it left is still there")
+	}
+}
+
+// TestFailedCreateKeepsAnotherCallersDraft: a Draft of the same name that
+// does not carry this create's CreateIDAnnotation is another caller's (a
+// replica's racing create of the same name): it is kept, and the error
+// says the create cannot tell it is its own.
+func TestFailedCreateKeepsAnotherCallersDraft(t *testing.T) {
+	s, cs, rec := quirkServer(t)
+	cs.PrependReactor("create", "packagerevisions", answers(fail(internal("failed to close package revision draft: ref file is empty"))))
+	other := testRevision("r.p.w", draft)
+	other.Annotations = map[string]string{CreateIDAnnotation: "another-call"}
+	cs.PrependReactor("get", "packagerevisions", answers(obj(other)))
+	_, err := s.createRevision(context.Background(), "init", testRevision("", ""))
+	if !errors.Is(err, ErrInternal) {
+		t.Fatalf("create = %v, want ErrInternal", err)
+	}
+	if n := rec.get("delete packagerevisions"); n != 0 {
+		t.Fatalf("another caller's draft was deleted (%d deletes)", n)
 	}
 }
 

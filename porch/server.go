@@ -137,6 +137,7 @@ func (s *server) getResources(ctx context.Context, op, namespace, name string) (
 // again only when the server provably did not act.
 func (s *server) createRevision(ctx context.Context, op string, pr *porchapi.PackageRevision) (*porchapi.PackageRevision, error) {
 	name := RevisionName(pr.Spec.RepositoryName, pr.Spec.PackageName, pr.Spec.WorkspaceName)
+	markCreate(pr)
 	send := func() (*porchapi.PackageRevision, error) {
 		var out *porchapi.PackageRevision
 		err := s.res.do(ctx, call{op: operation(op, kindPackageRevision, pr.Namespace, name), repository: pr.Spec.RepositoryName},

@@ -27,6 +27,15 @@ func authoringBehaviours() []behaviour {
 				t.Fatal("no resourceVersion")
 			}
 		}},
+		{"init/keeps-the-create-id", func(t *testing.T, s *suite) {
+			// Porch keeps a create's annotations, so the client's
+			// CreateIDAnnotation tells a failed create's leftover from
+			// another caller's revision of the same name.
+			pr := s.init(t, s.pkgName(t, ""), "ws1")
+			if id := s.get(t, pr.Name).Annotations[porch.CreateIDAnnotation]; id == "" {
+				t.Fatalf("annotations %v: the create's %s is not kept", s.get(t, pr.Name).Annotations, porch.CreateIDAnnotation)
+			}
+		}},
 		{"init/writes-kptfile-readme-and-context", func(t *testing.T, s *suite) {
 			pkg := s.pkgName(t, "")
 			pr := s.init(t, pkg, "ws1", porch.Description("the description"), porch.Keywords{"a", "b"})
