@@ -4,8 +4,9 @@
 // propagation and workload clusters.
 //
 // The root package holds only this overview; the work is done by its
-// packages, each with one job, a small interface, functional options and a
-// fake or test kit beside it:
+// packages, each with one job, a small interface, config structs for
+// constructors and ApplyToX options for verbs, and a fake or test kit
+// beside it:
 //
 //   - porch is the Porch client: everything porchctl does as Go methods,
 //     a LifecycleManager with approval policies (Go, CEL, built-ins) and

@@ -23,7 +23,7 @@ func TestRenderMatchesRealPorch(t *testing.T) {
 	env := porchenv.Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := env.RegisterRepository(ctx, "blueprints", nil); err != nil {
+	if _, err := env.RegisterRepository(ctx, "blueprints"); err != nil {
 		t.Fatal(err)
 	}
 	c, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig})

@@ -109,7 +109,7 @@ func (p *packageRevisions) Clone(ctx context.Context, from Upstream, repository,
 }
 
 func (p *packageRevisions) Copy(ctx context.Context, source, workspace string) (*porchapi.PackageRevision, error) {
-	src, err := p.c.reader.getRevision(ctx, "copy", p.ns, source)
+	src, err := p.c.confirmed(ctx, "copy", p.ns, source, IsPublished)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (p *packageRevisions) Upgrade(ctx context.Context, name, workspace string, 
 		opt.ApplyToUpgrade(&o)
 	}
 	const op = "upgrade"
-	local, err := p.c.reader.getRevision(ctx, op, p.ns, name)
+	local, err := p.c.confirmed(ctx, op, p.ns, name, IsPublished)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +141,9 @@ func (p *packageRevisions) Upgrade(ctx context.Context, name, workspace string, 
 	if err != nil {
 		return nil, err
 	}
-	candidates, err := p.c.reader.listRevisions(ctx, op, p.ns, ListOptions{Repository: old.Spec.RepositoryName, Package: old.Spec.PackageName})
+	// The newest upstream revision is decided on the server's word, not on
+	// a cached list.
+	candidates, err := p.c.srv.listRevisions(ctx, op, p.ns, ListOptions{Repository: old.Spec.RepositoryName, Package: old.Spec.PackageName})
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func benchEnv(b *testing.B, repos ...string) (*porchenv.Environment, porchclient
 	env := porchenv.Setup(b, nil)
 	ctx := context.Background()
 	for _, r := range repos {
-		if _, err := env.RegisterRepository(ctx, r, nil); err != nil {
+		if _, err := env.RegisterRepository(ctx, r); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -162,7 +162,7 @@ func BenchmarkConcurrentCreates(b *testing.B) {
 	fresh := func(name string) string {
 		b.StopTimer()
 		defer b.StartTimer()
-		if _, err := env.RegisterRepository(ctx, name, nil); err != nil {
+		if _, err := env.RegisterRepository(ctx, name); err != nil {
 			b.Fatal(err)
 		}
 		return name

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -263,6 +264,9 @@ func absorbMomentary404[T any](ctx context.Context, s *server, namespace, name s
 			v, err = read(ctx)
 			return !errors.Is(err, ErrNotFound), nil
 		})
+		if errors.Is(err, ErrNotFound) && ctx.Err() != nil {
+			return v, ctx.Err() // the caller gave up waiting: no statement about the revision
+		}
 	}
 	if err == nil {
 		s.recent.seen(namespace, name)
@@ -285,13 +289,16 @@ func resendAfterMomentary404(ctx context.Context, s *server, namespace, name str
 		if !s.recent.wasRecent(namespace, name) {
 			return true, nil
 		}
-		if _, gerr := s.getRevision(ctx, "", namespace, name); gerr != nil {
-			return true, nil
+		if _, gerr := s.probeRevision(ctx, "", namespace, name); gerr != nil {
+			return !errors.Is(gerr, ErrNotFound), nil // still not served: wait on; another failure: stop
 		}
 		s.log.V(1).Info("revision briefly not served by Porch; writing again", "name", name)
 		err = send()
 		return !errors.Is(err, ErrNotFound), nil
 	})
+	if errors.Is(err, ErrNotFound) && ctx.Err() != nil {
+		return ctx.Err()
+	}
 	return err
 }
 
@@ -314,6 +321,9 @@ func deleteOutlastingMomentary404(ctx context.Context, s *server, namespace, nam
 		err = del()
 		return !errors.Is(err, ErrNotFound), nil
 	})
+	if errors.Is(err, ErrNotFound) && ctx.Err() != nil {
+		return ctx.Err()
+	}
 	return err
 }
 
@@ -397,10 +407,14 @@ func readBackCreate(ctx context.Context, s *server, op, namespace, name string, 
 	s.recent.seen(namespace, name)
 	s.invalidate(namespace, name)
 	got, gerr := s.getRevision(ctx, op, namespace, name)
-	if gerr != nil {
-		return nil, opError(op, err)
+	switch {
+	case gerr == nil:
+		return got, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
 	}
-	return got, nil
+	return nil, &Error{Op: op, Name: name, Kind: ErrInternal, Err: errors.Join(err, gerr),
+		Message: fmt.Sprintf("the create's answer did not carry the revision and reading it back failed (%v); it may exist", gerr)}
 }
 
 // settleFailedCreate makes a failed create leave the repository as it was.
@@ -408,12 +422,17 @@ func readBackCreate(ctx context.Context, s *server, op, namespace, name string, 
 // visible for a moment, and after some failures ("failed to close package
 // revision draft") it stays: the client waits for the rollback and then
 // removes a draft the create left (clearLeftover). Failures that provably
-// made nothing (busy, invalid, unavailable, the name taken, git races
-// already settled by resendCreateAfterGitRace) are returned as they are.
+// made nothing (busy, invalid, the name taken, never sent, git races
+// already settled by resendCreateAfterGitRace) are returned as they are; an
+// unavailable server is probed too, since a lost answer proves nothing.
 func settleFailedCreate(ctx context.Context, s *server, op string, pr *porchapi.PackageRevision, name string, err error) error {
-	if errors.Is(err, ErrAlreadyExists) || errors.Is(err, ErrBusy) || errors.Is(err, ErrInvalid) || errors.Is(err, ErrUnavailable) ||
-		isGitRace(err) || ctx.Err() != nil {
+	switch {
+	case errors.Is(err, ErrAlreadyExists) || errors.Is(err, ErrBusy) || errors.Is(err, ErrInvalid) || isGitRace(err),
+		errors.Is(err, ErrCircuitOpen) || errors.Is(err, syscall.ECONNREFUSED): // never reached the server
 		return err
+	case ctx.Err() != nil:
+		// Nothing can be probed once the caller gave up: say so.
+		return leftBehind(err, name, fmt.Errorf("%w: %v", errLeftoverUnknown, ctx.Err()))
 	}
 	if cerr := clearLeftover(ctx, s, op, pr, name); cerr != nil {
 		return leftBehind(err, name, cerr)
@@ -532,8 +551,13 @@ func leftBy(left, pr *porchapi.PackageRevision) bool {
 // ErrConflict, so that read-modify-write loops read again and decide again.
 func readBackUpdate(ctx context.Context, s *server, op string, sent *porchapi.PackageRevision, err error) (*porchapi.PackageRevision, error) {
 	now, gerr := s.getRevision(ctx, op, sent.Namespace, sent.Name)
-	if gerr == nil && tookEffect(now, sent) {
+	switch {
+	case gerr == nil && tookEffect(now, sent):
 		return now, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case gerr != nil:
+		return nil, gerr // the read-back itself failed: nothing is known of the update
 	}
 	return nil, &Error{Op: op, Name: sent.Name, Kind: ErrConflict, Err: err,
 		Message: "the server's answer did not carry the revision, and a fresh read does not show the change; read it again"}
@@ -575,8 +599,13 @@ func sameMetadata(server, sent *porchapi.PackageRevision) bool {
 // so they are not compared). Otherwise the caller gets ErrConflict.
 func readBackPush(ctx context.Context, s *server, op string, prr *porchapi.PackageRevisionResources, err error) (*porchapi.PackageRevisionResources, error) {
 	now, perr := s.getResources(ctx, op, prr.Namespace, prr.Name)
-	if perr == nil && now.ResourceVersion != prr.ResourceVersion {
+	switch {
+	case perr == nil && now.ResourceVersion != prr.ResourceVersion:
 		return now, nil
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case perr != nil:
+		return nil, perr // the read-back itself failed: nothing is known of the push
 	}
 	return nil, &Error{Op: op, Name: prr.Name, Kind: ErrConflict, Err: err,
 		Message: "the server's answer did not carry the resources, and a fresh read shows the old version; pull again"}
@@ -723,21 +752,29 @@ const refreshWait = 15 * time.Second
 // ErrNotReady and Porch's message.
 func readyAfterRefresh(ctx context.Context, op, name string, get func(context.Context) (*configapi.Repository, error)) error {
 	var last *configapi.Repository
+	var lastErr error
 	werr := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, refreshWait, true, func(ctx context.Context) (bool, error) {
 		repo, err := get(ctx)
 		if err != nil {
+			lastErr = err
 			return false, nilIfRetryable(err)
 		}
-		last = repo
+		last, lastErr = repo, nil
 		ok, _ := Ready(repo)
 		return ok, nil
 	})
-	if werr == nil {
+	switch {
+	case werr == nil:
 		return nil
-	}
-	if last != nil {
+	case ctx.Err() != nil:
+		return ctx.Err() // the caller's deadline, not the wait's
+	case lastErr != nil && !IsRetryable(lastErr):
+		return opError(op, lastErr) // the read failed for good: not a statement about readiness
+	case last != nil:
 		_, msg := Ready(last)
 		return &Error{Op: op, Name: name, Kind: ErrNotReady, Message: msg, Err: werr}
+	case lastErr != nil:
+		return &Error{Op: op, Name: name, Kind: ErrUnavailable, Message: "the repository could not be read within " + refreshWait.String(), Err: lastErr}
 	}
-	return werr
+	return &Error{Op: op, Name: name, Kind: ErrUnavailable, Err: werr}
 }

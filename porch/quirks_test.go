@@ -217,7 +217,7 @@ func TestFailedCreateRemovesTheDraftItLeft(t *testing.T) {
 	s, cs, rec := quirkServer(t)
 	pr := testRevision("", "")
 	var mu sync.Mutex
-	left := true // Porch left the half-made draft behind
+	left := true  // Porch left the half-made draft behind
 	var id string // the create's own CreateIDAnnotation, which the left draft carries
 	cs.PrependReactor("create", "packagerevisions", func(a clienttesting.Action) (bool, runtime.Object, error) {
 		mu.Lock()

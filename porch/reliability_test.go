@@ -24,7 +24,7 @@ func realClient(t testing.TB, opts porch.Options) (*porchenv.Environment, porch.
 	env := porchenv.Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, err := env.RegisterRepository(ctx, "repo", nil); err != nil {
+	if _, err := env.RegisterRepository(ctx, "repo"); err != nil {
 		t.Fatal(err)
 	}
 	opts.PorchConfig = env.PorchConfig

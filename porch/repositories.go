@@ -221,7 +221,7 @@ func (r *repositories) WaitReady(ctx context.Context, name string) (*configapi.R
 			lastErr = err
 			return false, nilIfRetryable(err)
 		}
-		last = repo
+		last, lastErr = repo, nil
 		ok, _ := Ready(repo)
 		if !ok && failedForGeneration(repo) {
 			return false, errNotReady
@@ -230,6 +230,9 @@ func (r *repositories) WaitReady(ctx context.Context, name string) (*configapi.R
 	})
 	if err == nil {
 		return last, nil
+	}
+	if lastErr != nil && !IsRetryable(lastErr) {
+		return nil, lastErr // the read failed for good (gone, forbidden): not a statement about readiness
 	}
 	if last != nil {
 		_, msg := Ready(last)

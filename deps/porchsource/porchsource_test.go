@@ -143,7 +143,7 @@ func TestResolveFromRealPorch(t *testing.T) {
 	env := porchenv.Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := env.RegisterRepository(ctx, "catalog", nil); err != nil {
+	if _, err := env.RegisterRepository(ctx, "catalog"); err != nil {
 		t.Fatal(err)
 	}
 	c, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig})

@@ -43,7 +43,7 @@ func TestLocalPorch(t *testing.T) {
 	env := porchenv.Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	if _, err := env.RegisterRepository(ctx, "outside", nil); err != nil {
+	if _, err := env.RegisterRepository(ctx, "outside"); err != nil {
 		t.Fatal(err)
 	}
 	var revs porchapi.PackageRevisionList

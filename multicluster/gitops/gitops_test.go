@@ -56,7 +56,7 @@ func TestGitOpsFlows(t *testing.T) {
 		}
 		defer c.Close()
 		run(t, target{client: c, newRepo: func(ctx context.Context, name string, deployment bool) error {
-			_, err := env.RegisterRepository(ctx, name, nil, &porch.RegisterOptions{Deployment: deployment})
+			_, err := env.RegisterRepository(ctx, name, &porch.RegisterOptions{Deployment: deployment})
 			return err
 		}})
 	})

@@ -174,7 +174,7 @@ func (s *Server) handle(ctx context.Context, req *http.Request, r route, verb st
 		if err := decode(body, in); err != nil {
 			return nil, err
 		}
-		return st.approve(r.namespace, r.name, in)
+		return st.approve(ctx, r.namespace, r.name, in)
 	case isRevisions && verb == VerbUpdate && r.subresource == "":
 		in := &porchapi.PackageRevision{}
 		if err := decode(body, in); err != nil {
@@ -191,7 +191,7 @@ func (s *Server) handle(ctx context.Context, req *http.Request, r route, verb st
 			return in, nil
 		})
 	case isRevisions && verb == VerbDelete && r.subresource == "":
-		return st.deleteRevision(r.namespace, r.name)
+		return st.deleteRevision(ctx, r.namespace, r.name)
 	case isResources && verb == VerbUpdate:
 		in := &porchapi.PackageRevisionResources{}
 		if err := decode(body, in); err != nil {

@@ -81,21 +81,30 @@ func (s *store) nextVersion() string {
 // the configured latency: once check (run with s.mu held) passes, it marks
 // key k in flight, or fails with busy while another write holds k, and
 // waits out the latency without holding s.mu. The caller takes s.mu for
-// the write itself, after claim, and calls release when done. Called
-// without s.mu held; with no latency it does nothing.
-func (s *store) claim(k string, busy *apierrors.StatusError, check func() error) (release func(), err error) {
+// the write itself, after claim, and calls release when done. A request
+// whose client gives up during the latency lets k go and fails with ctx's
+// error. Called without s.mu held; with no latency it does nothing.
+func (s *store) claim(ctx context.Context, k string, busy *apierrors.StatusError, check func() error) (release func(), err error) {
 	if s.opts.latency <= 0 {
 		return func() {}, nil
 	}
 	if err := s.mark(k, busy, check); err != nil {
 		return nil, err
 	}
-	time.Sleep(s.opts.latency)
-	return func() {
+	release = func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		delete(s.inFlight, k)
-	}, nil
+	}
+	t := time.NewTimer(s.opts.latency)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	case <-t.C:
+	}
+	return release, nil
 }
 
 // mark runs check and marks k in flight, under s.mu.
@@ -182,7 +191,7 @@ func (s *store) getRevision(ns, name string) (*revision, error) {
 func (s *store) createRevision(ctx context.Context, ns string, in *porchapi.PackageRevision) (*porchapi.PackageRevision, error) {
 	spec := in.Spec
 	check := func() error { _, _, err := s.checkCreate(ns, &spec); return err }
-	release, err := s.claim("create/"+ns+"/"+spec.RepositoryName+"/"+spec.PackageName+"/"+spec.WorkspaceName,
+	release, err := s.claim(ctx, "create/"+ns+"/"+spec.RepositoryName+"/"+spec.PackageName+"/"+spec.WorkspaceName,
 		busyError(grPackageRevisions, "(new creation)", fmt.Sprintf(`to create package revision with details namespace=%q, repository=%q, package=%q,workspace=%q`,
 			ns, spec.RepositoryName, spec.PackageName, spec.WorkspaceName)), check)
 	if err != nil {
@@ -271,8 +280,8 @@ func revisionUID(ns, name string) types.UID {
 // claimRevision claims a revision's per-object key, as Porch does for every
 // write to a revision (what names the lock in the 409). Called without s.mu
 // held.
-func (s *store) claimRevision(ns, name string, gr schema.GroupResource, what string) (release func(), err error) {
-	return s.claim("obj/"+ns+"/"+name, busyError(gr, name, fmt.Sprintf("%s %q", what, ns+"/"+name)), func() error {
+func (s *store) claimRevision(ctx context.Context, ns, name string, gr schema.GroupResource, what string) (release func(), err error) {
+	return s.claim(ctx, "obj/"+ns+"/"+name, busyError(gr, name, fmt.Sprintf("%s %q", what, ns+"/"+name)), func() error {
 		_, err := s.getRevision(ns, name)
 		return err
 	})
@@ -281,8 +290,8 @@ func (s *store) claimRevision(ns, name string, gr schema.GroupResource, what str
 // lockRevision claims a revision (claimRevision), then takes s.mu and
 // looks the revision up again; unlock releases both. Called without s.mu
 // held.
-func (s *store) lockRevision(ns, name string, gr schema.GroupResource, what string) (r *revision, unlock func(), err error) {
-	release, err := s.claimRevision(ns, name, gr, what)
+func (s *store) lockRevision(ctx context.Context, ns, name string, gr schema.GroupResource, what string) (r *revision, unlock func(), err error) {
+	release, err := s.claimRevision(ctx, ns, name, gr, what)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -302,7 +311,7 @@ func (s *store) lockRevision(ns, name string, gr schema.GroupResource, what stri
 // DeletionProposed, propose-delete, metadata. input makes the new object
 // from the current one. Called without s.mu held.
 func (s *store) updateRevision(ctx context.Context, ns, name string, input func(current *porchapi.PackageRevision) (*porchapi.PackageRevision, error)) (*porchapi.PackageRevision, error) {
-	r, unlock, err := s.lockRevision(ns, name, grPackageRevisions, "on package revision")
+	r, unlock, err := s.lockRevision(ctx, ns, name, grPackageRevisions, "on package revision")
 	if err != nil {
 		return nil, err
 	}
@@ -388,8 +397,8 @@ func (s *store) finishUpdate(ns string, r *revision, old porchapi.PackageRevisio
 }
 
 // approve is a PUT on /approval. Called without s.mu held.
-func (s *store) approve(ns, name string, in *porchapi.PackageRevision) (*porchapi.PackageRevision, error) {
-	r, unlock, err := s.lockRevision(ns, name, grPackageRevisions, "on package revision")
+func (s *store) approve(ctx context.Context, ns, name string, in *porchapi.PackageRevision) (*porchapi.PackageRevision, error) {
+	r, unlock, err := s.lockRevision(ctx, ns, name, grPackageRevisions, "on package revision")
 	if err != nil {
 		return nil, err
 	}
@@ -465,8 +474,8 @@ func copyResources(in map[string]string) map[string]string {
 
 // deleteRevision deletes a revision, or marks it for deletion while it has
 // finalizers. Called without s.mu held.
-func (s *store) deleteRevision(ns, name string) (*porchapi.PackageRevision, error) {
-	r, unlock, err := s.lockRevision(ns, name, grPackageRevisions, "on package revision")
+func (s *store) deleteRevision(ctx context.Context, ns, name string) (*porchapi.PackageRevision, error) {
+	r, unlock, err := s.lockRevision(ctx, ns, name, grPackageRevisions, "on package revision")
 	if err != nil {
 		return nil, err
 	}
@@ -591,7 +600,7 @@ func (s *store) listRevisions(ns string, f *revisionFilter) []*revision {
 // updateResources replaces a draft's files and renders them. Called
 // without s.mu held.
 func (s *store) updateResources(ctx context.Context, ns, name string, in *porchapi.PackageRevisionResources) (*porchapi.PackageRevisionResources, error) {
-	r, unlock, err := s.lockRevision(ns, name, grResources, "on package revision resources")
+	r, unlock, err := s.lockRevision(ctx, ns, name, grResources, "on package revision resources")
 	if err != nil {
 		return nil, err
 	}

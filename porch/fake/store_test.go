@@ -144,3 +144,24 @@ func TestSlowWriteHoldsNoLock(t *testing.T) {
 		t.Fatalf("the write after its repository's deletion: %v, want 404 Not Found", err)
 	}
 }
+
+// TestAbandonedSlowWriteLetsTheObjectGo: a write whose client gives up
+// during the write latency frees the object at once, so the next write is
+// not answered "already in progress".
+func TestAbandonedSlowWriteLetsTheObjectGo(t *testing.T) {
+	prs, _, name := newDraft(t, fake.NewClientBuilder().WithWriteLatency(time.Second))
+	gone, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := prs.UpdateMetadata(gone, name, func(pr *porchapi.PackageRevision) error {
+		pr.Labels = map[string]string{"try": "1"}
+		return nil
+	}); err == nil {
+		t.Fatal("a write whose client gave up during the latency succeeded")
+	}
+	if _, err := prs.UpdateMetadata(context.Background(), name, func(pr *porchapi.PackageRevision) error {
+		pr.Labels = map[string]string{"try": "2"}
+		return nil
+	}); err != nil {
+		t.Fatalf("the next write after an abandoned one: %v", err)
+	}
+}

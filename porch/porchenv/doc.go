@@ -45,6 +45,6 @@
 // stops the stack when the test ends, checking that no process is left:
 //
 //	env := porchenv.Setup(t, nil) // or &porchenv.Environment{GitAuth: porch.BasicAuth{...}}
-//	_, err := env.RegisterRepository(ctx, "blueprints", nil, porch.Branch("main")) // Ready when it returns
+//	_, err := env.RegisterRepository(ctx, "blueprints", porch.Branch("main")) // Ready when it returns
 //	c, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig})
 package porchenv

@@ -33,7 +33,7 @@ func TestPackageLifecycleOnRealPorch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	repo, err := env.RegisterRepository(ctx, "blueprints", nil)
+	repo, err := env.RegisterRepository(ctx, "blueprints")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestRepositoryCredentials(t *testing.T) {
 	env := Setup(t, &Environment{GitAuth: porch.BasicAuth{Username: "porch", Password: "s3cret"}})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := env.RegisterRepository(ctx, "private", nil); err != nil {
+	if _, err := env.RegisterRepository(ctx, "private"); err != nil {
 		t.Fatalf("repository with the right credentials: %v", err)
 	}
 	if _, err := env.RegisterRepository(ctx, "rejected", &RepositoryOptions{NoWait: true}, porch.BasicAuth{Username: "porch", Password: "wrong"}); err != nil {
@@ -219,7 +219,7 @@ func TestPorchctlServesRepoAndRpkg(t *testing.T) {
 	env := Setup(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	if _, err := env.RegisterRepository(ctx, "blueprints", nil); err != nil {
+	if _, err := env.RegisterRepository(ctx, "blueprints"); err != nil {
 		t.Fatal(err)
 	}
 	c, err := env.NewClient(porch.Options{})
@@ -297,7 +297,7 @@ func TestStopPorchServerEndsItWithoutAKill(t *testing.T) {
 	if env.porch == stopped || !env.porch.Running() {
 		t.Fatal("StartPorchServer did not start a new porch-server")
 	}
-	if _, err := env.RegisterRepository(ctx, "after-restart", nil); err != nil {
+	if _, err := env.RegisterRepository(ctx, "after-restart"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.PackageRevisions(env.Namespace).Init(ctx, "after-restart", "hello", "v1"); err != nil {

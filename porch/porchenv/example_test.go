@@ -23,7 +23,7 @@ func Example() {
 	}
 	defer func() { _ = env.Stop() }()
 
-	if _, err := env.RegisterRepository(ctx, "blueprints", nil); err != nil {
+	if _, err := env.RegisterRepository(ctx, "blueprints"); err != nil {
 		log.Fatal(err)
 	}
 	c, err := porch.New(env.KubeConfig, porch.Options{PorchConfig: env.PorchConfig})

@@ -16,7 +16,8 @@ const DefaultReadyTimeout = time.Minute
 
 // RepositoryOptions is what RegisterRepository does beyond Porch's
 // registration, which porch's own register options (porch.Branch,
-// porch.Directory, porch.AsDeployment, porch.BasicAuth, ...) configure.
+// porch.Directory, porch.AsDeployment, porch.BasicAuth, ...) configure. A
+// *RepositoryOptions is itself a register option, passed among the others.
 type RepositoryOptions struct {
 	// Empty creates the git repository without any commit and lets Porch
 	// create the branch (porch.CreateBranch is implied).
@@ -29,20 +30,31 @@ type RepositoryOptions struct {
 	NoWait bool
 }
 
+// ApplyToRegister implements porch.RegisterOption: Porch's registration
+// takes nothing of o except CreateBranch for an empty git repository;
+// RegisterRepository reads the rest.
+func (o *RepositoryOptions) ApplyToRegister(r *porch.RegisterOptions) {
+	if o.Empty {
+		r.CreateBranch = true
+	}
+}
+
 // RegisterRepository creates git repository name on the stack's git server
 // and registers it with Porch as Repository name in e.Namespace, through the
 // porch client's Repositories.Register with opts, then waits with WaitReady
-// until Porch reports it Ready. repo (nil: the defaults) says how the git
-// repository is made and how long to wait. The branch is porch.Branch's
+// until Porch reports it Ready. A *RepositoryOptions among opts says how the
+// git repository is made and how long to wait. The branch is porch.Branch's
 // (default "main"); when the git server requires credentials, the
 // Repository gets a basic-auth Secret with them unless opts name other
 // credentials (porch.BasicAuth or porch.SecretRef, to test rejected ones).
 // A repository Porch cannot open fails with porch's ErrNotReady and Porch's
 // message.
-func (e *Environment) RegisterRepository(ctx context.Context, name string, repo *RepositoryOptions, opts ...porch.RegisterOption) (*configapi.Repository, error) {
+func (e *Environment) RegisterRepository(ctx context.Context, name string, opts ...porch.RegisterOption) (*configapi.Repository, error) {
 	var extra RepositoryOptions
-	if repo != nil {
-		extra = *repo
+	for _, opt := range opts {
+		if r, ok := opt.(*RepositoryOptions); ok && r != nil {
+			extra = *r
+		}
 	}
 	if extra.ReadyTimeout == 0 {
 		extra.ReadyTimeout = DefaultReadyTimeout
@@ -61,9 +73,6 @@ func (e *Environment) RegisterRepository(ctx context.Context, name string, repo 
 	reg := []porch.RegisterOption{porch.Branch(o.Branch), porch.Description("porchenv repository " + name)}
 	if e.Git.Auth.Username != "" && o.BasicAuth == (porch.BasicAuth{}) && o.SecretRef == "" {
 		reg = append(reg, e.Git.Auth)
-	}
-	if extra.Empty {
-		reg = append(reg, porch.CreateBranch)
 	}
 	reg = append(reg, opts...)
 	repos := e.repos.Repositories(e.Namespace)
