@@ -330,7 +330,10 @@ func deleteOutlastingMomentary404(ctx context.Context, s *server, namespace, nam
 // deleteAfterGitRace judges a delete that Porch answered with a git race
 // and that was then sent again: Porch can answer the race after the
 // revision was already deleted, so a NotFound for the repeat means the
-// revision is gone, which is what the delete asked for.
+// revision is gone, which is what the delete asked for. A repeated delete
+// carries no precondition: Porch derives UIDs from names, so a UID cannot
+// tell a revision re-created under the same name within the retry window
+// (seconds), and a resourceVersion would refuse the delete after any push.
 func deleteAfterGitRace(raced bool, err error) error {
 	if raced && errors.Is(err, ErrNotFound) {
 		return nil
