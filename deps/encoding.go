@@ -327,6 +327,9 @@ func validateRequest(u *Universe, req Request) error {
 		if x.Version == nil {
 			return &InputError{Kind: ErrInvalidRequest, Package: x.Name, Reason: "excluded release has no version"}
 		}
+		if u.Release(x.Name, x.Version) == nil {
+			return &InputError{Kind: ErrInvalidRequest, Package: x.Name, Text: x.String(), Reason: "excluded release not in the universe"}
+		}
 		if l, ok := locked[x.Name]; ok && l.Version.Equal(x.Version) && !req.Policy.AllowLockChanges {
 			return &InputError{Kind: ErrInvalidRequest, Package: x.Name, Text: x.String(), Reason: "release is both locked and excluded"}
 		}

@@ -150,6 +150,9 @@ func TestBadInput(t *testing.T) {
 	if _, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), big, r); !errors.Is(err, ErrInvalidRequest) {
 		t.Errorf("locked and excluded: err = %v", err)
 	}
+	if _, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), nil, Request{Roots: roots("a")}); !errors.Is(err, ErrInvalidRequest) {
+		t.Errorf("nil universe: err = %v", err)
+	}
 }
 
 // TestLockLetGoIsNotRetriedForever: a lock decided absent that backjumping

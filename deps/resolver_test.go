@@ -225,6 +225,18 @@ func TestResolveRules(t *testing.T) {
 			req:     Request{},
 			wantErr: ErrInvalidRequest,
 		},
+		{
+			name:    "exclusion of a release the universe lacks",
+			u:       fiveGC,
+			req:     Request{Roots: roots("amf"), Excluded: []ReleaseRef{ref("nrf", "9.0.0")}},
+			wantErr: ErrInvalidRequest,
+		},
+		{
+			name:    "exclusion of an unknown package",
+			u:       fiveGC,
+			req:     Request{Roots: roots("amf"), Excluded: []ReleaseRef{ref("pcf", "1.0.0")}},
+			wantErr: ErrInvalidRequest,
+		},
 	}
 	// Every case runs on both paths: backjumping, and the SAT solver as the
 	// search's oracle from the first dead end (a zero budget).
