@@ -29,8 +29,11 @@ var (
 	ErrUnreachable = errors.New("cluster unreachable")
 	// ErrUnknownRollout: a propagation ID that does not exist.
 	ErrUnknownRollout = errors.New("unknown rollout")
-	// ErrRolloutFinished: Pause, Resume or Abort on a finished rollout.
+	// ErrRolloutFinished: Pause, Resume, Abort or Restore of a finished
+	// rollout.
 	ErrRolloutFinished = errors.New("rollout already finished")
+	// ErrRolloutRunning: Restore of a rollout this Propagator is running.
+	ErrRolloutRunning = errors.New("rollout already running")
 	// ErrUnknownRevision: a revision a backend does not have.
 	ErrUnknownRevision = errors.New("unknown revision")
 	// ErrRevisionMismatch: Resume with a package other than the one the

@@ -332,9 +332,15 @@ func newID(pkg *Package, seq int) ID {
 // otherwise).
 func (p *Propagator) Restore(ctx context.Context, id ID, pkg *Package, s Strategy) error {
 	p.mu.Lock()
-	if _, ok := p.rollouts[id]; ok {
+	if r, ok := p.rollouts[id]; ok {
 		p.mu.Unlock()
-		return fmt.Errorf("rollout %s is already running here", id)
+		r.mu.Lock()
+		phase := r.phase
+		r.mu.Unlock()
+		if phase.finished() {
+			return fmt.Errorf("%w: %s is %s", ErrRolloutFinished, id, phase)
+		}
+		return fmt.Errorf("%w: %s runs on this Propagator", ErrRolloutRunning, id)
 	}
 	p.mu.Unlock()
 	rec, err := p.cfg.Store.Load(ctx, id)

@@ -589,3 +589,37 @@ func TestAnalysisEventsNameTheirWave(t *testing.T) {
 		t.Fatalf("analysis events by wave %v, want wave indexes and no -1", waves)
 	}
 }
+
+// TestRestoreHereWrapsASentinel: Restore of a rollout that runs, or ran, on
+// the same Propagator says which with an exported sentinel.
+func TestRestoreHereWrapsASentinel(t *testing.T) {
+	store := multicluster.NewMemoryStore()
+	f := newFleet(t, 4, 1, memfleet.Config{ReadinessDelay: 200 * time.Millisecond}, multicluster.PropagatorConfig{Store: store})
+	ctx := context.Background()
+	s := fast(multicluster.Strategy{Type: multicluster.StrategySequential})
+	id, err := f.prop.Propagate(ctx, pkg("v1"), all(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.prop.Restore(ctx, id, pkg("v1"), s); !errors.Is(err, multicluster.ErrRolloutRunning) {
+		t.Fatalf("restore of a running rollout: %v, want ErrRolloutRunning", err)
+	}
+	if _, err := f.prop.Wait(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.prop.Restore(ctx, id, pkg("v1"), s); !errors.Is(err, multicluster.ErrRolloutFinished) {
+		t.Fatalf("restore of a finished rollout: %v, want ErrRolloutFinished", err)
+	}
+}
+
+// TestReasonsCountWithGrammar: a reason says "1 cluster" and "2 clusters".
+func TestReasonsCountWithGrammar(t *testing.T) {
+	one := newFleet(t, 1, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
+	if st := one.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel}); !strings.HasPrefix(st.Reason, "1 cluster runs ") {
+		t.Fatalf("reason %q, want it to start with %q", st.Reason, "1 cluster runs ")
+	}
+	two := newFleet(t, 2, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
+	if st := two.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel}); !strings.HasPrefix(st.Reason, "2 clusters run ") {
+		t.Fatalf("reason %q, want it to start with %q", st.Reason, "2 clusters run ")
+	}
+}

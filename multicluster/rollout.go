@@ -256,7 +256,7 @@ func (r *rollout) run() {
 		}
 		r.emit(Event{Type: EventWaveSucceeded, Wave: wi})
 	}
-	r.setPhase(PhaseSucceeded, fmt.Sprintf("%d clusters run %s %s", r.total, r.pkg.Name, r.pkg.Revision))
+	r.setPhase(PhaseSucceeded, fmt.Sprintf("%s %s %s %s", count(r.total, "cluster", "clusters"), number(r.total, "runs", "run"), r.pkg.Name, r.pkg.Revision))
 	r.emit(Event{Type: EventFinished, Phase: PhaseSucceeded})
 }
 
@@ -297,7 +297,7 @@ func (r *rollout) gateBroken(wi int) (bool, string) {
 		}
 	}
 	if limit := r.s.MaxFailures.Of(r.total); failures > limit {
-		return true, fmt.Sprintf("%d clusters failed, more than maxFailures %s (%d of %d)%s", failures, r.s.MaxFailures, limit, r.total, r.firstFailureLocked())
+		return true, fmt.Sprintf("%s failed, more than maxFailures %s (%d of %d)%s", count(failures, "cluster", "clusters"), r.s.MaxFailures, limit, r.total, r.firstFailureLocked())
 	}
 	return false, ""
 }
@@ -631,7 +631,7 @@ func (r *rollout) gateFailed(ctx context.Context, reason string, phase Phase) {
 	}
 	if failed > 0 {
 		phase = PhaseRollbackFailed
-		reason = fmt.Sprintf("%s; %d cluster(s) could not be rolled back", reason, failed)
+		reason = fmt.Sprintf("%s; %s could not be rolled back", reason, count(failed, "cluster", "clusters"))
 	}
 	r.setPhase(phase, reason)
 	r.emit(Event{Type: EventFinished, Phase: phase, Message: reason})
@@ -810,4 +810,16 @@ func statusOfRecord(rec *Record, failuresShown, wavesShown int) *Status {
 		}
 	}
 	return st
+}
+
+// count says n of a thing with the right grammatical number: "1 cluster",
+// "2 clusters".
+func count(n int, one, many string) string { return fmt.Sprintf("%d %s", n, number(n, one, many)) }
+
+// number picks the word for n: one for 1, many otherwise.
+func number(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
