@@ -103,7 +103,8 @@ func New(cfg *rest.Config, opts Options) (Client, error) {
 	if !o.CircuitBreaker.Disabled {
 		res.breaker = gobreaker.NewCircuitBreaker[struct{}](breakerSettings(o.CircuitBreaker.Settings, o.Logger, o.Instrumentation))
 	}
-	srv := &server{porch: pcs, res: res, log: o.Logger, recent: newRecentRevisions(), answersAreCurrent: o.repoConcurrency == 1}
+	srv := &server{porch: pcs, res: res, log: o.Logger, recent: newRecentRevisions(),
+		answersAreCurrent: o.repoConcurrency == 1, goneWithin: deleteVisibleWithin}
 	ctx, stop := context.WithCancel(context.Background())
 	c := &client{srv: srv, reader: srv, config: configREST, core: core, res: res, log: o.Logger,
 		conflictRetries: o.conflictRetries, stop: stop}

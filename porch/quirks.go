@@ -344,12 +344,13 @@ func deleteAfterGitRace(raced bool, err error) error {
 // waitGone returns once Porch no longer serves a deleted revision, or holds
 // it only for its finalizers: its background sync can race a delete and
 // serve the revision again for a moment. It fails with ErrInternal when
-// Porch still serves the revision after deleteVisibleWithin, and with the
+// Porch still serves the revision after s.goneWithin (deleteVisibleWithin
+// in a client New made), and with the
 // context's error when ctx ends first. An answer that tells nothing (the
 // server unavailable) does not hold the caller up.
 func waitGone(ctx context.Context, s *server, namespace, name string) error {
 	defer s.invalidate(namespace, name)
-	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, deleteVisibleWithin, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, s.goneWithin, true, func(context.Context) (bool, error) {
 		pr, err := s.probeRevision(ctx, "", namespace, name)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -370,7 +371,7 @@ func waitGone(ctx context.Context, s *server, namespace, name string) error {
 	case ctx.Err() != nil:
 		return ctx.Err()
 	}
-	return newError("delete", name, ErrInternal, "Porch still serves the revision %v after deleting it", deleteVisibleWithin)
+	return newError("delete", name, ErrInternal, "Porch still serves the revision %v after deleting it", s.goneWithin)
 }
 
 // resendCreateAfterGitRace sends a create again after a git race, which

@@ -30,7 +30,7 @@ func quirkServer(t *testing.T) (*server, *fake.Clientset, *calls) {
 	cs := fake.NewSimpleClientset()
 	res := &resilience{backoff: wait.Backoff{Steps: 4, Duration: time.Millisecond, Factor: 1}, limiter: newRepositoryLimiter(1),
 		inst: nopInstrumentation{}, log: logr.Discard()}
-	return &server{porch: cs, res: res, log: logr.Discard(), recent: newRecentRevisions()}, cs, &calls{cs}
+	return &server{porch: cs, res: res, log: logr.Discard(), recent: newRecentRevisions(), goneWithin: deleteVisibleWithin}, cs, &calls{cs}
 }
 
 // calls counts the requests a fake clientset received.
@@ -187,10 +187,8 @@ func TestWaitGoneReportsTheCallersDeadline(t *testing.T) {
 }
 
 func TestWaitGoneTimesOutWhenPorchStillServes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits deleteVisibleWithin")
-	}
 	s, cs, _ := quirkServer(t)
+	s.goneWithin = 300 * time.Millisecond // the bound under test, made short
 	cs.PrependReactor("get", "packagerevisions", answers(obj(testRevision("r.p.w", draft))))
 	err := waitGone(context.Background(), s, "ns", "r.p.w")
 	if !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "still serves") {

@@ -3,6 +3,7 @@ package porch
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/nephio-project/porch/api/generated/clientset/versioned"
@@ -30,6 +31,9 @@ type server struct {
 	// answersAreCurrent says that writes per repository are serialised, so
 	// a write's answer can be cached as the current object.
 	answersAreCurrent bool
+	// goneWithin bounds how long a delete waits for Porch to stop serving
+	// the deleted revision (deleteVisibleWithin).
+	goneWithin time.Duration
 }
 
 // writeObserver is what a cache needs to hear of the client's writes.
