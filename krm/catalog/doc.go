@@ -29,19 +29,33 @@ import "sigs.k8s.io/kustomize/kyaml/fn/framework"
 // Functions returns the builtin functions, keyed by image name and version
 // (without a registry prefix; krm resolves the catalog prefixes). Every call
 // returns new instances.
+//
+// A function is registered under each release tag the catalog published
+// for the behaviour it implements: set-namespace v0.3.0 to v0.4.1 (Porch
+// runs its v0.4.1 code for all of them; v0.3 differs in refusing resources
+// of several namespaces, see SetNamespace), starlark v0.4.0 to v0.5.0,
+// apply-replacements v0.1.0 and v0.1.1, as Porch's builtin runtime maps its
+// aliases.
 func Functions() map[string]framework.ResourceListProcessor {
-	return map[string]framework.ResourceListProcessor{
-		"set-namespace:v0.4.1":         framework.ResourceListProcessorFunc(SetNamespace),
+	fns := map[string]framework.ResourceListProcessor{
 		"set-labels:v0.2.0":            framework.ResourceListProcessorFunc(SetLabels),
 		"set-annotations:v0.1.4":       framework.ResourceListProcessorFunc(SetAnnotations),
 		"set-image:v0.1.1":             framework.ResourceListProcessorFunc(SetImage),
 		"apply-setters:v0.2.0":         framework.ResourceListProcessorFunc(ApplySetters),
 		"upsert-resource:v0.2.0":       framework.ResourceListProcessorFunc(UpsertResource),
 		"validate-structure:v0.1.0":    framework.ResourceListProcessorFunc(ValidateStructure),
-		"apply-replacements:v0.1.1":    framework.ResourceListProcessorFunc(ApplyReplacements),
 		"search-replace:v0.2.0":        framework.ResourceListProcessorFunc(SearchReplace),
 		"ensure-name-substring:v0.2.0": framework.ResourceListProcessorFunc(EnsureNameSubstring),
-		"starlark:v0.4.3":              &Starlark{},
 		"kubeconform:v0.1.1":           NewSchemaValidator(),
 	}
+	for _, v := range []string{"v0.3.0", "v0.3.1", "v0.3.2", "v0.3.3", "v0.3.4", "v0.4.0", "v0.4.1"} {
+		fns["set-namespace:"+v] = framework.ResourceListProcessorFunc(SetNamespace)
+	}
+	for _, v := range []string{"v0.4.0", "v0.4.1", "v0.4.2", "v0.4.3", "v0.5.0"} {
+		fns["starlark:"+v] = &Starlark{}
+	}
+	for _, v := range []string{"v0.1.0", "v0.1.1"} {
+		fns["apply-replacements:"+v] = framework.ResourceListProcessorFunc(ApplyReplacements)
+	}
+	return fns
 }

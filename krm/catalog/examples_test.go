@@ -503,8 +503,8 @@ func resourcesOf(dir string) (map[string]string, error) {
 type fnResultList struct {
 	ExitCode int `yaml:"exitCode"`
 	Items    []struct {
-		Image    string             `yaml:"image"`
-		ExitCode int                `yaml:"exitCode"`
+		Image    string              `yaml:"image"`
+		ExitCode int                 `yaml:"exitCode"`
 		Results  []*framework.Result `yaml:"results"`
 	} `yaml:"items"`
 }

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the catalog's upsert-resource writes the legacy path and index annotations, which kpt still reads
+
 package catalog
 
 import (
@@ -5,6 +7,7 @@ import (
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -17,38 +20,126 @@ func identity(n *yaml.RNode) string {
 	return fmt.Sprintf("%s/%s/%s/%s", group, n.GetKind(), n.GetNamespace(), n.GetName())
 }
 
-// UpsertResource adds the functionConfig as a resource, or replaces the
-// resource with the same group, kind, namespace and name (keeping its file).
+// UpsertResource behaves like the catalog's upsert-resource v0.2.0: the
+// functionConfig is a resource, or a List (any apiVersion) whose items are
+// resources. Each replaces every resource with the same group, kind,
+// namespace and name (and, when it has a config.kubernetes.io/target-path
+// annotation, the same file), keeping that resource's file and position;
+// one that matches none is added, in the file target-path names or, without
+// it, where the orchestrator puts new resources. Like the catalog, the
+// replacement's annotations are the config's own (sorted, at the end of
+// metadata), less target-path and the legacy function annotations, and
+// resources that are themselves function configs (legacy
+// config.kubernetes.io/function annotation) are never replaced.
 func UpsertResource(rl *framework.ResourceList) error {
-	if rl.FunctionConfig == nil {
-		return framework.Results{{Severity: framework.Error, Message: "functionConfig must be the resource to upsert"}}
+	const fn = "upsert-resource"
+	if isEmptyConfig(rl.FunctionConfig) {
+		return rejectConfig(rl, fn, "", "functionConfig must be the resource to upsert, or a List of them")
 	}
-	res := rl.FunctionConfig.Copy()
-	id := identity(res)
-	for i, n := range rl.Items {
-		if identity(n) == id {
-			for k, v := range n.GetAnnotations() {
-				if isInternal(k) {
-					if err := res.PipeE(yaml.SetAnnotation(k, v)); err != nil {
-						return err
-					}
-				}
+	resources := []*yaml.RNode{rl.FunctionConfig}
+	if rl.FunctionConfig.GetKind() == "List" {
+		resources = nil
+		if f := rl.FunctionConfig.Field("items"); f != nil && f.Value != nil {
+			if f.Value.YNode().Kind != yaml.SequenceNode {
+				return rejectConfig(rl, fn, "items", "List items must be a list of resources")
 			}
-			rl.Items[i] = res
-			return nil
+			for _, it := range f.Value.YNode().Content {
+				resources = append(resources, yaml.NewRNode(it))
+			}
 		}
 	}
-	rl.Items = append(rl.Items, res)
+	for i, r := range resources {
+		if _, err := r.GetMeta(); err != nil || r.YNode().Kind != yaml.MappingNode {
+			field := ""
+			if len(resources) > 1 || rl.FunctionConfig.GetKind() == "List" {
+				field = fmt.Sprintf("items[%d]", i)
+			}
+			return rejectConfig(rl, fn, field, fmt.Sprintf("not a resource: %v", err))
+		}
+	}
+	items := append([]*yaml.RNode(nil), rl.Items...)
+	for _, r := range resources {
+		var err error
+		if items, err = upsertOne(items, r); err != nil {
+			return err
+		}
+	}
+	rl.Items = items
 	return nil
 }
 
-func isInternal(annotation string) bool {
-	switch annotation {
-	case "internal.config.kubernetes.io/path", "internal.config.kubernetes.io/index",
-		"config.kubernetes.io/path", "config.kubernetes.io/index":
-		return true
+// Annotations upsert-resource reads or drops.
+const (
+	targetPathKey        = "config.kubernetes.io/target-path"
+	legacyFunctionKey    = "config.kubernetes.io/function"
+	oldLegacyFunctionKey = "config.k8s.io/function"
+)
+
+func upsertOne(items []*yaml.RNode, res *yaml.RNode) ([]*yaml.RNode, error) {
+	annotations := res.GetAnnotations()
+	target := annotations[targetPathKey]
+	group, _, _ := strings.Cut(res.GetApiVersion(), "/")
+	if !strings.Contains(res.GetApiVersion(), "/") {
+		group = ""
 	}
-	return false
+	replaced := false
+	for i, n := range items {
+		na := n.GetAnnotations()
+		if na[legacyFunctionKey] != "" || na[oldLegacyFunctionKey] != "" {
+			continue
+		}
+		g, _, _ := strings.Cut(n.GetApiVersion(), "/")
+		if !strings.Contains(n.GetApiVersion(), "/") {
+			g = ""
+		}
+		path, index, _ := kioutil.GetFileAnnotations(n)
+		if g != group || n.GetKind() != res.GetKind() || n.GetName() != res.GetName() ||
+			n.GetNamespace() != res.GetNamespace() || target != "" && target != path {
+			continue
+		}
+		out := res.Copy()
+		keep := upsertAnnotations(annotations)
+		for k, v := range map[string]string{kioutil.PathAnnotation: path, kioutil.LegacyPathAnnotation: path,
+			kioutil.IndexAnnotation: index, kioutil.LegacyIndexAnnotation: index} {
+			if v != "" {
+				keep[k] = v
+			}
+		}
+		if err := out.SetAnnotations(keep); err != nil {
+			return nil, err
+		}
+		items[i] = out
+		replaced = true
+	}
+	if replaced {
+		return items, nil
+	}
+	out := res.Copy()
+	keep := upsertAnnotations(annotations)
+	for _, k := range []string{kioutil.PathAnnotation, kioutil.LegacyPathAnnotation, kioutil.IndexAnnotation,
+		kioutil.LegacyIndexAnnotation} {
+		delete(keep, k)
+	}
+	if target != "" {
+		keep[kioutil.PathAnnotation], keep[kioutil.LegacyPathAnnotation] = target, target
+	}
+	if err := out.SetAnnotations(keep); err != nil {
+		return nil, err
+	}
+	return append(items, out), nil
+}
+
+// upsertAnnotations are the config's annotations a written resource keeps.
+func upsertAnnotations(in map[string]string) map[string]string {
+	out := make(map[string]string, len(in))
+	for k, v := range in {
+		switch k {
+		case targetPathKey, legacyFunctionKey, oldLegacyFunctionKey:
+		default:
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // ValidateStructure reports, as error results, resources without
