@@ -66,7 +66,7 @@ func TestStarlarkRefusesAndStops(t *testing.T) {
 	}{
 		{name: "syntax error", source: "for", want: "want primary expression"},
 		{name: "runtime error", source: "x = 1 // 0", want: "floored division by zero"},
-		{name: "load refused", source: `load("@stdlib//http.star", "http")`, want: "modules are not available"},
+		{name: "load refused", source: `load("@stdlib//http.star", "http")`, want: "module not available"},
 		{name: "endless loop stopped by steps", source: "while True:\n  pass", want: "too many steps", s: &catalog.Starlark{MaxSteps: 100000}},
 		{name: "endless loop stopped by context", source: "while True:\n  pass", want: "context deadline exceeded", ctxTimeout: 50 * time.Millisecond},
 		{name: "unbounded allocation stopped", source: "x = []\nwhile True:\n  x.append(\"a\" * 1000000)", want: "heap grew",
