@@ -29,6 +29,10 @@ const (
 	FunctionRunner        = "function-runner"
 	PorchGitServer        = "porch-git-server"
 	Kwok                  = "kwok"
+	// PorchFn runs a catalog function Porch vendors (set-namespace,
+	// apply-replacements, starlark) as Porch's builtin runtime does: a
+	// ResourceList on standard input, the result on standard output.
+	PorchFn = "porchfn"
 
 	// PorchCRDs is a directory with the CRDs porch-server needs: Repository,
 	// PackageRev, PackageVariant and PackageVariantSet.

@@ -52,6 +52,11 @@ var tools = []tool{
 		assetNames: []string{PorchCRDs},
 	},
 	{
+		dir:      "porchfn",
+		module:   "github.com/nephio-project/porch",
+		binaries: map[string]string{PorchFn: "."},
+	},
+	{
 		dir:        "kwok",
 		module:     "sigs.k8s.io/kwok",
 		binaries:   map[string]string{Kwok: "sigs.k8s.io/kwok/cmd/kwok"},

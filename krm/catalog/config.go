@@ -66,6 +66,13 @@ func rejectConfig(rl *framework.ResourceList, fn, field, reason string) error {
 	return &ConfigError{Function: fn, Field: field, Reason: reason}
 }
 
+// rejectPlain is rejectConfig for the functions whose catalog code reports
+// a plain error result, naming no resource (starlark, apply-replacements).
+func rejectPlain(rl *framework.ResourceList, fn, field, reason string) error {
+	rl.Results = append(rl.Results, &framework.Result{Severity: framework.Error, Message: reason})
+	return &ConfigError{Function: fn, Field: field, Reason: reason}
+}
+
 // isEmptyConfig reports a missing functionConfig or an empty mapping, which
 // the catalog functions read as no config at all.
 func isEmptyConfig(fc *yaml.RNode) bool {

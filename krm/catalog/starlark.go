@@ -223,29 +223,29 @@ func starlarkConfig(rl *framework.ResourceList) (name, source string, err error)
 	fc := rl.FunctionConfig
 	switch {
 	case isEmptyConfig(fc):
-		return "", "", rejectConfig(rl, fn, "", "FunctionConfig is missing. Expect `ConfigMap` or `StarlarkRun`")
+		return "", "", rejectPlain(rl, fn, "", "FunctionConfig is missing. Expect `ConfigMap` or `StarlarkRun`")
 	case isGVK(fc, "", "v1", "ConfigMap"):
 		data, ok := stringMap(fc, "data")
 		if !ok {
-			return "", "", rejectConfig(rl, fn, "data", "ConfigMap data must map strings to strings")
+			return "", "", rejectPlain(rl, fn, "data", "ConfigMap data must map strings to strings")
 		}
 		source = data["source"]
 	case isGVK(fc, "fn.kpt.dev", "v1alpha1", "StarlarkRun"):
 		var ok bool
 		if source, ok = stringField(fc.Field("source")); !ok {
-			return "", "", rejectConfig(rl, fn, "source", "`source` must be a string")
+			return "", "", rejectPlain(rl, fn, "source", "`source` must be a string")
 		}
 		if p := fc.Field("params"); p != nil && p.Value != nil && p.Value.YNode().Kind != yaml.MappingNode &&
 			p.Value.YNode().ShortTag() != yaml.NodeTagNull {
-			return "", "", rejectConfig(rl, fn, "params", "`params` must be a map")
+			return "", "", rejectPlain(rl, fn, "params", "`params` must be a map")
 		}
 	default:
-		return "", "", rejectConfig(rl, fn, "kind", fmt.Sprintf(
+		return "", "", rejectPlain(rl, fn, "kind", fmt.Sprintf(
 			"`functionConfig` must be either /v1, Kind=ConfigMap or fn.kpt.dev/v1alpha1, Kind=StarlarkRun, but we got: %s",
 			gvkString(fc)))
 	}
 	if source == "" {
-		return "", "", rejectConfig(rl, fn, "source", "`source` must not be empty")
+		return "", "", rejectPlain(rl, fn, "source", "`source` must not be empty")
 	}
 	name = fc.GetName()
 	if name == "" {
