@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
 	"github.com/nephoran/porchkit/krm/catalog"
 )
 
@@ -102,5 +104,43 @@ ctx.resource_list["items"][0]["spec"] = d`, want: "nested deeper"},
 	}
 	if err := (&catalog.Starlark{}).Process(list("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n", deployment)); err == nil {
 		t.Fatal("a functionConfig of another kind must be refused")
+	}
+}
+
+// TestStarlarkCatalogContext checks what the catalog's starlark gives a
+// program besides the resource list: ctx.open_api, ctx.environment and the
+// in-process modules, and kpt's field order for what it writes.
+func TestStarlarkCatalogContext(t *testing.T) {
+	rl := list(starlarkRun(`load("encoding/json.star", "json")
+load("math.star", "math")
+load("krmfn.star", "krmfn")
+d = ctx.open_api["definitions"]["io.k8s.api.apps.v1.Deployment"]
+for r in ctx.resource_list["items"]:
+  if krmfn.match_gvk(r, "apps/v1", "Deployment") and krmfn.match_name(r, "app"):
+    r["spec"]["zeta"] = json.encode({"kind": d["x-kubernetes-group-version-kind"][0]["kind"]})
+    r["spec"]["alpha"] = int(math.sqrt(16))
+    r["spec"]["env"] = len(ctx.environment)
+`), deployment)
+	if err := (&catalog.Starlark{}).Process(rl); err != nil {
+		t.Fatal(err)
+	}
+	out := rl.Items[0].MustString()
+	if field(t, rl.Items[0], "spec.zeta") != `{"kind":"Deployment"}` || !strings.Contains(out, "  alpha: 4\n") ||
+		!strings.Contains(out, "  env: 0\n") {
+		t.Fatalf("output:\n%s", out)
+	}
+	// Fields that came in keep their place; new ones follow, sorted.
+	spec, _ := rl.Items[0].Pipe(yaml.Lookup("spec"))
+	keys, _ := spec.Fields()
+	if strings.Join(keys, ",") != "selector,template,alpha,env,zeta" || !strings.Contains(out, "# the app") {
+		t.Fatalf("spec fields %v, output:\n%s", keys, out)
+	}
+	if strings.Contains(out, "internal.config.kubernetes.io/id") || strings.Contains(out, "config.k8s.io/id") {
+		t.Fatalf("the run's ids are left on the output:\n%s", out)
+	}
+
+	err := (&catalog.Starlark{}).Process(list(starlarkRun(`load("http.star", "http")`), deployment))
+	if err == nil || !strings.Contains(err.Error(), `load("http.star"): `+catalog.ErrModuleRefused.Error()) {
+		t.Fatalf("load of http.star: %v", err)
 	}
 }
