@@ -39,7 +39,8 @@ var commonAnnotationFields = types.FsSlice{
 // additionalAnnotationFields of a SetAnnotations config (kustomize field
 // specs; the older name fieldSpecs is read too). The functionConfig is a v1
 // ConfigMap (data) or a fn.kpt.dev/v1alpha1 SetAnnotations (or the older
-// SetAnnotationConfig). The results are the catalog's, without a severity:
+// SetAnnotationConfig). The results are the catalog's (info where the catalog gives no
+// severity, see unratedSeverity):
 // one per annotations field set ("set annotations: {...}", with the field
 // path and the resource's file), or "no annotations applied". A config of
 // another kind or without annotations is a *ConfigError; resources the
@@ -90,7 +91,7 @@ func SetAnnotations(rl *framework.ResourceList) error {
 	rl.Items = m.ToRNodeSlice()
 
 	if len(set) == 0 {
-		rl.Results = append(rl.Results, &framework.Result{Message: "no annotations applied"})
+		rl.Results = append(rl.Results, unratedResult("no annotations applied", nil, nil))
 		return nil
 	}
 	var results framework.Results
@@ -100,8 +101,8 @@ func SetAnnotations(rl *framework.ResourceList) error {
 			return err
 		}
 		index, _ := strconv.Atoi(k.index)
-		results = append(results, &framework.Result{Message: "set annotations: " + string(b),
-			Field: &framework.Field{Path: k.field}, File: &framework.File{Path: k.path, Index: index}})
+		results = append(results, unratedResult("set annotations: "+string(b),
+			&framework.Field{Path: k.field}, &framework.File{Path: k.path, Index: index}))
 	}
 	results.Sort()
 	rl.Results = append(rl.Results, results...)

@@ -35,7 +35,8 @@ var searchReplaceKeys = []string{"by-value", "by-file-path", "by-value-regex", "
 // matches and its path does (or no by-path is given), or its path does
 // and no value matcher is given. A by-path of plain keys with put-value
 // and no value matcher sets (creating it if need be) that field in every
-// resource instead. The results are the catalog's, without a severity:
+// resource instead. The results are the catalog's (info where the catalog gives no
+// severity, see unratedSeverity):
 // one per field ("Mutated field value to ..." or "Matched field value
 // ...", the value as YAML with its comment, with the field path and file),
 // or "no matches". A rejected config (unknown key, both value matchers, a
@@ -60,7 +61,7 @@ func SearchReplace(rl *framework.ResourceList) error {
 		return reject(rl, cerr, errorResult(fmt.Sprintf("failed to perform search-replace operation: %q", cerr.Reason)))
 	}
 	if len(sr.results) == 0 {
-		rl.Results = append(rl.Results, &framework.Result{Message: "no matches"})
+		rl.Results = append(rl.Results, unratedResult("no matches", nil, nil))
 		return nil
 	}
 	rl.Results = append(rl.Results, sr.results...)
@@ -253,8 +254,7 @@ func (sr *searchReplace) addResult(fieldPath, value string) {
 	if sr.putComment != "" || sr.putValue != "" {
 		msg = fmt.Sprintf("Mutated field value to %q", value)
 	}
-	sr.results = append(sr.results, &framework.Result{Message: msg,
-		Field: &framework.Field{Path: fieldPath}, File: &framework.File{Path: sr.filePath}})
+	sr.results = append(sr.results, unratedResult(msg, &framework.Field{Path: fieldPath}, &framework.File{Path: sr.filePath}))
 }
 
 var groupRef = regexp.MustCompile(`\$\{[0-9]+\}`)

@@ -25,11 +25,12 @@ var setterRef = regexp.MustCompile(`\$\{([^}]*)\}`)
 // the pattern); one that cannot be read back is an error. A list field
 // whose key carries the comment (or a flow list whose value carries it)
 // takes a single "${name}" whose value is a YAML list; an empty value
-// gives "[]". Each field set is a result without severity, "set field
-// value to ..." with its field path and file; none set is "no matches for
-// input setter(s)". A failure is a single error result "failed to apply
-// setters: ..." and no resource changes; a missing setter value or a
-// value that is not a list for a list field is a *ConfigError.
+// gives "[]". Each field set is a result "set field value to ..." with
+// its field path and file; none set is "no matches for input setter(s)"
+// (info, where the catalog gives no severity: see unratedSeverity). A
+// failure is a single error result "failed to apply setters: ..." and no
+// resource changes; a missing setter value or a value that is not a list
+// for a list field is a *ConfigError.
 func ApplySetters(rl *framework.ResourceList) error {
 	var setters []setter
 	if rl.FunctionConfig != nil {
@@ -44,13 +45,17 @@ func ApplySetters(rl *framework.ResourceList) error {
 		copies[i] = n.Copy()
 		as.filePath, _, _ = kioutil.GetFileAnnotations(copies[i])
 		if err := as.walk(copies[i].YNode(), ""); err != nil {
-			rl.Results = append(rl.Results, errorResult("failed to apply setters: "+err.Error()))
+			msg := err.Error()
+			if cerr, ok := err.(*ConfigError); ok {
+				msg = cerr.Reason
+			}
+			rl.Results = append(rl.Results, errorResult("failed to apply setters: "+msg))
 			return err
 		}
 	}
 	copy(rl.Items, copies)
 	if len(as.results) == 0 {
-		rl.Results = append(rl.Results, &framework.Result{Message: "no matches for input setter(s)"})
+		rl.Results = append(rl.Results, unratedResult("no matches for input setter(s)", nil, nil))
 		return nil
 	}
 	rl.Results = append(rl.Results, as.results...)
@@ -171,8 +176,8 @@ func (as *setterApplier) scalar(n *yaml.Node, path string) error {
 }
 
 func (as *setterApplier) result(fieldPath, value string) *framework.Result {
-	return &framework.Result{Message: fmt.Sprintf("set field value to %q", value),
-		Field: &framework.Field{Path: fieldPath}, File: &framework.File{Path: as.filePath}}
+	return unratedResult(fmt.Sprintf("set field value to %q", value),
+		&framework.Field{Path: fieldPath}, &framework.File{Path: as.filePath})
 }
 
 // wanted reports a pattern naming at least one given setter.
