@@ -123,8 +123,10 @@ func TestApplySetters(t *testing.T) {
 	if err := catalog.ApplySetters(rl); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(rl.Items[0].MustString(), "image: nginx:1.25") {
-		t.Fatal("a setter with a missing value changed the field")
+	// Like the catalog, a setter the config lacks keeps the value it has in
+	// the field, read back through the pattern.
+	if !strings.Contains(rl.Items[0].MustString(), "image: redis:1.25 # kpt-set: ${image}:${tag}") {
+		t.Fatalf("the missing setter's current value was not kept:\n%s", rl.Items[0].MustString())
 	}
 }
 

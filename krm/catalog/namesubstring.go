@@ -2,13 +2,17 @@ package catalog
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"sigs.k8s.io/kustomize/api/filters/fieldspec"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
 	"sigs.k8s.io/kustomize/kyaml/resid"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+	k8syaml "sigs.k8s.io/yaml"
 )
 
 // EnsureNameSubstring prepends or appends a substring to resource names
@@ -24,58 +28,85 @@ import (
 // kustomize's name-reference rules for the built-in kinds (ConfigMap and
 // Secret references of workloads, ServiceAccounts, PersistentVolumeClaims,
 // PriorityClasses, Services of StatefulSets, Ingresses, APIServices and
-// webhooks, roleRef and subjects of bindings, HPA scale targets) and the
-// config.kubernetes.io/depends-on annotation; only references to resources
-// in the input are changed.
+// webhooks, roleRef and subjects of bindings, HPA scale targets); only
+// references to resources in the input are changed. As in the catalog, a
+// renamed resource's own config.kubernetes.io/depends-on annotation, when
+// it names one resource of the input, gets the substring on that name.
+//
+// A config the catalog rejects (another kind or apiVersion, no
+// metadata.name, a ConfigMap without exactly one prepend or append entry,
+// an empty substring, both fieldSpecs and additionalNameFields) is a
+// *ConfigError and nothing changes; the catalog reports no results.
 func EnsureNameSubstring(rl *framework.ResourceList) error {
-	fail := func(format string, args ...any) error {
-		return framework.Results{{Severity: framework.Error, Message: fmt.Sprintf(format, args...)}}
+	const fnName = "ensure-name-substring"
+	fail := func(field, format string, args ...any) error {
+		return &ConfigError{Function: fnName, Field: field,
+			Reason: "failed to load the `functionConfig`: " + fmt.Sprintf(format, args...)}
 	}
 	fc := rl.FunctionConfig
-	if fc == nil {
-		return fail("ensure-name-substring needs a ConfigMap with prepend or append, or an EnsureNameSubstring")
+	var apiVersion, kind string
+	if fc != nil {
+		apiVersion, kind = fc.GetApiVersion(), fc.GetKind()
+		if _, err := fc.GetValidatedMetadata(); err != nil {
+			return fail("metadata", "%v", err)
+		}
 	}
 	var substring, mode string
 	nameFields := []types.FieldSpec{{Path: "metadata/name"}}
 	switch {
-	case fc.GetKind() == "ConfigMap":
-		data, err := configData(rl, "data")
-		if err != nil {
-			return err
-		}
+	case apiVersion == "v1" && kind == "ConfigMap":
+		data := fc.GetDataMap()
 		if len(data) != 1 {
-			return fail("only 1 entry is allowed in the ConfigMap, but got: %d", len(data))
+			return fail("data", "only 1 entry is allowed in the ConfigMap, but got: %d", len(data))
 		}
 		for k, v := range data {
+			if k != "prepend" && k != "append" {
+				return fail("data."+k, "unknown editMode: %v, only prepend and append are allowed", k)
+			}
 			mode, substring = k, v
 		}
-	case fc.GetKind() == "EnsureNameSubstring" && fc.GetApiVersion() == "fn.kpt.dev/v1alpha1":
+	case apiVersion == "fn.kpt.dev/v1alpha1" && kind == "EnsureNameSubstring":
 		var cfg struct {
-			Substring            string            `yaml:"substring"`
-			EditMode             string            `yaml:"editMode"`
-			AdditionalNameFields []types.FieldSpec `yaml:"additionalNameFields"`
-			FieldSpecs           []types.FieldSpec `yaml:"fieldSpecs"`
+			Substring            string            `json:"substring"`
+			EditMode             string            `json:"editMode,omitempty"`
+			AdditionalNameFields []types.FieldSpec `json:"additionalNameFields,omitempty"`
+			FieldSpecs           []types.FieldSpec `json:"fieldSpecs,omitempty"`
 		}
-		if err := yaml.Unmarshal([]byte(fc.MustString()), &cfg); err != nil {
-			return fail("EnsureNameSubstring: %v", err)
-		}
-		if len(cfg.AdditionalNameFields) > 0 && len(cfg.FieldSpecs) > 0 {
-			return fail("EnsureNameSubstring: give additionalNameFields or the older fieldSpecs, not both")
+		if err := k8syaml.Unmarshal([]byte(fc.MustString()), &cfg); err != nil {
+			return fail("substring", "%v", err)
 		}
 		substring, mode = cfg.Substring, cfg.EditMode
 		if mode == "" {
 			mode = "prepend"
 		}
+		if cfg.AdditionalNameFields == nil {
+			cfg.AdditionalNameFields, cfg.FieldSpecs = cfg.FieldSpecs, nil
+		}
+		if substring == "" {
+			return fail("substring", "substring must not be empty")
+		}
+		if cfg.AdditionalNameFields != nil && cfg.FieldSpecs != nil {
+			return fail("fieldSpecs", "`fieldSpecs` has been deprecated, please rename it to `additionalNameFields`")
+		}
 		nameFields = append(nameFields, cfg.AdditionalNameFields...)
-		nameFields = append(nameFields, cfg.FieldSpecs...)
 	default:
-		return fail("function config must be either v1/ConfigMap or fn.kpt.dev/v1alpha1/EnsureNameSubstring, not %s/%s", fc.GetApiVersion(), fc.GetKind())
-	}
-	if mode != "prepend" && mode != "append" {
-		return fail("unknown editMode: %s, only prepend and append are allowed", mode)
+		got := schema.FromAPIVersionAndKind(apiVersion, kind)
+		return fail("kind", "function config must be either %v or %v, but we got: %v",
+			schema.FromAPIVersionAndKind("v1", "ConfigMap"), schema.FromAPIVersionAndKind("fn.kpt.dev/v1alpha1", "EnsureNameSubstring"), got)
 	}
 	if substring == "" {
-		return fail("the substring must not be empty")
+		return fail("data."+mode, "substring must not be empty")
+	}
+	if mode != "prepend" && mode != "append" {
+		// The catalog takes any editMode of an EnsureNameSubstring and then
+		// neither prepends nor appends.
+		return nil
+	}
+	// The resources of the input, by group, kind and name, for the
+	// depends-on annotations.
+	input := map[string]bool{}
+	for _, n := range rl.Items {
+		input[groupOf(n.GetApiVersion())+"/"+n.GetKind()+"/"+n.GetName()] = true
 	}
 	edit := func(name string) string {
 		if mode == "prepend" {
@@ -99,7 +130,10 @@ func EnsureNameSubstring(rl *framework.ResourceList) error {
 					return nil
 				}})
 				if err != nil {
-					return fail("%s %s: %s: %v", n.GetKind(), n.GetName(), fs.Path, err)
+					return fmt.Errorf("failed to transform name substring: %s %s: %s: %w", n.GetKind(), n.GetName(), fs.Path, err)
+				}
+				if err := dependsOnSubstring(n, input, edit); err != nil {
+					return err
 				}
 				continue
 			}
@@ -108,6 +142,9 @@ func EnsureNameSubstring(rl *framework.ResourceList) error {
 					return err
 				}
 				renamed[refKey(groupOf(n.GetApiVersion()), n.GetKind(), n.GetNamespace(), name)] = n.GetName()
+				if err := dependsOnSubstring(n, input, edit); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -118,10 +155,7 @@ func EnsureNameSubstring(rl *framework.ResourceList) error {
 	// Update references.
 	for _, n := range rl.Items {
 		if err := fixReferences(n, renamed); err != nil {
-			return fail("%s %s: %v", n.GetKind(), n.GetName(), err)
-		}
-		if err := fixDependsOn(n, renamed); err != nil {
-			return err
+			return fmt.Errorf("failed to fix name back reference: %s %s: %w", n.GetKind(), n.GetName(), err)
 		}
 	}
 	return nil
@@ -268,35 +302,35 @@ func fixReferences(n *yaml.RNode, renamed map[string]string) error {
 	return nil
 }
 
-// fixDependsOn rewrites the config.kubernetes.io/depends-on annotation,
-// "<group>/namespaces/<namespace>/<kind>/<name>" or "<group>/<kind>/<name>".
-func fixDependsOn(n *yaml.RNode, renamed map[string]string) error {
+// dependsOn matches a config.kubernetes.io/depends-on value naming one
+// namespaced or cluster-scoped resource.
+var (
+	dependsOnNamespaced = regexp.MustCompile(`\A([-.\w]*)/namespaces/([-.\w]*)/([-.\w]*)/([-.\w]*)\z`)
+	dependsOnCluster    = regexp.MustCompile(`\A([-.\w]*)/([-.\w]*)/([-.\w]*)\z`)
+)
+
+// dependsOnSubstring edits the name in a renamed resource's depends-on
+// annotation as the catalog does: when it names one resource of the input
+// (by group, kind and original name), that name gets the substring.
+func dependsOnSubstring(n *yaml.RNode, input map[string]bool, edit func(string) string) error {
 	const key = "config.kubernetes.io/depends-on"
 	value, ok := n.GetAnnotations()[key]
 	if !ok {
 		return nil
 	}
-	refs := strings.Split(value, ",")
-	changed := false
-	for i, ref := range refs {
-		parts := strings.Split(strings.TrimSpace(ref), "/")
-		var group, namespace, kind, name string
-		switch {
-		case len(parts) == 5 && parts[1] == "namespaces":
-			group, namespace, kind, name = parts[0], parts[2], parts[3], parts[4]
-		case len(parts) == 3:
-			group, kind, name = parts[0], parts[1], parts[2]
-		default:
-			continue
-		}
-		if newName, ok := renamed[refKey(group, kind, namespace, name)]; ok {
-			parts[len(parts)-1] = newName
-			refs[i] = strings.Join(parts, "/")
-			changed = true
-		}
-	}
-	if !changed {
+	parts := strings.Split(value, "/")
+	var kind, name int
+	switch {
+	case dependsOnNamespaced.MatchString(value):
+		kind, name = 3, 4
+	case dependsOnCluster.MatchString(value):
+		kind, name = 1, 2
+	default:
 		return nil
 	}
-	return n.PipeE(yaml.SetAnnotation(key, strings.Join(refs, ",")))
+	if !input[parts[0]+"/"+parts[kind]+"/"+parts[name]] {
+		return nil
+	}
+	parts[name] = edit(parts[name])
+	return n.PipeE(yaml.SetAnnotation(key, strings.Join(parts, "/")))
 }

@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -128,5 +129,43 @@ subjects:
 		if err := catalog.EnsureNameSubstring(list(config, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")); err == nil {
 			t.Errorf("%s: no error", name)
 		}
+	}
+}
+
+func TestEnsureNameSubstringConfigErrors(t *testing.T) {
+	for _, tc := range []struct{ config, field, reason string }{
+		{"apiVersion: example.com/v1\nkind: Names\nmetadata:\n  name: c\n", "kind",
+			"failed to load the `functionConfig`: function config must be either /v1, Kind=ConfigMap or " +
+				"fn.kpt.dev/v1alpha1, Kind=EnsureNameSubstring, but we got: example.com/v1, Kind=Names"},
+		{"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  insert: a\n", "data.insert",
+			"failed to load the `functionConfig`: unknown editMode: insert, only prepend and append are allowed"},
+		{"apiVersion: fn.kpt.dev/v1alpha1\nkind: EnsureNameSubstring\nmetadata:\n  name: c\nsubstring: a\n" +
+			"fieldSpecs:\n- path: spec/a\nadditionalNameFields:\n- path: spec/b\n", "fieldSpecs",
+			"failed to load the `functionConfig`: `fieldSpecs` has been deprecated, please rename it to `additionalNameFields`"},
+	} {
+		rl := list(tc.config, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+		err := catalog.EnsureNameSubstring(rl)
+		var cerr *catalog.ConfigError
+		if !errors.As(err, &cerr) || cerr.Field != tc.field || cerr.Reason != tc.reason {
+			t.Errorf("%v, want a ConfigError on %s: %s", err, tc.field, tc.reason)
+		}
+		if rl.Items[0].GetName() != "x" {
+			t.Errorf("renamed after a rejected config")
+		}
+	}
+	// A renamed resource's depends-on names a resource of the input; the
+	// annotation of a resource that keeps its name is left as it is.
+	rl := list("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  prepend: p-\n",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  annotations:\n    config.kubernetes.io/depends-on: /namespaces/ns/Secret/s\n",
+		"apiVersion: v1\nkind: Secret\nmetadata:\n  name: p-keep\n  annotations:\n    config.kubernetes.io/depends-on: /ConfigMap/a\n",
+		"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: ns\n")
+	if err := catalog.EnsureNameSubstring(rl); err != nil {
+		t.Fatal(err)
+	}
+	if got := rl.Items[0].GetAnnotations()["config.kubernetes.io/depends-on"]; got != "/namespaces/ns/Secret/p-s" {
+		t.Errorf("renamed resource's depends-on = %q", got)
+	}
+	if got := rl.Items[1].GetAnnotations()["config.kubernetes.io/depends-on"]; got != "/ConfigMap/a" {
+		t.Errorf("unrenamed resource's depends-on = %q", got)
 	}
 }

@@ -3,268 +3,306 @@ package catalog
 import (
 	"fmt"
 	"regexp"
+
 	"strconv"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/fn/framework"
+	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// SearchReplace finds scalar fields and optionally sets their value or
-// line comment, as the catalog's search-replace does. Its functionConfig is
-// a ConfigMap whose data may hold:
+// searchReplaceKeys are the functionConfig keys search-replace takes, in
+// the order the catalog lists them.
+var searchReplaceKeys = []string{"by-value", "by-file-path", "by-value-regex", "by-path", "put-value", "put-comment"}
+
+// SearchReplace behaves like the catalog's search-replace. Its
+// functionConfig's data (any kind with a data map) may hold:
 //
-//   - by-value: the field's text equals this;
-//   - by-value-regex: the field's text matches this Go regular expression
-//     (unanchored, as the catalog's code does);
-//   - by-path: the field's path matches, as "spec.containers[0].image",
-//     with "*" for one element, "**" for any number and "[*]" for any index;
-//   - by-file-path: the resource's file (config.kubernetes.io/path)
-//     matches this glob ("*", "**", "?", "{a,b}");
-//   - put-value: the new value of every matching field (its type is
-//     inferred again); ${1}, ${2}... are the regex's capture groups;
-//   - put-comment: the new line comment, with the same groups.
+//   - by-value: a field's text equals this;
+//   - by-value-regex: a field's text matches this Go regular expression
+//     (unanchored);
+//   - by-path: the field's path matches, e.g. "spec.containers[0].image",
+//     with "*" for one element, "**" for any number and "[*]" for any
+//     index;
+//   - by-file-path: the resource's file matches this glob ("*", "**",
+//     "?", "{a,b}", "[...]");
+//   - put-value: the new value (its type is inferred again);
+//   - put-comment: the new line comment; on a list field it goes on the
+//     key. ${1}, ${2}... in either are the regex's capture groups.
 //
-// All given matchers must match. With neither put-value nor put-comment it
-// only searches. Every match is an info result; none is one "no matches"
-// result. A by-path without wildcards or indexes, with put-value and no
-// value matcher, creates the field on the resources where it is missing,
-// as the catalog does.
+// An empty value counts as not given. A field matches when its value
+// matches and its path does (or no by-path is given), or its path does
+// and no value matcher is given. A by-path of plain keys with put-value
+// and no value matcher sets (creating it if need be) that field in every
+// resource instead. The results are the catalog's (info where the catalog gives no
+// severity, see unratedSeverity):
+// one per field ("Mutated field value to ..." or "Matched field value
+// ...", the value as YAML with its comment, with the field path and file),
+// or "no matches". A rejected config (unknown key, both value matchers, a
+// bad regex or glob, a capture group the regex lacks) is a *ConfigError
+// with the single error result "failed to perform search-replace
+// operation: ..."; nothing changes then.
 func SearchReplace(rl *framework.ResourceList) error {
-	cfg, err := configData(rl, "data")
-	if err != nil {
-		return err
-	}
-	fail := func(format string, args ...any) error {
-		return framework.Results{{Severity: framework.Error, Message: fmt.Sprintf(format, args...)}}
-	}
-	for k := range cfg {
-		switch k {
-		case "by-value", "by-value-regex", "by-path", "by-file-path", "put-value", "put-comment":
-		default:
-			return fail("search-replace: unknown key %q (allowed: by-value, by-value-regex, by-path, by-file-path, put-value, put-comment)", k)
+	sr, cerr := newSearchReplace(rl.FunctionConfig)
+	if cerr == nil {
+		copies := make([]*yaml.RNode, len(rl.Items))
+		for i, n := range rl.Items {
+			copies[i] = n.Copy()
+			if cerr = sr.perform(copies[i]); cerr != nil {
+				break
+			}
+		}
+		if cerr == nil {
+			copy(rl.Items, copies)
 		}
 	}
-	byValue, hasValue := cfg["by-value"]
-	byRegex, hasRegex := cfg["by-value-regex"]
-	if hasValue && hasRegex {
-		return fail("search-replace: only one of by-value and by-value-regex may be given")
+	if cerr != nil {
+		return reject(rl, cerr, errorResult(fmt.Sprintf("failed to perform search-replace operation: %q", cerr.Reason)))
 	}
-	var re *regexp.Regexp
-	if hasRegex {
-		if re, err = regexp.Compile(byRegex); err != nil {
-			return fail("search-replace: by-value-regex: %v", err)
-		}
+	if len(sr.results) == 0 {
+		rl.Results = append(rl.Results, unratedResult("no matches", nil, nil))
+		return nil
 	}
-	var pathPattern []string
-	byPath, hasPath := cfg["by-path"]
-	if hasPath {
-		pathPattern = splitFieldPath(byPath)
-	}
-	var fileRE *regexp.Regexp
-	if glob, ok := cfg["by-file-path"]; ok {
-		if fileRE, err = globRegexp(glob); err != nil {
-			return fail("search-replace: by-file-path: %v", err)
-		}
-	}
-	putValue, hasPut := cfg["put-value"]
-	putComment, hasComment := cfg["put-comment"]
-
-	// expand fills ${n} from the regex match of value.
-	expand := func(pattern, value string) (string, error) {
-		if re == nil {
-			return pattern, nil
-		}
-		groups := re.FindStringSubmatch(value)
-		var bad error
-		out := groupRef.ReplaceAllStringFunc(pattern, func(ref string) string {
-			n, _ := strconv.Atoi(ref[2 : len(ref)-1])
-			if n >= len(groups) {
-				bad = fmt.Errorf("search-replace: unable to resolve capture group %s in %q", ref, pattern)
-				return ref
-			}
-			return groups[n]
-		})
-		return out, bad
-	}
-
-	var results framework.Results
-	for _, item := range rl.Items {
-		if fileRE != nil && !fileRE.MatchString(filePath(item)) {
-			continue
-		}
-		matched := false
-		err := walkScalars(item.YNode(), nil, func(path []string, n *yaml.Node) error {
-			if hasPath && !matchFieldPath(pathPattern, path) {
-				return nil
-			}
-			if hasValue && n.Value != byValue {
-				return nil
-			}
-			if re != nil && !re.MatchString(n.Value) {
-				return nil
-			}
-			if !hasPath && !hasValue && re == nil {
-				return nil
-			}
-			matched = true
-			original := n.Value
-			msg := fmt.Sprintf("Matched field value %q", original)
-			if hasPut {
-				v, err := expand(putValue, original)
-				if err != nil {
-					return err
-				}
-				n.Value, n.Tag = v, ""
-				msg = fmt.Sprintf("Mutated field value to %q", v)
-			}
-			if hasComment {
-				c, err := expand(putComment, original)
-				if err != nil {
-					return err
-				}
-				n.LineComment = "# " + c
-				if !hasPut {
-					msg = fmt.Sprintf("Mutated field comment to %q", c)
-				}
-			}
-			results = append(results, &framework.Result{Severity: framework.Info, Message: msg,
-				ResourceRef: resourceRef(item), Field: &framework.Field{Path: joinFieldPath(path)},
-				File: &framework.File{Path: filePath(item)}})
-			return nil
-		})
-		if err != nil {
-			return fail("%v", err)
-		}
-		if !matched && hasPath && hasPut && !hasValue && re == nil && plainPath(pathPattern) {
-			if err := item.PipeE(yaml.LookupCreate(yaml.ScalarNode, pathPattern...), yaml.FieldSetter{Value: yaml.NewScalarRNode(putValue)}); err != nil {
-				return fail("search-replace: %s: %v", byPath, err)
-			}
-			results = append(results, &framework.Result{Severity: framework.Info, Message: fmt.Sprintf("Mutated field value to %q", putValue),
-				ResourceRef: resourceRef(item), Field: &framework.Field{Path: byPath}, File: &framework.File{Path: filePath(item)}})
-		}
-	}
-	if len(results) == 0 {
-		results = framework.Results{{Severity: framework.Info, Message: "no matches"}}
-	}
-	rl.Results = append(rl.Results, results...)
+	rl.Results = append(rl.Results, sr.results...)
 	return nil
 }
 
-var groupRef = regexp.MustCompile(`\$\{[0-9]+\}`)
-
-// filePath is the file a resource came from.
-func filePath(n *yaml.RNode) string {
-	a := n.GetAnnotations()
-	if p := a["internal.config.kubernetes.io/path"]; p != "" {
-		return p
-	}
-	return a["config.kubernetes.io/path"]
+// searchReplace is a parsed search-replace config.
+type searchReplace struct {
+	byValue, byRegex, byPath, putValue, putComment string
+	regex                                          *regexp.Regexp
+	file                                           *regexp.Regexp
+	filePath                                       string
+	results                                        framework.Results
 }
 
-// walkScalars calls fn for every scalar value (never a key) under n, with
-// its path: map keys, and "[i]" for list items.
-func walkScalars(n *yaml.Node, path []string, fn func([]string, *yaml.Node) error) error {
+func newSearchReplace(fc *yaml.RNode) (*searchReplace, *ConfigError) {
+	bad := func(field, format string, args ...any) *ConfigError {
+		return &ConfigError{Function: "search-replace", Field: field, Reason: fmt.Sprintf(format, args...)}
+	}
+	data := map[string]string{}
+	if fc != nil {
+		data = fc.GetDataMap()
+	}
+	for _, k := range sortedKeys(data) {
+		known := false
+		for _, m := range searchReplaceKeys {
+			known = known || k == m
+		}
+		if !known {
+			return nil, bad("data."+k, "invalid matcher %q, must be one of %q", k, searchReplaceKeys)
+		}
+	}
+	sr := &searchReplace{byValue: data["by-value"], byRegex: data["by-value-regex"], byPath: data["by-path"],
+		putValue: data["put-value"], putComment: data["put-comment"]}
+	if sr.byValue != "" && sr.byRegex != "" {
+		return nil, bad("data.by-value-regex", "only one of [%q, %q] can be provided", "by-value", "by-value-regex")
+	}
+	if sr.byRegex != "" {
+		re, err := regexp.Compile(sr.byRegex)
+		if err != nil {
+			return nil, bad("data.by-value-regex", "%v", err)
+		}
+		sr.regex = re
+	}
+	if glob := data["by-file-path"]; glob != "" {
+		re, err := globRegexp(glob)
+		if err != nil {
+			return nil, bad("data.by-file-path", "syntax error in pattern")
+		}
+		sr.file = re
+	}
+	return sr, nil
+}
+
+// perform searches (and replaces in) one resource.
+func (sr *searchReplace) perform(n *yaml.RNode) *ConfigError {
+	filePath, _, _ := kioutil.GetFileAnnotations(n)
+	if sr.file != nil && !sr.file.MatchString(filePath) {
+		return nil
+	}
+	sr.filePath = filePath
+	if sr.putsByPath() {
+		path := strings.Split(sr.byPath, ".")
+		parent, err := n.Pipe(yaml.LookupCreate(yaml.MappingNode, path[:len(path)-1]...))
+		if err == nil && parent.YNode().Kind != yaml.MappingNode {
+			err = fmt.Errorf("wrong node kind: expected MappingNode at %s", strings.Join(path[:len(path)-1], "."))
+		}
+		if err != nil {
+			return &ConfigError{Function: "search-replace", Field: "data.by-path", Reason: err.Error()}
+		}
+		// As the catalog's kyaml sets it: an existing value keeps its style
+		// (not its comment), and the value's type is inferred again.
+		value := &yaml.Node{Kind: yaml.ScalarNode, Value: sr.putValue}
+		if old := mapValue(parent.YNode(), path[len(path)-1]); old != nil {
+			value.Style = old.Style
+			*old = *value
+		} else {
+			parent.YNode().Content = append(parent.YNode().Content,
+				&yaml.Node{Kind: yaml.ScalarNode, Value: path[len(path)-1]}, value)
+		}
+		sr.addResult(sr.byPath, sr.putValue)
+		return nil
+	}
+	return sr.walk(n.YNode(), "")
+}
+
+// putsByPath reports a by-path of plain keys with put-value and no value
+// matcher: the field is set wherever it is, or created.
+func (sr *searchReplace) putsByPath() bool {
+	if sr.byPath == "" || strings.Contains(sr.byPath, "[") || sr.byValue != "" || sr.byRegex != "" || sr.putValue == "" {
+		return false
+	}
+	for _, e := range strings.Split(sr.byPath, ".") {
+		if e == "" || strings.Contains(e, "*") {
+			return false
+		}
+	}
+	return true
+}
+
+func (sr *searchReplace) walk(n *yaml.Node, path string) *ConfigError {
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			if err := walkScalars(c, path, fn); err != nil {
+			if err := sr.walk(c, path); err != nil {
 				return err
 			}
 		}
 	case yaml.MappingNode:
+		if sr.putComment != "" {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				key, value := n.Content[i], n.Content[i+1]
+				if value.Kind != yaml.SequenceNode || len(value.Content) == 0 {
+					continue
+				}
+				if !sr.pathMatch(strings.TrimPrefix(path+"."+strings.TrimSpace(key.Value), ".")) {
+					continue
+				}
+				key.LineComment = sr.putComment
+				value.Style = yaml.FlowStyle
+				text, _ := yaml.String(value)
+				value.Style = yaml.FoldedStyle
+				sr.addResult(sr.byPath+" # "+sr.putComment, strings.TrimSpace(text))
+			}
+		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if err := walkScalars(n.Content[i+1], append(path[:len(path):len(path)], n.Content[i].Value), fn); err != nil {
+			if err := sr.walk(n.Content[i+1], path+"."+n.Content[i].Value); err != nil {
 				return err
 			}
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			if err := walkScalars(c, append(path[:len(path):len(path)], "["+strconv.Itoa(i)+"]"), fn); err != nil {
+			if err := sr.walk(c, path+"["+strconv.Itoa(i)+"]"); err != nil {
 				return err
 			}
 		}
 	case yaml.ScalarNode:
-		return fn(path, n)
+		return sr.scalar(n, path)
 	}
 	return nil
 }
 
-// splitFieldPath splits "a.b[0].c" into "a", "b", "[0]", "c".
-func splitFieldPath(p string) []string {
-	var out []string
-	for _, part := range strings.Split(p, ".") {
-		for part != "" {
-			i := strings.Index(part, "[")
-			switch {
-			case i < 0:
-				out = append(out, part)
-				part = ""
-			case i > 0:
-				out = append(out, part[:i])
-				part = part[i:]
-			default:
-				j := strings.Index(part, "]")
-				if j < 0 {
-					out = append(out, part)
-					part = ""
-					continue
-				}
-				out = append(out, part[:j+1])
-				part = part[j+1:]
-			}
-		}
+// scalar matches and replaces one scalar field.
+func (sr *searchReplace) scalar(n *yaml.Node, path string) *ConfigError {
+	pathMatch := sr.pathMatch(path)
+	valueMatch := (sr.byValue != "" && sr.byValue == n.Value) || (sr.regex != nil && sr.regex.MatchString(n.Value))
+	if !(valueMatch && (pathMatch || sr.byPath == "")) && !(pathMatch && sr.byValue == "" && sr.byRegex == "") {
+		return nil
 	}
-	return out
+	if sr.putComment != "" {
+		c, err := sr.resolve(n.Value, sr.putComment, "data.put-comment")
+		if err != nil {
+			return err
+		}
+		n.LineComment = c
+	}
+	if sr.putValue != "" {
+		v, err := sr.resolve(n.Value, sr.putValue, "data.put-value")
+		if err != nil {
+			return err
+		}
+		n.Value, n.Tag = v, yaml.NodeTagEmpty
+	}
+	if sr.filePath != "" {
+		text, _ := yaml.String(n)
+		sr.addResult(strings.TrimPrefix(path, "."), strings.TrimSpace(text))
+	}
+	return nil
 }
 
-func joinFieldPath(path []string) string {
-	var b strings.Builder
-	for i, p := range path {
-		if i > 0 && !strings.HasPrefix(p, "[") {
-			b.WriteByte('.')
-		}
-		b.WriteString(p)
+// resolve fills ${1}, ${2}... of pattern from the regex's groups in value.
+func (sr *searchReplace) resolve(value, pattern, field string) (string, *ConfigError) {
+	if sr.regex == nil {
+		return pattern, nil
 	}
-	return b.String()
+	out := pattern
+	for i, g := range sr.regex.FindStringSubmatch(value) {
+		if i > 0 {
+			out = strings.ReplaceAll(out, "${"+strconv.Itoa(i)+"}", g)
+		}
+	}
+	if groupRef.MatchString(out) {
+		return "", &ConfigError{Function: "search-replace", Field: field, Reason: "unable to resolve capture groups"}
+	}
+	return out, nil
 }
 
-// matchFieldPath matches a path against a pattern of elements, "*" (one
-// key), "[*]" (one index) and "**" (any number of elements).
+func (sr *searchReplace) addResult(fieldPath, value string) {
+	msg := fmt.Sprintf("Matched field value %q", value)
+	if sr.putComment != "" || sr.putValue != "" {
+		msg = fmt.Sprintf("Mutated field value to %q", value)
+	}
+	sr.results = append(sr.results, unratedResult(msg, &framework.Field{Path: fieldPath}, &framework.File{Path: sr.filePath}))
+}
+
+var groupRef = regexp.MustCompile(`\$\{[0-9]+\}`)
+
+// pathMatch matches a field path ("a.b[0].c") against by-path, element by
+// element: "*" is one element, "**" any number, "name[*]" any index.
+func (sr *searchReplace) pathMatch(path string) bool {
+	if sr.byPath == "" {
+		return false
+	}
+	return matchFieldPath(strings.Split(sr.byPath, "."), strings.Split(strings.TrimPrefix(path, "."), "."))
+}
+
 func matchFieldPath(pattern, path []string) bool {
 	if len(pattern) == 0 {
 		return len(path) == 0
 	}
-	switch p := pattern[0]; {
-	case p == "**":
+	if pattern[0] == "**" {
 		for i := 0; i <= len(path); i++ {
 			if matchFieldPath(pattern[1:], path[i:]) {
 				return true
 			}
 		}
 		return false
-	case len(path) == 0:
+	}
+	if len(path) == 0 || (pattern[0] != "*" && !elementMatch(path[0], pattern[0])) {
 		return false
-	case p == "*":
-		return !strings.HasPrefix(path[0], "[") && matchFieldPath(pattern[1:], path[1:])
-	case p == "[*]":
-		return strings.HasPrefix(path[0], "[") && matchFieldPath(pattern[1:], path[1:])
-	default:
-		return p == path[0] && matchFieldPath(pattern[1:], path[1:])
 	}
+	return matchFieldPath(pattern[1:], path[1:])
 }
 
-// plainPath reports a path of map keys only.
-func plainPath(pattern []string) bool {
-	for _, p := range pattern {
-		if p == "*" || p == "**" || strings.HasPrefix(p, "[") {
-			return false
-		}
+// elementMatch matches one path element, "name" or "name[i]".
+func elementMatch(elem, pattern string) bool {
+	if elem == pattern {
+		return true
 	}
-	return len(pattern) > 0
+	if !strings.Contains(elem, "[") {
+		return false
+	}
+	e, p := strings.Split(elem, "["), strings.Split(pattern, "[")
+	if p[0] != "*" && e[0] != p[0] {
+		return false
+	}
+	return len(p) > 1 && (p[1] == "*]" || e[1] == p[1])
 }
 
-// globRegexp turns a file glob into an anchored regular expression.
+// globRegexp turns a file glob (doublestar's syntax, as the catalog
+// matches it) into an anchored regular expression.
 func globRegexp(glob string) (*regexp.Regexp, error) {
 	var b strings.Builder
 	b.WriteString("^")
@@ -290,6 +328,22 @@ func globRegexp(glob string) (*regexp.Regexp, error) {
 		case '}':
 			inBraces = false
 			b.WriteString(")")
+		case '[':
+			j := strings.IndexByte(glob[i+1:], ']')
+			if j < 0 {
+				return nil, fmt.Errorf("unclosed [ in %q", glob)
+			}
+			class := glob[i+1 : i+1+j]
+			if strings.HasPrefix(class, "!") || strings.HasPrefix(class, "^") {
+				class = "^" + class[1:]
+			}
+			b.WriteString("[" + strings.ReplaceAll(class, `\`, `\\`) + "]")
+			i += j + 1
+		case '\\':
+			if i+1 < len(glob) {
+				i++
+				b.WriteString(regexp.QuoteMeta(string(glob[i])))
+			}
 		case ',':
 			if inBraces {
 				b.WriteString("|")

@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -96,4 +97,62 @@ func TestSearchReplace(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
+}
+
+func TestSearchReplaceResults(t *testing.T) {
+	cm := `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: nginx-urls
+  annotations:
+    internal.config.kubernetes.io/path: resources.yaml
+data:
+  FQDN: nginx.com
+  MY_BAR_URL: https://nginx.com/bar
+envs:
+- dev
+- stage
+`
+	rl := list(searchReplaceConfig("by-path", "data.**", "by-value-regex", "(.*)nginx.com(.*)", "put-comment", "kpt-set: ${1}${host}${2}"), cm)
+	if err := catalog.SearchReplace(rl); err != nil {
+		t.Fatal(err)
+	}
+	if out := rl.Items[0].MustString(); !strings.Contains(out, "MY_BAR_URL: https://nginx.com/bar # kpt-set: https://${host}/bar") {
+		t.Errorf("output:\n%s", out)
+	}
+	wantResults(t, rl.Results, `- message: 'Mutated field value to "nginx.com # kpt-set: ${host}"'
+  severity: info
+  field:
+    path: data.FQDN
+  file:
+    path: resources.yaml
+- message: 'Mutated field value to "https://nginx.com/bar # kpt-set: https://${host}/bar"'
+  severity: info
+  field:
+    path: data.MY_BAR_URL
+  file:
+    path: resources.yaml`)
+
+	rl = list(searchReplaceConfig("by-path", "envs", "put-comment", "kpt-set: ${envs}"), cm)
+	if err := catalog.SearchReplace(rl); err != nil {
+		t.Fatal(err)
+	}
+	if out := rl.Items[0].MustString(); !strings.Contains(out, "envs: # kpt-set: ${envs}\n- dev\n") {
+		t.Errorf("list comment:\n%s", out)
+	}
+	wantResults(t, rl.Results, `- message: Mutated field value to "[dev, stage]"
+  severity: info
+  field:
+    path: 'envs # kpt-set: ${envs}'
+  file:
+    path: resources.yaml`)
+
+	rl = list(searchReplaceConfig("by-value", "a", "by-value-regex", "a"), cm)
+	err := catalog.SearchReplace(rl)
+	var cerr *catalog.ConfigError
+	if !errors.As(err, &cerr) || cerr.Field != "data.by-value-regex" {
+		t.Fatalf("error %v, want a ConfigError on data.by-value-regex", err)
+	}
+	wantResults(t, rl.Results, `- message: 'failed to perform search-replace operation: "only one of [\"by-value\", \"by-value-regex\"] can be provided"'
+  severity: error`)
 }
