@@ -3,6 +3,7 @@ package krm
 import (
 	"fmt"
 	"path"
+	"strconv"
 	"time"
 )
 
@@ -48,8 +49,8 @@ const (
 	DefaultWallTime = 60 * time.Second
 	// DefaultMaxOutput bounds a function's stdout.
 	DefaultMaxOutput int64 = 64 << 20
-	// DefaultMaxProcesses bounds the processes (threads) an exec function
-	// may have.
+	// DefaultMaxProcesses bounds the processes (threads) an exec or
+	// container function may have.
 	DefaultMaxProcesses = 256
 )
 
@@ -73,30 +74,59 @@ func (e *CapabilityError) Error() string {
 // Unwrap makes errors.Is(err, ErrCapabilityDenied) true.
 func (e *CapabilityError) Unwrap() error { return ErrCapabilityDenied }
 
-// Limits are the resources one run gets after the policy's decision.
+// Limits are the resources one run gets after the policy's decision. The
+// exec and container runtimes enforce the same values; both refuse a
+// Limits with a resource bound that is not positive (ErrBadInput).
 type Limits struct {
-	// Memory is the data-segment limit of an exec function and the memory
-	// limit of a container, in bytes (DefaultMemory unless the function
-	// asks).
+	// Memory is the memory a function may use, in bytes (DefaultMemory
+	// unless the function asks): an exec function's data-segment limit
+	// (RLIMIT_DATA), a container's memory limit with swap off.
 	Memory int64
-	// CPU is the CPU time an exec function may use, rounded up to whole
-	// seconds (DefaultCPU unless the function asks).
+	// CPU is the CPU time a function may use, rounded up to whole seconds
+	// (DefaultCPU unless the function asks): RLIMIT_CPU of the exec
+	// function or of the container's process.
 	CPU time.Duration
 	// WallTime is how long the run may take before it is stopped
-	// (DefaultWallTime unless the function asks).
+	// (DefaultWallTime unless the function asks); a stopped container is
+	// removed.
 	WallTime time.Duration
 	// MaxOutput bounds the function's stdout, in bytes: a run that writes
 	// more is stopped (DefaultMaxOutput).
 	MaxOutput int64
 	// Processes bounds the processes (threads) of an exec or container
-	// function (DefaultMaxProcesses).
+	// function (DefaultMaxProcesses): RLIMIT_NPROC, and a container's pids
+	// limit.
 	Processes int
 	// Network grants network access; without it the function runs in a
-	// network namespace of its own, or a container without network.
+	// network namespace of its own, or a container without network. With
+	// it, both share the host's network.
 	Network bool
 	// Mounts are the host paths the function may read, as it declared
 	// them.
 	Mounts []string
+}
+
+// check refuses limits a sandbox cannot run under: every bound must be
+// positive (a zero value is not "unbounded").
+func (l Limits) check() error {
+	for _, f := range []struct {
+		name string
+		ok   bool
+	}{
+		{"Memory", l.Memory > 0}, {"CPU", l.CPU > 0}, {"WallTime", l.WallTime > 0},
+		{"MaxOutput", l.MaxOutput > 0}, {"Processes", l.Processes > 0},
+	} {
+		if !f.ok {
+			return fmt.Errorf("%w: Limits.%s must be positive", ErrBadInput, f.name)
+		}
+	}
+	return nil
+}
+
+// cpuSeconds is the CPU-time limit in whole seconds, rounded up, as an
+// rlimit value.
+func cpuSeconds(l Limits) string {
+	return strconv.FormatInt(int64((l.CPU+time.Second-1)/time.Second), 10)
 }
 
 // Grant checks the function's declared needs and returns the limits it runs

@@ -32,11 +32,12 @@ var (
 	ErrBadOutput = errors.New("function output is not a ResourceList")
 	// ErrBadInput: the input is not a valid ResourceList or package.
 	ErrBadInput = errors.New("invalid input")
-	// ErrSandboxUnavailable: an isolation the sandbox must enforce (a
-	// network namespace) is not available on this machine.
+	// ErrSandboxUnavailable: an isolation the sandbox must enforce is not
+	// available on this machine: a network namespace for an executable, or
+	// a container the engine could not start under the sandbox's limits.
 	ErrSandboxUnavailable = errors.New("sandbox isolation unavailable")
 	// ErrNoContainerRuntime: the function needs a container and no docker or
-	// podman is usable here.
+	// podman engine answers here (or not the one configured).
 	ErrNoContainerRuntime = errors.New("no container runtime")
 )
 

@@ -56,6 +56,9 @@ const stderrTail = 4 << 10
 const nobody = 65534
 
 func (e *executable) Run(ctx context.Context, fn Function, in *framework.ResourceList, limits Limits) (*Output, error) {
+	if err := limits.check(); err != nil {
+		return nil, err
+	}
 	input, err := protocolInput(fn, in)
 	if err != nil {
 		return nil, err
@@ -74,7 +77,7 @@ func (e *executable) Run(ctx context.Context, fn Function, in *framework.Resourc
 		// instruction.
 		name, args = prlimit, append([]string{
 			"--data=" + strconv.FormatInt(limits.Memory, 10),
-			"--cpu=" + strconv.Itoa(int(limits.CPU.Seconds()+0.999)),
+			"--cpu=" + cpuSeconds(limits),
 			"--nproc=" + strconv.Itoa(limits.Processes),
 			"--core=0",
 			"--", e.path}, e.args...)

@@ -30,7 +30,11 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	testfn = filepath.Join(dir, "testfn")
-	if out, err := exec.Command("go", "build", "-o", testfn, "./internal/testfn").CombinedOutput(); err != nil {
+	// A static build runs as an executable and, alone, as a container
+	// image.
+	build := exec.Command("go", "build", "-o", testfn, "./internal/testfn")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
 		panic(fmt.Sprintf("build testfn: %v\n%s", err, out))
 	}
 	code := m.Run()
@@ -86,47 +90,93 @@ func TestExecRunsAFunction(t *testing.T) {
 	}
 }
 
+// sandboxAttack is a misbehaving function and the typed error every
+// sandboxed runtime must answer it with.
+type sandboxAttack struct {
+	name   string
+	args   []string
+	limits krm.Limits
+	want   error
+	stderr string
+}
+
+// sandboxAttacks are the misbehaviours the exec and container runtimes
+// must contain alike; addr is a TCP address on the host that a function
+// without network must not reach.
+func sandboxAttacks(addr string) []sandboxAttack {
+	return []sandboxAttack{
+		{name: "non-zero exit with results", args: []string{"fail"}, want: krm.ErrFunctionFailed, stderr: "failing on purpose"},
+		{name: "not a resource list", args: []string{"garbage"}, want: krm.ErrBadOutput},
+		{name: "hangs", args: []string{"hang"}, limits: krm.Limits{WallTime: 1500 * time.Millisecond}, want: krm.ErrTimeout},
+		{name: "allocates without bound", args: []string{"alloc"}, want: krm.ErrResourceLimit},
+		{name: "spins past its CPU time", args: []string{"spin"}, limits: krm.Limits{CPU: time.Second, WallTime: 30 * time.Second}, want: krm.ErrResourceLimit},
+		{name: "forks without bound", args: []string{"fork"}, limits: krm.Limits{Processes: 16}, want: krm.ErrResourceLimit},
+		{name: "opens a network connection", args: []string{"network", addr}, want: krm.ErrFunctionFailed, stderr: "dial failed"},
+		{name: "floods stdout", args: []string{"flood"}, limits: krm.Limits{MaxOutput: 4 << 20}, want: krm.ErrOutputTooLarge},
+	}
+}
+
+// checkAttackError asserts the error a runtime gave a sandbox attack.
+func checkAttackError(t *testing.T, tc sandboxAttack, err error) {
+	t.Helper()
+	if !errors.Is(err, tc.want) {
+		t.Fatalf("err = %v, want %v", err, tc.want)
+	}
+	var fe *krm.FunctionError
+	if !errors.As(err, &fe) {
+		t.Fatalf("not a FunctionError: %v", err)
+	}
+	if tc.stderr != "" && !strings.Contains(fe.Stderr, tc.stderr) {
+		t.Fatalf("stderr tail %q lacks %q", fe.Stderr, tc.stderr)
+	}
+}
+
 func TestExecSandboxLimits(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	tests := []struct {
-		name   string
-		args   []string
-		limits krm.Limits
-		want   error
-		stderr string
-	}{
-		{name: "non-zero exit with results", args: []string{"fail"}, want: krm.ErrFunctionFailed, stderr: "failing on purpose"},
-		{name: "not a resource list", args: []string{"garbage"}, want: krm.ErrBadOutput},
-		{name: "hangs", args: []string{"hang"}, limits: krm.Limits{WallTime: 500 * time.Millisecond}, want: krm.ErrTimeout},
-		{name: "allocates without bound", args: []string{"alloc"}, want: krm.ErrResourceLimit},
-		{name: "forks without bound", args: []string{"fork"}, limits: krm.Limits{Processes: 16}, want: krm.ErrResourceLimit},
-		{name: "opens a network connection", args: []string{"network", l.Addr().String()}, want: krm.ErrFunctionFailed, stderr: "dial failed"},
-		{name: "floods stdout", args: []string{"flood"}, limits: krm.Limits{MaxOutput: 4 << 20}, want: krm.ErrOutputTooLarge},
-	}
-	for _, tc := range tests {
+	for _, tc := range sandboxAttacks(l.Addr().String()) {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
 			_, err := runExec(t, tc.limits, tc.args...)
-			if !errors.Is(err, tc.want) {
-				t.Fatalf("err = %v, want %v", err, tc.want)
-			}
-			var fe *krm.FunctionError
-			if !errors.As(err, &fe) {
-				t.Fatalf("not a FunctionError: %v", err)
-			}
-			if tc.stderr != "" && !strings.Contains(fe.Stderr, tc.stderr) {
-				t.Fatalf("stderr tail %q lacks %q", fe.Stderr, tc.stderr)
-			}
+			checkAttackError(t, tc, err)
 			// Nothing the function started outlives it.
 			if out, err := exec.Command("pgrep", "-f", testfn).Output(); err == nil && len(strings.TrimSpace(string(out))) > 0 {
 				t.Fatalf("processes left behind: %s", out)
 			}
 			t.Logf("%v after %v", err, time.Since(start).Round(time.Millisecond))
 		})
+	}
+}
+
+// TestRuntimesRefuseUnboundedLimits: a zero bound is a mistake, not
+// "unlimited"; the exec and container runtimes refuse it before running
+// anything, naming the field.
+func TestRuntimesRefuseUnboundedLimits(t *testing.T) {
+	full := krm.Limits{Memory: 64 << 20, CPU: time.Second, WallTime: time.Second, MaxOutput: 1 << 20, Processes: 8}
+	cases := map[string]func(*krm.Limits){
+		"Memory":    func(l *krm.Limits) { l.Memory = 0 },
+		"CPU":       func(l *krm.Limits) { l.CPU = -time.Second },
+		"WallTime":  func(l *krm.Limits) { l.WallTime = 0 },
+		"MaxOutput": func(l *krm.Limits) { l.MaxOutput = 0 },
+		"Processes": func(l *krm.Limits) { l.Processes = 0 },
+	}
+	// The engine is never asked: the limits are refused first.
+	ctr, err := krm.NewContainer(krm.ContainerConfig{Engine: filepath.Join(t.TempDir(), "no-engine")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rt := range []krm.Runtime{krm.Executable(testfn, krm.ExecConfig{Args: []string{"echo"}}), ctr} {
+		for field, unset := range cases {
+			limits := full
+			unset(&limits)
+			_, err := rt.Run(context.Background(), krm.Function{Exec: testfn, Image: "example.com/fn:v1"}, configMaps(1), limits)
+			if !errors.Is(err, krm.ErrBadInput) || !strings.Contains(err.Error(), "Limits."+field) {
+				t.Errorf("%s with no %s: err = %v, want ErrBadInput naming Limits.%s", rt.Name(), field, err, field)
+			}
+		}
 	}
 }
 

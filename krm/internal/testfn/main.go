@@ -1,10 +1,12 @@
 // Command testfn is a KRM function executable for krm's tests and
 // benchmarks. "testfn catalog NAME" runs a catalog function (for comparing
-// in-process and exec runs of the same code); the other modes misbehave on
-// purpose to exercise the sandbox.
+// in-process, exec and container runs of the same code); the other modes
+// misbehave on purpose to exercise the sandbox. It builds without cgo, so a
+// container image can hold it alone.
 package main
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"net"
@@ -31,7 +33,10 @@ func main() {
 	case "catalog":
 		for image, fn := range catalog.Functions() {
 			if strings.HasPrefix(image, os.Args[2]+":") {
-				if err := framework.Execute(fn, &kio.ByteReadWriter{}); err != nil {
+				// Like the catalog's images, keep every annotation as it
+				// came, the index and path included.
+				rw := &kio.ByteReadWriter{OmitReaderAnnotations: true, KeepReaderAnnotations: true}
+				if err := framework.Execute(fn, rw); err != nil {
 					os.Exit(1)
 				}
 				return
@@ -52,6 +57,11 @@ func main() {
 		fmt.Print("this is not a resource list: [")
 	case "hang":
 		time.Sleep(time.Hour)
+	case "spin":
+		h := sha256.Sum256(nil)
+		for {
+			h = sha256.Sum256(h[:])
+		}
 	case "alloc":
 		for {
 			b := make([]byte, 64<<20)
@@ -74,6 +84,18 @@ func main() {
 			os.Exit(4)
 		}
 		conn.Close()
+		_, _ = io.Copy(os.Stdout, os.Stdin)
+	case "read":
+		if _, err := os.ReadFile(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "read failed:", err)
+			os.Exit(6)
+		}
+		_, _ = io.Copy(os.Stdout, os.Stdin)
+	case "write":
+		if err := os.WriteFile(os.Args[2], []byte("written by a function\n"), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "write failed:", err)
+			os.Exit(7)
+		}
 		_, _ = io.Copy(os.Stdout, os.Stdin)
 	case "flood":
 		chunk := strings.Repeat("x", 1<<20)
