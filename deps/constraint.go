@@ -15,11 +15,7 @@ import (
 // tilde, a caret or a hyphen range is left to Masterminds/semver, and so is
 // any pre-release version being checked.
 type versionRange struct {
-	// from is the parsed constraint the range was compiled from.
-	from   *semver.Constraints
 	groups [][]comparison
-	// text is from.String(), rendered once.
-	text string
 }
 
 type comparison struct {
@@ -39,13 +35,13 @@ const (
 	opLessOrEqual
 )
 
-// compileRange compiles text (already accepted by semver.NewConstraint
-// into from), or returns nil when it is not a plain comparison.
-func compileRange(text string, from *semver.Constraints) *versionRange {
+// compileRange compiles text (a constraint semver.NewConstraint
+// accepted), or returns nil when it is not a plain comparison.
+func compileRange(text string) *versionRange {
 	if strings.Contains(text, " - ") {
 		return nil
 	}
-	r := &versionRange{from: from, text: from.String()}
+	r := &versionRange{}
 	for _, group := range strings.Split(text, "||") {
 		var comps []comparison
 		fields := strings.Fields(strings.ReplaceAll(group, ",", " "))
@@ -130,4 +126,16 @@ func (c comparison) holds(v *semver.Version) bool {
 		return n <= 0
 	}
 	return false
+}
+
+// commaForm renders c as Masterminds/semver does, but with its
+// conjunctions joined by ", " as people write them (">=1.2, <2" rather
+// than ">=1.2 <2"). Each comparison Masterminds/semver renders holds no
+// space, so the spaces it puts between them are exactly the conjunctions.
+func commaForm(c *semver.Constraints) string {
+	groups := strings.Split(c.String(), " || ")
+	for i, g := range groups {
+		groups[i] = strings.Join(strings.Fields(g), ", ")
+	}
+	return strings.Join(groups, " || ")
 }

@@ -16,10 +16,16 @@ type UnsatisfiableError struct {
 	// Conflict is a minimal unsatisfiable set of the request's and the
 	// packages' facts.
 	Conflict []Fact
-	// Repairs are the fewest edits of the request (roots, locks,
-	// exclusions) after which a plan exists; empty when the packages'
-	// facts alone conflict.
+	// Repairs are the cheapest edits of the request (roots, locks,
+	// exclusions), priced by its Policy.Costs, after which a plan exists;
+	// empty when the packages' facts alone conflict, when the cost model
+	// forbids every edit that would do, or when the cheapest edits lead to
+	// a plan with a dependency cycle the policy forbids (repairs do not
+	// weigh the cycle policy).
 	Repairs []Repair
+	// providers names, for each capability a fact of Conflict depends on
+	// (by the dependency's text), the releases in range that provide it.
+	providers map[string][]string
 }
 
 // Error renders the derivation: the packages' facts, then the user's, then
@@ -41,7 +47,7 @@ func (e *UnsatisfiableError) Unwrap() error { return ErrNoSolution }
 // plan exists. Try: allow smf 1.5.0 instead of smf =1.4."
 func (e *UnsatisfiableError) Explain() string {
 	var pkgFacts, user []string
-	for _, line := range summarise(e.Conflict) {
+	for _, line := range summarise(e.Conflict, e.providers) {
 		if line.user {
 			user = append(user, line.text)
 		} else {
@@ -72,8 +78,10 @@ type summaryLine struct {
 // summarise merges facts that differ only in the release's version, e.g.
 // "amf@2.0.0 requires nrf >=3" and "amf@2.1.0 requires nrf >=3" become
 // "amf 2.0.0, 2.1.0 require nrf >=3"; user facts are merged into one
-// "you asked for ..." clause.
-func summarise(facts []Fact) []summaryLine {
+// "you asked for ..." clause. A dependency on a capability names the
+// releases that provide it, from providers.
+func summarise(facts []Fact, providers map[string][]string) []summaryLine {
+	dep := func(d Dependency) string { return withProviders(d, providers[d.String()]) }
 	type key struct {
 		kind FactKind
 		pkg  string
@@ -86,13 +94,13 @@ func summarise(facts []Fact) []summaryLine {
 	for _, f := range facts {
 		switch f.Kind {
 		case FactRequires, FactConflicts:
-			k := key{f.Kind, f.Package, f.Dependency.String()}
+			k := key{f.Kind, f.Package, dep(f.Dependency)}
 			if _, ok := versions[k]; !ok {
 				order = append(order, k)
 			}
 			versions[k] = append(versions[k], f.Release.Version.String())
 		case FactRoot:
-			roots = append(roots, f.Dependency.String())
+			roots = append(roots, dep(f.Dependency))
 		default:
 			out = append(out, summaryLine{text: f.String(), user: f.User()})
 		}
@@ -115,6 +123,46 @@ func summarise(facts []Fact) []summaryLine {
 	return lines
 }
 
+// maxProvidersNamed bounds the providers an explanation names for one
+// capability.
+const maxProvidersNamed = 3
+
+// withProviders renders d followed by the releases that provide it, when
+// it is a capability: "5gc-database >=1 (provided by udm@4.0.0)".
+func withProviders(d Dependency, providers []string) string {
+	switch n := len(providers); {
+	case n == 0:
+		return d.String()
+	case n > maxProvidersNamed:
+		return fmt.Sprintf("%s (provided by %s and %d more)", d, strings.Join(providers[:maxProvidersNamed], ", "), n-maxProvidersNamed)
+	default:
+		return fmt.Sprintf("%s (provided by %s)", d, joinAnd(providers))
+	}
+}
+
+// providersOf lists, for each dependency of facts on a capability of u,
+// the IDs of the releases that provide it in range.
+func providersOf(u *Universe, facts []Fact) map[string][]string {
+	out := map[string][]string{}
+	for _, f := range facts {
+		d := f.Dependency
+		if d.Name == "" || len(u.providers[d.Name]) == 0 {
+			continue
+		}
+		if _, done := out[d.String()]; done {
+			continue
+		}
+		var ids []string
+		for _, c := range u.Candidates(d) {
+			if c.Name != d.Name {
+				ids = append(ids, c.ID())
+			}
+		}
+		out[d.String()] = ids
+	}
+	return out
+}
+
 func joinAnd(items []string) string {
 	switch len(items) {
 	case 0:
@@ -132,11 +180,15 @@ func (s *SATResolver) explain(ctx context.Context, u *Universe, req Request, pro
 	if proof == nil {
 		return fmt.Errorf("deps: internal error, no plan and no proof")
 	}
+	if err := req.Policy.Costs.validate(); err != nil {
+		return err
+	}
 	conflict := proof.minimalConflict()
 	out := &UnsatisfiableError{}
 	for _, f := range conflict {
 		out.Conflict = append(out.Conflict, f.Fact)
 	}
+	out.providers = providersOf(u, out.Conflict)
 	out.Repairs = s.repairs(ctx, u, req, proof)
 	return out
 }

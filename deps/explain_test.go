@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/Masterminds/semver/v3"
 )
 
 func unsatError(t *testing.T, u *Universe, r Request) *UnsatisfiableError {
@@ -142,5 +144,122 @@ func TestRepairTiesNeverOutweighCost(t *testing.T) {
 	}
 	if want := "allow a <=1.0.0 instead of a =2.0.0; allow b <=1.0.0 instead of b =2.0.0"; strings.Join(got, "; ") != want {
 		t.Errorf("repairs = %q, want %q", got, want)
+	}
+}
+
+// TestLockRepairAgreesWithAllowLockChanges: a repair that lets a lock move
+// names the release the resolver picks when the request allows lock
+// changes (with the other repairs applied), and lists the locks the
+// resolver changes when several are equally cheap to release.
+func TestLockRepairAgreesWithAllowLockChanges(t *testing.T) {
+	upf := []*Release{NewRelease("upf", "1.2.0"), NewRelease("upf", "1.3.0"), NewRelease("upf", "1.4.0")}
+	for _, c := range []struct {
+		name string
+		u    *Universe
+		req  Request
+		want string
+	}{{
+		// smf needs upf >=1.3; nrf@2, which smf also needs, takes only
+		// upf <1.4. Without the lock upf is decided after nrf (1.3.0); with
+		// lock changes allowed the locked package is decided first (1.4.0).
+		name: "moved lock",
+		u: mustUniverse(t, append(upf,
+			NewRelease("smf", "1.0.0", Requires("nrf"), Requires("upf", ">=1.3")),
+			NewRelease("nrf", "1.0.0"), NewRelease("nrf", "2.0.0", Requires("upf", "<1.4")))...),
+		req:  Request{Roots: dependencies("smf"), Locked: []ReleaseRef{MustParseReleaseRef("upf@1.2.0")}},
+		want: "let upf move from 1.2.0 to 1.4.0",
+	}, {
+		// amf =1.0.0 cannot be installed at all, and amf 2.0.0 needs the
+		// lock released as well.
+		name: "widened root and moved lock",
+		u: mustUniverse(t, append(upf,
+			NewRelease("amf", "1.0.0", Requires("nrf", ">=5")),
+			NewRelease("amf", "2.0.0", Requires("nrf"), Requires("upf", ">=1.3")),
+			NewRelease("nrf", "1.0.0"), NewRelease("nrf", "2.0.0", Requires("upf", "<1.4")))...),
+		req:  Request{Roots: dependencies("amf =1.0.0"), Locked: []ReleaseRef{MustParseReleaseRef("upf@1.2.0")}},
+		want: "allow amf >=2.0.0 instead of amf =1.0.0; let upf move from 1.2.0 to 1.4.0",
+	}, {
+		// Either lock may go (x@1 needs p >=2, x@2 needs q >=2); the
+		// earliest-first tie-break would release p, but the resolver keeps
+		// p (decided first, at its locked release) and moves q.
+		name: "the lock the resolver changes",
+		u: mustUniverse(t,
+			NewRelease("smf", "1.0.0", Requires("x")),
+			NewRelease("x", "1.0.0", Requires("p", ">=2")), NewRelease("x", "2.0.0", Requires("q", ">=2")),
+			NewRelease("p", "1.0.0"), NewRelease("p", "2.0.0"), NewRelease("q", "1.0.0"), NewRelease("q", "2.0.0")),
+		req: Request{Roots: dependencies("smf"), Locked: []ReleaseRef{MustParseReleaseRef("p@1.0.0"), MustParseReleaseRef("q@1.0.0")},
+			Policy: Policy{Costs: CostModel{TieBreak: TieBreakEarliest}}},
+		want: "let q move from 1.0.0 to 2.0.0",
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			ue := unsatError(t, c.u, c.req)
+			var got []string
+			for _, r := range ue.Repairs {
+				got = append(got, r.String())
+			}
+			if strings.Join(got, "; ") != c.want {
+				t.Errorf("repairs = %q, want %q", got, c.want)
+			}
+			checkRepairsApply(t, c.name, c.u, c.req, ue.Repairs)
+		})
+	}
+}
+
+// Ranges are printed as they were written, in explanations and repairs.
+func TestExplanationKeepsRangesAsWritten(t *testing.T) {
+	u := mustUniverse(t,
+		NewRelease("nf-sdk", "2.5.0"), NewRelease("nf-sdk", "3.1.0"),
+		NewRelease("amf", "1.0.0", Requires("nf-sdk", ">=2.3, <3")),
+		NewRelease("smf", "1.0.0", Requires("nf-sdk", ">=3")))
+	ue := unsatError(t, u, Request{Roots: dependencies("amf >=1.0, <2", "smf")})
+	text := ue.Explain()
+	for _, want := range []string{"amf@1.0.0 requires nf-sdk >=2.3, <3", "you asked for amf >=1.0, <2 and smf"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("explanation lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, ">=2.3 <3") {
+		t.Errorf("explanation rewrites the range:\n%s", text)
+	}
+	// A constraint set directly, without its text, is rendered with commas.
+	c, err := semver.NewConstraint(">=2.3 <3 || =4.0.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := (Dependency{Name: "nf-sdk", Constraint: c}).String(); got != "nf-sdk >=2.3, <3 || =4.0.0" {
+		t.Errorf("String = %q", got)
+	}
+	// A parsed dependency whose Constraint was replaced renders the new one.
+	d := MustParseDependency("nf-sdk ~2.3")
+	d.Constraint = c
+	if got := d.String(); got != "nf-sdk >=2.3, <3 || =4.0.0" {
+		t.Errorf("String after replacing the constraint = %q", got)
+	}
+	if d.Allows(semver.MustParse("2.9.0")) != true || d.Allows(semver.MustParse("3.0.0")) {
+		t.Errorf("Allows follows the replaced constraint")
+	}
+}
+
+// A dependency on a capability names the releases that provide it.
+func TestExplanationNamesCapabilityProviders(t *testing.T) {
+	u := mustUniverse(t,
+		NewRelease("amf", "1.0.0", Requires("5gc-database", ">=2")),
+		NewRelease("postgres", "14.0.0", Provides("5gc-database", "2.0.0")),
+		NewRelease("mysql", "8.0.0", Provides("5gc-database", "1.0.0")))
+	ue := unsatError(t, u, Request{Roots: dependencies("amf"), Excluded: []ReleaseRef{MustParseReleaseRef("postgres@14.0.0")}})
+	isMUS(t, u, Request{Roots: dependencies("amf"), Excluded: []ReleaseRef{MustParseReleaseRef("postgres@14.0.0")}}, ue.Conflict)
+	text := ue.Explain()
+	if want := "amf@1.0.0 requires 5gc-database >=2 (provided by postgres@14.0.0)"; !strings.Contains(text, want) {
+		t.Errorf("explanation lacks %q:\n%s", want, text)
+	}
+	if strings.Contains(text, "mysql") {
+		t.Errorf("explanation names a provider out of range:\n%s", text)
+	}
+	if len(ue.Repairs) != 1 || ue.Repairs[0].String() != "allow the excluded postgres@14.0.0" {
+		t.Errorf("repairs = %v", ue.Repairs)
+	}
+	// Many providers are cut short.
+	if got := withProviders(MustParseDependency("db"), []string{"a@1", "b@1", "c@1", "d@1", "e@1"}); got != "db (provided by a@1, b@1, c@1 and 2 more)" {
+		t.Errorf("withProviders = %q", got)
 	}
 }

@@ -15,8 +15,19 @@ type Dependency struct {
 	Name string
 	// Constraint restricts the versions; nil allows every version.
 	Constraint *semver.Constraints
-	// fast is Constraint compiled for quick checks, when ParseDependency
-	// could compile it.
+	// src is what ParseDependency or NewDependency read for Constraint:
+	// the text as written and its compiled form.
+	src *parsedConstraint
+}
+
+// parsedConstraint is a constraint as the user wrote it.
+type parsedConstraint struct {
+	// from is the parsed constraint; when Dependency.Constraint is another
+	// one (the caller replaced it), the rest does not apply.
+	from *semver.Constraints
+	// text is the constraint as written, its whitespace collapsed.
+	text string
+	// fast is from compiled for quick checks, nil when it cannot be.
 	fast *versionRange
 }
 
@@ -32,15 +43,27 @@ func ParseDependency(s string) (Dependency, error) {
 	if err := validName(name); err != nil {
 		return Dependency{}, &InputError{Kind: ErrInvalidConstraint, Text: s, Reason: err.Error()}
 	}
-	d := Dependency{Name: name}
-	if rest = strings.TrimSpace(rest); rest != "" && rest != "*" {
-		c, err := semver.NewConstraint(rest)
-		if err != nil {
-			return Dependency{}, &InputError{Kind: ErrInvalidConstraint, Package: name, Text: s, Reason: err.Error()}
-		}
-		d.Constraint = c
-		d.fast = compileRange(rest, c)
+	d, err := withConstraint(name, rest)
+	if err != nil {
+		return Dependency{}, &InputError{Kind: ErrInvalidConstraint, Package: name, Text: s, Reason: err.Error()}
 	}
+	return d, nil
+}
+
+// withConstraint returns the dependency on name with constraint text
+// ("" or "*": every version), keeping the text as written.
+func withConstraint(name, text string) (Dependency, error) {
+	d := Dependency{Name: name}
+	text = strings.Join(strings.Fields(text), " ")
+	if text == "" || text == "*" {
+		return d, nil
+	}
+	c, err := semver.NewConstraint(text)
+	if err != nil {
+		return Dependency{}, err
+	}
+	d.Constraint = c
+	d.src = &parsedConstraint{from: c, text: text, fast: compileRange(text)}
 	return d, nil
 }
 
@@ -59,23 +82,26 @@ func (d Dependency) Allows(v *semver.Version) bool {
 	if d.Constraint == nil {
 		return true
 	}
-	if d.fast != nil && d.fast.from == d.Constraint {
-		if ok, known := d.fast.check(v); known {
+	if d.src != nil && d.src.fast != nil && d.src.from == d.Constraint {
+		if ok, known := d.src.fast.check(v); known {
 			return ok
 		}
 	}
 	return d.Constraint.Check(v)
 }
 
-// String renders the dependency as ParseDependency reads it.
+// String renders the dependency as ParseDependency reads it, with the
+// constraint as it was written ("nrf >=1.2, <2"). A Constraint set
+// directly is rendered from Masterminds/semver's form, its conjunctions
+// joined by commas.
 func (d Dependency) String() string {
 	if d.Constraint == nil {
 		return d.Name
 	}
-	if d.fast != nil && d.fast.from == d.Constraint {
-		return d.Name + " " + d.fast.text
+	if d.src != nil && d.src.from == d.Constraint {
+		return d.Name + " " + d.src.text
 	}
-	return d.Name + " " + d.Constraint.String()
+	return d.Name + " " + commaForm(d.Constraint)
 }
 
 func validName(name string) error {
@@ -119,16 +145,30 @@ type Release struct {
 	// Needs lists cluster capabilities the release requires at deployment
 	// (e.g. "sriov", "region=eu"); it is carried into the plan, not solved.
 	Needs []string
+	// invalid is what made NewRelease's arguments unusable; Universe.Add
+	// reports it.
+	invalid error
 }
 
 // ID is "name@version".
-func (r *Release) ID() string { return r.Name + "@" + r.Version.String() }
+func (r *Release) ID() string { return r.Name + "@" + versionText(r.Version) }
 
 // String is ID.
 func (r *Release) String() string { return r.ID() }
 
+// versionText renders v, or says that there is none.
+func versionText(v *semver.Version) string {
+	if v == nil {
+		return "(no version)"
+	}
+	return v.String()
+}
+
 // validate checks a release on its own.
 func (r *Release) validate() error {
+	if r.invalid != nil {
+		return r.invalid
+	}
 	if err := validName(r.Name); err != nil {
 		return &InputError{Kind: ErrInvalidRelease, Package: r.Name, Reason: err.Error()}
 	}
@@ -151,7 +191,8 @@ func (r *Release) validate() error {
 	return nil
 }
 
-// Universe is every known release, by package, newest first.
+// Universe is every known release, by package, newest first. The zero
+// Universe is empty and ready to use; a nil *Universe reads as empty.
 type Universe struct {
 	releases  map[string][]*Release
 	providers map[string][]providerEntry
@@ -166,7 +207,7 @@ type providerEntry struct {
 // NewUniverse builds a universe from releases, rejecting malformed ones and
 // duplicates with an *InputError.
 func NewUniverse(releases ...*Release) (*Universe, error) {
-	u := &Universe{releases: map[string][]*Release{}, providers: map[string][]providerEntry{}}
+	u := &Universe{}
 	for _, r := range releases {
 		if err := u.Add(r); err != nil {
 			return nil, err
@@ -175,8 +216,15 @@ func NewUniverse(releases ...*Release) (*Universe, error) {
 	return u, nil
 }
 
-// Add adds a release, keeping each package's releases newest first.
+// Add adds a release, keeping each package's releases newest first. A
+// malformed release (or one NewRelease could not build) and a second
+// release of the same version are *InputErrors wrapping ErrInvalidRelease
+// (or ErrInvalidConstraint for a constraint that does not parse); the
+// universe is left as it was.
 func (u *Universe) Add(r *Release) error {
+	if u == nil {
+		return &InputError{Kind: ErrInvalidRelease, Reason: "nil universe (make one with NewUniverse)"}
+	}
 	if r == nil {
 		return &InputError{Kind: ErrInvalidRelease, Reason: "nil release"}
 	}
@@ -188,6 +236,9 @@ func (u *Universe) Add(r *Release) error {
 	if found {
 		return &InputError{Kind: ErrInvalidRelease, Package: r.Name, Text: r.Version.String(), Reason: "duplicate release"}
 	}
+	if u.releases == nil {
+		u.releases, u.providers = map[string][]*Release{}, map[string][]providerEntry{}
+	}
 	u.releases[r.Name] = slices.Insert(list, i, r)
 	for _, c := range r.Provides {
 		u.providers[c.Name] = append(u.providers[c.Name], providerEntry{release: r, version: c.Version})
@@ -197,10 +248,18 @@ func (u *Universe) Add(r *Release) error {
 }
 
 // Releases returns the releases of package name, newest first.
-func (u *Universe) Releases(name string) []*Release { return u.releases[name] }
+func (u *Universe) Releases(name string) []*Release {
+	if u == nil {
+		return nil
+	}
+	return u.releases[name]
+}
 
 // Release returns the release name@v, or nil.
 func (u *Universe) Release(name string, v *semver.Version) *Release {
+	if u == nil || v == nil {
+		return nil
+	}
 	for _, r := range u.releases[name] {
 		if r.Version.Equal(v) {
 			return r
@@ -211,6 +270,9 @@ func (u *Universe) Release(name string, v *semver.Version) *Release {
 
 // Packages returns every package name, sorted.
 func (u *Universe) Packages() []string {
+	if u == nil {
+		return nil
+	}
 	names := make([]string, 0, len(u.releases))
 	for n := range u.releases {
 		names = append(names, n)
@@ -220,16 +282,24 @@ func (u *Universe) Packages() []string {
 }
 
 // Len returns the number of releases.
-func (u *Universe) Len() int { return u.count }
+func (u *Universe) Len() int {
+	if u == nil {
+		return 0
+	}
+	return u.count
+}
 
 // Known reports whether name is a package or a capability of the universe.
 func (u *Universe) Known(name string) bool {
-	return len(u.releases[name]) > 0 || len(u.providers[name]) > 0
+	return u != nil && (len(u.releases[name]) > 0 || len(u.providers[name]) > 0)
 }
 
 // Candidates returns the releases that satisfy d: releases of package
 // d.Name in range, then providers of capability d.Name in range.
 func (u *Universe) Candidates(d Dependency) []*Release {
+	if u == nil {
+		return nil
+	}
 	var out []*Release
 	for _, r := range u.releases[d.Name] {
 		if d.Allows(r.Version) {

@@ -19,8 +19,12 @@ type Repair struct {
 	Replace *Dependency
 	// Drop says the root should be dropped altogether.
 	Drop bool
-	// To is, for a lock, the release the package would move to (nil: the
-	// package would be removed).
+	// To is, for a lock, the release the package moves to (nil: the
+	// package leaves the plan). It is the resolver's own choice for the
+	// request with lock changes allowed (Policy.AllowLockChanges) and the
+	// other repairs applied, so resolving that request gives this release;
+	// with several locks equally cheap to release, the ones listed are
+	// those the resolver changes.
 	To *Release
 }
 
@@ -32,9 +36,9 @@ func (r Repair) String() string {
 	case r.Fact.Kind == FactRoot && r.Replace != nil:
 		return fmt.Sprintf("allow %s instead of %s", r.Replace, r.Fact.Dependency)
 	case r.Fact.Kind == FactLocked && r.To != nil:
-		return fmt.Sprintf("let %s move from %s to %s", r.Fact.Package, r.Fact.Release.Version, r.To.Version)
+		return fmt.Sprintf("let %s move from %s to %s", r.Fact.Package, versionText(r.Fact.Release.Version), r.To.Version)
 	case r.Fact.Kind == FactLocked:
-		return fmt.Sprintf("let %s (locked at %s) be removed", r.Fact.Package, r.Fact.Release.Version)
+		return fmt.Sprintf("let %s (locked at %s) be removed", r.Fact.Package, versionText(r.Fact.Release.Version))
 	case r.Fact.Kind == FactExcluded:
 		return "allow the excluded " + r.Fact.Release.ID()
 	}
@@ -48,38 +52,38 @@ type relaxation struct {
 	weight int
 }
 
-// Costs of the edits: widening a root is cheapest, then releasing a lock,
-// lifting an exclusion, and dropping a root.
-const (
-	costWiden   = 2
-	costRelease = 2
-	costLift    = 3
-	costDrop    = 5
-)
-
 // maxRepairTries bounds the rounds spent on repairs.
 const maxRepairTries = 16
 
 // repairs finds a cheapest set of edits of the user's constraints (roots
 // widened to any version of their package or dropped, locks released,
-// exclusions lifted) after which a plan exists: a minimum-cost correction
-// set, by gophersat's pseudo-boolean optimisation. Each user fact gets a
-// relaxation variable with its cost, the packages' facts stay hard, and
-// the solver minimises the cost over the encoding that proved the
-// conflict. That encoding may hold only the facts near the request, so
-// the edits are checked by resolving the edited request; when that still
-// fails, the conflict it meets lies further out and the search repeats on
-// an encoding twice as deep. A correction set of all the facts is one of
-// any subset of them, so a checked optimum of a subset is the optimum.
+// exclusions lifted), priced by the request's CostModel, after which a
+// plan exists: a minimum-cost correction set, by gophersat's
+// pseudo-boolean optimisation. Each user fact gets a relaxation variable
+// per edit the model allows, with its cost; the packages' facts stay
+// hard, and the solver minimises the cost over the encoding that proved
+// the conflict. That encoding may hold only the facts near the request,
+// so the edits are checked by resolving the edited request; when that
+// still fails, the conflict it meets lies further out and the search
+// repeats on an encoding twice as deep. A correction set of all the facts
+// is one of any subset of them, so a checked optimum of a subset is the
+// optimum.
+//
+// Released locks are checked the way a user would apply them: the locks
+// stay and the policy lets them change. The resolver then changes the
+// fewest locks, as many as the optimum releases (fewer would be a cheaper
+// repair), and the lock repairs are the ones it changes, each with the
+// release it picks.
 func (s *SATResolver) repairs(ctx context.Context, u *Universe, req Request, proof *encoding) []Repair {
+	costs := req.Policy.Costs.withDefaults()
 	e := proof
 	for range maxRepairTries {
 		if ctx.Err() != nil {
 			return nil
 		}
-		set, ok := e.cheapestRelaxation(u, req)
+		set, ok := e.cheapestRelaxation(u, req, costs)
 		if !ok {
-			return nil // the packages' own facts conflict
+			return nil // the packages' own facts conflict, or the model forbids every way out
 		}
 		edited, ok := relax(req, set)
 		if !ok {
@@ -87,7 +91,7 @@ func (s *SATResolver) repairs(ctx context.Context, u *Universe, req Request, pro
 		}
 		p, _, err := s.resolve(ctx, u, edited)
 		if err == nil {
-			return describe(u, set, p)
+			return describe(u, req, set, p)
 		}
 		if !errors.Is(err, errUnsat) || e.complete {
 			return nil
@@ -100,8 +104,10 @@ func (s *SATResolver) repairs(ctx context.Context, u *Universe, req Request, pro
 }
 
 // cheapestRelaxation minimises the cost of the edits of req's user facts
-// after which e's facts can hold; false when no edits suffice.
-func (e *encoding) cheapestRelaxation(u *Universe, req Request) ([]relaxation, bool) {
+// after which e's facts can hold; false when no edits suffice. An edit
+// costs weight × tieScale plus a tie term below one unit of cost, so the
+// tie-break never outweighs a real difference.
+func (e *encoding) cheapestRelaxation(u *Universe, req Request, costs CostModel) ([]relaxation, bool) {
 	var cs []solver.CardConstr
 	for _, f := range e.facts {
 		if !f.User() {
@@ -111,45 +117,67 @@ func (e *encoding) cheapestRelaxation(u *Universe, req Request) ([]relaxation, b
 	cs = append(cs, e.background...)
 	var options []relaxation
 	var costLits []solver.Lit
-	var costs []int
+	var weights []int
 	top := e.nVars
 	facts := userFacts(u, req)
 	tieScale := 2*len(facts)*(len(facts)+1) + 1
+	// option adds a relaxation variable for r (the fact at position order)
+	// and returns it, or returns 0 when the model forbids the edit.
 	option := func(r relaxation, order int) int {
+		if r.weight < 0 {
+			return 0
+		}
 		top++
 		options = append(options, r)
 		costLits = append(costLits, solver.IntToLit(int32(top)))
-		// Ties go to the fact latest in the request: the first root is
-		// the one the user cares for most.
-		// The tie terms of every option together stay below one unit of
-		// cost, so they never outweigh a real difference.
-		costs = append(costs, r.weight*tieScale+len(facts)-order)
+		weights = append(weights, r.weight*tieScale+costs.tie(order, len(facts)))
 		return top
 	}
+	// orAllowed is lits with the relaxation variables that exist.
+	orAllowed := func(lits []int, relax ...int) []int {
+		for _, v := range relax {
+			if v != 0 {
+				lits = append(lits, v)
+			}
+		}
+		return lits
+	}
 	var kept []int // "root i is not dropped", one of which must hold
+	allDroppable := true
 	for i, f := range facts {
 		switch f.Kind {
 		case FactRoot:
-			widen := option(relaxation{fact: f, weight: costWiden}, i)
-			drop := option(relaxation{fact: f, drop: true, weight: costDrop}, i)
-			kept = append(kept, -drop)
+			widen := option(relaxation{fact: f, weight: costs.Widen}, i)
+			drop := option(relaxation{fact: f, drop: true, weight: costs.DropRoot}, i)
+			if drop == 0 {
+				allDroppable = false
+			} else {
+				kept = append(kept, -drop)
+			}
 			cs = append(cs,
-				solver.AtLeast1(append(e.candidateVars(f.Dependency), widen, drop)...),
-				solver.AtLeast1(append(e.candidateVars(Dependency{Name: f.Dependency.Name}), drop)...))
+				solver.AtLeast1(orAllowed(e.candidateVars(f.Dependency), widen, drop)...),
+				solver.AtLeast1(orAllowed(e.candidateVars(Dependency{Name: f.Dependency.Name}), drop)...))
 		case FactLocked:
 			if v := e.varOf[f.Release]; v > 0 {
-				cs = append(cs, solver.AtLeast1(v, option(relaxation{fact: f, weight: costRelease}, i)))
+				cs = append(cs, solver.AtLeast1(orAllowed([]int{v}, option(relaxation{fact: f, weight: costs.ReleaseLock}, i))...))
 			}
 		case FactExcluded:
 			if v := e.varOf[f.Release]; v > 0 {
-				cs = append(cs, solver.AtLeast1(-v, option(relaxation{fact: f, weight: costLift}, i)))
+				cs = append(cs, solver.AtLeast1(orAllowed([]int{-v}, option(relaxation{fact: f, weight: costs.LiftExclusion}, i))...))
 			}
 		}
 	}
 	// Dropping every root leaves nothing to resolve.
-	cs = append(cs, solver.AtLeast1(kept...))
+	if allDroppable {
+		cs = append(cs, solver.AtLeast1(kept...))
+	}
 	if top > 0 {
 		cs = append(cs, solver.CardConstr{Lits: []int{top, -top}, AtLeast: 1})
+	}
+	for _, c := range cs {
+		if len(c.Lits) < c.AtLeast { // e.g. a root nothing matches that may not be widened
+			return nil, false
+		}
 	}
 	gophersatMu.Lock()
 	defer gophersatMu.Unlock()
@@ -157,7 +185,9 @@ func (e *encoding) cheapestRelaxation(u *Universe, req Request) ([]relaxation, b
 	if pb.Status == solver.Unsat {
 		return nil, false
 	}
-	pb.SetCostFunc(costLits, costs)
+	if len(costLits) > 0 {
+		pb.SetCostFunc(costLits, weights)
+	}
 	sv := solver.New(pb)
 	if sv.Minimize() < 0 {
 		return nil, false
@@ -197,12 +227,12 @@ func userFacts(u *Universe, req Request) []Fact {
 }
 
 // relax returns req with the edits applied; false when nothing would be
-// left to resolve.
+// left to resolve. Released locks stay locked, with lock changes allowed,
+// so that the check resolves what the user would.
 func relax(req Request, set []relaxation) (Request, bool) {
 	out := req
 	out.Previous = nil
 	out.Roots = nil
-	out.Locked = nil
 	out.Excluded = nil
 	edit := func(f Fact) (relaxation, bool) {
 		for _, r := range set {
@@ -221,9 +251,9 @@ func relax(req Request, set []relaxation) (Request, bool) {
 			out.Roots = append(out.Roots, Dependency{Name: d.Name})
 		}
 	}
-	for _, l := range req.Locked {
-		if _, ok := edit(Fact{Kind: FactLocked, Package: l.Name, Release: &Release{Name: l.Name, Version: l.Version}}); !ok || req.Policy.AllowLockChanges {
-			out.Locked = append(out.Locked, l)
+	for _, r := range set {
+		if r.fact.Kind == FactLocked {
+			out.Policy.AllowLockChanges = true
 		}
 	}
 	for _, x := range req.Excluded {
@@ -234,14 +264,17 @@ func relax(req Request, set []relaxation) (Request, bool) {
 	return out, len(out.Roots) > 0
 }
 
-// describe turns a working set of relaxations into repairs, reading the
-// plan the edited request got.
-func describe(u *Universe, set []relaxation, p *Plan) []Repair {
+// describe turns a working set of relaxations into repairs, in the
+// request's order, reading the plan p the edited request got: the roots'
+// new ranges from the releases p chose, and (when locks were released)
+// the locks p changes and the releases it moved them to.
+func describe(u *Universe, req Request, set []relaxation, p *Plan) []Repair {
 	var out []Repair
+	locksReleased := false
 	for _, r := range set {
-		rep := Repair{Fact: r.fact}
 		switch r.fact.Kind {
 		case FactRoot:
+			rep := Repair{Fact: r.fact}
 			var chosen *Release
 			if cs := chosenCandidates(u, p.Releases, Dependency{Name: r.fact.Dependency.Name}); len(cs) > 0 {
 				chosen = cs[0]
@@ -252,10 +285,26 @@ func describe(u *Universe, set []relaxation, p *Plan) []Repair {
 				d := widen(u, r.fact.Dependency, chosen)
 				rep.Replace = &d
 			}
+			out = append(out, rep)
 		case FactLocked:
-			rep.To = p.Releases[r.fact.Package]
+			locksReleased = true
 		}
-		out = append(out, rep)
+	}
+	if locksReleased {
+		seen := map[string]bool{}
+		for _, l := range req.Locked {
+			locked := u.Release(l.Name, l.Version)
+			if seen[l.Name] || p.Releases[l.Name] == locked {
+				continue
+			}
+			seen[l.Name] = true
+			out = append(out, Repair{Fact: Fact{Kind: FactLocked, Package: l.Name, Release: locked}, To: p.Releases[l.Name]})
+		}
+	}
+	for _, r := range set {
+		if r.fact.Kind == FactExcluded {
+			out = append(out, Repair{Fact: r.fact})
+		}
 	}
 	return out
 }
@@ -284,9 +333,9 @@ func widen(u *Universe, d Dependency, chosen *Release) Dependency {
 	case chosen.Version.LessThan(lo):
 		op = "<="
 	}
-	c, err := semver.NewConstraint(op + chosen.Version.String())
+	d, err := withConstraint(chosen.Name, op+chosen.Version.String())
 	if err != nil { // cannot happen for a parsed version
 		return Dependency{Name: chosen.Name}
 	}
-	return Dependency{Name: chosen.Name, Constraint: c}
+	return d
 }

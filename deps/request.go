@@ -11,7 +11,7 @@ type ReleaseRef struct {
 }
 
 // String is "name@version".
-func (r ReleaseRef) String() string { return r.Name + "@" + r.Version.String() }
+func (r ReleaseRef) String() string { return r.Name + "@" + versionText(r.Version) }
 
 // Request is what to resolve.
 type Request struct {
@@ -32,7 +32,7 @@ type Request struct {
 }
 
 // Policy tunes a resolution. The zero value is the default: locks are hard,
-// cycles are errors.
+// cycles are errors, repairs are priced by the default CostModel.
 type Policy struct {
 	// AllowLockChanges lets locked packages move to another version (or be
 	// removed); each change is costed and the plan changes as few as it can
@@ -41,4 +41,7 @@ type Policy struct {
 	// AllowCycles accepts dependency cycles: their packages form one install
 	// group. Without it, a plan with a cycle is a *CycleError.
 	AllowCycles bool
+	// Costs prices the edits the repairs of an *UnsatisfiableError may
+	// propose (e.g. DropRoot: -1 never proposes dropping a root).
+	Costs CostModel
 }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/Masterminds/semver/v3"
-
 	"github.com/nephoran/porchkit/deps"
 	"github.com/nephoran/porchkit/deps/depstest"
 )
@@ -14,10 +12,7 @@ import (
 // Script the resolver's first answer as a failure, let a real SAT resolver
 // answer after that, and check what the code under test asked for.
 func Example() {
-	u, err := deps.NewUniverse(
-		&deps.Release{Name: "nrf", Version: semver.MustParse("1.0.0")},
-		&deps.Release{Name: "nrf", Version: semver.MustParse("1.2.0")},
-	)
+	u, err := deps.NewUniverse(deps.NewRelease("nrf", "1.0.0"), deps.NewRelease("nrf", "1.2.0"))
 	if err != nil {
 		panic(err)
 	}

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/Masterminds/semver/v3"
-
 	"github.com/nephoran/porchkit/deps"
 )
 
 func TestScriptThenFallback(t *testing.T) {
-	u, err := deps.NewUniverse(&deps.Release{Name: "nrf", Version: semver.MustParse("1.0.0")})
+	u, err := deps.NewUniverse(deps.NewRelease("nrf", "1.0.0"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,9 @@
 // Package porchsource reads the releases deps resolves over from Porch: a
 // Source lists the published package revisions of a repository through a
-// porch.Client and pulls their Kptfiles, whose deps.porchkit.io/release
+// porch.Client and pulls their files: the Kptfile's deps.porchkit.io/release
 // annotation (deps.ReleaseAnnotation) declares each release's version and
-// dependencies.
+// dependencies, and Nephio's own req.nephio.org/v1alpha1 Dependency
+// resources (deps.NephioDependency) add theirs.
 //
 //	src := porchsource.New(client, porchsource.Config{Namespace: "default"})
 //	u, err := deps.UniverseFromPorch(ctx, src, "catalog")

@@ -3,6 +3,7 @@ package porchsource
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"golang.org/x/sync/errgroup"
@@ -46,8 +47,10 @@ func New(c porch.Client, cfg Config) *Source {
 
 // PublishedPackages implements deps.PackageSource: the Published revisions
 // of repository (the latest of each package with Config.LatestOnly), in
-// name order, each with its Kptfile. Porch's branch placeholders (revision
-// -1, which track the branch's head) are not releases and are left out.
+// name order, each with its Kptfile and all its files (so that Nephio
+// Dependency resources are read too). Porch's branch placeholders
+// (revision -1, which track the branch's head) are not releases and are
+// left out.
 func (s *Source) PublishedPackages(ctx context.Context, repository string) ([]deps.PublishedPackage, error) {
 	prs := s.client.PackageRevisions(s.cfg.Namespace)
 	opts := []porch.ListOption{porch.InRepository(repository), porch.InLifecycle(porchapi.PackageRevisionLifecyclePublished)}
@@ -77,7 +80,7 @@ func (s *Source) PublishedPackages(ctx context.Context, repository string) ([]de
 			if !ok {
 				return fmt.Errorf("porchsource: %s has no Kptfile", pr.Name)
 			}
-			out[i] = deps.PublishedPackage{Repository: repository, Package: pr.Spec.PackageName, Revision: pr.Spec.Revision, Kptfile: []byte(kptfile)}
+			out[i] = deps.PublishedPackage{Repository: repository, Package: pr.Spec.PackageName, Revision: pr.Spec.Revision, Kptfile: []byte(kptfile), Resources: maps.Clone(pkg.Resources)}
 			return nil
 		})
 	}

@@ -3,7 +3,10 @@ package porchsource_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +20,11 @@ import (
 	"github.com/nephoran/porchkit/porch/porchenv"
 )
 
-// publish creates package pkg in repo with the release annotation and
-// publishes it.
-func publish(t *testing.T, ctx context.Context, prs porch.PackageRevisions, repo, pkg, ws, annotation string) {
+// publish creates package pkg in repo with the release annotation (none
+// when "") and files, and publishes it.
+func publish(t *testing.T, ctx context.Context, prs porch.PackageRevisions, repo, pkg, ws, annotation string, files ...map[string]string) {
 	t.Helper()
-	pr := draft(t, ctx, prs, repo, pkg, ws, annotation)
+	pr := draft(t, ctx, prs, repo, pkg, ws, annotation, files...)
 	if _, err := prs.Propose(ctx, pr); err != nil {
 		t.Fatalf("propose %s: %v", pr, err)
 	}
@@ -30,15 +33,21 @@ func publish(t *testing.T, ctx context.Context, prs porch.PackageRevisions, repo
 	}
 }
 
-// draft creates package pkg in repo with the release annotation and leaves
-// it a draft; it returns the revision's name.
-func draft(t *testing.T, ctx context.Context, prs porch.PackageRevisions, repo, pkg, ws, annotation string) string {
+// draft creates package pkg in repo with the release annotation (none when
+// "") and files, and leaves it a draft; it returns the revision's name.
+func draft(t *testing.T, ctx context.Context, prs porch.PackageRevisions, repo, pkg, ws, annotation string, files ...map[string]string) string {
 	t.Helper()
 	pr, err := prs.Init(ctx, repo, pkg, ws)
 	if err != nil {
 		t.Fatalf("init %s: %v", pkg, err)
 	}
 	_, err = prs.UpdateResources(ctx, pr.Name, func(p *porch.Package) error {
+		for _, f := range files {
+			maps.Copy(p.Resources, f)
+		}
+		if annotation == "" {
+			return nil
+		}
 		k, err := yaml.Parse(p.Resources["Kptfile"])
 		if err != nil {
 			return err
@@ -126,6 +135,42 @@ func testResolveFromPorch(t *testing.T, ctx context.Context, c porch.Client, ns,
 	if _, err := r.Resolve(ctx, latest, deps.Request{Roots: roots("smf")}); !errors.Is(err, deps.ErrNoSolution) {
 		t.Errorf("smf over the latest revisions: err = %v, want ErrNoSolution", err)
 	}
+
+	// Nephio's own declarations: the catalog's AMF blueprint depends on
+	// free5gc-upf through a Dependency resource that injects its
+	// NFDeployment, which only the first free5gc-upf revision holds.
+	publish(t, ctx, prs, repo, "free5gc-upf", "v1", "", catalogFiles(t, "free5gc/pkg-example-upf-bp", "upfdeployment.yaml"))
+	publish(t, ctx, prs, repo, "free5gc-upf", "v2", "")
+	publish(t, ctx, prs, repo, "free5gc-amf", "v1", "", catalogFiles(t, "free5gc/pkg-example-amf-bp", "dependency.yaml"))
+	u, err = deps.UniverseFromPorch(ctx, porchsource.New(c, porchsource.Config{Namespace: ns}), repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if amf := u.Releases("free5gc-amf"); len(amf) != 1 || len(amf[0].Requires) != 2 || amf[0].Requires[0].String() != "free5gc-upf" {
+		t.Fatalf("free5gc-amf = %v, requiring %v", amf, amf[0].Requires)
+	}
+	p, err = r.Resolve(ctx, u, deps.Request{Roots: roots("free5gc-amf")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := versions(p); got != "free5gc-upf=1.0.0 free5gc-amf=1.0.0" {
+		t.Errorf("plan = %s, want the free5gc-upf revision that holds the NFDeployment", got)
+	}
+}
+
+// catalogFiles reads files of a package of the Nephio catalog copy in
+// deps/testdata.
+func catalogFiles(t *testing.T, dir string, names ...string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join("../testdata/nephio-catalog/workloads", dir, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[n] = string(b)
+	}
+	return out
 }
 
 func TestResolveFromFakePorch(t *testing.T) {
@@ -177,7 +222,8 @@ func TestSourceErrors(t *testing.T) {
 		t.Errorf("pull refused: err = %v, want ErrForbidden naming the revision", err)
 	}
 	pkgs, err := src.PublishedPackages(ctx, "catalog")
-	if err != nil || len(pkgs) != 1 || pkgs[0].Package != "nrf" || pkgs[0].Revision != 1 || !strings.Contains(string(pkgs[0].Kptfile), deps.ReleaseAnnotation) {
+	if err != nil || len(pkgs) != 1 || pkgs[0].Package != "nrf" || pkgs[0].Revision != 1 || !strings.Contains(string(pkgs[0].Kptfile), deps.ReleaseAnnotation) ||
+		pkgs[0].Resources["Kptfile"] != string(pkgs[0].Kptfile) {
 		t.Errorf("after the faults: %+v, %v", pkgs, err)
 	}
 }
