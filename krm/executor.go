@@ -41,7 +41,8 @@ type RunInfo struct {
 	PeakMemory int64
 	// ExitCode of an exec or container function.
 	ExitCode int
-	// InputHash and OutputHash are SHA-256 of the serialised lists.
+	// InputHash and OutputHash are SHA-256 of the lists' node trees
+	// (everything their serialisation shows, comments included).
 	InputHash, OutputHash string
 	// Memoised is true when the output was reused from an identical
 	// earlier run instead of running the function.

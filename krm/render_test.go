@@ -142,6 +142,10 @@ func TestRenderBadInput(t *testing.T) {
 		"malformed YAML":     {"Kptfile": "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n", "a.yaml": "kind: [unclosed\n"},
 		"unknown function":   {"Kptfile": "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\npipeline:\n  mutators:\n  - image: example.com/nope:v1\n"},
 		"missing configPath": {"Kptfile": "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\npipeline:\n  mutators:\n  - image: set-labels:v0.2.0\n    configPath: nope.yaml\n"},
+		"unclean file name":  {"Kptfile": "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n", "./a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"},
+		"file outside":       {"Kptfile": "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n", "../a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n"},
+		"bad .krmignore":     {"Kptfile": "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n", ".krmignore": "!\n"},
+		"bad separator":      {"Kptfile": "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: x\n", "a.yaml": "a: 1\n--- b: 2\nc: 3\n"},
 	} {
 		if _, _, err := krm.Render(ctx, r, files); err == nil {
 			t.Errorf("%s: rendered", name)

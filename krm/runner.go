@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash"
-	"io"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -184,40 +182,46 @@ func copyOutput(o *Output) *Output {
 // the YAML node trees (kinds, tags, values, comments) rather than their
 // serialisation, which costs far more than the functions themselves.
 func hashList(rl *framework.ResourceList, results framework.Results) (string, error) {
-	h := sha256.New()
+	var buf []byte
 	for _, n := range rl.Items {
 		if n == nil {
 			return "", fmt.Errorf("%w: nil item", ErrBadInput)
 		}
-		hashNode(h, n.YNode())
-		h.Write([]byte{0xff})
+		buf = appendNode(buf, n.YNode())
+		buf = append(buf, 0xff)
 	}
 	for _, r := range results {
-		fmt.Fprintf(h, "%s\x00%s\x00", r.Severity, r.Message)
+		buf = fmt.Appendf(buf, "%s\x00%s\x00", r.Severity, r.Message)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:]), nil
 }
 
-func hashNode(h hash.Hash, n *yaml.Node) {
+// appendNode appends a canonical encoding of the tree under n (kind, style,
+// tag, value and comments of every node, positions left out) to b, for
+// hashing: trees that encode alike serialise alike.
+func appendNode(b []byte, n *yaml.Node) []byte {
 	if n == nil {
-		h.Write([]byte{0})
-		return
+		return append(b, 0)
 	}
-	var b [2]byte
-	b[0], b[1] = byte(n.Kind), byte(n.Style)
-	h.Write(b[:])
-	io.WriteString(h, n.Tag)
-	h.Write([]byte{0})
-	io.WriteString(h, n.Value)
-	h.Write([]byte{0})
-	io.WriteString(h, n.LineComment)
-	io.WriteString(h, n.HeadComment)
-	io.WriteString(h, n.FootComment)
-	h.Write([]byte{1})
+	b = appendNodeHeader(b, n)
 	for _, c := range n.Content {
-		hashNode(h, c)
+		b = appendNode(b, c)
 	}
-	h.Write([]byte{2})
+	return append(b, 2)
+}
+
+// appendNodeHeader appends n's own fields, up to its children.
+func appendNodeHeader(b []byte, n *yaml.Node) []byte {
+	b = append(b, byte(n.Kind), byte(n.Style))
+	b = append(b, n.Tag...)
+	b = append(b, 0)
+	b = append(b, n.Value...)
+	b = append(b, 0)
+	b = append(b, n.LineComment...)
+	b = append(b, n.HeadComment...)
+	b = append(b, n.FootComment...)
+	return append(b, 1)
 }
 
 func hashStrings(parts ...string) string {
