@@ -93,11 +93,12 @@ func withOwnedInput(ctx context.Context) context.Context {
 
 func ownedInput(ctx context.Context) bool { return ctx.Value(ownedKey{}) == true }
 
-// hasErrors reports an error-severity result (the spec's default severity
-// is error).
+// hasErrors reports a result of severity "error". A result without a
+// severity does not fail a run, as in kpt and kyaml (Results.ExitCode):
+// the catalog writes its informational results without one.
 func hasErrors(results framework.Results) bool {
 	for _, r := range results {
-		if r.Severity == framework.Error || r.Severity == "" {
+		if r.Severity == framework.Error {
 			return true
 		}
 	}

@@ -18,13 +18,15 @@
 // Executables run in a sandbox (see Executable): wall-clock timeout,
 // CPU-time, memory and process limits, bounded output, a scrubbed
 // environment, a private working directory, no network (a new network
-// namespace), and as user nobody when the caller is root. Containers run
-// through docker or podman with no network and a read-only root.
+// namespace), and as user nobody when the caller is root. Containers
+// (NewContainer) run through docker or podman under the same Limits: no
+// network, a read-only root, memory with swap off, CPU time, processes,
+// wall time and bounded output.
 //
 // Every failure is typed: a *FunctionError (with the function's stderr tail
 // and results) wrapping ErrFunctionFailed, ErrTimeout, ErrResourceLimit,
 // ErrOutputTooLarge, ErrBadOutput, ...; a *CapabilityError; a *RenderError
-// naming the failing step. A failed render leaves its input untouched.
+// naming the failing step; a *ResourceError for a package kpt would refuse. A failed render leaves its input untouched.
 //
 // krmtest has a fake Executor that records calls and returns scripted
 // answers.

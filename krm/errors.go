@@ -68,7 +68,7 @@ func (e *FunctionError) Error() string {
 		fmt.Fprintf(&b, " (exit code %d)", e.ExitCode)
 	}
 	for _, r := range e.Results {
-		if r.Severity == framework.Error || r.Severity == "" {
+		if r.Severity == framework.Error {
 			fmt.Fprintf(&b, "; %s", r.Message)
 		}
 	}

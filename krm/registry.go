@@ -88,7 +88,7 @@ func (r *Registry) Allow(patterns ...string) {
 }
 
 // SetContainerFallback runs images that have no builtin or exec mapping
-// with rt (normally Container()).
+// with rt (normally Container() or NewContainer(cfg)).
 func (r *Registry) SetContainerFallback(rt Runtime) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -213,3 +213,34 @@ func TestCatalogImagesRunInProcess(t *testing.T) {
 		t.Fatalf("endless starlark program: %v, want ErrTimeout", err)
 	}
 }
+
+// TestOnlyErrorResultsFailARun follows kpt and kyaml (Results.ExitCode): a
+// result without a severity, as the catalog writes its informational ones,
+// is kept and does not fail the run; an "error" result does.
+func TestOnlyErrorResultsFailARun(t *testing.T) {
+	reg := krm.NewRegistry()
+	for image, sev := range map[string]framework.Severity{"example.com/unrated:v1": "", "example.com/failing:v1": framework.Error} {
+		sev := sev
+		fn := framework.ResourceListProcessorFunc(func(rl *framework.ResourceList) error {
+			rl.Results = append(rl.Results, &framework.Result{Severity: sev, Message: "checked"})
+			return nil
+		})
+		if err := reg.Register(image, krm.Builtin(fn), krm.Capabilities{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := krm.NewRunner(krm.RunnerConfig{Registry: reg})
+	ctx := context.Background()
+	out, err := r.Execute(ctx, krm.Function{Image: "example.com/unrated:v1"}, configMaps(1))
+	if err != nil {
+		t.Fatalf("a result without a severity failed the run: %v", err)
+	}
+	if len(out.Results) != 1 || out.Results[0].Severity != "" || out.Results[0].Message != "checked" {
+		t.Fatalf("results %+v, want the function's one result as written", out.Results)
+	}
+	_, err = r.Execute(ctx, krm.Function{Image: "example.com/failing:v1"}, configMaps(1))
+	var fe *krm.FunctionError
+	if !errors.As(err, &fe) || !errors.Is(err, krm.ErrFunctionFailed) || !strings.Contains(err.Error(), "checked") {
+		t.Fatalf("an error result: %v, want a *FunctionError wrapping ErrFunctionFailed with its message", err)
+	}
+}

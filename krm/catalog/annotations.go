@@ -39,8 +39,8 @@ var commonAnnotationFields = types.FsSlice{
 // additionalAnnotationFields of a SetAnnotations config (kustomize field
 // specs; the older name fieldSpecs is read too). The functionConfig is a v1
 // ConfigMap (data) or a fn.kpt.dev/v1alpha1 SetAnnotations (or the older
-// SetAnnotationConfig). The results are the catalog's (info where the catalog gives no
-// severity, see unratedSeverity):
+// SetAnnotationConfig). The results are the catalog's, without a
+// severity as the catalog writes them:
 // one per annotations field set ("set annotations: {...}", with the field
 // path and the resource's file), or "no annotations applied". A config of
 // another kind or without annotations is a *ConfigError; resources the

@@ -66,37 +66,31 @@ spec:
 		}
 	}
 	wantResults(t, rl.Results, `- message: 'set annotations: {"color":"orange","fruit":"apple"}'
-  severity: info
   field:
     path: metadata.annotations
   file: {}
 - message: 'set annotations: {"color":"orange","fruit":"apple"}'
-  severity: info
   field:
     path: metadata.annotations
   file:
     path: app.yaml
 - message: 'set annotations: {"color":"orange","fruit":"apple"}'
-  severity: info
   field:
     path: spec.jobTemplate.metadata.annotations
   file:
     path: app.yaml
 - message: 'set annotations: {"color":"orange","fruit":"apple"}'
-  severity: info
   field:
     path: spec.jobTemplate.spec.template.metadata.annotations
   file:
     path: app.yaml
 - message: 'set annotations: {"color":"orange","fruit":"apple"}'
-  severity: info
   field:
     path: metadata.annotations
   file:
     path: app.yaml
     index: 1
 - message: 'set annotations: {"color":"orange","fruit":"apple"}'
-  severity: info
   field:
     path: spec.selector.annotations
   file:
@@ -109,7 +103,7 @@ func TestSetAnnotationsNoResources(t *testing.T) {
 	if err := catalog.SetAnnotations(rl); err != nil {
 		t.Fatal(err)
 	}
-	wantResults(t, rl.Results, "- message: no annotations applied\n  severity: info")
+	wantResults(t, rl.Results, "- message: no annotations applied")
 }
 
 func TestSetAnnotationsRejects(t *testing.T) {

@@ -12,12 +12,10 @@ func reject(rl *framework.ResourceList, err *ConfigError, results ...*framework.
 }
 
 // unratedSeverity is the severity of the results that the catalog's
-// set-annotations, apply-setters and search-replace write without one. The
-// KRM functions spec reads a missing severity as "error", and krm's
-// runtimes fail a run on it, while kpt (which only looks at the exit code)
-// passes it: so they are info here, with the catalog's messages, fields
-// and files unchanged.
-const unratedSeverity = framework.Info
+// set-annotations, apply-setters and search-replace write: none, as the
+// catalog writes them. krm's runtimes, like kpt and kyaml's
+// Results.ExitCode, fail a run only on an explicit "error".
+const unratedSeverity framework.Severity = ""
 
 // unratedResult is such a result, about a field of a file when field and
 // file are given.

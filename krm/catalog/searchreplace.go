@@ -35,8 +35,8 @@ var searchReplaceKeys = []string{"by-value", "by-file-path", "by-value-regex", "
 // matches and its path does (or no by-path is given), or its path does
 // and no value matcher is given. A by-path of plain keys with put-value
 // and no value matcher sets (creating it if need be) that field in every
-// resource instead. The results are the catalog's (info where the catalog gives no
-// severity, see unratedSeverity):
+// resource instead. The results are the catalog's, without a
+// severity as the catalog writes them:
 // one per field ("Mutated field value to ..." or "Matched field value
 // ...", the value as YAML with its comment, with the field path and file),
 // or "no matches". A rejected config (unknown key, both value matchers, a

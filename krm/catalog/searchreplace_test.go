@@ -121,13 +121,11 @@ envs:
 		t.Errorf("output:\n%s", out)
 	}
 	wantResults(t, rl.Results, `- message: 'Mutated field value to "nginx.com # kpt-set: ${host}"'
-  severity: info
   field:
     path: data.FQDN
   file:
     path: resources.yaml
 - message: 'Mutated field value to "https://nginx.com/bar # kpt-set: https://${host}/bar"'
-  severity: info
   field:
     path: data.MY_BAR_URL
   file:
@@ -141,7 +139,6 @@ envs:
 		t.Errorf("list comment:\n%s", out)
 	}
 	wantResults(t, rl.Results, `- message: Mutated field value to "[dev, stage]"
-  severity: info
   field:
     path: 'envs # kpt-set: ${envs}'
   file:

@@ -27,7 +27,7 @@ var setterRef = regexp.MustCompile(`\$\{([^}]*)\}`)
 // takes a single "${name}" whose value is a YAML list; an empty value
 // gives "[]". Each field set is a result "set field value to ..." with
 // its field path and file; none set is "no matches for input setter(s)"
-// (info, where the catalog gives no severity: see unratedSeverity). A
+// (without a severity, as the catalog writes them). A
 // failure is a single error result "failed to apply setters: ..." and no
 // resource changes; a missing setter value or a value that is not a list
 // for a list field is a *ConfigError.

@@ -46,25 +46,21 @@ spec:
 		t.Errorf("output:\n%s\nwant:\n%s", got, want)
 	}
 	wantResults(t, rl.Results, `- message: set field value to "- prod\n- dev"
-  severity: info
   field:
     path: spec.envs
   file:
     path: app.yaml
 - message: set field value to ""
-  severity: info
   field:
     path: spec.zones
   file:
     path: app.yaml
 - message: set field value to "3"
-  severity: info
   field:
     path: spec.replicas
   file:
     path: app.yaml
 - message: set field value to "nginx:1.17.0"
-  severity: info
   field:
     path: spec.image
   file:
@@ -76,7 +72,7 @@ func TestApplySettersNoMatch(t *testing.T) {
 	if err := catalog.ApplySetters(rl); err != nil {
 		t.Fatal(err)
 	}
-	wantResults(t, rl.Results, "- message: no matches for input setter(s)\n  severity: info")
+	wantResults(t, rl.Results, "- message: no matches for input setter(s)")
 }
 
 func TestApplySettersRejects(t *testing.T) {
