@@ -19,6 +19,19 @@ import (
 // the universe. With unsat, two extra roots ask for incompatible ranges of
 // one package deep in the universe.
 func syntheticUniverse(tb testing.TB, n int, unsat bool) (*Universe, Request) {
+	return boundedUniverse(tb, n, 20, unsat)
+}
+
+// harderUniverse is syntheticUniverse with one dependency in five bounded
+// above: far more releases are ruled out by ranges, and a release's newest
+// dependencies often cannot go together.
+func harderUniverse(tb testing.TB, n int) (*Universe, Request) {
+	return boundedUniverse(tb, n, 5, false)
+}
+
+// boundedUniverse is the synthetic universe with one dependency in
+// oneIn bounded above.
+func boundedUniverse(tb testing.TB, n, oneIn int, unsat bool) (*Universe, Request) {
 	rng := rand.New(rand.NewPCG(uint64(n), 7))
 	u := &Universe{releases: map[string][]*Release{}, providers: map[string][]providerEntry{}}
 	name := func(i int) string { return fmt.Sprintf("pkg-%d", i) }
@@ -30,7 +43,7 @@ func syntheticUniverse(tb testing.TB, n int, unsat bool) (*Universe, Request) {
 					j := i + 1 + rng.IntN(min(n-i-1, 200))
 					lo := rng.IntN(6)
 					c := fmt.Sprintf("%s >=1.%d.0", name(j), lo)
-					if rng.IntN(20) == 0 {
+					if rng.IntN(oneIn) == 0 {
 						c += fmt.Sprintf(", <1.%d.0", lo+3+rng.IntN(5))
 					}
 					r.Requires = append(r.Requires, MustParseDependency(c))

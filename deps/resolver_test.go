@@ -86,6 +86,15 @@ func versions(p *Plan) string {
 	return strings.Join(out, " ")
 }
 
+// legacyResolver is the resolver with the search before it learned
+// (backjumping, then gophersat as its oracle past budget; a negative
+// budget goes to the solver at the first dead end, 0 is the old default).
+func legacyResolver(cfg ResolverConfig, budget int) *SATResolver {
+	r := NewSATResolver(cfg)
+	r.legacy, r.legacyBudget = true, budget
+	return r
+}
+
 // fiveGC is a small 5G core universe.
 func fiveGC(t testing.TB) *Universe {
 	return universe(t,
@@ -238,14 +247,17 @@ func TestResolveRules(t *testing.T) {
 			wantErr: ErrInvalidRequest,
 		},
 	}
-	// Every case runs on both paths: backjumping, and the SAT solver as the
-	// search's oracle from the first dead end (a zero budget).
-	paths := map[string]ResolverConfig{"backjumping": {}, "solver": {SearchBudget: -1}}
+	// Every case runs on the learning search and on the legacy one with
+	// the SAT solver as its oracle from the first dead end.
+	paths := map[string]func() *SATResolver{
+		"learning": func() *SATResolver { return NewSATResolver(ResolverConfig{}) },
+		"legacy":   func() *SATResolver { return legacyResolver(ResolverConfig{}, -1) },
+	}
 	for _, tc := range cases {
-		for path, cfg := range paths {
+		for path, resolver := range paths {
 			t.Run(tc.name+"/"+path, func(t *testing.T) {
 				u := tc.u(t)
-				p, err := NewSATResolver(cfg).Resolve(context.Background(), u, tc.req)
+				p, err := resolver().Resolve(context.Background(), u, tc.req)
 				if tc.wantErr != nil {
 					if !errors.Is(err, tc.wantErr) {
 						t.Fatalf("err = %v, want %v", err, tc.wantErr)
