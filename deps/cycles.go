@@ -15,31 +15,11 @@ package deps
 // are checked, and only within their component.
 
 // sccs computes, for each package within reach, its strongly connected
-// component in the graph "some release of p has a dependency that a
-// release of q may satisfy" (-1 for a package alone in its component:
-// it cannot be on a cycle).
-func (p *problem) sccs() []int32 {
-	n := len(p.pkgName)
-	adj := make([][]int32, n)
-	mark := make([]int32, n)
-	for i := range mark {
-		mark[i] = -1
-	}
-	for id := range n {
-		for v := p.pkgFirst[id]; v < p.pkgFirst[id+1]; v++ {
-			r := p.rels[v]
-			for _, list := range [][]Dependency{r.Requires, r.Optional} {
-				for _, d := range list {
-					for _, q := range p.needPkgs(d.Name) {
-						if q != int32(id) && mark[q] != int32(id) {
-							mark[q] = int32(id)
-							adj[id] = append(adj[id], q)
-						}
-					}
-				}
-			}
-		}
-	}
+// component in adj, the graph "some release of p has a dependency that a
+// release of q may satisfy" (reach builds it): -1 for a package alone in
+// its component, which cannot be on a cycle.
+func sccs(adj [][]int32) []int32 {
+	n := len(adj)
 	// Tarjan's algorithm, iteratively.
 	index := make([]int32, n)
 	low := make([]int32, n)
@@ -140,11 +120,22 @@ func (s *search) checkCycle(v int32) int32 {
 			s.frames = s.frames[:len(s.frames)-1]
 			continue
 		}
-		if int(f.cand) >= len(dd.cands) {
-			f.dep, f.cand = f.dep+1, 0
-			continue
+		var c int32
+		if dd.plain {
+			// At most one release of the package is in the plan.
+			c = s.pkgTrue[dd.pkg]
+			if f.cand > 0 || c < 0 || !dd.dep.Allows(p.rels[c].Version) {
+				f.dep, f.cand = f.dep+1, 0
+				continue
+			}
+		} else {
+			cands := p.candsOf(dd)
+			if int(f.cand) >= len(cands) {
+				f.dep, f.cand = f.dep+1, 0
+				continue
+			}
+			c = cands[f.cand]
 		}
-		c := dd.cands[f.cand]
 		f.cand++
 		s.tick()
 		if s.val[c] != 1 {
@@ -193,12 +184,12 @@ func (s *search) cycleConflict() int32 {
 func (s *search) edgeFact(a, b int32) int32 {
 	d := s.p.relOf(a)
 	for k := range d.optional {
-		if containsVar(d.optional[k].cands, b) {
+		if s.p.satisfies(&d.optional[k], b) {
 			return -1
 		}
 	}
 	for k := range d.requires {
-		if dd := &d.requires[k]; s.isActive(dd.fact) && containsVar(dd.cands, b) {
+		if dd := &d.requires[k]; s.isActive(dd.fact) && s.p.satisfies(dd, b) {
 			return dd.fact
 		}
 	}

@@ -373,7 +373,7 @@ func (s *SATResolver) proofEncoding(pb *problem, core []int32) (*encoding, error
 		}
 		all := true
 		for _, id := range core {
-			if !has[keyOf(pb.facts[id])] {
+			if !has[keyOf(pb.fact(id))] {
 				all = false
 				break
 			}

@@ -65,9 +65,11 @@ type ante struct {
 type clause struct {
 	lits    []lit
 	origin  int32
-	ante    []ante
 	watched bool
 }
+
+// rangeRef is requirement k of release v.
+type rangeRef struct{ v, k int32 }
 
 // watch is a clause watching a literal; blocker is another of its
 // literals, true when the clause needs no visit.
@@ -107,13 +109,22 @@ type search struct {
 	starts []int // trail position of each level's decision (starts[0] = 0)
 	cur    int32 // the current decision level
 
-	clauses    []clause
+	clauses []clause
+	// antes holds what each learned clause follows from.
+	antes      map[int32][]ante
+	slab       []lit // backs the literals of the clauses made in prepare
 	watches    [][]watch
 	lastClause int32
 	prepared   []bool
 	reqClause  [][]int32 // per variable, the clause of each requirement (-1: none)
 	rootClause []int32
 	pkgTrue    []int32 // the package's true variable once propagated, -1
+	// ranges holds, per package, the plain requirements on it of the
+	// releases in the plan (once propagated): its releases out of their
+	// range are ruled out when looked at. ranged marks the releases whose
+	// requirements are there.
+	ranges [][]rangeRef
+	ranged []bool
 
 	// The lock-change budget (nil budgetVars: none).
 	budgetVars  []int32
@@ -149,7 +160,8 @@ func newSearch(ctx context.Context, p *problem, opts searchOptions) *search {
 		val: make([]int8, n), level: make([]int32, n), rkind: make([]uint8, n), rdata: make([]int32, n), rdep: make([]int32, n),
 		trail: make([]lit, 0, n), starts: []int{0}, watches: make([][]watch, 2*n), prepared: make([]bool, n),
 		reqClause: make([][]int32, n), pkgTrue: make([]int32, len(p.pkgName)), counted: make([]bool, n),
-		seen: make([]bool, n), seen0: make([]bool, n), final: -1}
+		ranges: make([][]rangeRef, len(p.pkgName)), ranged: make([]bool, n),
+		seen: make([]bool, n), seen0: make([]bool, n), final: -1, antes: map[int32][]ante{}}
 	for i := range s.pkgTrue {
 		s.pkgTrue[i] = -1
 	}
@@ -197,6 +209,15 @@ func (s *search) unassign(v int32) {
 	s.val[v] = 0
 	if pk := s.p.relPkg[v]; s.pkgTrue[pk] == v {
 		s.pkgTrue[pk] = -1
+	}
+	if s.ranged[v] {
+		s.ranged[v] = false
+		d := s.p.relOf(v)
+		for k := range d.requires {
+			if dd := &d.requires[k]; dd.plain {
+				s.ranges[dd.pkg] = slices.DeleteFunc(s.ranges[dd.pkg], func(r rangeRef) bool { return r.v == v })
+			}
+		}
 	}
 	if s.counted[v] {
 		s.counted[v] = false
@@ -268,7 +289,10 @@ func (s *search) unwatch(l lit, c int32) {
 func (s *search) addClause(lits []lit, origin int32, an []ante) int32 {
 	c := int32(len(s.clauses))
 	s.lastClause = c
-	s.clauses = append(s.clauses, clause{lits: lits, origin: origin, ante: an})
+	s.clauses = append(s.clauses, clause{lits: lits, origin: origin})
+	if an != nil {
+		s.antes[c] = an
+	}
 	switch len(lits) {
 	case 0:
 		return c
@@ -313,12 +337,29 @@ func (s *search) addClause(lits []lit, origin int32, an []ante) int32 {
 // conflictClause records a conflict found by a native propagator as an
 // unwatched clause.
 func (s *search) conflictClause(lits []lit, origin int32, an []ante) int32 {
-	s.clauses = append(s.clauses, clause{lits: lits, origin: origin, ante: an})
-	return int32(len(s.clauses) - 1)
+	c := int32(len(s.clauses))
+	s.clauses = append(s.clauses, clause{lits: lits, origin: origin})
+	if an != nil {
+		s.antes[c] = an
+	}
+	return c
+}
+
+// lits returns room for n literals, cut from a slab so that the many
+// small clauses of prepare share a few allocations.
+func (s *search) lits(n int) []lit {
+	if len(s.slab)+n > cap(s.slab) {
+		s.slab = make([]lit, 0, max(4096, n))
+	}
+	out := s.slab[len(s.slab) : len(s.slab)+n : len(s.slab)+n]
+	s.slab = s.slab[:len(s.slab)+n]
+	return out
 }
 
 // prepare makes the clauses of variable v's requirements and conflicts.
-// It returns a conflict, or -1.
+// A plain requirement (on a package's releases only) gets no clause
+// while some release of the package can still satisfy it; when none can,
+// its clause rules v out. It returns a conflict, or -1.
 func (s *search) prepare(v int32) int32 {
 	s.prepared[v] = true
 	d := s.p.relOf(v)
@@ -330,22 +371,25 @@ func (s *search) prepare(v int32) int32 {
 	}
 	if len(d.requires) > 0 {
 		ids := make([]int32, len(d.requires))
+		s.reqClause[v] = ids
 		for k := range d.requires {
 			dd := &d.requires[k]
 			ids[k] = -1
 			s.tick()
-			if !s.isActive(dd.fact) || slices.Contains(dd.cands, v) {
+			if !s.isActive(dd.fact) {
 				continue
 			}
-			lits := make([]lit, 0, 1+len(dd.cands))
-			lits = append(lits, negLit(v))
-			for _, c := range dd.cands {
-				lits = append(lits, posLit(c))
+			if dd.plain {
+				if !s.satisfiable(dd) {
+					keep(s.requirementClause(dd))
+				}
+				continue
 			}
-			keep(s.addClause(lits, dd.fact, nil))
-			ids[k] = s.lastClause
+			if slices.Contains(s.p.candsOf(dd), v) {
+				continue
+			}
+			keep(s.requirementClause(dd))
 		}
-		s.reqClause[v] = ids
 	}
 	for k := range d.conflicts {
 		dd := &d.conflicts[k]
@@ -354,10 +398,57 @@ func (s *search) prepare(v int32) int32 {
 		}
 		for _, c := range dd.cands {
 			s.tick()
-			keep(s.addClause([]lit{negLit(v), negLit(c)}, dd.fact, nil))
+			lits := s.lits(2)
+			lits[0], lits[1] = negLit(v), negLit(c)
+			keep(s.addClause(lits, dd.fact, nil))
 		}
 	}
 	return conflict
+}
+
+// requirementClause adds the clause of requirement dd, ¬owner ∨ its
+// candidates, and returns a conflict or -1.
+func (s *search) requirementClause(dd *depData) int32 {
+	cands := s.p.candsOf(dd)
+	lits := s.lits(1 + len(cands))
+	lits[0] = negLit(dd.owner)
+	for i, c := range cands {
+		lits[i+1] = posLit(c)
+	}
+	conflict := s.addClause(lits, dd.fact, nil)
+	s.reqClause[dd.owner][dd.index] = s.lastClause
+	return conflict
+}
+
+// satisfiable reports whether some release of plain requirement dd's
+// package can still satisfy it: in range, not false, and in the range of
+// every requirement on the package in the plan (those it is not in are
+// ruled out on the way).
+func (s *search) satisfiable(dd *depData) bool {
+	for _, w := range s.p.choices[dd.pkg] {
+		s.tick()
+		if s.val[w] < 0 || !dd.dep.Allows(s.p.rels[w].Version) {
+			continue
+		}
+		if s.val[w] == 0 && s.outOfRange(w) {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// outOfRange reports whether unassigned release w is out of the range of
+// a plain requirement on its package of a release in the plan, and if so
+// assigns it false.
+func (s *search) outOfRange(w int32) bool {
+	for _, r := range s.ranges[s.p.relPkg[w]] {
+		if dd := &s.p.relOf(r.v).requires[r.k]; !dd.dep.Allows(s.p.rels[w].Version) {
+			s.assign(negLit(w), s.level[r.v], rRange, r.v, r.k)
+			return true
+		}
+	}
+	return false
 }
 
 // propagate processes the trail until every assignment's consequences are
@@ -404,6 +495,7 @@ func (s *search) onTrue(v int32) int32 {
 	}
 	lv := s.level[v]
 	for w := p.pkgFirst[pk]; w < p.pkgFirst[pk+1]; w++ {
+		s.tick()
 		if w == v {
 			continue
 		}
@@ -414,19 +506,27 @@ func (s *search) onTrue(v int32) int32 {
 			s.assign(negLit(w), lv, rOneVersion, v, 0)
 		}
 	}
-	d := p.relOf(v)
-	for k := range d.requires {
-		dd := &d.requires[k]
-		if len(dd.out) == 0 || !s.isActive(dd.fact) {
-			continue
+	// The ranges on v's package, and v's own on others.
+	for _, r := range s.ranges[pk] {
+		if dd := &p.relOf(r.v).requires[r.k]; !dd.dep.Allows(p.rels[v].Version) {
+			return s.rangeConflict(r.v, dd, v)
 		}
-		for _, w := range dd.out {
-			switch s.val[w] {
-			case 1:
-				return s.conflictClause([]lit{negLit(v), negLit(w)}, originLearned,
-					[]ante{{anteFact, dd.fact}, {anteFact, p.oneVersionFact(dd.pkg)}})
-			case 0:
-				s.assign(negLit(w), lv, rRange, v, int32(k))
+	}
+	d := p.relOf(v)
+	if !s.ranged[v] {
+		s.ranged[v] = true
+		for k := range d.requires {
+			dd := &d.requires[k]
+			if !dd.plain || !s.isActive(dd.fact) {
+				continue
+			}
+			s.ranges[dd.pkg] = append(s.ranges[dd.pkg], rangeRef{v, int32(k)})
+		}
+	}
+	for k := range d.requires {
+		if dd := &d.requires[k]; dd.plain && s.isActive(dd.fact) {
+			if t := s.pkgTrue[dd.pkg]; t >= 0 && !dd.dep.Allows(p.rels[t].Version) {
+				return s.rangeConflict(v, dd, t)
 			}
 		}
 	}
@@ -434,6 +534,13 @@ func (s *search) onTrue(v int32) int32 {
 		return s.checkCycle(v)
 	}
 	return -1
+}
+
+// rangeConflict is the conflict of release q, whose requirement dd
+// rules out release w of its package, and w both in the plan.
+func (s *search) rangeConflict(q int32, dd *depData, w int32) int32 {
+	return s.conflictClause([]lit{negLit(q), negLit(w)}, originLearned,
+		[]ante{{anteFact, dd.fact}, {anteFact, s.p.oneVersionFact(dd.pkg)}})
 }
 
 // onFalse propagates a locked release leaving the plan against the
@@ -714,7 +821,8 @@ func (s *search) analyze(c int32, top int32) ([]lit, int32, []ante) {
 // addLearnt stores a learned clause, watching its first two literals.
 func (s *search) addLearnt(lits []lit, an []ante) int32 {
 	c := int32(len(s.clauses))
-	s.clauses = append(s.clauses, clause{lits: lits, origin: originLearned, ante: an})
+	s.clauses = append(s.clauses, clause{lits: lits, origin: originLearned})
+	s.antes[c] = an
 	s.stats.learned++
 	if len(lits) >= 2 {
 		s.clauses[c].watched = true
@@ -755,7 +863,7 @@ func (s *search) core() []int32 {
 			if cl.origin >= 0 {
 				stack = append(stack, ante{anteFact, cl.origin})
 			}
-			stack = append(stack, cl.ante...)
+			stack = append(stack, s.antes[a.id]...)
 		case anteVar:
 			if varSeen[a.id] {
 				continue

@@ -213,22 +213,51 @@ func (newestFirst) Choices(in PreferenceInput, pkg string) []*Release {
 // first from the roots and the locks. More than maxReleases releases in
 // them is an ErrTooLarge *InputError; the context's end is its error.
 func preferenceInput(ctx context.Context, u *Universe, req Request, maxReleases int) (PreferenceInput, error) {
+	in, _, err := reach(ctx, u, req, maxReleases, false)
+	return in, err
+}
+
+// reach is preferenceInput; with graph it also returns, for each package
+// of in.Reached (by position), the positions of the packages one of its
+// releases may depend on (hard or optional), itself excluded.
+func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph bool) (PreferenceInput, [][]int32, error) {
 	in := PreferenceInput{Packages: map[string][]*Release{}, Locked: map[string]*Release{}}
+	index := map[string]int32{}
+	var adj [][]int32
+	var mark []int32 // the last package that recorded an edge to each
 	count := 0
-	visit := func(name string) {
-		if _, ok := in.Packages[name]; ok {
-			return
+	visit := func(name string) int32 {
+		if id, ok := index[name]; ok {
+			return id
 		}
-		if rels := u.releases[name]; len(rels) > 0 {
-			in.Packages[name] = rels
-			in.Reached = append(in.Reached, name)
-			count += len(rels)
+		rels := u.releases[name]
+		if len(rels) == 0 {
+			return -1
 		}
+		id := int32(len(in.Reached))
+		index[name] = id
+		in.Packages[name] = rels
+		in.Reached = append(in.Reached, name)
+		count += len(rels)
+		if graph {
+			adj = append(adj, nil)
+			mark = append(mark, -1)
+		}
+		return id
 	}
 	providers := map[string][]string{}
+	from := int32(-1)
+	edge := func(to int32) {
+		if graph && from >= 0 && to >= 0 && to != from && mark[to] != from {
+			mark[to] = from
+			adj[from] = append(adj[from], to)
+		}
+	}
+	capabilities := len(u.providers) > 0
 	need := func(name string) {
-		if _, ok := in.Packages[name]; ok && len(u.providers[name]) == 0 {
-			return // the usual case: a package already reached, no capability of its name
+		if id, ok := index[name]; ok && (!capabilities || len(u.providers[name]) == 0) {
+			edge(id) // the usual case: a package already reached, no capability of its name
+			return
 		}
 		ps, ok := providers[name]
 		if !ok {
@@ -236,7 +265,7 @@ func preferenceInput(ctx context.Context, u *Universe, req Request, maxReleases 
 			providers[name] = ps
 		}
 		for _, p := range ps {
-			visit(p)
+			edge(visit(p))
 		}
 	}
 	for _, d := range req.Roots {
@@ -250,6 +279,7 @@ func preferenceInput(ctx context.Context, u *Universe, req Request, maxReleases 
 		visit(l.Name)
 	}
 	for i := 0; i < len(in.Reached); i++ {
+		from = int32(i)
 		for _, r := range in.Packages[in.Reached[i]] {
 			for _, d := range r.Requires {
 				need(d.Name)
@@ -259,11 +289,11 @@ func preferenceInput(ctx context.Context, u *Universe, req Request, maxReleases 
 			}
 		}
 		if count > maxReleases {
-			return PreferenceInput{}, &InputError{Kind: ErrTooLarge, Reason: fmt.Sprintf("more than %d releases within reach of the request", maxReleases)}
+			return PreferenceInput{}, nil, &InputError{Kind: ErrTooLarge, Reason: fmt.Sprintf("more than %d releases within reach of the request", maxReleases)}
 		}
 		if i%checkEvery == 0 && ctx.Err() != nil {
-			return PreferenceInput{}, ctx.Err()
+			return PreferenceInput{}, nil, ctx.Err()
 		}
 	}
-	return in, nil
+	return in, adj, nil
 }

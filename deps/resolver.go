@@ -137,7 +137,8 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*P
 		}
 	}
 	req.Locked = locked
-	in, err := preferenceInput(ctx, u, req, s.maxReleases)
+	noCycles := !req.Policy.AllowCycles && !s.legacy
+	in, graph, err := reach(ctx, u, req, s.maxReleases, noCycles)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
 			return nil, nil, &InterruptedError{Cause: cerr}
@@ -148,9 +149,9 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*P
 		return s.resolveLegacy(ctx, u, req, in)
 	}
 	pb := newProblem(u, req, s.preference, in)
-	opts := searchOptions{noCycles: !req.Policy.AllowCycles, maxBroken: -1, budget: s.budget}
-	if opts.noCycles {
-		pb.scc = pb.sccs()
+	opts := searchOptions{noCycles: noCycles, maxBroken: -1, budget: s.budget}
+	if noCycles {
+		pb.scc = sccs(graph)
 	}
 	// known is a plan that holds, kept for a deadline: the previous one.
 	var known *Plan
@@ -294,7 +295,7 @@ func (s *SATResolver) cycleError(ctx context.Context, pb *problem, opts searchOp
 	out := &CycleError{Cycles: p.Cycles}
 	var candidates []int32
 	for _, f := range core {
-		if pb.facts[f].Kind != FactOneVersion {
+		if pb.facts[f].kind != FactOneVersion {
 			candidates = append(candidates, f)
 		}
 	}
@@ -325,7 +326,7 @@ func (s *SATResolver) cycleError(ctx context.Context, pb *problem, opts searchOp
 		return err
 	}
 	for _, f := range minimal {
-		out.Facts = append(out.Facts, pb.facts[f])
+		out.Facts = append(out.Facts, pb.fact(f))
 	}
 	return out
 }

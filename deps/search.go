@@ -176,10 +176,11 @@ type problem struct {
 	capRank map[string]int32
 	roots   []depData
 
-	// facts are the constraints the searches use, by id. The facts of
-	// roots, locks and exclusions are made up front; those of a release's
-	// requirements and conflicts when the release is first looked at.
-	facts      []Fact
+	// facts are the constraints the searches use, by id (fact renders
+	// one). The facts of roots, locks and exclusions are made up front;
+	// those of a release's requirements and conflicts when the release is
+	// first looked at.
+	facts      []factRef
 	oneVersion []int32 // package -> its FactOneVersion id, -1 until used
 	lockFact   []int32 // lockVars index -> its FactLocked id (hard locks only)
 	exclFact   []int32 // excluded index -> its FactExcluded id
@@ -190,6 +191,15 @@ type problem struct {
 	scc []int32
 }
 
+// factRef names a fact compactly (no pointers for the collector to
+// follow): its kind, the variable it is about (the package id for
+// FactOneVersion, -1 for a root) and the index of its dependency in the
+// release's (or the request's) list.
+type factRef struct {
+	v, k int32
+	kind FactKind
+}
+
 // relData is what the search needs of a release's declarations.
 type relData struct {
 	requires  []depData
@@ -197,23 +207,25 @@ type relData struct {
 	conflicts []depData
 }
 
-// depData is one dependency (or conflict) with its candidates.
+// depData is one dependency (or conflict) of a release, or a root.
 type depData struct {
-	dep Dependency
-	// cands are the candidate variables: the releases that satisfy dep,
-	// package by package in the provider order, each package's in the
-	// preference's order (releases it leaves out last).
-	cands []int32
-	// pkg is the package named dep.Name (-1: none within reach); plain
-	// says every candidate is one of its releases, and out lists its
-	// releases that are not (those a chosen release with this
-	// requirement rules out).
+	dep *Dependency
+	// pkg is the package named like the dependency (-1: none within
+	// reach). plain says that no release provides a capability of that
+	// name, so the candidates are pkg's releases in range: a requirement
+	// that is plain is kept as a range on pkg, checked when one of its
+	// releases is looked at, rather than as a clause.
 	pkg   int32
 	plain bool
-	out   []int32
-	// fact is the FactRequires or FactConflicts id (-1 for an optional
-	// dependency); index is the dependency's position in its release's
-	// list.
+	// cands are the candidate variables, once made (candsOf): the
+	// releases that satisfy the dependency, package by package in the
+	// provider order, each package's in the preference's order (releases
+	// it leaves out last).
+	cands []int32
+	made  bool
+	// fact is the FactRequires, FactConflicts or FactRoot id (-1 for an
+	// optional dependency); index is the dependency's position in its
+	// release's (or the request's) list.
 	fact  int32
 	index int32
 	// owner is the release's variable (-1 for a root).
@@ -273,7 +285,7 @@ func newProblem(u *Universe, req Request, pref Preference, in PreferenceInput) *
 		p.lockVars = append(p.lockVars, v)
 		f := int32(-1)
 		if !req.Policy.AllowLockChanges {
-			f = p.addFact(Fact{Kind: FactLocked, Package: l.Name, Release: p.rels[v]})
+			f = p.addFact(factRef{kind: FactLocked, v: v})
 		}
 		p.lockFact = append(p.lockFact, f)
 	}
@@ -283,12 +295,13 @@ func newProblem(u *Universe, req Request, pref Preference, in PreferenceInput) *
 			continue
 		}
 		p.excluded = append(p.excluded, v)
-		p.exclFact = append(p.exclFact, p.addFact(Fact{Kind: FactExcluded, Package: x.Name, Release: p.rels[v]}))
+		p.exclFact = append(p.exclFact, p.addFact(factRef{kind: FactExcluded, v: v}))
 	}
-	for i, d := range req.Roots {
-		dd := p.depOf(d, -1)
+	for i := range req.Roots {
+		dd := p.depOf(&req.Roots[i], -1)
+		p.candsOf(&dd)
 		dd.index = int32(i)
-		dd.fact = p.addFact(Fact{Kind: FactRoot, Package: d.Name, Dependency: d})
+		dd.fact = p.addFact(factRef{kind: FactRoot, v: -1, k: int32(i)})
 		p.roots = append(p.roots, dd)
 	}
 	return p
@@ -341,15 +354,36 @@ func (p *problem) varOf(r *Release) int32 {
 	return -1
 }
 
-func (p *problem) addFact(f Fact) int32 {
+func (p *problem) addFact(f factRef) int32 {
 	p.facts = append(p.facts, f)
 	return int32(len(p.facts) - 1)
+}
+
+// fact renders fact id.
+func (p *problem) fact(id int32) Fact {
+	f := p.facts[id]
+	switch f.kind {
+	case FactRoot:
+		d := p.req.Roots[f.k]
+		return Fact{Kind: FactRoot, Package: d.Name, Dependency: d}
+	case FactOneVersion:
+		return Fact{Kind: FactOneVersion, Package: p.pkgName[f.v]}
+	}
+	r := p.rels[f.v]
+	out := Fact{Kind: f.kind, Package: r.Name, Release: r}
+	switch f.kind {
+	case FactRequires:
+		out.Dependency = r.Requires[f.k]
+	case FactConflicts:
+		out.Dependency = r.Conflicts[f.k]
+	}
+	return out
 }
 
 // oneVersionFact is the id of package id's FactOneVersion.
 func (p *problem) oneVersionFact(id int32) int32 {
 	if p.oneVersion[id] < 0 {
-		p.oneVersion[id] = p.addFact(Fact{Kind: FactOneVersion, Package: p.pkgName[id]})
+		p.oneVersion[id] = p.addFact(factRef{kind: FactOneVersion, v: id})
 	}
 	return p.oneVersion[id]
 }
@@ -361,23 +395,23 @@ func (p *problem) relOf(v int32) *relData {
 	}
 	r := p.rels[v]
 	d := &relData{requires: make([]depData, len(r.Requires)), optional: make([]depData, len(r.Optional))}
-	for k, dep := range r.Requires {
-		d.requires[k] = p.depOf(dep, v)
+	for k := range r.Requires {
+		d.requires[k] = p.depOf(&r.Requires[k], v)
 		d.requires[k].index = int32(k)
-		d.requires[k].fact = p.addFact(Fact{Kind: FactRequires, Package: r.Name, Release: r, Dependency: dep})
+		d.requires[k].fact = p.addFact(factRef{kind: FactRequires, v: v, k: int32(k)})
 	}
-	for k, dep := range r.Optional {
-		d.optional[k] = p.depOf(dep, v)
+	for k := range r.Optional {
+		d.optional[k] = p.depOf(&r.Optional[k], v)
 		d.optional[k].index = int32(k)
 	}
-	for k, dep := range r.Conflicts {
-		dd := p.depOf(dep, v)
-		dd.cands = slices.DeleteFunc(dd.cands, func(c int32) bool { return c == v })
+	for k := range r.Conflicts {
+		dd := p.depOf(&r.Conflicts[k], v)
+		dd.cands = slices.DeleteFunc(p.candsOf(&dd), func(c int32) bool { return c == v })
 		if len(dd.cands) == 0 {
 			continue
 		}
 		dd.index = int32(k)
-		dd.fact = p.addFact(Fact{Kind: FactConflicts, Package: r.Name, Release: r, Dependency: dep})
+		dd.fact = p.addFact(factRef{kind: FactConflicts, v: v, k: int32(k)})
 		d.conflicts = append(d.conflicts, dd)
 	}
 	p.rel[v] = d
@@ -391,7 +425,7 @@ func (p *problem) needPkgs(name string) []int32 {
 		return ids
 	}
 	var ids []int32
-	if len(p.u.providers[name]) == 0 {
+	if len(p.u.providers) == 0 || len(p.u.providers[name]) == 0 {
 		if id, ok := p.pkgID[name]; ok {
 			ids = []int32{id}
 		}
@@ -406,38 +440,42 @@ func (p *problem) needPkgs(name string) []int32 {
 	return ids
 }
 
-// depOf computes d's candidates; owner is the variable whose dependency
-// it is (-1 for a root).
-func (p *problem) depOf(d Dependency, owner int32) depData {
+// depOf returns dependency d of owner (-1 for a root); its candidates
+// are made on first use (candsOf).
+func (p *problem) depOf(d *Dependency, owner int32) depData {
 	dd := depData{dep: d, pkg: -1, fact: -1, owner: owner}
 	if id, ok := p.pkgID[d.Name]; ok {
 		dd.pkg = id
+		dd.plain = len(p.u.providers) == 0 || len(p.u.providers[d.Name]) == 0
 	}
+	return dd
+}
+
+// candsOf returns dd's candidates, making them on first use.
+func (p *problem) candsOf(dd *depData) []int32 {
+	if dd.made {
+		return dd.cands
+	}
+	dd.made = true
+	d := dd.dep
 	for _, q := range p.needPkgs(d.Name) {
+		own := q == dd.pkg
 		for _, v := range p.choices[q] {
-			if matches(d, p.rels[v]) {
+			r := p.rels[v]
+			if (own && d.Allows(r.Version)) || (len(r.Provides) > 0 && matches(*d, r)) {
 				dd.cands = append(dd.cands, v)
 			}
 		}
 	}
-	if dd.pkg >= 0 {
-		first, end := p.pkgFirst[dd.pkg], p.pkgFirst[dd.pkg+1]
-		dd.plain = true
-		for _, c := range dd.cands {
-			if c < first || c >= end {
-				dd.plain = false
-				break
-			}
-		}
-		if dd.plain && len(dd.cands) < int(end-first) {
-			for v := first; v < end; v++ {
-				if !slices.Contains(dd.cands, v) {
-					dd.out = append(dd.out, v)
-				}
-			}
-		}
+	return dd.cands
+}
+
+// satisfies reports whether release v satisfies dd.
+func (p *problem) satisfies(dd *depData, v int32) bool {
+	if dd.plain {
+		return p.relPkg[v] == dd.pkg && dd.dep.Allows(p.rels[v].Version)
 	}
-	return dd
+	return containsVar(p.candsOf(dd), v)
 }
 
 // rankOf is the preference's position of the package a need on name is
@@ -511,6 +549,8 @@ const (
 // newWalkSearch prepares a search of p.
 func newWalkSearch(ctx context.Context, p *problem, opts searchOptions) *search {
 	s := newSearch(ctx, p, opts)
+	s.steps = make([]step, 0, 4*len(p.pkgName))
+	s.queue.items = make([]need, 0, len(p.pkgName))
 	s.taken = make([]bool, len(p.rels))
 	s.takenPkg = make([]int32, len(p.pkgName))
 	for i := range s.takenPkg {
@@ -629,7 +669,7 @@ func (s *search) choicesOf(n *need) []int32 {
 	if n.kind == itemLock {
 		return s.p.choices[n.pkg]
 	}
-	return n.dd.cands
+	return s.p.candsOf(n.dd)
 }
 
 // take records that n took variable v and queues v's dependencies.
@@ -676,7 +716,10 @@ func (s *search) needClause(n *need) int32 {
 	if dd.owner < 0 {
 		return s.rootClause[dd.index]
 	}
-	return s.reqClause[dd.owner][dd.index]
+	if c := s.reqClause[dd.owner][dd.index]; c >= 0 {
+		return c
+	}
+	return s.requirementClause(dd)
 }
 
 // walk settles every need. It returns found (the plan is the taken
@@ -702,6 +745,12 @@ func (s *search) walk() outcome {
 		pick, conflict := int32(-1), int32(-1)
 		for _, v := range s.choicesOf(&n) {
 			if s.val[v] < 0 {
+				continue
+			}
+			if s.val[v] == 0 && s.outOfRange(v) {
+				if conflict = s.propagate(); conflict >= 0 || s.stopped {
+					break
+				}
 				continue
 			}
 			if !s.prepared[v] {
