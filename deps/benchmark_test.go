@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -178,6 +179,7 @@ func benchInputs() []benchInput {
 // timed resolves once under resolveBudget and returns the plan (nil on
 // error), the time taken and how late after the budget it returned.
 func timed(r *SATResolver, u *Universe, req Request) (*Plan, error, time.Duration, time.Duration) {
+	runtime.GC() // each resolution starts from a collected heap, not another's garbage
 	ctx, cancel := context.WithTimeout(context.Background(), resolveBudget)
 	defer cancel()
 	deadline, _ := ctx.Deadline()
@@ -191,6 +193,7 @@ func timed(r *SATResolver, u *Universe, req Request) (*Plan, error, time.Duratio
 // reach) and asks gophersat for any plan, the reference the search is
 // compared with: it proves nothing about the preference.
 func gophersatWholeUniverse(tb testing.TB, u *Universe, req Request) time.Duration {
+	runtime.GC()
 	start := time.Now()
 	e, err := encode(u, req, DefaultMaxReleases, -1, nil)
 	if err != nil {

@@ -122,7 +122,10 @@ func (e *InterruptedError) Error() string {
 // Unwrap returns ErrInterrupted, the cause and what was proven, so that
 // errors.Is matches any of them.
 func (e *InterruptedError) Unwrap() []error {
-	out := []error{ErrInterrupted, e.Cause}
+	out := []error{ErrInterrupted}
+	if e.Cause != nil {
+		out = append(out, e.Cause)
+	}
 	if e.Proven != nil {
 		out = append(out, e.Proven)
 	}

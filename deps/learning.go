@@ -8,9 +8,12 @@ import (
 // The search's engine is conflict-driven clause learning over one boolean
 // per release (true: the release is in the plan). Clauses are made lazily,
 // when a release is first looked at: "r requires d" is ¬r ∨ c1 ∨ … ∨ ck
-// over d's candidates, a conflict a binary clause per candidate, a root
-// the disjunction of its candidates. One version per package, the ranges a
-// chosen release puts on a package, the lock-change budget and (with
+// over d's candidates when a capability may satisfy d, a conflict a binary
+// clause per candidate, a root the disjunction of its candidates. A
+// requirement on a plain package is kept as a range on that package
+// instead (its releases out of range are ruled out when looked at), and
+// becomes a clause only once no release of the package can satisfy it.
+// One version per package, those ranges, the lock-change budget and (with
 // cycles forbidden) acyclicity are propagated natively.
 //
 // Decisions come from the walk (search.go), in the preference's order, so
@@ -68,9 +71,6 @@ type clause struct {
 	watched bool
 }
 
-// rangeRef is requirement k of release v.
-type rangeRef struct{ v, k int32 }
-
 // watch is a clause watching a literal; blocker is another of its
 // literals, true when the clause needs no visit.
 type watch struct {
@@ -119,12 +119,6 @@ type search struct {
 	reqClause  [][]int32 // per variable, the clause of each requirement (-1: none)
 	rootClause []int32
 	pkgTrue    []int32 // the package's true variable once propagated, -1
-	// ranges holds, per package, the plain requirements on it of the
-	// releases in the plan (once propagated): its releases out of their
-	// range are ruled out when looked at. ranged marks the releases whose
-	// requirements are there.
-	ranges [][]rangeRef
-	ranged []bool
 
 	// The lock-change budget (nil budgetVars: none).
 	budgetVars  []int32
@@ -160,7 +154,6 @@ func newSearch(ctx context.Context, p *problem, opts searchOptions) *search {
 		val: make([]int8, n), level: make([]int32, n), rkind: make([]uint8, n), rdata: make([]int32, n), rdep: make([]int32, n),
 		trail: make([]lit, 0, n), starts: []int{0}, watches: make([][]watch, 2*n), prepared: make([]bool, n),
 		reqClause: make([][]int32, n), pkgTrue: make([]int32, len(p.pkgName)), counted: make([]bool, n),
-		ranges: make([][]rangeRef, len(p.pkgName)), ranged: make([]bool, n),
 		seen: make([]bool, n), seen0: make([]bool, n), final: -1, antes: map[int32][]ante{}}
 	for i := range s.pkgTrue {
 		s.pkgTrue[i] = -1
@@ -210,15 +203,7 @@ func (s *search) unassign(v int32) {
 	if pk := s.p.relPkg[v]; s.pkgTrue[pk] == v {
 		s.pkgTrue[pk] = -1
 	}
-	if s.ranged[v] {
-		s.ranged[v] = false
-		d := s.p.relOf(v)
-		for k := range d.requires {
-			if dd := &d.requires[k]; dd.plain {
-				s.ranges[dd.pkg] = slices.DeleteFunc(s.ranges[dd.pkg], func(r rangeRef) bool { return r.v == v })
-			}
-		}
-	}
+
 	if s.counted[v] {
 		s.counted[v] = false
 		s.brokenCount--
@@ -357,9 +342,7 @@ func (s *search) lits(n int) []lit {
 }
 
 // prepare makes the clauses of variable v's requirements and conflicts.
-// A plain requirement (on a package's releases only) gets no clause
-// while some release of the package can still satisfy it; when none can,
-// its clause rules v out. It returns a conflict, or -1.
+// It returns a conflict, or -1.
 func (s *search) prepare(v int32) int32 {
 	s.prepared[v] = true
 	d := s.p.relOf(v)
@@ -376,16 +359,7 @@ func (s *search) prepare(v int32) int32 {
 			dd := &d.requires[k]
 			ids[k] = -1
 			s.tick()
-			if !s.isActive(dd.fact) {
-				continue
-			}
-			if dd.plain {
-				if !s.satisfiable(dd) {
-					keep(s.requirementClause(dd))
-				}
-				continue
-			}
-			if slices.Contains(s.p.candsOf(dd), v) {
+			if !s.isActive(dd.fact) || slices.Contains(s.p.candsOf(dd), v) {
 				continue
 			}
 			keep(s.requirementClause(dd))
@@ -418,37 +392,6 @@ func (s *search) requirementClause(dd *depData) int32 {
 	conflict := s.addClause(lits, dd.fact, nil)
 	s.reqClause[dd.owner][dd.index] = s.lastClause
 	return conflict
-}
-
-// satisfiable reports whether some release of plain requirement dd's
-// package can still satisfy it: in range, not false, and in the range of
-// every requirement on the package in the plan (those it is not in are
-// ruled out on the way).
-func (s *search) satisfiable(dd *depData) bool {
-	for _, w := range s.p.choices[dd.pkg] {
-		s.tick()
-		if s.val[w] < 0 || !dd.dep.Allows(s.p.rels[w].Version) {
-			continue
-		}
-		if s.val[w] == 0 && s.outOfRange(w) {
-			continue
-		}
-		return true
-	}
-	return false
-}
-
-// outOfRange reports whether unassigned release w is out of the range of
-// a plain requirement on its package of a release in the plan, and if so
-// assigns it false.
-func (s *search) outOfRange(w int32) bool {
-	for _, r := range s.ranges[s.p.relPkg[w]] {
-		if dd := &s.p.relOf(r.v).requires[r.k]; !dd.dep.Allows(s.p.rels[w].Version) {
-			s.assign(negLit(w), s.level[r.v], rRange, r.v, r.k)
-			return true
-		}
-	}
-	return false
 }
 
 // propagate processes the trail until every assignment's consequences are
@@ -506,27 +449,21 @@ func (s *search) onTrue(v int32) int32 {
 			s.assign(negLit(w), lv, rOneVersion, v, 0)
 		}
 	}
-	// The ranges on v's package, and v's own on others.
-	for _, r := range s.ranges[pk] {
-		if dd := &p.relOf(r.v).requires[r.k]; !dd.dep.Allows(p.rels[v].Version) {
-			return s.rangeConflict(r.v, dd, v)
-		}
-	}
 	d := p.relOf(v)
-	if !s.ranged[v] {
-		s.ranged[v] = true
-		for k := range d.requires {
-			dd := &d.requires[k]
-			if !dd.plain || !s.isActive(dd.fact) {
-				continue
-			}
-			s.ranges[dd.pkg] = append(s.ranges[dd.pkg], rangeRef{v, int32(k)})
-		}
-	}
 	for k := range d.requires {
-		if dd := &d.requires[k]; dd.plain && s.isActive(dd.fact) {
-			if t := s.pkgTrue[dd.pkg]; t >= 0 && !dd.dep.Allows(p.rels[t].Version) {
-				return s.rangeConflict(v, dd, t)
+		dd := &d.requires[k]
+		if !dd.plain || !s.isActive(dd.fact) {
+			continue
+		}
+		p.candsOf(dd)
+		for _, w := range dd.out {
+			s.tick()
+			switch s.val[w] {
+			case 1:
+				return s.conflictClause([]lit{negLit(v), negLit(w)}, originLearned,
+					[]ante{{anteFact, dd.fact}, {anteFact, p.oneVersionFact(dd.pkg)}})
+			case 0:
+				s.assign(negLit(w), lv, rRange, v, int32(k))
 			}
 		}
 	}
@@ -534,13 +471,6 @@ func (s *search) onTrue(v int32) int32 {
 		return s.checkCycle(v)
 	}
 	return -1
-}
-
-// rangeConflict is the conflict of release q, whose requirement dd
-// rules out release w of its package, and w both in the plan.
-func (s *search) rangeConflict(q int32, dd *depData, w int32) int32 {
-	return s.conflictClause([]lit{negLit(q), negLit(w)}, originLearned,
-		[]ante{{anteFact, dd.fact}, {anteFact, s.p.oneVersionFact(dd.pkg)}})
 }
 
 // onFalse propagates a locked release leaving the plan against the

@@ -169,9 +169,7 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*P
 	}
 	chosen, optimal := res.plan, true
 	if req.Policy.AllowLockChanges && pb.broken(chosen) > 0 {
-		if chosen, optimal = s.fewestLockChanges(ctx, pb, opts, chosen); !optimal && s.budget == 0 && ctx.Err() == nil {
-			return nil, nil, fmt.Errorf("deps: internal error, lock changes not minimised")
-		}
+		chosen, optimal = s.fewestLockChanges(ctx, pb, opts, chosen)
 	}
 	p, err := buildPlan(u, req, chosen, optimal)
 	if err != nil {

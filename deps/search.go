@@ -212,16 +212,17 @@ type depData struct {
 	dep *Dependency
 	// pkg is the package named like the dependency (-1: none within
 	// reach). plain says that no release provides a capability of that
-	// name, so the candidates are pkg's releases in range: a requirement
-	// that is plain is kept as a range on pkg, checked when one of its
-	// releases is looked at, rather than as a clause.
+	// name, so the candidates are pkg's releases in range.
 	pkg   int32
 	plain bool
 	// cands are the candidate variables, once made (candsOf): the
 	// releases that satisfy the dependency, package by package in the
 	// provider order, each package's in the preference's order (releases
-	// it leaves out last).
+	// it leaves out last). For a plain dependency, out lists pkg's other
+	// releases: those a release in the plan with this requirement rules
+	// out.
 	cands []int32
+	out   []int32
 	made  bool
 	// fact is the FactRequires, FactConflicts or FactRoot id (-1 for an
 	// optional dependency); index is the dependency's position in its
@@ -464,6 +465,8 @@ func (p *problem) candsOf(dd *depData) []int32 {
 			r := p.rels[v]
 			if (own && d.Allows(r.Version)) || (len(r.Provides) > 0 && matches(*d, r)) {
 				dd.cands = append(dd.cands, v)
+			} else if own && dd.plain {
+				dd.out = append(dd.out, v)
 			}
 		}
 	}
@@ -745,12 +748,6 @@ func (s *search) walk() outcome {
 		pick, conflict := int32(-1), int32(-1)
 		for _, v := range s.choicesOf(&n) {
 			if s.val[v] < 0 {
-				continue
-			}
-			if s.val[v] == 0 && s.outOfRange(v) {
-				if conflict = s.propagate(); conflict >= 0 || s.stopped {
-					break
-				}
 				continue
 			}
 			if !s.prepared[v] {
