@@ -177,8 +177,9 @@ func benchInputs() []benchInput {
 }
 
 // timed resolves once under resolveBudget and returns the plan (nil on
-// error), the time taken and how late after the budget it returned.
-func timed(r *SATResolver, u *Universe, req Request) (*Plan, error, time.Duration, time.Duration) {
+// error), the time taken, how late after the budget it returned, and the
+// error.
+func timed(r *SATResolver, u *Universe, req Request) (*Plan, time.Duration, time.Duration, error) {
 	runtime.GC() // each resolution starts from a collected heap, not another's garbage
 	ctx, cancel := context.WithTimeout(context.Background(), resolveBudget)
 	defer cancel()
@@ -186,7 +187,7 @@ func timed(r *SATResolver, u *Universe, req Request) (*Plan, error, time.Duratio
 	start := time.Now()
 	p, err := r.Resolve(ctx, u, req)
 	end := time.Now()
-	return p, err, end.Sub(start), max(0, end.Sub(deadline))
+	return p, end.Sub(start), max(0, end.Sub(deadline)), err
 }
 
 // gophersatWholeUniverse encodes the whole request (every release within
@@ -205,24 +206,44 @@ func gophersatWholeUniverse(tb testing.TB, u *Universe, req Request) time.Durati
 	return time.Since(start)
 }
 
+// legacyRun resolves with the legacy search and compares its plan with
+// the learning search's p: the time taken, how late after the deadline,
+// whether its plan was proven optimal, and whether it refused the request
+// with a *CycleError (its preferred plan has a cycle: it refuses a
+// request the learning search solves without one).
+func legacyRun(b *testing.B, u *Universe, req Request, p *Plan) (took, late time.Duration, optimal, refused bool) {
+	old, took, late, err := timed(legacyResolver(ResolverConfig{}, 0), u, req)
+	switch {
+	case errors.Is(err, ErrCycle):
+		return took, late, false, true
+	case err != nil:
+		b.Fatalf("legacy: %v", err)
+	case old.Optimal && versions(old) != versions(p):
+		b.Fatal("the legacy search's optimum differs")
+	}
+	return took, late, old.Optimal, false
+}
+
 // BenchmarkResolve plans the benchmark universes, side by side in each
 // iteration with the search before learning (legacy: backjumping, then
 // gophersat as its oracle past its budget, under the same 60 s deadline)
 // and with gophersat alone over the whole universe (any plan, no
 // preference). It reports each one's milliseconds per plan and the ratios
-// to the learning search, whether each plan was proven optimal, and how
-// late after the deadline the legacy search returned.
+// to the learning search, whether each plan was proven optimal, how late
+// after the deadline the legacy search returned, and whether it refused
+// the request with a *CycleError (its preferred plan has a cycle; the
+// learning search returns the best plan without one).
 func BenchmarkResolve(b *testing.B) {
 	for _, in := range benchInputs() {
 		u, req := in.make(b)
 		b.Run(in.name, func(b *testing.B) {
 			var learning, legacy, sat, late time.Duration
 			var p *Plan
-			optimal, legacyOptimal := 1.0, 1.0
+			optimal, legacyOptimal, legacyRefused := 1.0, 1.0, 0.0
 			for b.Loop() {
 				var err error
 				var took time.Duration
-				p, err, took, _ = timed(NewSATResolver(ResolverConfig{}), u, req)
+				p, took, _, err = timed(NewSATResolver(ResolverConfig{}), u, req)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -231,14 +252,12 @@ func BenchmarkResolve(b *testing.B) {
 					optimal = 0
 				}
 				if in.legacy {
-					old, err, took, lateness := timed(legacyResolver(ResolverConfig{}, 0), u, req)
-					switch {
-					case err != nil:
-						b.Fatalf("legacy: %v", err)
-					case !old.Optimal:
+					took, lateness, ok, refused := legacyRun(b, u, req, p)
+					if !ok {
 						legacyOptimal = 0
-					case versions(old) != versions(p):
-						b.Fatal("the legacy search's optimum differs")
+					}
+					if refused {
+						legacyRefused = 1
 					}
 					legacy += took
 					late = max(late, lateness)
@@ -260,6 +279,7 @@ func BenchmarkResolve(b *testing.B) {
 				b.ReportMetric(float64(legacy)/float64(learning), "legacy/learning")
 				b.ReportMetric(legacyOptimal, "legacy-proven-optimal")
 				b.ReportMetric(late.Seconds(), "legacy-late-s")
+				b.ReportMetric(legacyRefused, "legacy-cycle-error")
 			}
 		})
 	}

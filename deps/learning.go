@@ -116,7 +116,10 @@ type search struct {
 	watches    [][]watch
 	lastClause int32
 	prepared   []bool
-	reqClause  [][]int32 // per variable, the clause of each requirement (-1: none)
+	// reqClause holds the clause of each requirement of the prepared
+	// releases (-1: none), from reqBase[v].
+	reqClause  []int32
+	reqBase    []int32
 	rootClause []int32
 	pkgTrue    []int32 // the package's true variable once propagated, -1
 
@@ -153,7 +156,7 @@ func newSearch(ctx context.Context, p *problem, opts searchOptions) *search {
 	s := &search{ctx: ctx, p: p, opts: opts,
 		val: make([]int8, n), level: make([]int32, n), rkind: make([]uint8, n), rdata: make([]int32, n), rdep: make([]int32, n),
 		trail: make([]lit, 0, n), starts: []int{0}, watches: make([][]watch, 2*n), prepared: make([]bool, n),
-		reqClause: make([][]int32, n), pkgTrue: make([]int32, len(p.pkgName)), counted: make([]bool, n),
+		reqBase: make([]int32, n), reqClause: make([]int32, 0, 2*len(p.pkgName)), clauses: make([]clause, 0, 4*len(p.pkgName)), pkgTrue: make([]int32, len(p.pkgName)), counted: make([]bool, n),
 		seen: make([]bool, n), seen0: make([]bool, n), final: -1, antes: map[int32][]ante{}}
 	for i := range s.pkgTrue {
 		s.pkgTrue[i] = -1
@@ -353,11 +356,12 @@ func (s *search) prepare(v int32) int32 {
 		}
 	}
 	if len(d.requires) > 0 {
-		ids := make([]int32, len(d.requires))
-		s.reqClause[v] = ids
+		s.reqBase[v] = int32(len(s.reqClause))
+		for range d.requires {
+			s.reqClause = append(s.reqClause, -1)
+		}
 		for k := range d.requires {
 			dd := &d.requires[k]
-			ids[k] = -1
 			s.tick()
 			if !s.isActive(dd.fact) || slices.Contains(s.p.candsOf(dd), v) {
 				continue
@@ -390,7 +394,7 @@ func (s *search) requirementClause(dd *depData) int32 {
 		lits[i+1] = posLit(c)
 	}
 	conflict := s.addClause(lits, dd.fact, nil)
-	s.reqClause[dd.owner][dd.index] = s.lastClause
+	s.reqClause[s.reqBase[dd.owner]+dd.index] = s.lastClause
 	return conflict
 }
 

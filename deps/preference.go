@@ -222,8 +222,13 @@ func preferenceInput(ctx context.Context, u *Universe, req Request, maxReleases 
 // releases may depend on (hard or optional), itself excluded.
 func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph bool) (PreferenceInput, [][]int32, error) {
 	in := PreferenceInput{Packages: map[string][]*Release{}, Locked: map[string]*Release{}}
-	index := map[string]int32{}
+	index := make(map[string]int32, 64)
+	// The edges of package i are recorded while i is processed, so they
+	// lie together in a chunk, from begin; a full chunk is followed by a
+	// new one that takes the edges of the package at hand along.
 	var adj [][]int32
+	var chunk []int32
+	begin := 0
 	var mark []int32 // the last package that recorded an edge to each
 	count := 0
 	visit := func(name string) int32 {
@@ -240,7 +245,6 @@ func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph
 		in.Reached = append(in.Reached, name)
 		count += len(rels)
 		if graph {
-			adj = append(adj, nil)
 			mark = append(mark, -1)
 		}
 		return id
@@ -250,7 +254,13 @@ func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph
 	edge := func(to int32) {
 		if graph && from >= 0 && to >= 0 && to != from && mark[to] != from {
 			mark[to] = from
-			adj[from] = append(adj[from], to)
+			if len(chunk) == cap(chunk) {
+				n := len(chunk) - begin
+				next := make([]int32, n, max(1<<16, 2*n))
+				copy(next, chunk[begin:])
+				chunk, begin = next, 0
+			}
+			chunk = append(chunk, to)
 		}
 	}
 	capabilities := len(u.providers) > 0
@@ -279,7 +289,7 @@ func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph
 		visit(l.Name)
 	}
 	for i := 0; i < len(in.Reached); i++ {
-		from = int32(i)
+		from, begin = int32(i), len(chunk)
 		for _, r := range in.Packages[in.Reached[i]] {
 			for _, d := range r.Requires {
 				need(d.Name)
@@ -287,6 +297,9 @@ func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph
 			for _, d := range r.Optional {
 				need(d.Name)
 			}
+		}
+		if graph {
+			adj = append(adj, chunk[begin:len(chunk):len(chunk)])
 		}
 		if count > maxReleases {
 			return PreferenceInput{}, nil, &InputError{Kind: ErrTooLarge, Reason: fmt.Sprintf("more than %d releases within reach of the request", maxReleases)}

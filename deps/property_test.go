@@ -298,9 +298,12 @@ func harderRandomUniverse(rng *rand.Rand) ([]*Release, Request) {
 			}
 			if rng.IntN(3) == 0 {
 				c := caps[rng.IntN(len(caps))]
-				if rng.IntN(2) == 0 {
+				switch rng.IntN(4) {
+				case 0:
 					r.Requires = append(r.Requires, MustParseDependency(c))
-				} else {
+				case 1:
+					r.Optional = append(r.Optional, constraint(c))
+				default:
 					r.Requires = append(r.Requires, constraint(c))
 				}
 			}

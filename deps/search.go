@@ -175,6 +175,8 @@ type problem struct {
 	needs   map[string][]int32
 	capRank map[string]int32
 	roots   []depData
+	// slab backs the candidate lists; scratch is candsOf's buffer.
+	slab, scratch []int32
 
 	// facts are the constraints the searches use, by id (fact renders
 	// one). The facts of roots, locks and exclusions are made up front;
@@ -255,6 +257,7 @@ func newProblem(u *Universe, req Request, pref Preference, in PreferenceInput) *
 	}
 	p.pkgFirst = append(p.pkgFirst, int32(len(p.rels)))
 	p.rel = make([]*relData, len(p.rels))
+	p.facts = make([]factRef, 0, 8*len(in.Reached))
 	p.omitted = make([]bool, len(p.rels))
 	p.rank = make([]int32, len(in.Reached))
 	for i := range p.rank {
@@ -313,7 +316,7 @@ func newProblem(u *Universe, req Request, pref Preference, in PreferenceInput) *
 func (p *problem) choiceOrder(id int32, choices []*Release) []int32 {
 	first, end := p.pkgFirst[id], p.pkgFirst[id+1]
 	rels := p.rels[first:end]
-	out := make([]int32, 0, len(rels))
+	out := p.int32s(len(rels))[:0]
 	if len(choices) == len(rels) && (len(rels) == 0 || &choices[0] == &rels[0]) {
 		for v := first; v < end; v++ {
 			out = append(out, v)
@@ -395,7 +398,9 @@ func (p *problem) relOf(v int32) *relData {
 		return d
 	}
 	r := p.rels[v]
-	d := &relData{requires: make([]depData, len(r.Requires)), optional: make([]depData, len(r.Optional))}
+	nr, no := len(r.Requires), len(r.Optional)
+	all := make([]depData, nr+no, nr+no+len(r.Conflicts))
+	d := &relData{requires: all[:nr:nr], optional: all[nr : nr+no : nr+no]}
 	for k := range r.Requires {
 		d.requires[k] = p.depOf(&r.Requires[k], v)
 		d.requires[k].index = int32(k)
@@ -459,18 +464,40 @@ func (p *problem) candsOf(dd *depData) []int32 {
 	}
 	dd.made = true
 	d := dd.dep
+	cands, out := p.scratch[:0], 0
 	for _, q := range p.needPkgs(d.Name) {
 		own := q == dd.pkg
 		for _, v := range p.choices[q] {
 			r := p.rels[v]
 			if (own && d.Allows(r.Version)) || (len(r.Provides) > 0 && matches(*d, r)) {
-				dd.cands = append(dd.cands, v)
+				cands = append(cands, v)
 			} else if own && dd.plain {
+				out++
+			}
+		}
+	}
+	p.scratch = cands
+	dd.cands = p.int32s(len(cands))
+	copy(dd.cands, cands)
+	if out > 0 {
+		dd.out = p.int32s(out)[:0]
+		for _, v := range p.choices[dd.pkg] {
+			if !containsVar(dd.cands, v) {
 				dd.out = append(dd.out, v)
 			}
 		}
 	}
 	return dd.cands
+}
+
+// int32s returns room for n values, cut from a slab.
+func (p *problem) int32s(n int) []int32 {
+	if len(p.slab)+n > cap(p.slab) {
+		p.slab = make([]int32, 0, max(8192, n))
+	}
+	out := p.slab[len(p.slab) : len(p.slab)+n : len(p.slab)+n]
+	p.slab = p.slab[:len(p.slab)+n]
+	return out
 }
 
 // satisfies reports whether release v satisfies dd.
@@ -552,7 +579,7 @@ const (
 // newWalkSearch prepares a search of p.
 func newWalkSearch(ctx context.Context, p *problem, opts searchOptions) *search {
 	s := newSearch(ctx, p, opts)
-	s.steps = make([]step, 0, 4*len(p.pkgName))
+	s.steps = make([]step, 0, 6*len(p.pkgName))
 	s.queue.items = make([]need, 0, len(p.pkgName))
 	s.taken = make([]bool, len(p.rels))
 	s.takenPkg = make([]int32, len(p.pkgName))
@@ -659,7 +686,7 @@ func (s *search) settled(n *need) bool {
 		t := s.takenPkg[dd.pkg]
 		return t >= 0 && dd.dep.Allows(s.p.rels[t].Version)
 	}
-	for _, c := range dd.cands {
+	for _, c := range s.p.candsOf(dd) {
 		if s.taken[c] {
 			return true
 		}
@@ -719,7 +746,7 @@ func (s *search) needClause(n *need) int32 {
 	if dd.owner < 0 {
 		return s.rootClause[dd.index]
 	}
-	if c := s.reqClause[dd.owner][dd.index]; c >= 0 {
+	if c := s.reqClause[s.reqBase[dd.owner]+dd.index]; c >= 0 {
 		return c
 	}
 	return s.requirementClause(dd)
