@@ -62,9 +62,9 @@
 //	nrf can be installed; you asked for amf 2.x and smf =1.4; so no plan
 //	exists. Try: allow smf >=1.5.0 instead of smf =1.4.
 //
-// Re-planning needs no special care: the search is linear in practice on
-// realistic inputs (10,000 packages in about a third of a second, the same
-// with one dependency in five bounded above).
+// Re-planning needs no special care: the search is close to linear in
+// practice (10,000 packages in about 0.4 s, 0.5 s with one dependency in
+// five bounded above; docs/measurements.md).
 //
 // Check verifies a plan against a request without a solver; the resolver
 // runs it on every plan it returns.
