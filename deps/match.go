@@ -24,6 +24,9 @@ func chosenCandidates(u *Universe, chosen map[string]*Release, d Dependency) []*
 	if r := chosen[d.Name]; r != nil && r.Name == d.Name && d.Allows(r.Version) {
 		out = append(out, r)
 	}
+	if len(u.providers) == 0 {
+		return out
+	}
 	for _, p := range u.providers[d.Name] {
 		if chosen[p.release.Name] == p.release && !slices.Contains(out, p.release) && matches(d, p.release) {
 			out = append(out, p.release)
@@ -37,6 +40,9 @@ func chosenCandidates(u *Universe, chosen map[string]*Release, d Dependency) []*
 func anyChosen(u *Universe, chosen map[string]*Release, d Dependency) bool {
 	if r := chosen[d.Name]; r != nil && r.Name == d.Name && d.Allows(r.Version) {
 		return true
+	}
+	if len(u.providers) == 0 {
+		return false
 	}
 	for _, p := range u.providers[d.Name] {
 		if chosen[p.release.Name] == p.release && matches(d, p.release) {

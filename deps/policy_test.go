@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
+	"sync"
 	"testing"
 	"time"
-
-	"github.com/go-logr/logr/funcr"
 )
 
 func TestUpgradeChangesTheFewestLockedPackages(t *testing.T) {
@@ -81,19 +79,142 @@ func TestPreviousPlanSeedsReplanning(t *testing.T) {
 	}
 }
 
+// countingContext is a context whose clock is the resolver's own looks at
+// it: Err reports the deadline from the (limit+1)-th call on.
+type countingContext struct {
+	context.Context
+	mu    sync.Mutex
+	limit int
+	calls int
+	after int // calls after the first that reported the deadline
+	done  chan struct{}
+}
+
+func newCountingContext(limit int) *countingContext {
+	return &countingContext{Context: context.Background(), limit: limit, done: make(chan struct{})}
+}
+
+func (c *countingContext) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls++
+	switch {
+	case c.calls == c.limit+1:
+		close(c.done)
+	case c.calls > c.limit+1:
+		c.after++
+	}
+	if c.calls > c.limit {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+func (c *countingContext) Done() <-chan struct{} { return c.done }
+
+// TestDeadlineReturnsBestPlanNotProvenOptimal: a deadline that ends the
+// search gives back the best plan the resolver knows (a previous plan
+// that still holds), marked not optimal; the resolver stops at the first
+// look at the context after the deadline.
 func TestDeadlineReturnsBestPlanNotProvenOptimal(t *testing.T) {
-	u := fiveGC(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel() // no time for anything beyond the first model
-	p, err := NewSATResolver(ResolverConfig{}).Resolve(ctx, u, Request{Roots: roots("amf", "upf")})
+	u, r := harderUniverse(t, 1000)
+	first, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, r)
+	if err != nil || !first.Optimal {
+		t.Fatalf("plan %v, err %v", first, err)
+	}
+	// A new release of a package half-way down: the previous plan still
+	// holds, the optimum may differ.
+	if err := u.Add(rel("pkg-500", "1.10.0")); err != nil {
+		t.Fatal(err)
+	}
+	r.Previous = first
+	ctx := newCountingContext(5)
+	p, err := NewSATResolver(ResolverConfig{}).Resolve(ctx, u, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Optimal {
-		t.Error("plan claims optimality although the budget ended the search")
+		t.Error("plan claims optimality although the deadline ended the search")
 	}
-	if err := Check(u, Request{Roots: roots("amf", "upf")}, p); err != nil {
+	if err := Check(u, r, p); err != nil {
 		t.Error(err)
+	}
+	if versions(p) != versions(first) {
+		t.Errorf("plan = %s, want the previous plan", versions(p))
+	}
+	if ctx.calls <= ctx.limit || ctx.after > 1 {
+		t.Errorf("the resolver looked at the context %d times, %d of them after the deadline; want it to stop at the first", ctx.calls, ctx.after)
+	}
+}
+
+// TestDeadlineWithoutAPlanIsTyped: a deadline that ends the search before
+// any plan is known is an *InterruptedError wrapping ErrInterrupted and
+// the context's error, and so is a context already done (never a panic).
+func TestDeadlineWithoutAPlanIsTyped(t *testing.T) {
+	u, r := harderUniverse(t, 1000)
+	ctx := newCountingContext(5)
+	var ie *InterruptedError
+	_, err := NewSATResolver(ResolverConfig{}).Resolve(ctx, u, r)
+	if !errors.As(err, &ie) || !errors.Is(err, ErrInterrupted) || !errors.Is(err, context.DeadlineExceeded) || ie.Proven != nil {
+		t.Fatalf("err = %v, want an *InterruptedError wrapping ErrInterrupted and context.DeadlineExceeded", err)
+	}
+	if ctx.after > 1 {
+		t.Errorf("the resolver looked at the context %d times after the deadline", ctx.after)
+	}
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, resolver := range []*SATResolver{NewSATResolver(ResolverConfig{}), legacyResolver(ResolverConfig{}, 0)} {
+		p, err := resolver.Resolve(done, fiveGC(t), Request{Roots: roots("amf", "upf")})
+		if p != nil || !errors.As(err, &ie) || !errors.Is(err, context.Canceled) {
+			t.Errorf("a context done before the call: plan %v, err %v; want an *InterruptedError wrapping context.Canceled", p, err)
+		}
+	}
+}
+
+// TestSearchLooksAtTheContextOften: the search looks at its context at
+// least once every checkEvery units of work, so a deadline is seen
+// promptly wherever the search is.
+func TestSearchLooksAtTheContextOften(t *testing.T) {
+	u, r := harderUniverse(t, 1000)
+	ctx := newCountingContext(1 << 30)
+	var work, checks int
+	res := NewSATResolver(ResolverConfig{})
+	res.observe = func(st searchStats) { work, checks = work+st.work, checks+st.checks }
+	if _, err := res.Resolve(ctx, u, r); err != nil {
+		t.Fatal(err)
+	}
+	if work < 10*checkEvery {
+		t.Fatalf("only %d units of work: the universe is too easy to tell", work)
+	}
+	if checks < work/checkEvery || ctx.calls < checks {
+		t.Errorf("%d units of work, %d checks counted, %d looks at the context; want a look every %d units", work, checks, ctx.calls, checkEvery)
+	}
+}
+
+// TestSearchBudgetBoundsConflicts: SearchBudget ends a search that needs
+// more conflicts than it allows, like a deadline but independently of
+// the machine; without it the same request is solved.
+func TestSearchBudgetBoundsConflicts(t *testing.T) {
+	u, r := harderUniverse(t, 1000)
+	var conflicts int
+	full := NewSATResolver(ResolverConfig{})
+	full.observe = func(st searchStats) { conflicts += st.conflicts }
+	p, err := full.Resolve(context.Background(), u, r)
+	if err != nil || !p.Optimal {
+		t.Fatalf("plan %v, err %v", p, err)
+	}
+	if conflicts < 3 {
+		t.Fatalf("only %d conflicts: the case does not test the budget", conflicts)
+	}
+	_, err = NewSATResolver(ResolverConfig{SearchBudget: 2}).Resolve(context.Background(), u, r)
+	var ie *InterruptedError
+	if !errors.As(err, &ie) || !errors.Is(err, ErrInterrupted) || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("budget of 2 conflicts: err = %v, want an *InterruptedError for the budget", err)
+	}
+	for _, b := range []int{0, -1, conflicts} {
+		if p, err := NewSATResolver(ResolverConfig{SearchBudget: b}).Resolve(context.Background(), u, r); err != nil || !p.Optimal {
+			t.Errorf("budget %d: plan %v, err %v", b, p, err)
+		}
 	}
 }
 
@@ -155,9 +276,9 @@ func TestBadInput(t *testing.T) {
 	}
 }
 
-// TestLockLetGoIsNotRetriedForever: a lock decided absent that backjumping
-// proves wrong is not decided absent again (it used to loop until the
-// budget ran out, or forever with no budget).
+// TestLockLetGoIsNotRetriedForever: a lock decided absent that proves
+// wrong is not decided absent again (the search before learning used to
+// loop until its budget ran out, or forever without one).
 func TestLockLetGoIsNotRetriedForever(t *testing.T) {
 	u := universe(t,
 		rel("a", "1.0.0", conflicts("l")), rel("a", "2.0.0", req("b"), conflicts("l")),
@@ -166,14 +287,14 @@ func TestLockLetGoIsNotRetriedForever(t *testing.T) {
 	r := Request{Roots: roots("a"), Locked: []ReleaseRef{ref("l", "1.0.0")}, Policy: Policy{AllowLockChanges: true}}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var solverUsed bool
-	log := funcr.New(func(_, args string) { solverUsed = solverUsed || strings.Contains(args, "search budget spent") }, funcr.Options{Verbosity: 1})
-	p, err := NewSATResolver(ResolverConfig{SearchBudget: 1 << 40, Logger: log}).Resolve(ctx, u, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := versions(p); got != "a=1.0.0" || !p.Optimal || solverUsed {
-		t.Errorf("plan = %s (optimal %v, solver used %v), want a=1.0.0 by backjumping alone", got, p.Optimal, solverUsed)
+	for _, resolver := range []*SATResolver{NewSATResolver(ResolverConfig{SearchBudget: 100}), legacyResolver(ResolverConfig{}, 1<<40)} {
+		p, err := resolver.Resolve(ctx, u, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := versions(p); got != "a=1.0.0" || !p.Optimal {
+			t.Errorf("plan = %s (optimal %v), want a=1.0.0", got, p.Optimal)
+		}
 	}
 }
 
@@ -188,13 +309,13 @@ func (newestOnly) Choices(in PreferenceInput, pkg string) []*Release { return in
 // of the solver's encodings too, so the search and the solver agree.
 func TestPreferenceOmittingReleases(t *testing.T) {
 	u := universe(t, rel("a", "1.0.0"), rel("a", "2.0.0", req("zz")))
-	for _, cfg := range []ResolverConfig{{Preference: newestOnly{}}, {Preference: newestOnly{}, SearchBudget: -1}} {
-		if _, err := NewSATResolver(cfg).Resolve(context.Background(), u, Request{Roots: roots("a")}); !errors.Is(err, ErrNoSolution) {
+	for _, resolver := range []*SATResolver{NewSATResolver(ResolverConfig{Preference: newestOnly{}}), legacyResolver(ResolverConfig{Preference: newestOnly{}}, -1)} {
+		if _, err := resolver.Resolve(context.Background(), u, Request{Roots: roots("a")}); !errors.Is(err, ErrNoSolution) {
 			t.Errorf("err = %v, want ErrNoSolution: the only release the preference allows needs a package nobody has", err)
 		}
 	}
 	u = universe(t, rel("a", "2.0.0", req("b")), rel("b", "0.5.0"), rel("b", "1.0.0", req("zz")))
-	if _, err := NewSATResolver(ResolverConfig{Preference: newestOnly{}, SearchBudget: -1}).Resolve(context.Background(), u, Request{Roots: roots("a")}); !errors.Is(err, ErrNoSolution) {
+	if _, err := NewSATResolver(ResolverConfig{Preference: newestOnly{}}).Resolve(context.Background(), u, Request{Roots: roots("a")}); !errors.Is(err, ErrNoSolution) {
 		t.Errorf("err = %v, want ErrNoSolution", err)
 	}
 }
@@ -214,30 +335,5 @@ func TestDuplicateLockCountsOnce(t *testing.T) {
 	}
 	if p.Releases["m"] == nil || p.Releases["m"].Version.String() != "1.0.0" || p.Releases["l"].Version.String() != "2.0.0" {
 		t.Errorf("plan = %s, want only l moved (to 2.0.0), m kept at 1.0.0", versions(p))
-	}
-}
-
-// TestZeroConfigSearchBudget: the zero ResolverConfig has the default
-// budget, so a dead end is backjumped over; a negative budget goes to the
-// solver at the first one. Both give the same plan.
-func TestZeroConfigSearchBudget(t *testing.T) {
-	u := universe(t,
-		rel("a", "1.0.0", conflicts("l")), rel("a", "2.0.0", req("b"), conflicts("l")),
-		rel("b", "1.0.0", req("l")), rel("l", "1.0.0"),
-	)
-	r := Request{Roots: roots("a"), Locked: []ReleaseRef{ref("l", "1.0.0")}, Policy: Policy{AllowLockChanges: true}}
-	for _, tc := range []struct {
-		budget int
-		solver bool
-	}{{0, false}, {-1, true}} {
-		var solverUsed bool
-		log := funcr.New(func(_, args string) { solverUsed = solverUsed || strings.Contains(args, "search budget spent") }, funcr.Options{Verbosity: 1})
-		p, err := NewSATResolver(ResolverConfig{SearchBudget: tc.budget, Logger: log}).Resolve(context.Background(), u, r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := versions(p); got != "a=1.0.0" || solverUsed != tc.solver {
-			t.Errorf("SearchBudget %d: plan = %s, solver used %v, want a=1.0.0 with solver %v", tc.budget, got, solverUsed, tc.solver)
-		}
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/Masterminds/semver/v3"
-	"github.com/go-logr/logr/funcr"
 )
 
 // randomUniverse makes a small universe of packages p0..p(n-1) with 1-3
@@ -103,7 +102,7 @@ func bruteForce(u *Universe, req Request) []*Plan {
 // choices (their number when the plan holds none). The plan's releases no
 // need brought in are counted last. Lower is better.
 func preferenceKey(t *testing.T, u *Universe, req Request, pref Preference, p *Plan) []int {
-	in, err := preferenceInput(u, req, 1<<20)
+	in, err := preferenceInput(context.Background(), u, req, 1<<20)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +164,7 @@ func preferenceKey(t *testing.T, u *Universe, req Request, pref Preference, p *P
 				pkgs = append(pkgs, c.Name)
 			}
 		}
-		slices.SortStableFunc(pkgs, func(a, b string) int { return rankOf(a) - rankOf(b) })
+		slices.SortStableFunc(pkgs, func(a, b string) int { return providerOrder(u, n.dep.Name, a, b) })
 		var choices []*Release
 		for _, pkg := range pkgs {
 			for _, c := range pref.Choices(in, pkg) {
@@ -195,6 +194,43 @@ func preferenceKey(t *testing.T, u *Universe, req Request, pref Preference, p *P
 	return append(key, extra)
 }
 
+// providerOrder compares packages a and b as providers of a need on name,
+// by the default rule: the package of that name first, then the highest
+// version of the capability a package provides (unversioned last), then
+// the package name.
+func providerOrder(u *Universe, name, a, b string) int {
+	if a == b {
+		return 0
+	}
+	if a == name {
+		return -1
+	}
+	if b == name {
+		return 1
+	}
+	best := func(pkg string) *semver.Version {
+		var v *semver.Version
+		for _, r := range u.Releases(pkg) {
+			for _, c := range r.Provides {
+				if c.Name == name && c.Version != nil && (v == nil || c.Version.GreaterThan(v)) {
+					v = c.Version
+				}
+			}
+		}
+		return v
+	}
+	va, vb := best(a), best(b)
+	switch {
+	case va != nil && vb != nil && !va.Equal(vb):
+		return vb.Compare(va)
+	case va != nil && vb == nil:
+		return -1
+	case va == nil && vb != nil:
+		return 1
+	}
+	return strings.Compare(a, b)
+}
+
 // fewestLockChanges keeps the plans that change the fewest locked releases
 // when the policy lets locks change (the resolver's first criterion).
 func fewestLockChanges(plans []*Plan, req Request) []*Plan {
@@ -219,47 +255,173 @@ func fewestLockChanges(plans []*Plan, req Request) []*Plan {
 	return slices.DeleteFunc(plans, func(p *Plan) bool { return changes(p) != least })
 }
 
+// harderRandomUniverse makes a small universe in the harder shapes:
+// upper-bounded ranges, capabilities with many providers (versioned or
+// not), providers that exclude each other, requests with several
+// exclusions, and dependencies in both directions so that cycles are
+// common; half of the requests forbid cycles.
+func harderRandomUniverse(rng *rand.Rand) ([]*Release, Request) {
+	n := 3 + rng.IntN(3)
+	caps := []string{"cap-a", "cap-b"}
+	constraint := func(name string) Dependency {
+		ops := []string{"", "", "<1.1.0", "<1.2.0", ">=1.1.0", ">=1.0.0, <1.2.0", "=1.1.0"}
+		return MustParseDependency(name + " " + ops[rng.IntN(len(ops))])
+	}
+	var rels []*Release
+	for i := range n {
+		name := fmt.Sprintf("p%d", i)
+		for v := range 1 + rng.IntN(3) {
+			r := &Release{Name: name, Version: semver.MustParse(fmt.Sprintf("1.%d.0", v))}
+			if i > 0 && rng.IntN(2) == 0 { // a provider of a capability
+				c := Capability{Name: caps[rng.IntN(len(caps))]}
+				if rng.IntN(3) > 0 {
+					c.Version = semver.MustParse(fmt.Sprintf("1.%d.0", rng.IntN(3)))
+				}
+				r.Provides = append(r.Provides, c)
+				if rng.IntN(3) == 0 { // providers that exclude each other
+					r.Conflicts = append(r.Conflicts, MustParseDependency(c.Name))
+				}
+			}
+			for j := range n {
+				if j == i {
+					continue
+				}
+				other := fmt.Sprintf("p%d", j)
+				switch rng.IntN(16) {
+				case 0, 1, 2, 3:
+					r.Requires = append(r.Requires, constraint(other))
+				case 4:
+					r.Conflicts = append(r.Conflicts, constraint(other))
+				case 5, 6:
+					r.Optional = append(r.Optional, constraint(other))
+				}
+			}
+			if rng.IntN(3) == 0 {
+				c := caps[rng.IntN(len(caps))]
+				switch rng.IntN(4) {
+				case 0:
+					r.Requires = append(r.Requires, MustParseDependency(c))
+				case 1:
+					r.Optional = append(r.Optional, constraint(c))
+				default:
+					r.Requires = append(r.Requires, constraint(c))
+				}
+			}
+			rels = append(rels, r)
+		}
+	}
+	req := Request{Roots: []Dependency{constraint("p0")}}
+	if c := caps[rng.IntN(len(caps))]; rng.IntN(2) == 0 && slices.ContainsFunc(rels, func(r *Release) bool {
+		return slices.ContainsFunc(r.Provides, func(p Capability) bool { return p.Name == c })
+	}) {
+		req.Roots = append(req.Roots, MustParseDependency(c))
+	}
+	for _, r := range rels {
+		if rng.IntN(9) == 0 {
+			req.Excluded = append(req.Excluded, ReleaseRef{Name: r.Name, Version: r.Version})
+		}
+	}
+	if rng.IntN(4) == 0 {
+		l := rels[rng.IntN(len(rels))]
+		excluded := slices.ContainsFunc(req.Excluded, func(x ReleaseRef) bool { return x.Name == l.Name && x.Version.Equal(l.Version) })
+		req.Locked = []ReleaseRef{{Name: l.Name, Version: l.Version}}
+		req.Policy.AllowLockChanges = excluded || rng.IntN(2) == 0
+	}
+	req.Policy.AllowCycles = rng.IntN(2) == 0
+	return rels, req
+}
+
+// cyclic reports whether plan p (its part the request reaches) has a
+// dependency cycle.
+func cyclic(t *testing.T, u *Universe, req Request, p *Plan) bool {
+	req.Policy.AllowCycles = true
+	built, err := buildPlan(u, req, p.Releases, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(built.Cycles) > 0
+}
+
 // TestPropertyAgainstBruteForce: on random small universes, every plan the
-// SAT resolver returns passes the independent checker and no valid plan
+// resolver returns passes the independent checker and no valid plan
 // brute force finds is preferred to it; whenever it says "no solution",
-// brute force finds none either, and the conflict is a real MUS.
+// brute force finds none either, and the conflict is a real MUS. The first
+// 400 universes are of the classic shape (cycles allowed), checked against
+// the legacy search too; the next 400 are of the harder shapes, half of
+// them with cycles forbidden: then the plan is the best one without a
+// cycle, and a *CycleError comes exactly when every valid plan has one,
+// with a minimal set of facts that forces it.
 func TestPropertyAgainstBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	var solved, unsolved, solverCalls int
-	solverUse := funcr.New(func(_, args string) {
-		if strings.Contains(args, "search budget spent") {
-			solverCalls++
+	counts := map[string]int{}
+	learned := 0
+	observe := func(st searchStats) {
+		if st.learned > 0 {
+			learned++
 		}
-	}, funcr.Options{Verbosity: 1})
-	for i := range 400 {
+	}
+	for i := range 800 {
+		harder := i >= 400
 		rels, req := randomUniverse(rng)
+		if harder {
+			rels, req = harderRandomUniverse(rng)
+		} else {
+			req.Policy.AllowCycles = true
+		}
 		u, err := NewUniverse(rels...)
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.Policy.AllowCycles = true
-		plan, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, req)
-		// The solver-backed path (a negative budget: no backjumping) must reach the same answer.
-		viaSolver, serr := NewSATResolver(ResolverConfig{SearchBudget: -1, Logger: solverUse}).Resolve(context.Background(), u, req)
-		if (err == nil) != (serr == nil) || (err == nil && versions(plan) != versions(viaSolver)) {
-			t.Fatalf("case %d: backjumping %v (%v), solver %v (%v)", i, plan, err, viaSolver, serr)
+		r := NewSATResolver(ResolverConfig{})
+		r.observe = observe
+		plan, err := r.Resolve(context.Background(), u, req)
+		if req.Policy.AllowCycles {
+			// The legacy search with the solver as its oracle from the
+			// first dead end reaches the same answer.
+			old, oerr := legacyResolver(ResolverConfig{}, -1).Resolve(context.Background(), u, req)
+			if (err == nil) != (oerr == nil) || (err == nil && versions(plan) != versions(old)) {
+				t.Fatalf("case %d: learning %v (%v), legacy %v (%v)", i, plan, err, old, oerr)
+			}
 		}
-		valid := fewestLockChanges(bruteForce(u, req), req)
+		all := bruteForce(u, req)
+		valid := all
+		if !req.Policy.AllowCycles {
+			valid = slices.DeleteFunc(slices.Clone(all), func(p *Plan) bool { return cyclic(t, u, req, p) })
+		}
+		valid = fewestLockChanges(valid, req)
 		var ue *UnsatisfiableError
+		var ce *CycleError
 		switch {
 		case errors.As(err, &ue):
-			unsolved++
-			if len(valid) > 0 {
-				t.Fatalf("case %d: resolver says no solution, brute force found %v\nrequest %+v", i, valid[0].Releases, req)
+			counts["unsolvable"]++
+			if len(all) > 0 {
+				t.Fatalf("case %d: resolver says no solution, brute force found %v\nrequest %+v", i, all[0].Releases, req)
 			}
 			isMUS(t, u, req, ue.Conflict)
-			checkRepairs(t, i, u, req, ue.Repairs)
+			if req.Policy.AllowCycles {
+				checkRepairs(t, i, u, req, ue.Repairs)
+			}
+		case errors.As(err, &ce):
+			counts["cycle errors"]++
+			if req.Policy.AllowCycles || len(valid) > 0 || len(all) == 0 {
+				t.Fatalf("case %d: cycle error %v, but brute force finds %d plans without a cycle and %d with", i, ce, len(valid), len(all))
+			}
+			if len(ce.Cycles) == 0 {
+				t.Fatalf("case %d: cycle error without cycles", i)
+			}
+			forcesCycleMinimally(t, i, u, req, ce.Facts)
 		case err != nil:
 			t.Fatalf("case %d: %v", i, err)
 		default:
-			solved++
+			counts["solved"]++
 			if err := Check(u, req, plan); err != nil {
 				t.Fatalf("case %d: resolver's plan fails the checker: %v", i, err)
+			}
+			if !req.Policy.AllowCycles && cyclic(t, u, req, plan) {
+				t.Fatalf("case %d: plan %v has a cycle although cycles are forbidden", i, plan)
+			}
+			if !plan.Optimal {
+				t.Fatalf("case %d: plan not proven optimal", i)
 			}
 			best := preferenceKey(t, u, req, NewestFirst, plan)
 			for _, p := range valid {
@@ -267,15 +429,115 @@ func TestPropertyAgainstBruteForce(t *testing.T) {
 					t.Fatalf("case %d: brute force found %v, preferred (%v) to the resolver's %v (%v)", i, p.Releases, k, plan.Releases, best)
 				}
 			}
+			if !req.Policy.AllowCycles && len(valid) < len(fewestLockChanges(all, req)) {
+				counts["solved avoiding a cycle"]++
+			}
 		}
 	}
-	if solverCalls == 0 {
-		t.Error("no case reached a dead end: the solver-backed path went untested")
+	if learned < 20 {
+		t.Errorf("only %d searches learned a clause: the learning went untested", learned)
 	}
-	if solved < 50 || unsolved < 20 {
-		t.Errorf("random cases too one-sided: %d solved, %d unsolvable", solved, unsolved)
+	if counts["solved"] < 200 || counts["unsolvable"] < 40 || counts["cycle errors"] < 10 || counts["solved avoiding a cycle"] < 10 {
+		t.Errorf("random cases too one-sided: %v", counts)
 	}
-	t.Logf("%d solved, %d unsolvable, %d through the solver", solved, unsolved, solverCalls)
+	t.Logf("%v; %d searches learned", counts, learned)
+}
+
+// forcesCycleMinimally checks, by brute force over every plan, that the
+// facts leave no plan without a cycle and that without any one of them
+// some plan has none. Requirements among the facts draw their edges,
+// optional dependencies always do; one version per package holds.
+func forcesCycleMinimally(t *testing.T, i int, u *Universe, req Request, facts []Fact) {
+	t.Helper()
+	if len(facts) == 0 {
+		t.Fatalf("case %d: a cycle error without facts", i)
+	}
+	names := u.Packages()
+	forces := func(fs []Fact) bool {
+		holds := func(chosen map[string]*Release) bool {
+			for _, f := range fs {
+				switch f.Kind {
+				case FactRoot:
+					if !anyChosen(u, chosen, f.Dependency) {
+						return false
+					}
+				case FactRequires:
+					if chosen[f.Release.Name] == f.Release && !anyChosen(u, chosen, f.Dependency) {
+						return false
+					}
+				case FactConflicts:
+					if chosen[f.Release.Name] == f.Release {
+						for _, c := range chosenCandidates(u, chosen, f.Dependency) {
+							if c != f.Release {
+								return false
+							}
+						}
+					}
+				case FactLocked:
+					if chosen[f.Release.Name] != f.Release {
+						return false
+					}
+				case FactExcluded:
+					if chosen[f.Release.Name] == f.Release {
+						return false
+					}
+				default:
+					t.Fatalf("case %d: unexpected fact %v", i, f)
+				}
+			}
+			return true
+		}
+		acyclic := func(chosen map[string]*Release) bool {
+			edges := map[string][]string{}
+			for name, r := range chosen {
+				var ds []Dependency
+				ds = append(ds, r.Optional...)
+				for _, d := range r.Requires {
+					if slices.ContainsFunc(fs, func(f Fact) bool {
+						return f.Kind == FactRequires && f.Release == r && f.Dependency.Name == d.Name && f.Dependency.Constraint == d.Constraint
+					}) {
+						ds = append(ds, d)
+					}
+				}
+				for _, d := range ds {
+					for _, c := range chosenCandidates(u, chosen, d) {
+						if c.Name != name {
+							edges[name] = append(edges[name], c.Name)
+						}
+					}
+				}
+			}
+			_, cycles := installOrder(chosen, edges)
+			return len(cycles) == 0
+		}
+		free := false
+		var walk func(k int, chosen map[string]*Release)
+		walk = func(k int, chosen map[string]*Release) {
+			if free {
+				return
+			}
+			if k == len(names) {
+				free = holds(chosen) && acyclic(chosen)
+				return
+			}
+			walk(k+1, chosen)
+			for _, r := range u.Releases(names[k]) {
+				chosen[names[k]] = r
+				walk(k+1, chosen)
+				delete(chosen, names[k])
+			}
+		}
+		walk(0, map[string]*Release{})
+		return !free
+	}
+	if !forces(facts) {
+		t.Fatalf("case %d: the facts %v leave a plan without a cycle", i, facts)
+	}
+	for k := range facts {
+		if forces(slices.Delete(slices.Clone(facts), k, k+1)) {
+			t.Fatalf("case %d: the facts %v are not minimal: %v is not needed", i, facts, facts[k])
+		}
+	}
 }
 
 // repairCost is what a set of repairs costs, by the resolver's prices.

@@ -15,46 +15,50 @@ import (
 type Resolver interface {
 	// Resolve returns a plan that satisfies every constraint of req, or an
 	// error: an *InputError for malformed input, an *UnsatisfiableError
-	// (wrapping ErrNoSolution) when no plan exists, a *CycleError when the
-	// plan has a cycle the policy forbids.
+	// (wrapping ErrNoSolution) when no plan exists, a *CycleError when
+	// every plan has a cycle the policy forbids, an *InterruptedError
+	// when the context ends before there is an answer.
 	Resolve(ctx context.Context, u *Universe, req Request) (*Plan, error)
 }
 
 // SATResolver resolves with a search that builds the plan from the request
 // outwards (see Preference), each need getting its most preferred choice
-// that still admits a plan, and with the gophersat SAT solver behind it.
-// Choices that contradict what is already chosen are ruled out without the
-// solver, and dead ends are resolved by conflict-directed backjumping, so
-// most requests need no solver call at all. Past a work budget, the SAT
-// solver (one boolean per candidate release, pairwise "at most one version"
-// per package, a clause per dependency and conflict, units for locks and
-// exclusions) answers which prefix of the decisions still admits a plan.
-// Either way the plan is the preference's lexicographic optimum. When no
-// plan exists, the solver proves it on the smallest neighbourhood of the
-// request that is already unsatisfiable and extracts a minimal conflict.
+// that still admits a plan: a conflict-driven clause-learning search over
+// one boolean per release, whose decisions follow the preference, so that
+// the plan is the preference's lexicographic optimum and no dead end is
+// explored twice. When no plan exists, the facts the search's refutation
+// used locate the conflict; gophersat extracts a minimal conflict from the
+// part of the universe that holds them and finds the cheapest repairs.
 type SATResolver struct {
 	preference  Preference
 	maxReleases int
 	budget      int
 	log         logr.Logger
+
+	// legacy selects the search before it learned (backjumping, then
+	// gophersat as its oracle past legacyBudget), kept to compare with.
+	legacy       bool
+	legacyBudget int
+	// observe, when set, sees the statistics of every search run.
+	observe func(searchStats)
 }
 
 // ResolverConfig configures a SATResolver. Its zero value is the default
 // resolver: NewestFirst, at most 1,000,000 releases within reach of a
-// request, the default search budget, no logging.
+// request, no bound on the search but the context, no logging.
 type ResolverConfig struct {
 	// Preference orders the choices; nil means NewestFirst.
 	Preference Preference
 	// MaxReleases bounds the releases within reach of one request; a
 	// larger problem is an ErrTooLarge *InputError. 0 means 1,000,000.
 	MaxReleases int
-	// SearchBudget bounds the work (choices tried and decisions replayed)
-	// backjumping may spend before the search turns to the SAT solver as
-	// its oracle. 0 means 100 per release within reach of the request plus
-	// 100,000; a negative budget goes to the solver at the first dead end.
+	// SearchBudget bounds the dead ends (conflicts) one search may learn
+	// from: a bound on work that, unlike a deadline, does not depend on
+	// the machine. Past it, Resolve ends as at a deadline. 0 or negative
+	// means no bound.
 	SearchBudget int
-	// Logger logs each resolution's size and solver calls (at V(1)); the
-	// zero Logger discards.
+	// Logger logs each search's size and work (at V(1)); the zero Logger
+	// discards.
 	Logger logr.Logger
 }
 
@@ -63,7 +67,7 @@ const DefaultMaxReleases = 1_000_000
 
 // NewSATResolver returns a SAT resolver configured by cfg.
 func NewSATResolver(cfg ResolverConfig) *SATResolver {
-	s := &SATResolver{preference: cfg.Preference, maxReleases: cfg.MaxReleases, budget: cfg.SearchBudget, log: cfg.Logger}
+	s := &SATResolver{preference: cfg.Preference, maxReleases: cfg.MaxReleases, budget: max(cfg.SearchBudget, 0), log: cfg.Logger}
 	if s.preference == nil {
 		s.preference = NewestFirst
 	}
@@ -87,13 +91,30 @@ var gophersatMu sync.Mutex
 // errUnsat marks an unsatisfiable request inside the package.
 var errUnsat = errors.New("unsatisfiable")
 
-// Resolve implements Resolver. The context's deadline is the budget: it is
-// checked between solver calls (one call is not interrupted), and a plan
-// found before the deadline but not yet proven best is returned with
-// Optimal false.
+// errBudgetSpent is the cause of an *InterruptedError when the
+// SearchBudget ran out.
+var errBudgetSpent = errors.New("search budget spent")
+
+// Resolve implements Resolver. The context's deadline is honoured within
+// the search: it looks at the context every few thousand units of work
+// (checkEvery), none of which is a solver call, so it returns promptly
+// after the deadline with the best plan it knows, marked Optimal false, or
+// an *InterruptedError wrapping ErrInterrupted and the context's error.
+// The best plan it knows is Request.Previous when that still satisfies the
+// request, or, while it minimises lock changes, the plan that changes the
+// fewest so far. A context already done is an *InterruptedError at once.
+// Once no plan is proven to exist, the explanation (a minimal conflict and
+// repairs, by gophersat on the conflict's neighbourhood) runs to its end;
+// the context is looked at before it starts.
 func (s *SATResolver) Resolve(ctx context.Context, u *Universe, req Request) (*Plan, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &InterruptedError{Cause: err}
+	}
 	p, proof, err := s.resolve(ctx, u, req)
 	if errors.Is(err, errUnsat) {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, &InterruptedError{Cause: cerr, Proven: ErrNoSolution}
+		}
 		return nil, s.explain(ctx, u, req, proof)
 	}
 	return p, err
@@ -116,83 +137,43 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*P
 		}
 	}
 	req.Locked = locked
-	in, err := preferenceInput(u, req, s.maxReleases)
+	noCycles := !req.Policy.AllowCycles && !s.legacy
+	in, graph, err := reach(ctx, u, req, s.maxReleases, noCycles)
 	if err != nil {
+		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
+			return nil, nil, &InterruptedError{Cause: cerr}
+		}
 		return nil, nil, err
 	}
-	shared := newEncodingShared()
-	for _, pkg := range in.Reached {
-		choices := s.preference.Choices(in, pkg)
-		if len(choices) >= len(in.Packages[pkg]) && !slices.Contains(choices, nil) {
-			continue // every release is a choice (the usual case)
-		}
-		for _, r := range in.Packages[pkg] {
-			if !slices.Contains(choices, r) {
-				shared.omit[r] = true
-			}
+	if s.legacy {
+		return s.resolveLegacy(ctx, u, req, in)
+	}
+	pb := newProblem(u, req, s.preference, in)
+	opts := searchOptions{noCycles: noCycles, maxBroken: -1, budget: s.budget}
+	if noCycles {
+		pb.scc = sccs(graph)
+	}
+	// known is a plan that holds, kept for a deadline: the previous one.
+	var known *Plan
+	if prev := req.Previous; prev != nil && Check(u, req, prev) == nil {
+		if p, err := buildPlan(u, req, prev.Releases, false); err == nil {
+			known = p
 		}
 	}
-	maxBroken := 0
-	var full *encoding
-	var extra []solver.CardConstr
-	if req.Policy.AllowLockChanges && len(req.Locked) > 0 {
-		// The fewest lock changes is a global bound: find it first.
-		if full, err = encode(u, req, s.maxReleases, -1, shared); err != nil {
-			return nil, nil, err
-		}
-		if maxBroken, err = full.fewestLockChanges(); err != nil {
-			return nil, full, err
-		}
-		extra = append(extra, atMost(full.brokenLockLits(), maxBroken))
+	res := s.run(ctx, pb, opts)
+	switch res.outcome {
+	case interrupted:
+		return s.interrupted(ctx, res, known)
+	case unsat:
+		return s.unsatisfiable(ctx, pb, opts, res)
 	}
-	var witnesses []map[string]*Release
-	if prev := req.Previous; prev != nil && full == nil && Check(u, req, prev) == nil {
-		witnesses = append(witnesses, prev.Releases)
-	}
-	budget := s.budget
-	switch {
-	case budget < 0:
-		budget = 0
-	case budget == 0:
-		budget = 100_000
-		for _, rels := range in.Packages {
-			budget += 100 * len(rels)
-		}
-	}
-	var orc *satOracle
-	chosen, optimal, err := newSearch(u, req, s.preference, in, maxBroken).run(ctx, budget, func() (oracle, error) {
-		e := full
-		if e == nil {
-			var err error
-			if e, err = encode(u, req, s.maxReleases, -1, shared); err != nil {
-				return nil, err
-			}
-		}
-		s.log.V(1).Info("search budget spent, solving", "releases", len(e.rels), "facts", len(e.facts))
-		var err error
-		orc, err = e.newOracle(extra, witnesses)
-		return orc, err
-	})
-	if orc != nil {
-		s.log.V(1).Info("decided", "solverCalls", orc.calls, "optimal", optimal)
-	}
-	switch {
-	case errors.Is(err, errUnsat) && full != nil:
-		return nil, full, err
-	case errors.Is(err, errUnsat) && orc != nil:
-		return nil, orc.e, err
-	case errors.Is(err, errUnsat):
-		proof, perr := s.proveUnsat(u, req, shared)
-		if perr != nil {
-			return nil, nil, perr
-		}
-		return nil, proof, err
-	case err != nil:
-		return nil, nil, err
+	chosen, optimal := res.plan, true
+	if req.Policy.AllowLockChanges && pb.broken(chosen) > 0 {
+		chosen, optimal = s.fewestLockChanges(ctx, pb, opts, chosen)
 	}
 	p, err := buildPlan(u, req, chosen, optimal)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("deps: internal error, the search's plan has a cycle: %w", err)
 	}
 	// A search bug must never become a wrong plan.
 	if err := Check(u, req, p); err != nil {
@@ -201,24 +182,175 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*P
 	return p, nil, nil
 }
 
-// proveUnsat finds an unsatisfiable encoding of a request the search found
-// unsatisfiable: the request's neighbourhood, growing (1, 2, 4, ...
-// dependency hops) until the solver proves it unsatisfiable, so that a
-// conflict near the request is explained from a small part of a large
-// universe.
-func (s *SATResolver) proveUnsat(u *Universe, req Request, shared *encodingShared) (*encoding, error) {
-	for depth := 1; ; depth *= 2 {
-		e, err := encode(u, req, s.maxReleases, depth, shared)
-		if err != nil {
-			return nil, err
-		}
-		if !e.sat(e.facts) {
-			return e, nil
-		}
-		if e.complete {
-			return nil, fmt.Errorf("deps: internal error, the search found no plan but the solver finds one")
+// result is how one search ended.
+type result struct {
+	outcome outcome
+	plan    map[string]*Release // found
+	core    []int32             // unsat: the facts of the refutation
+	budget  bool                // interrupted by the search budget
+}
+
+// run runs one search of pb.
+func (s *SATResolver) run(ctx context.Context, pb *problem, opts searchOptions) result {
+	sr := newWalkSearch(ctx, pb, opts)
+	out := result{outcome: sr.walk(), budget: sr.budgetSpent}
+	switch out.outcome {
+	case found:
+		out.plan = sr.plan()
+	case unsat:
+		out.core = sr.core()
+	}
+	s.log.V(1).Info("searched", "outcome", out.outcome.String(), "releases", len(pb.rels), "decisions", sr.stats.decisions,
+		"conflicts", sr.stats.conflicts, "learned", sr.stats.learned, "propagations", sr.stats.propagations)
+	if s.observe != nil {
+		s.observe(sr.stats)
+	}
+	return out
+}
+
+func (o outcome) String() string {
+	switch o {
+	case found:
+		return "found"
+	case unsat:
+		return "unsatisfiable"
+	}
+	return "interrupted"
+}
+
+// interrupted answers a search that the context or the budget ended: with
+// the plan known to hold, not proven best, or an *InterruptedError.
+func (s *SATResolver) interrupted(ctx context.Context, res result, known *Plan) (*Plan, *encoding, error) {
+	if known != nil {
+		return known, nil, nil
+	}
+	cause := ctx.Err()
+	if res.budget || cause == nil {
+		cause = fmt.Errorf("%w (%d conflicts)", errBudgetSpent, s.budget)
+	}
+	return nil, nil, &InterruptedError{Cause: cause}
+}
+
+// fewestLockChanges finds, by binary search over the bound, the plan
+// that changes the fewest locked releases, first the preference's optimum
+// among those: first is the optimum without a bound. A search the context
+// or the budget ends leaves the best plan found so far, not optimal.
+func (s *SATResolver) fewestLockChanges(ctx context.Context, pb *problem, opts searchOptions, first map[string]*Release) (map[string]*Release, bool) {
+	best, lo, hi := first, 0, pb.broken(first)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		o := opts
+		o.maxBroken = mid
+		switch r := s.run(ctx, pb, o); r.outcome {
+		case found:
+			// The optimum under "at most mid" changes k <= mid locks: it is
+			// the optimum under "at most k" too.
+			best, hi = r.plan, pb.broken(r.plan)
+		case unsat:
+			lo = mid + 1
+		default:
+			return best, false
 		}
 	}
+	return best, true
+}
+
+// unsatisfiable answers a search that found no plan: with cycles
+// forbidden, a *CycleError when plans exist with cycles; otherwise
+// errUnsat with the proof for the explanation.
+func (s *SATResolver) unsatisfiable(ctx context.Context, pb *problem, opts searchOptions, res result) (*Plan, *encoding, error) {
+	if opts.noCycles {
+		allowed := opts
+		allowed.noCycles = false
+		switch r := s.run(ctx, pb, allowed); r.outcome {
+		case found:
+			return nil, nil, s.cycleError(ctx, pb, opts, res.core, r.plan)
+		case interrupted:
+			return s.interrupted(ctx, r, nil)
+		default:
+			res = r
+		}
+	}
+	proof, err := s.proofEncoding(pb, res.core)
+	if err != nil {
+		return nil, nil, err
+	}
+	return nil, proof, errUnsat
+}
+
+// cycleError builds the *CycleError of a request whose every plan has a
+// cycle: the cycles of the preferred plan with cycles allowed, and a
+// minimal set of facts that forces one (QuickXplain over the core of the
+// refutation, each check a search with only those facts). One version per
+// package is taken as given, not listed.
+func (s *SATResolver) cycleError(ctx context.Context, pb *problem, opts searchOptions, core []int32, withCycles map[string]*Release) error {
+	req := pb.req
+	req.Policy.AllowCycles = true
+	p, err := buildPlan(pb.u, req, withCycles, true)
+	if err != nil {
+		return err
+	}
+	out := &CycleError{Cycles: p.Cycles}
+	var candidates []int32
+	for _, f := range core {
+		if pb.facts[f].kind != FactOneVersion {
+			candidates = append(candidates, f)
+		}
+	}
+	forces := func(facts []int32) (bool, error) {
+		o := opts
+		o.budget = 0
+		o.active = make([]bool, len(pb.facts))
+		for _, f := range facts {
+			o.active[f] = true
+		}
+		switch r := s.run(ctx, pb, o); r.outcome {
+		case found:
+			return false, nil
+		case unsat:
+			return true, nil
+		}
+		return false, ctx.Err()
+	}
+	minimal := candidates
+	ok, err := forces(candidates)
+	if err == nil && ok {
+		minimal, err = quickXplain(nil, false, candidates, forces)
+	}
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return &InterruptedError{Cause: cerr, Proven: ErrCycle}
+		}
+		return err
+	}
+	for _, f := range minimal {
+		out.Facts = append(out.Facts, pb.fact(f))
+	}
+	return out
+}
+
+// quickXplain (Junker 2004) returns a minimal subset of c that, together
+// with b, makes conflicts true; changed says whether b grew since the last
+// check.
+func quickXplain(b []int32, changed bool, c []int32, conflicts func([]int32) (bool, error)) ([]int32, error) {
+	if changed {
+		if ok, err := conflicts(b); err != nil || ok {
+			return nil, err
+		}
+	}
+	if len(c) <= 1 {
+		return c, nil
+	}
+	c1, c2 := c[:len(c)/2], c[len(c)/2:]
+	d2, err := quickXplain(slices.Concat(b, c1), len(c1) > 0, c2, conflicts)
+	if err != nil {
+		return nil, err
+	}
+	d1, err := quickXplain(slices.Concat(b, d2), len(d2) > 0, c1, conflicts)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Concat(d1, d2), nil
 }
 
 // constraints returns the hard constraints of facts plus the background.
@@ -233,132 +365,6 @@ func (e *encoding) constraints(facts []fact) []solver.CardConstr {
 		cs = append(cs, solver.CardConstr{Lits: []int{e.nVars, -e.nVars}, AtLeast: 1})
 	}
 	return cs
-}
-
-// satOracle answers the search's questions with one warm solver over the
-// whole encoding, and with the plans it already knows where they suffice.
-type satOracle struct {
-	e         *encoding
-	s         *solver.Solver
-	fixed     []solver.Lit // the problem's own units, assumed every time
-	unsat     bool
-	witnesses []map[string]*Release
-	calls     int
-}
-
-// maxWitnesses bounds the plans an oracle keeps to answer from.
-const maxWitnesses = 8
-
-func (e *encoding) newOracle(extra []solver.CardConstr, witnesses []map[string]*Release) (*satOracle, error) {
-	gophersatMu.Lock()
-	defer gophersatMu.Unlock()
-	pb := solver.ParseCardConstrs(append(e.constraints(e.facts), extra...))
-	o := &satOracle{e: e, witnesses: witnesses}
-	if pb.Status == solver.Unsat {
-		o.unsat = true
-		return o, nil
-	}
-	// Assume clears every binding the solver holds at its top level, the
-	// problem's own unit clauses included, so those are assumed every time.
-	o.fixed = slices.Clone(pb.Units)
-	o.s = solver.New(pb)
-	return o, nil
-}
-
-// feasible implements oracle.
-func (o *satOracle) feasible(ds []decision) (bool, map[string]*Release, error) {
-	if o.unsat {
-		return false, nil, nil
-	}
-	for _, w := range slices.Backward(o.witnesses) {
-		if holds(w, ds) {
-			return true, w, nil
-		}
-	}
-	assumed := slices.Clone(o.fixed)
-	for _, d := range ds {
-		switch {
-		case d.choice != nil:
-			v := o.e.varOf[d.choice]
-			if v == 0 {
-				return false, nil, fmt.Errorf("deps: internal error, %s has no variable", d.choice.ID())
-			}
-			assumed = append(assumed, solver.IntToLit(int32(v)))
-		case d.item.kind == itemLock:
-			for _, r := range o.e.packages[d.item.dep.Name] {
-				assumed = append(assumed, solver.IntToLit(int32(-o.e.varOf[r])))
-			}
-		}
-	}
-	// The solver does not notice an assumption and its negation (the later
-	// one silently wins), so contradictions are caught here.
-	seen := make(map[solver.Lit]bool, len(assumed))
-	for _, l := range assumed {
-		if seen[l.Negation()] {
-			return false, nil, nil
-		}
-		seen[l] = true
-	}
-	gophersatMu.Lock()
-	defer gophersatMu.Unlock()
-	o.calls++
-	if o.s.Assume(assumed) == solver.Unsat || o.s.Solve() != solver.Sat {
-		return false, nil, nil
-	}
-	model := o.s.Model()
-	w := map[string]*Release{}
-	for _, r := range o.e.rels {
-		if litTrue(model, o.e.varOf[r]) {
-			w[r.Name] = r
-		}
-	}
-	o.witnesses = append(o.witnesses, w)
-	if len(o.witnesses) > maxWitnesses {
-		o.witnesses = slices.Delete(o.witnesses, 0, 1)
-	}
-	return true, w, nil
-}
-
-// holds reports whether plan w (releases by package) keeps every decision.
-func holds(w map[string]*Release, ds []decision) bool {
-	for _, d := range ds {
-		switch {
-		case d.choice != nil:
-			if w[d.choice.Name] != d.choice {
-				return false
-			}
-		case d.item.kind == itemLock:
-			if w[d.item.dep.Name] != nil {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// brokenLockLits are literals true when a locked release is not chosen.
-func (e *encoding) brokenLockLits() []int {
-	lits := make([]int, len(e.locked))
-	for i, r := range e.locked {
-		lits[i] = -e.varOf[r]
-	}
-	return lits
-}
-
-// fewestLockChanges finds the least number of locked releases a plan must
-// change, trying 0, 1, 2, ... changes; errUnsat when even changing them
-// all admits no plan.
-func (e *encoding) fewestLockChanges() (int, error) {
-	gophersatMu.Lock()
-	defer gophersatMu.Unlock()
-	constrs := e.constraints(e.facts)
-	for k := 0; k <= len(e.locked); k++ {
-		pb := solver.ParseCardConstrs(append(slices.Clone(constrs), atMost(e.brokenLockLits(), k)))
-		if pb.Status != solver.Unsat && solver.New(pb).Solve() == solver.Sat {
-			return k, nil
-		}
-	}
-	return 0, errUnsat
 }
 
 func litTrue(model []bool, lit int) bool {
@@ -378,13 +384,4 @@ func (e *encoding) sat(facts []fact) bool {
 		return false
 	}
 	return solver.New(pb).Solve() == solver.Sat
-}
-
-// atMost is the cardinality constraint "at most k of lits are true".
-func atMost(lits []int, k int) solver.CardConstr {
-	negated := make([]int, len(lits))
-	for i, l := range lits {
-		negated[i] = -l
-	}
-	return solver.CardConstr{Lits: negated, AtLeast: len(lits) - k}
 }

@@ -1,38 +1,30 @@
 package deps
 
 import (
-	"cmp"
 	"context"
-	"errors"
-	"fmt"
 	"math"
 	"slices"
 )
 
-// The search decides the plan one item at a time. An item is something the
+// The search decides the plan one need at a time. A need is something the
 // plan must (or may) hold: a root of the request, a locked package, or a
-// dependency of a release already chosen. Items are taken in the
-// Preference's package order; each gets its most preferred choice that
-// still admits a plan, so the plan is the preference's lexicographic
-// optimum.
+// dependency of a release already taken. Needs are taken in the
+// Preference's package order (ties in arrival order); each gets its most
+// preferred choice that still admits a plan, so the plan is the
+// preference's lexicographic optimum. This walk is the decision procedure
+// of a conflict-driven clause-learning search (learning.go) over one
+// boolean per release: choosing a release is a decision, and everything
+// the facts then force is propagated (one version per package, the ranges
+// of the chosen releases, their dependencies that no release can fill any
+// more, conflicts, locks, exclusions, the lock-change budget, and, with
+// cycles forbidden, no dependency cycle). A dead end yields a learned
+// clause that is never violated again, so no dead end is explored twice.
 //
-// A choice that contradicts the releases already chosen (a range either
-// way, a conflict, a lock, an exclusion, or a dependency whose package no
-// release can fill any more) admits no plan, and the search knows which
-// earlier decisions it contradicts. It takes, for every item, the first
-// choice that contradicts nothing. At a dead end (an item none of whose
-// choices fits) the decisions behind it form a nogood: the search jumps
-// back to the latest of them and moves it to its next choice, carrying the
-// rest of the nogood along (conflict-directed backjumping, Prosser 1993).
-// It only ever skips choices proven to admit no plan, so the first plan it
-// completes is the optimum, and a dead end owed to no decision at all
-// proves that no plan exists.
-//
-// Backjumping can still thrash on adversarial inputs. Past a work budget
-// the search starts again with the SAT solver as its oracle: it finds the
-// longest prefix of the decisions that admits a plan (binary search over
-// solver calls under assumptions), moves the decision after it to the next
-// choice the solver accepts, and resumes the cheap pass from there.
+// The first plan the walk completes is the optimum: a choice is skipped
+// only when it is false, and a false literal is implied by the facts and
+// the decisions before it, which the optimum shares. A conflict that holds
+// at decision level 0 proves that no plan exists; the facts its derivation
+// used are an unsatisfiable core (core).
 
 // itemKind says why an item is decided.
 type itemKind int
@@ -50,74 +42,58 @@ const (
 	itemOptional
 )
 
-// item is one thing to decide.
-type item struct {
-	kind   itemKind
-	dep    Dependency // for itemLock, the locked package's name
-	parent *Release   // the chosen release the dependency belongs to
-	pkg    int        // the search's id of package dep.Name, -1 for none
-	rank   int        // the preference's order of the item's package
-	seq    int        // arrival order, to break ties
+// checkEvery is how many units of work (a clause visited, an assignment
+// made, a need taken, a candidate checked) the search does between two
+// looks at its context. A unit is bounded by the size of one release's
+// declarations, so the context is seen at least every few hundred
+// microseconds.
+const checkEvery = 1024
+
+// queued is what a seqQueue orders: by rank, then arrival.
+type queued interface {
+	order() (rank, seq int)
 }
 
-// decision is an item and what the search chose for it.
-type decision struct {
-	item   item
-	choice *Release // nil: nothing (a missed optional dependency, a removed lock)
-	index  int      // the choice's position among the item's choices
-	// why lists the trail positions of the earlier decisions that ruled
-	// out the item's choices before index.
-	why []int
-	// popped is where, in the search's log, the items taken off the queue
-	// to reach this one start (settled items, then the item itself);
-	// pushed is the first sequence number of the items the decision
-	// queued. Undoing the decision uses both.
-	popped int
-	pushed int
-}
-
-// owned is a dependency or conflict of a chosen release.
-type owned struct {
-	dep   Dependency
-	owner *Release
-}
-
-// itemQueue is a binary heap of items ordered by rank, then arrival. It
-// finds an item by its sequence number so that an undone decision can take
-// its items back. (Typed rather than container/heap, which boxes every
-// item it moves.)
-type itemQueue struct {
-	items []item
+// seqQueue is a binary heap ordered by rank, then arrival. It finds an
+// element by its sequence number so that an undone step can take back
+// what it queued. (Typed rather than container/heap, which boxes every
+// element it moves.)
+type seqQueue[T queued] struct {
+	items []T
 	index []int // seq -> position in items (sequence numbers are dense)
 }
 
-func (q *itemQueue) len() int { return len(q.items) }
+func (q *seqQueue[T]) len() int { return len(q.items) }
 
-func (q *itemQueue) less(i, j int) bool {
-	a, b := &q.items[i], &q.items[j]
-	return a.rank < b.rank || (a.rank == b.rank && a.seq < b.seq)
+func (q *seqQueue[T]) less(i, j int) bool {
+	ar, as := q.items[i].order()
+	br, bs := q.items[j].order()
+	return ar < br || (ar == br && as < bs)
 }
 
-func (q *itemQueue) swap(i, j int) {
+func (q *seqQueue[T]) swap(i, j int) {
 	q.items[i], q.items[j] = q.items[j], q.items[i]
-	q.index[q.items[i].seq] = i
-	q.index[q.items[j].seq] = j
+	_, si := q.items[i].order()
+	_, sj := q.items[j].order()
+	q.index[si] = i
+	q.index[sj] = j
 }
 
-func (q *itemQueue) push(it item) {
-	for len(q.index) <= it.seq {
+func (q *seqQueue[T]) push(it T) {
+	_, seq := it.order()
+	for len(q.index) <= seq {
 		q.index = append(q.index, -1)
 	}
-	q.index[it.seq] = len(q.items)
+	q.index[seq] = len(q.items)
 	q.items = append(q.items, it)
 	q.up(len(q.items) - 1)
 }
 
-// pop removes and returns the first item.
-func (q *itemQueue) pop() item { return q.remove(0) }
+// pop removes and returns the first element.
+func (q *seqQueue[T]) pop() T { return q.remove(0) }
 
-// remove removes and returns the item at position i.
-func (q *itemQueue) remove(i int) item {
+// remove removes and returns the element at position i.
+func (q *seqQueue[T]) remove(i int) T {
 	n := len(q.items) - 1
 	if i != n {
 		q.swap(i, n)
@@ -127,11 +103,12 @@ func (q *itemQueue) remove(i int) item {
 	}
 	it := q.items[n]
 	q.items = q.items[:n]
-	q.index[it.seq] = -1
+	_, seq := it.order()
+	q.index[seq] = -1
 	return it
 }
 
-func (q *itemQueue) up(j int) {
+func (q *seqQueue[T]) up(j int) {
 	for j > 0 {
 		i := (j - 1) / 2
 		if !q.less(j, i) {
@@ -142,8 +119,8 @@ func (q *itemQueue) up(j int) {
 	}
 }
 
-// down sifts item i down among the first n; it reports whether it moved.
-func (q *itemQueue) down(i0, n int) bool {
+// down sifts element i down among the first n; it reports whether it moved.
+func (q *seqQueue[T]) down(i0, n int) bool {
 	i := i0
 	for {
 		l := 2*i + 1
@@ -163,663 +140,713 @@ func (q *itemQueue) down(i0, n int) bool {
 	return i > i0
 }
 
-// search is one resolution's decision state.
-type search struct {
+// problem is what every search of one resolution shares: the variables
+// (one per release within reach), the preference's order, the candidates
+// of each dependency (computed once, on first use) and the facts.
+type problem struct {
 	u    *Universe
 	req  Request
 	pref Preference
 	in   PreferenceInput
-	// pkgs holds every package within reach, by id; pkgID maps names to
-	// ids. The hot paths index them instead of hashing names.
-	pkgs  []pkgState
-	pkgID map[string]int
-	info  map[*Release]*releaseInfo
-	// capRank memoises the rank of capability names.
-	capRank  map[string]int
-	excluded map[*Release]bool
-	// maxBroken is the number of locked releases the plan may change (0
-	// with hard locks).
-	maxBroken int
 
-	// chosen is the chosen release of each package, by name.
-	chosen map[string]*Release
-	trail  []decision
-	queue  itemQueue
-	seq    int
-	// log holds every item next took off the queue, in order; log[mark:]
-	// are those taken since the last decision.
-	log  []item
-	mark int
-	// breakers are the positions of the decisions that broke a lock.
-	breakers []int
-	// conflictsOn indexes the chosen releases' conflicts by the name they
-	// refer to.
-	conflictsOn map[string][]owned
+	// rels holds the releases by variable; the variables of package p are
+	// pkgFirst[p] to pkgFirst[p+1]-1, newest first.
+	rels     []*Release
+	relPkg   []int32
+	pkgFirst []int32
+	pkgName  []string
+	pkgID    map[string]int32
+	// rank is each package's position in the preference's order.
+	rank []int32
+	// choices are each package's variables in the preference's order,
+	// followed by those the preference leaves out (omitted).
+	choices [][]int32
+	omitted []bool
+	// locked is each package's locked variable (-1: none), and lockVars
+	// the locked variables in request order.
+	locked   []int32
+	lockVars []int32
+	excluded []int32 // excluded variables
+	// rel holds each variable's declarations, built on first use.
+	rel []*relData
+	// needs maps a dependency's name to the packages that can satisfy it,
+	// in the preference's provider order; capRank memoises the rank of a
+	// name that is no package.
+	needs   map[string][]int32
+	capRank map[string]int32
+	roots   []depData
+	// slab backs the candidate lists; scratch is candsOf's buffer.
+	slab, scratch []int32
 
-	// work counts choices tried and decisions undone, against the budget.
-	work int
-	// choiceBuf backs the slice choices returns.
-	choiceBuf []*Release
+	// facts are the constraints the searches use, by id (fact renders
+	// one). The facts of roots, locks and exclusions are made up front;
+	// those of a release's requirements and conflicts when the release is
+	// first looked at.
+	facts      []factRef
+	oneVersion []int32 // package -> its FactOneVersion id, -1 until used
+	lockFact   []int32 // lockVars index -> its FactLocked id (hard locks only)
+	exclFact   []int32 // excluded index -> its FactExcluded id
+
+	// scc is each package's strongly connected component in the graph of
+	// what may depend on what (cycles forbidden only); a package alone in
+	// its component and without a dependency on itself is -1.
+	scc []int32
 }
 
-// pkgState is what the search knows of one package within reach.
-type pkgState struct {
-	releases []*Release // newest first
-	locked   *Release
-	// provided says that some release provides a capability named like
-	// the package, so a dependency on the name is not the package's alone.
-	provided bool
-	rank     int
-
-	chosen  *Release
-	removed bool // a locked package decided absent
-	// pos is the trail position of the decision that chose (or removed) it.
-	pos int
-	// ranges are the chosen releases' hard dependencies on the package.
-	ranges []owned
+// factRef names a fact compactly (no pointers for the collector to
+// follow): its kind, the variable it is about (the package id for
+// FactOneVersion, -1 for a root) and the index of its dependency in the
+// release's (or the request's) list.
+type factRef struct {
+	v, k int32
+	kind FactKind
 }
 
-// releaseInfo is what the search looks up about a release: the ids of its
-// package and of the packages of its hard and optional dependencies (-1
-// for a name that is no package within reach).
-type releaseInfo struct {
-	pkg      int
-	requires []int
-	optional []int
+// relData is what the search needs of a release's declarations.
+type relData struct {
+	requires  []depData
+	optional  []depData
+	conflicts []depData
 }
 
-// infoOf returns r's releaseInfo, building it on first use.
-func (s *search) infoOf(r *Release) *releaseInfo {
-	if i, ok := s.info[r]; ok {
-		return i
+// depData is one dependency (or conflict) of a release, or a root.
+type depData struct {
+	dep *Dependency
+	// pkg is the package named like the dependency (-1: none within
+	// reach). plain says that no release provides a capability of that
+	// name, so the candidates are pkg's releases in range.
+	pkg   int32
+	plain bool
+	// cands are the candidate variables, once made (candsOf): the
+	// releases that satisfy the dependency, package by package in the
+	// provider order, each package's in the preference's order (releases
+	// it leaves out last). For a plain dependency, out lists pkg's other
+	// releases: those a release in the plan with this requirement rules
+	// out.
+	cands []int32
+	out   []int32
+	made  bool
+	// fact is the FactRequires, FactConflicts or FactRoot id (-1 for an
+	// optional dependency); index is the dependency's position in its
+	// release's (or the request's) list.
+	fact  int32
+	index int32
+	// owner is the release's variable (-1 for a root).
+	owner int32
+}
+
+// newProblem lays out the variables of the packages in reach.
+func newProblem(u *Universe, req Request, pref Preference, in PreferenceInput) *problem {
+	p := &problem{u: u, req: req, pref: pref, in: in, pkgID: make(map[string]int32, len(in.Reached)),
+		needs: map[string][]int32{}, capRank: map[string]int32{}}
+	n := 0
+	for _, name := range in.Reached {
+		n += len(in.Packages[name])
 	}
-	i := &releaseInfo{pkg: s.idOf(r.Name), requires: make([]int, len(r.Requires)), optional: make([]int, len(r.Optional))}
-	for k, d := range r.Requires {
-		i.requires[k] = s.idOf(d.Name)
+	p.rels = make([]*Release, 0, n)
+	p.relPkg = make([]int32, 0, n)
+	p.pkgFirst = make([]int32, 0, len(in.Reached)+1)
+	for i, name := range in.Reached {
+		p.pkgID[name] = int32(i)
+		p.pkgName = append(p.pkgName, name)
+		p.pkgFirst = append(p.pkgFirst, int32(len(p.rels)))
+		for _, r := range in.Packages[name] {
+			p.rels = append(p.rels, r)
+			p.relPkg = append(p.relPkg, int32(i))
+		}
 	}
-	for k, d := range r.Optional {
-		i.optional[k] = s.idOf(d.Name)
+	p.pkgFirst = append(p.pkgFirst, int32(len(p.rels)))
+	p.rel = make([]*relData, len(p.rels))
+	p.facts = make([]factRef, 0, 8*len(in.Reached))
+	p.omitted = make([]bool, len(p.rels))
+	p.rank = make([]int32, len(in.Reached))
+	for i := range p.rank {
+		p.rank[i] = math.MaxInt32
 	}
-	s.info[r] = i
-	return i
+	for i, name := range pref.Order(in) {
+		if id, ok := p.pkgID[name]; ok && p.rank[id] == math.MaxInt32 {
+			p.rank[id] = int32(i)
+		}
+	}
+	p.choices = make([][]int32, len(in.Reached))
+	for id, name := range in.Reached {
+		p.choices[id] = p.choiceOrder(int32(id), pref.Choices(in, name))
+	}
+	p.oneVersion = make([]int32, len(in.Reached))
+	for i := range p.oneVersion {
+		p.oneVersion[i] = -1
+	}
+	p.locked = make([]int32, len(in.Reached))
+	for i := range p.locked {
+		p.locked[i] = -1
+	}
+	for _, l := range req.Locked {
+		v := p.varOf(u.Release(l.Name, l.Version))
+		if v < 0 || p.locked[p.relPkg[v]] >= 0 {
+			continue
+		}
+		p.locked[p.relPkg[v]] = v
+		p.lockVars = append(p.lockVars, v)
+		f := int32(-1)
+		if !req.Policy.AllowLockChanges {
+			f = p.addFact(factRef{kind: FactLocked, v: v})
+		}
+		p.lockFact = append(p.lockFact, f)
+	}
+	for _, x := range req.Excluded {
+		v := p.varOf(u.Release(x.Name, x.Version))
+		if v < 0 || slices.Contains(p.excluded, v) {
+			continue
+		}
+		p.excluded = append(p.excluded, v)
+		p.exclFact = append(p.exclFact, p.addFact(factRef{kind: FactExcluded, v: v}))
+	}
+	for i := range req.Roots {
+		dd := p.depOf(&req.Roots[i], -1)
+		p.candsOf(&dd)
+		dd.index = int32(i)
+		dd.fact = p.addFact(factRef{kind: FactRoot, v: -1, k: int32(i)})
+		p.roots = append(p.roots, dd)
+	}
+	return p
 }
 
-// idOf is the id of package name, -1 when it is none within reach.
-func (s *search) idOf(name string) int {
-	if id, ok := s.pkgID[name]; ok {
-		return id
+// choiceOrder turns the preference's choices of package id into
+// variables, the releases it leaves out appended (and marked omitted).
+func (p *problem) choiceOrder(id int32, choices []*Release) []int32 {
+	first, end := p.pkgFirst[id], p.pkgFirst[id+1]
+	rels := p.rels[first:end]
+	out := p.int32s(len(rels))[:0]
+	if len(choices) == len(rels) && (len(rels) == 0 || &choices[0] == &rels[0]) {
+		for v := first; v < end; v++ {
+			out = append(out, v)
+		}
+		return out
+	}
+	taken := make([]bool, len(rels))
+	for _, c := range choices {
+		for i, r := range rels {
+			if r == c && !taken[i] {
+				taken[i] = true
+				out = append(out, first+int32(i))
+			}
+		}
+	}
+	for i := range rels {
+		if !taken[i] {
+			p.omitted[first+int32(i)] = true
+			out = append(out, first+int32(i))
+		}
+	}
+	return out
+}
+
+// varOf is r's variable, -1 when r is no release within reach.
+func (p *problem) varOf(r *Release) int32 {
+	if r == nil {
+		return -1
+	}
+	id, ok := p.pkgID[r.Name]
+	if !ok {
+		return -1
+	}
+	for v := p.pkgFirst[id]; v < p.pkgFirst[id+1]; v++ {
+		if p.rels[v] == r {
+			return v
+		}
 	}
 	return -1
 }
 
-// newSearch prepares a search; maxBroken bounds lock changes when the
-// policy allows them.
-func newSearch(u *Universe, req Request, pref Preference, in PreferenceInput, maxBroken int) *search {
-	s := &search{u: u, req: req, pref: pref, in: in, pkgID: make(map[string]int, len(in.Reached)),
-		info: map[*Release]*releaseInfo{}, capRank: map[string]int{}, excluded: map[*Release]bool{}, maxBroken: maxBroken}
-	for _, name := range in.Reached {
-		s.pkgID[name] = len(s.pkgs)
-		s.pkgs = append(s.pkgs, pkgState{releases: u.releases[name], provided: len(u.providers[name]) > 0, rank: math.MaxInt})
-	}
-	for i, pkg := range pref.Order(in) {
-		if id := s.idOf(pkg); id >= 0 && s.pkgs[id].rank == math.MaxInt {
-			s.pkgs[id].rank = i
-		}
-	}
-	for _, x := range req.Excluded {
-		if r := u.Release(x.Name, x.Version); r != nil {
-			s.excluded[r] = true
-		}
-	}
-	for _, l := range req.Locked {
-		if id := s.idOf(l.Name); id >= 0 {
-			s.pkgs[id].locked = u.Release(l.Name, l.Version)
-		}
-	}
-	s.trail = make([]decision, 0, len(in.Reached))
-	s.queue.items = make([]item, 0, len(in.Reached))
-	s.log = make([]item, 0, 4*len(in.Reached))
-	s.reset()
-	return s
+func (p *problem) addFact(f factRef) int32 {
+	p.facts = append(p.facts, f)
+	return int32(len(p.facts) - 1)
 }
 
-// reset returns to the state before the first decision.
-func (s *search) reset() {
-	s.chosen = map[string]*Release{}
-	for i := range s.pkgs {
-		p := &s.pkgs[i]
-		p.chosen, p.removed, p.pos, p.ranges = nil, false, 0, p.ranges[:0]
+// fact renders fact id.
+func (p *problem) fact(id int32) Fact {
+	f := p.facts[id]
+	switch f.kind {
+	case FactRoot:
+		d := p.req.Roots[f.k]
+		return Fact{Kind: FactRoot, Package: d.Name, Dependency: d}
+	case FactOneVersion:
+		return Fact{Kind: FactOneVersion, Package: p.pkgName[f.v]}
 	}
-	s.trail = s.trail[:0]
-	s.queue = itemQueue{items: s.queue.items[:0], index: s.queue.index[:0]}
-	s.seq = 0
-	s.log, s.mark = s.log[:0], 0
-	s.breakers = nil
-	s.conflictsOn = map[string][]owned{}
-	for _, d := range s.req.Roots {
-		s.push(item{kind: itemRoot, dep: d, pkg: s.idOf(d.Name)})
+	r := p.rels[f.v]
+	out := Fact{Kind: f.kind, Package: r.Name, Release: r}
+	switch f.kind {
+	case FactRequires:
+		out.Dependency = r.Requires[f.k]
+	case FactConflicts:
+		out.Dependency = r.Conflicts[f.k]
 	}
-	for _, l := range s.req.Locked {
-		s.push(item{kind: itemLock, dep: Dependency{Name: l.Name}, pkg: s.idOf(l.Name)})
-	}
-}
-
-func (s *search) push(it item) {
-	if it.pkg >= 0 {
-		it.rank = s.pkgs[it.pkg].rank
-	} else {
-		it.rank = s.rankOf(it.dep.Name)
-	}
-	it.seq = s.seq
-	s.seq++
-	s.queue.push(it)
-}
-
-// rankOf is the preference's position of a package; a capability takes the
-// best position of its providers.
-func (s *search) rankOf(name string) int {
-	if id := s.idOf(name); id >= 0 && s.pkgs[id].rank != math.MaxInt {
-		return s.pkgs[id].rank
-	}
-	if r, ok := s.capRank[name]; ok {
-		return r
-	}
-	r := math.MaxInt
-	for _, p := range s.u.providers[name] {
-		if id := s.idOf(p.release.Name); id >= 0 {
-			r = min(r, s.pkgs[id].rank)
-		}
-	}
-	s.capRank[name] = r
-	return r
-}
-
-// next pops items until one needs a decision.
-func (s *search) next() (item, bool) {
-	for s.queue.len() > 0 {
-		it := s.queue.pop()
-		s.log = append(s.log, it)
-		if !s.satisfied(it) {
-			return it, true
-		}
-	}
-	return item{}, false
-}
-
-// satisfied reports whether the releases chosen so far already settle it.
-func (s *search) satisfied(it item) bool {
-	if it.pkg >= 0 {
-		p := &s.pkgs[it.pkg]
-		if it.kind == itemLock {
-			return p.chosen != nil || p.removed
-		}
-		if p.chosen != nil && it.dep.Allows(p.chosen.Version) {
-			return true
-		}
-		if !p.provided {
-			return false
-		}
-	}
-	return anyChosen(s.u, s.chosen, it.dep)
-}
-
-// choices lists the item's choices, most preferred first (in a buffer the
-// next call reuses): for a lock, the
-// package's choices; for a dependency, the choices of each package that
-// can satisfy it (packages in the preference's order) that do satisfy it.
-func (s *search) choices(it item) []*Release {
-	if it.kind == itemLock {
-		return slices.DeleteFunc(slices.Clone(s.pref.Choices(s.in, it.dep.Name)), func(r *Release) bool { return r == nil })
-	}
-	pkgs := []string{}
-	if len(s.u.releases[it.dep.Name]) > 0 {
-		pkgs = append(pkgs, it.dep.Name)
-	}
-	for _, p := range s.u.providers[it.dep.Name] {
-		if !slices.Contains(pkgs, p.release.Name) {
-			pkgs = append(pkgs, p.release.Name)
-		}
-	}
-	slices.SortStableFunc(pkgs, func(a, b string) int { return cmp.Compare(s.rankOf(a), s.rankOf(b)) })
-	out := s.choiceBuf[:0]
-	for _, pkg := range pkgs {
-		for _, c := range s.pref.Choices(s.in, pkg) {
-			if c != nil && c.Name == pkg && matches(it.dep, c) {
-				out = append(out, c)
-			}
-		}
-	}
-	s.choiceBuf = out
 	return out
 }
 
-// mayBeNothing reports whether an item may be decided as nothing: an
-// optional dependency nobody can satisfy, or a lock the policy lets go.
-func (s *search) mayBeNothing(it item) bool {
-	switch it.kind {
-	case itemOptional:
-		return true
-	case itemLock:
-		return s.req.Policy.AllowLockChanges && len(s.breakers) < s.maxBroken
+// oneVersionFact is the id of package id's FactOneVersion.
+func (p *problem) oneVersionFact(id int32) int32 {
+	if p.oneVersion[id] < 0 {
+		p.oneVersion[id] = p.addFact(factRef{kind: FactOneVersion, v: id})
+	}
+	return p.oneVersion[id]
+}
+
+// relOf returns variable v's declarations, building them on first use.
+func (p *problem) relOf(v int32) *relData {
+	if d := p.rel[v]; d != nil {
+		return d
+	}
+	r := p.rels[v]
+	nr, no := len(r.Requires), len(r.Optional)
+	all := make([]depData, nr+no, nr+no+len(r.Conflicts))
+	d := &relData{requires: all[:nr:nr], optional: all[nr : nr+no : nr+no]}
+	for k := range r.Requires {
+		d.requires[k] = p.depOf(&r.Requires[k], v)
+		d.requires[k].index = int32(k)
+		d.requires[k].fact = p.addFact(factRef{kind: FactRequires, v: v, k: int32(k)})
+	}
+	for k := range r.Optional {
+		d.optional[k] = p.depOf(&r.Optional[k], v)
+		d.optional[k].index = int32(k)
+	}
+	for k := range r.Conflicts {
+		dd := p.depOf(&r.Conflicts[k], v)
+		dd.cands = slices.DeleteFunc(p.candsOf(&dd), func(c int32) bool { return c == v })
+		if len(dd.cands) == 0 {
+			continue
+		}
+		dd.index = int32(k)
+		dd.fact = p.addFact(factRef{kind: FactConflicts, v: v, k: int32(k)})
+		d.conflicts = append(d.conflicts, dd)
+	}
+	p.rel[v] = d
+	return d
+}
+
+// needPkgs lists the packages that can satisfy a need on name, in the
+// preference's provider order.
+func (p *problem) needPkgs(name string) []int32 {
+	if ids, ok := p.needs[name]; ok {
+		return ids
+	}
+	var ids []int32
+	if len(p.u.providers) == 0 || len(p.u.providers[name]) == 0 {
+		if id, ok := p.pkgID[name]; ok {
+			ids = []int32{id}
+		}
+	} else {
+		for _, n := range needPackages(p.u, p.pref, p.in, name) {
+			if id, ok := p.pkgID[n]; ok {
+				ids = append(ids, id)
+			}
+		}
+	}
+	p.needs[name] = ids
+	return ids
+}
+
+// depOf returns dependency d of owner (-1 for a root); its candidates
+// are made on first use (candsOf).
+func (p *problem) depOf(d *Dependency, owner int32) depData {
+	dd := depData{dep: d, pkg: -1, fact: -1, owner: owner}
+	if id, ok := p.pkgID[d.Name]; ok {
+		dd.pkg = id
+		dd.plain = len(p.u.providers) == 0 || len(p.u.providers[d.Name]) == 0
+	}
+	return dd
+}
+
+// candsOf returns dd's candidates, making them on first use.
+func (p *problem) candsOf(dd *depData) []int32 {
+	if dd.made {
+		return dd.cands
+	}
+	dd.made = true
+	d := dd.dep
+	cands, out := p.scratch[:0], 0
+	for _, q := range p.needPkgs(d.Name) {
+		own := q == dd.pkg
+		for _, v := range p.choices[q] {
+			r := p.rels[v]
+			if (own && d.Allows(r.Version)) || (len(r.Provides) > 0 && matches(*d, r)) {
+				cands = append(cands, v)
+			} else if own && dd.plain {
+				out++
+			}
+		}
+	}
+	p.scratch = cands
+	dd.cands = p.int32s(len(cands))
+	copy(dd.cands, cands)
+	if out > 0 {
+		dd.out = p.int32s(out)[:0]
+		for _, v := range p.choices[dd.pkg] {
+			if !containsVar(dd.cands, v) {
+				dd.out = append(dd.out, v)
+			}
+		}
+	}
+	return dd.cands
+}
+
+// int32s returns room for n values, cut from a slab.
+func (p *problem) int32s(n int) []int32 {
+	if len(p.slab)+n > cap(p.slab) {
+		p.slab = make([]int32, 0, max(8192, n))
+	}
+	out := p.slab[len(p.slab) : len(p.slab)+n : len(p.slab)+n]
+	p.slab = p.slab[:len(p.slab)+n]
+	return out
+}
+
+// satisfies reports whether release v satisfies dd.
+func (p *problem) satisfies(dd *depData, v int32) bool {
+	if dd.plain {
+		return p.relPkg[v] == dd.pkg && dd.dep.Allows(p.rels[v].Version)
+	}
+	return containsVar(p.candsOf(dd), v)
+}
+
+// rankOf is the preference's position of the package a need on name is
+// decided with: the package's own, or for a capability the best of its
+// providers'.
+func (p *problem) rankOf(name string) int32 {
+	if id, ok := p.pkgID[name]; ok && p.rank[id] != math.MaxInt32 {
+		return p.rank[id]
+	}
+	if r, ok := p.capRank[name]; ok {
+		return r
+	}
+	r := int32(math.MaxInt32)
+	for _, id := range p.needPkgs(name) {
+		r = min(r, p.rank[id])
+	}
+	p.capRank[name] = r
+	return r
+}
+
+// need is one thing the walk decides.
+type need struct {
+	kind itemKind
+	// dd is the dependency (nil for a lock).
+	dd *depData
+	// pkg is the locked package (itemLock).
+	pkg  int32
+	rank int32
+	seq  int32
+}
+
+func (n need) order() (int, int) { return int(n.rank), int(n.seq) }
+
+// step is one need the walk settled, in order: taken is the variable it
+// took (-1: none, the need was already met or could be left out), pushed
+// the first sequence number of the needs the taking queued, level the
+// decision level when it was settled.
+type step struct {
+	need   need
+	taken  int32
+	pushed int32
+	level  int32
+}
+
+// searchOptions vary a search of a problem.
+type searchOptions struct {
+	// noCycles forbids dependency cycles.
+	noCycles bool
+	// maxBroken bounds the locked releases the plan may change (negative:
+	// no bound); only with Policy.AllowLockChanges.
+	maxBroken int
+	// active, when set, lists the facts that hold (by id); the others are
+	// dropped. Facts made after it was set are dropped too.
+	active []bool
+	// budget bounds the conflicts (0: none).
+	budget int
+}
+
+// outcome is how a search ended.
+type outcome int
+
+const (
+	// found: every need is settled; the taken releases are the plan.
+	found outcome = iota
+	// unsat: no plan exists (under the options).
+	unsat
+	// interrupted: the context ended or the budget ran out.
+	interrupted
+)
+
+// newWalkSearch prepares a search of p.
+func newWalkSearch(ctx context.Context, p *problem, opts searchOptions) *search {
+	s := newSearch(ctx, p, opts)
+	s.steps = make([]step, 0, 6*len(p.pkgName))
+	s.queue.items = make([]need, 0, len(p.pkgName))
+	s.taken = make([]bool, len(p.rels))
+	s.takenPkg = make([]int32, len(p.pkgName))
+	for i := range s.takenPkg {
+		s.takenPkg[i] = -1
+	}
+	return s
+}
+
+// isActive reports whether fact f holds in this search.
+func (s *search) isActive(f int32) bool {
+	return s.opts.active == nil || (f >= 0 && int(f) < len(s.opts.active) && s.opts.active[f])
+}
+
+// pushNeed queues a need.
+func (s *search) pushNeed(n need) {
+	n.seq = s.seq
+	s.seq++
+	s.queue.push(n)
+}
+
+// needFor makes the need of dependency dd.
+func (s *search) needFor(kind itemKind, dd *depData) need {
+	r := int32(math.MaxInt32)
+	if dd.pkg >= 0 && s.p.rank[dd.pkg] != math.MaxInt32 {
+		r = s.p.rank[dd.pkg]
+	} else {
+		r = s.p.rankOf(dd.dep.Name)
+	}
+	return need{kind: kind, dd: dd, pkg: dd.pkg, rank: r}
+}
+
+// start asserts the facts that hold from the outset and queues the roots
+// and locks. It returns false when they already conflict.
+func (s *search) start() bool {
+	p := s.p
+	for v, o := range p.omitted {
+		if o {
+			if s.addClause([]lit{negLit(int32(v))}, originBackground, nil) >= 0 {
+				return false
+			}
+		}
+	}
+	for i, v := range p.excluded {
+		if s.isActive(p.exclFact[i]) {
+			if s.addClause([]lit{negLit(v)}, p.exclFact[i], nil) >= 0 {
+				return false
+			}
+		}
+	}
+	for i, v := range p.lockVars {
+		if f := p.lockFact[i]; f >= 0 && s.isActive(f) {
+			if s.addClause([]lit{posLit(v)}, f, nil) >= 0 {
+				return false
+			}
+		}
+	}
+	s.budgetVars = nil
+	if p.req.Policy.AllowLockChanges && s.opts.maxBroken >= 0 && s.opts.maxBroken < len(p.lockVars) {
+		s.budgetVars = p.lockVars
+		s.isBudgetVar = make([]bool, len(p.rels))
+		for _, v := range p.lockVars {
+			s.isBudgetVar[v] = true
+		}
+	}
+	s.rootClause = make([]int32, len(p.roots))
+	for i := range p.roots {
+		dd := &p.roots[i]
+		if !s.isActive(dd.fact) {
+			continue
+		}
+		lits := make([]lit, len(dd.cands))
+		for k, c := range dd.cands {
+			lits[k] = posLit(c)
+		}
+		cl := s.addClause(lits, dd.fact, nil)
+		s.rootClause[i] = s.lastClause
+		if cl >= 0 {
+			s.final = cl
+			return false
+		}
+		s.pushNeed(s.needFor(itemRoot, dd))
+	}
+	for i, v := range p.lockVars {
+		if f := p.lockFact[i]; f < 0 || s.isActive(f) {
+			pkg := p.relPkg[v]
+			s.pushNeed(need{kind: itemLock, pkg: pkg, rank: p.rank[pkg]})
+		}
+	}
+	if c := s.propagate(); c >= 0 {
+		s.final = c
+		return false
+	}
+	return true
+}
+
+// settled reports whether the releases taken so far already meet n.
+func (s *search) settled(n *need) bool {
+	if n.kind == itemLock {
+		return s.takenPkg[n.pkg] >= 0
+	}
+	dd := n.dd
+	if dd.plain {
+		t := s.takenPkg[dd.pkg]
+		return t >= 0 && dd.dep.Allows(s.p.rels[t].Version)
+	}
+	for _, c := range s.p.candsOf(dd) {
+		if s.taken[c] {
+			return true
+		}
 	}
 	return false
 }
 
-// fits reports whether choosing c contradicts nothing chosen so far: an
-// exclusion, a hard lock or the lock budget, another release of c's
-// package, a range between c and a chosen release (either way), a
-// dependency of c whose package no release can fill any more, or a
-// conflict (either way). A choice that does not fit admits no plan; why
-// lists the trail positions of the decisions it contradicts (none when the
-// request alone rules it out).
-func (s *search) fits(c *Release) (ok bool, why []int) {
-	if len(s.excluded) > 0 && s.excluded[c] {
-		return false, nil
+// choicesOf lists n's choices, most preferred first.
+func (s *search) choicesOf(n *need) []int32 {
+	if n.kind == itemLock {
+		return s.p.choices[n.pkg]
 	}
-	info := s.infoOf(c)
-	p := &s.pkgs[info.pkg]
-	if p.chosen != nil {
-		if p.chosen == c {
-			return true, nil
-		}
-		return false, []int{p.pos}
-	}
-	if p.removed {
-		return false, []int{p.pos}
-	}
-	if l := p.locked; l != nil && l != c {
-		if !s.req.Policy.AllowLockChanges {
-			return false, nil
-		}
-		if len(s.breakers) >= s.maxBroken {
-			return false, slices.Clone(s.breakers)
-		}
-	}
-	for k, d := range c.Requires {
-		id := info.requires[k]
-		if id < 0 || s.pkgs[id].provided {
-			continue
-		}
-		q := &s.pkgs[id]
-		if q.chosen != nil {
-			if !d.Allows(q.chosen.Version) {
-				return false, []int{q.pos}
-			}
-			continue
-		}
-		if q.removed {
-			return false, []int{q.pos}
-		}
-		if ok, why := s.someReleaseAllows(d, q); !ok {
-			return false, why
-		}
-	}
-	if !p.provided {
-		for _, o := range p.ranges {
-			if !o.dep.Allows(c.Version) {
-				return false, []int{s.posOf(o.owner)}
-			}
-		}
-	}
-	for _, d := range c.Conflicts {
-		for _, x := range chosenCandidates(s.u, s.chosen, d) {
-			if x != c {
-				return false, []int{s.posOf(x)}
-			}
-		}
-	}
-	if len(s.conflictsOn) > 0 {
-		for _, n := range c.names() {
-			for _, o := range s.conflictsOn[n] {
-				if matches(o.dep, c) {
-					return false, []int{s.posOf(o.owner)}
-				}
-			}
-		}
-	}
-	return true, nil
+	return s.p.candsOf(n.dd)
 }
 
-// posOf is the trail position of the decision that chose r.
-func (s *search) posOf(r *Release) int { return s.pkgs[s.infoOf(r).pkg].pos }
-
-// names are the names c answers to: its package and its capabilities.
-func (c *Release) names() []string {
-	names := []string{c.Name}
-	for _, p := range c.Provides {
-		names = append(names, p.Name)
-	}
-	return names
-}
-
-// someReleaseAllows reports whether a release of d's package (not chosen
-// yet) satisfies d and every range the chosen releases put on it, and is
-// neither excluded nor against a lock: without one, a release requiring d
-// admits no plan. why lists, for each release that fails, the earliest
-// decision whose range excludes it.
-func (s *search) someReleaseAllows(d Dependency, q *pkgState) (bool, []int) {
-	l := q.locked
-	var why []int
-	for _, r := range q.releases {
-		if !d.Allows(r.Version) || (len(s.excluded) > 0 && s.excluded[r]) {
-			continue
-		}
-		if l != nil && r != l {
-			if !s.req.Policy.AllowLockChanges {
-				continue
-			}
-			if len(s.breakers) >= s.maxBroken {
-				why = append(why, s.breakers...)
-				continue
+// take records that n took variable v and queues v's dependencies.
+func (s *search) take(n need, v int32) {
+	st := step{need: n, taken: v, pushed: s.seq, level: s.cur}
+	if v >= 0 {
+		s.taken[v] = true
+		s.takenPkg[s.p.relPkg[v]] = v
+		d := s.p.relOf(v)
+		for k := range d.requires {
+			if s.isActive(d.requires[k].fact) {
+				s.pushNeed(s.needFor(itemRequired, &d.requires[k]))
 			}
 		}
-		blocked := -1
-		for _, o := range q.ranges {
-			if !o.dep.Allows(r.Version) {
-				if p := s.posOf(o.owner); blocked < 0 || p < blocked {
-					blocked = p
-				}
-			}
+		for k := range d.optional {
+			s.pushNeed(s.needFor(itemOptional, &d.optional[k]))
 		}
-		if blocked < 0 {
-			return true, nil
-		}
-		why = append(why, blocked)
 	}
-	return false, why
+	s.steps = append(s.steps, st)
 }
 
-// apply records a decision and queues the chosen release's dependencies.
-func (s *search) apply(it item, c *Release, index int, why []int) {
-	pos := len(s.trail)
-	s.trail = append(s.trail, decision{item: it, choice: c, index: index, why: why, popped: s.mark, pushed: s.seq})
-	s.mark = len(s.log)
-	if c == nil {
-		if it.kind == itemLock {
-			p := &s.pkgs[it.pkg]
-			p.removed, p.pos = true, pos
-			s.breakers = append(s.breakers, pos)
-		}
-		return
-	}
-	info := s.infoOf(c)
-	p := &s.pkgs[info.pkg]
-	p.chosen, p.pos = c, pos
-	s.chosen[c.Name] = c
-	if p.locked != nil && p.locked != c {
-		s.breakers = append(s.breakers, pos)
-	}
-	for k, d := range c.Requires {
-		if id := info.requires[k]; id >= 0 {
-			s.pkgs[id].ranges = append(s.pkgs[id].ranges, owned{dep: d, owner: c})
-		}
-	}
-	for _, d := range c.Conflicts {
-		s.conflictsOn[d.Name] = append(s.conflictsOn[d.Name], owned{dep: d, owner: c})
-	}
-	for k, d := range c.Requires {
-		s.push(item{kind: itemRequired, dep: d, parent: c, pkg: info.requires[k]})
-	}
-	for k, d := range c.Optional {
-		s.push(item{kind: itemOptional, dep: d, parent: c, pkg: info.optional[k]})
-	}
-}
-
-// decideFrom decides it with its first fitting choice at or after index
-// from, or as nothing when the item allows it. why carries the reasons
-// that ruled out the earlier choices; at a dead end (false) the returned
-// reasons cover every choice.
-func (s *search) decideFrom(it item, from int, why []int) (bool, []int) {
-	cs := s.choices(it)
-	for i := from; i < len(cs); i++ {
-		s.work++
-		ok, because := s.fits(cs[i])
-		if ok {
-			s.apply(it, cs[i], i, why)
-			return true, nil
-		}
-		why = union(why, because)
-	}
-	// Nothing comes after every choice; an item resumed past it (its
-	// "nothing" was wrong) has no choice left.
-	if from <= len(cs) && s.mayBeNothing(it) {
-		s.apply(it, nil, len(cs), why)
-		return true, nil
-	}
-	if it.kind == itemLock && s.req.Policy.AllowLockChanges {
-		why = union(why, s.breakers) // the lock budget forbade letting it go
-	}
-	return false, why
-}
-
-// extend runs the cheap pass from the current state, without backjumping.
-// It returns true when every item is decided, false at a dead end.
-func (s *search) extend() bool {
-	for {
-		it, ok := s.next()
-		if !ok {
-			return true
-		}
-		if ok, _ := s.decideFrom(it, 0, nil); !ok {
-			return false
-		}
-	}
-}
-
-// undo returns to the state after the first m decisions of the trail, with
-// the items that led to decision m back on the queue, and returns
-// decision m.
-func (s *search) undo(m int) decision {
-	s.unpop(s.mark)
-	var d decision
-	for len(s.trail) > m {
-		s.work++
-		d = s.trail[len(s.trail)-1]
-		s.trail = s.trail[:len(s.trail)-1]
-		for seq := d.pushed; seq < s.seq; seq++ {
+// undoSteps takes back the walk's steps settled above decision level l,
+// latest first, and queues their needs again.
+func (s *search) undoSteps(l int32) {
+	for len(s.steps) > 0 && s.steps[len(s.steps)-1].level > l {
+		st := s.steps[len(s.steps)-1]
+		s.steps = s.steps[:len(s.steps)-1]
+		for seq := st.pushed; seq < s.seq; seq++ {
 			s.queue.remove(s.queue.index[seq])
 		}
-		s.seq = d.pushed
-		s.unpop(d.popped)
-		pos := len(s.trail)
-		if n := len(s.breakers); n > 0 && s.breakers[n-1] == pos {
-			s.breakers = s.breakers[:n-1]
+		s.seq = st.pushed
+		if st.taken >= 0 {
+			s.taken[st.taken] = false
+			s.takenPkg[s.p.relPkg[st.taken]] = -1
 		}
-		c := d.choice
-		if c == nil {
-			if d.item.kind == itemLock {
-				s.pkgs[d.item.pkg].removed = false
-			}
+		s.queue.push(st.need)
+	}
+}
+
+// needClause is the clause that a hard need none of whose choices is left
+// falsifies: the root's, or the parent's requirement.
+func (s *search) needClause(n *need) int32 {
+	dd := n.dd
+	if dd.owner < 0 {
+		return s.rootClause[dd.index]
+	}
+	if c := s.reqClause[s.reqBase[dd.owner]+dd.index]; c >= 0 {
+		return c
+	}
+	return s.requirementClause(dd)
+}
+
+// walk settles every need. It returns found (the plan is the taken
+// releases), unsat (s.final is the conflict that proves it), or
+// interrupted.
+func (s *search) walk() outcome {
+	if !s.start() {
+		return unsat
+	}
+	for {
+		if s.stopped {
+			return interrupted
+		}
+		if s.queue.len() == 0 {
+			return found
+		}
+		n := s.queue.pop()
+		s.tick()
+		if s.settled(&n) {
+			s.take(n, -1)
 			continue
 		}
-		info := s.infoOf(c)
-		s.pkgs[info.pkg].chosen = nil
-		delete(s.chosen, c.Name)
-		for k := range c.Requires {
-			if id := info.requires[k]; id >= 0 {
-				s.pkgs[id].ranges = s.pkgs[id].ranges[:len(s.pkgs[id].ranges)-1]
-			}
-		}
-		for _, dep := range c.Conflicts {
-			s.conflictsOn[dep.Name] = s.conflictsOn[dep.Name][:len(s.conflictsOn[dep.Name])-1]
-		}
-	}
-	return d
-}
-
-// unpop puts the items logged from position from back on the queue.
-func (s *search) unpop(from int) {
-	for _, it := range s.log[from:] {
-		s.queue.push(it)
-	}
-	s.log, s.mark = s.log[:from], from
-}
-
-// back undoes the trail to decision m and returns its item, taken off the
-// queue again, and the decision.
-func (s *search) back(m int) (item, decision, error) {
-	d := s.undo(m)
-	it, ok := s.next()
-	if !ok || it.seq != d.item.seq {
-		return item{}, decision{}, fmt.Errorf("deps: internal error, undoing to decision %d found another item", m)
-	}
-	return it, d, nil
-}
-
-// errBudget ends backjumping that has spent its budget.
-var errBudget = errors.New("backjumping budget spent")
-
-// backjump decides every item with conflict-directed backjumping. It
-// returns errUnsat when a dead end is owed to no decision (no plan
-// exists), errBudget when more than budget work is spent or ctx ends.
-func (s *search) backjump(ctx context.Context, budget int) error {
-	var (
-		it      item
-		from    int
-		why     []int
-		resumed bool
-	)
-	for {
-		if !resumed {
-			var ok bool
-			if it, ok = s.next(); !ok {
-				return nil
-			}
-			from, why = 0, nil
-		}
-		resumed = false
-		ok, nogood := s.decideFrom(it, from, why)
-		if ok {
-			continue
-		}
-		if it.parent != nil {
-			nogood = union(nogood, []int{s.posOf(it.parent)})
-		}
-		if len(nogood) == 0 {
-			return errUnsat
-		}
-		if s.work > budget || ctx.Err() != nil {
-			return errBudget
-		}
-		// The latest decision of the nogood is wrong given the others.
-		j := nogood[len(nogood)-1]
-		back, wrong, err := s.back(j)
-		if err != nil {
-			return err
-		}
-		it, from, why, resumed = back, wrong.index+1, union(wrong.why, nogood[:len(nogood)-1]), true
-	}
-}
-
-// union merges two sorted position lists.
-func union(a, b []int) []int {
-	if len(b) == 0 {
-		return a
-	}
-	out := slices.Concat(a, b)
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// oracle answers whether decisions admit a plan.
-type oracle interface {
-	// feasible reports whether some plan holds every decision; the plan
-	// found, if any, is returned as chosen releases by package.
-	feasible(ds []decision) (bool, map[string]*Release, error)
-}
-
-// run decides every item: by backjumping while it stays within budget
-// work, then with the oracle newOracle builds. It returns the chosen
-// releases and whether they are proven optimal; errUnsat when no plan
-// exists.
-func (s *search) run(ctx context.Context, budget int, newOracle func() (oracle, error)) (map[string]*Release, bool, error) {
-	switch err := s.backjump(ctx, budget); {
-	case err == nil:
-		return s.chosen, ctx.Err() == nil, nil
-	case !errors.Is(err, errBudget):
-		return nil, false, err
-	}
-	s.reset()
-	orc, err := newOracle()
-	if err != nil {
-		return nil, false, err
-	}
-	return s.runOracle(ctx, orc)
-}
-
-// runOracle decides every item with the cheap pass, asking orc at each
-// dead end for the longest prefix of the decisions that admits a plan.
-func (s *search) runOracle(ctx context.Context, orc oracle) (map[string]*Release, bool, error) {
-	ok, witness, err := orc.feasible(nil)
-	if err != nil {
-		return nil, false, err
-	}
-	if !ok {
-		return nil, false, errUnsat
-	}
-	verified := 0 // the longest trail prefix known to admit a plan
-	for {
-		if s.extend() {
-			return s.chosen, ctx.Err() == nil, nil
-		}
-		if ctx.Err() != nil {
-			// The budget ended: the latest plan found, not proven best.
-			return witness, false, nil
-		}
-		// The trail does not admit a plan (the dead end proves it), its
-		// first `verified` decisions do: find the longest prefix that does.
-		lo, hi := verified, len(s.trail)
-		if lo >= hi {
-			return nil, false, fmt.Errorf("deps: internal error, dead end right after a feasible prefix")
-		}
-		for hi-lo > 1 {
-			mid := (lo + hi) / 2
-			ok, w, err := orc.feasible(s.trail[:mid])
-			if err != nil {
-				return nil, false, err
-			}
-			if ok {
-				lo, witness = mid, w
-			} else {
-				hi = mid
-			}
-		}
-		// Decision lo admits no plan after the first lo decisions: move it
-		// to the next choice that does.
-		it, wrong, err := s.back(lo)
-		if err != nil {
-			return nil, false, err
-		}
-		cs := s.choices(it)
-		decided := false
-		for i := wrong.index + 1; i < len(cs) && !decided; i++ {
-			if ok, _ := s.fits(cs[i]); !ok {
+		pick, conflict := int32(-1), int32(-1)
+		for _, v := range s.choicesOf(&n) {
+			if s.val[v] < 0 {
 				continue
 			}
-			ok, w, err := orc.feasible(append(slices.Clone(s.trail), decision{item: it, choice: cs[i], index: i}))
-			if err != nil {
-				return nil, false, err
-			}
-			if ok {
-				s.apply(it, cs[i], i, nil)
-				witness, decided = w, true
-			}
-		}
-		if !decided {
-			nothing := decision{item: it, index: len(cs)}
-			ok := s.mayBeNothing(it)
-			if ok && it.kind == itemLock {
-				// A removed lock is a constraint of its own.
-				var err error
-				if ok, witness, err = orc.feasible(append(slices.Clone(s.trail), nothing)); err != nil {
-					return nil, false, err
+			if !s.prepared[v] {
+				if conflict = s.prepare(v); conflict < 0 {
+					conflict = s.propagate()
+				}
+				if conflict >= 0 || s.stopped {
+					break
+				}
+				if s.val[v] < 0 {
+					continue
 				}
 			}
-			if !ok {
-				return nil, false, fmt.Errorf("deps: internal error, no choice of %q admits a plan after a feasible prefix", it.dep)
-			}
-			s.apply(it, nil, len(cs), nil)
+			pick = v
+			break
 		}
-		verified = len(s.trail)
+		if s.stopped {
+			return interrupted
+		}
+		if conflict < 0 && pick < 0 {
+			switch {
+			case n.kind == itemOptional:
+				s.take(n, -1) // nothing can satisfy it: it is left out
+				continue
+			case n.kind == itemLock:
+				s.take(n, -1) // every release is ruled out: the lock is let go
+				continue
+			}
+			conflict = s.needClause(&n)
+		}
+		if conflict < 0 && s.val[pick] == 0 {
+			s.decide(posLit(pick))
+			conflict = s.propagate()
+			if s.stopped {
+				return interrupted
+			}
+		}
+		if conflict >= 0 {
+			s.queue.push(n)
+			if !s.resolveConflict(conflict) {
+				return unsat
+			}
+			if s.opts.budget > 0 && s.stats.conflicts > s.opts.budget {
+				s.budgetSpent = true
+				return interrupted
+			}
+			continue
+		}
+		s.take(n, pick)
 	}
+}
+
+// plan returns the taken releases by package.
+func (s *search) plan() map[string]*Release {
+	out := make(map[string]*Release, len(s.steps))
+	for _, st := range s.steps {
+		if st.taken >= 0 {
+			r := s.p.rels[st.taken]
+			out[r.Name] = r
+		}
+	}
+	return out
+}
+
+// broken counts the locked releases the plan does not keep.
+func (p *problem) broken(plan map[string]*Release) int {
+	n := 0
+	for _, v := range p.lockVars {
+		r := p.rels[v]
+		if plan[r.Name] != r {
+			n++
+		}
+	}
+	return n
 }
