@@ -195,30 +195,102 @@ func protocolInput(fn Function, in *framework.ResourceList) ([]byte, error) {
 	return encodeList(rl)
 }
 
-// encodeList serialises a ResourceList as the function protocol's YAML.
+// encodeList serialises a ResourceList as the function protocol's YAML,
+// byte for byte as kio.ByteWriter writes it (keeping every annotation):
+// apiVersion, kind, the items and the functionConfig, in one document. It
+// writes the envelope itself and encodes the items a batch at a time with
+// an encoder of its own (the encoder keeps every event it is given, so one
+// for the whole list would hold them all), and copies only the items
+// whose empty annotations (or metadata) the writer drops.
 func encodeList(rl *framework.ResourceList) ([]byte, error) {
 	var buf bytes.Buffer
-	w := kio.ByteWriter{Writer: &buf, WrappingKind: kio.ResourceListKind, WrappingAPIVersion: kio.ResourceListAPIVersion,
-		FunctionConfig: rl.FunctionConfig, KeepReaderAnnotations: true}
-	if err := w.Write(rl.Items); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
+	buf.WriteString("apiVersion: " + kio.ResourceListAPIVersion + "\nkind: " + kio.ResourceListKind + "\n")
+	if len(rl.Items) == 0 {
+		buf.WriteString("items: []\n")
+	} else {
+		buf.WriteString("items:\n")
+	}
+	nodes := make([]*yaml.Node, len(rl.Items))
+	for i, n := range rl.Items {
+		if !keepsEmptyFields(n) {
+			n = n.Copy()
+			if err := yaml.ClearEmptyAnnotations(n); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
+			}
+		}
+		nodes[i] = n.YNode()
+	}
+	for batch := range slices.Chunk(nodes, encodeBatch) {
+		if err := encodeNode(&buf, &yaml.Node{Kind: yaml.SequenceNode, Content: batch}); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
+		}
+	}
+	if rl.FunctionConfig != nil {
+		fc := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{
+			{Kind: yaml.ScalarNode, Value: "functionConfig"}, rl.FunctionConfig.YNode()}}
+		if err := encodeNode(&buf, fc); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
+		}
 	}
 	return buf.Bytes(), nil
+}
+
+// encodeBatch is how many items encodeList gives one encoder.
+const encodeBatch = 16
+
+// encodeNode appends node to buf as the top of a document, as kyaml's
+// encoder writes it.
+func encodeNode(buf *bytes.Buffer, node *yaml.Node) error {
+	e := yaml.NewEncoder(buf)
+	if err := e.Encode(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{node}}); err != nil {
+		return err
+	}
+	return e.Close()
+}
+
+// keepsEmptyFields reports that yaml.ClearEmptyAnnotations would leave n
+// as it is: a well-formed mapping whose metadata fields are all non-empty
+// and whose metadata's annotations fields are too.
+func keepsEmptyFields(rn *yaml.RNode) bool {
+	n := rn.YNode()
+	if n == nil || n.Kind != yaml.MappingNode || len(n.Content)%2 != 0 || slices.Contains(n.Content, nil) {
+		return false
+	}
+	first := true
+	for i := 0; i < len(n.Content); i += 2 {
+		if n.Content[i].Value != yaml.MetadataField {
+			continue
+		}
+		md := n.Content[i+1]
+		if len(md.Content) == 0 {
+			return false
+		}
+		if first {
+			first = false
+			if md.Kind != yaml.MappingNode || len(md.Content)%2 != 0 || slices.Contains(md.Content, nil) {
+				return false
+			}
+			for j := 0; j < len(md.Content); j += 2 {
+				if md.Content[j].Value == yaml.AnnotationsField && len(md.Content[j+1].Content) == 0 {
+					return false
+				}
+			}
+		}
+	}
+	return true
 }
 
 // DecodeResourceList reads a ResourceList (the KRM function protocol's
 // message): its items, functionConfig and results. Anything else is an
 // error wrapping ErrBadOutput.
 func DecodeResourceList(data []byte) (*framework.ResourceList, error) {
-	items, results, err := decodeList(data)
+	list, items, results, err := readList(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadOutput, err)
 	}
 	rl := &framework.ResourceList{Items: items, Results: results}
-	if node, err := yaml.Parse(string(data)); err == nil {
-		if fc := node.Field("functionConfig"); fc != nil && fc.Value != nil && fc.Value.YNode().Kind == yaml.MappingNode {
-			rl.FunctionConfig = fc.Value
-		}
+	if fc := list.Field("functionConfig"); fc != nil && fc.Value != nil && fc.Value.YNode().Kind == yaml.MappingNode {
+		rl.FunctionConfig = fc.Value
 	}
 	return rl, nil
 }
@@ -226,40 +298,59 @@ func DecodeResourceList(data []byte) (*framework.ResourceList, error) {
 // EncodeResourceList writes a ResourceList in the KRM function protocol.
 func EncodeResourceList(rl *framework.ResourceList) ([]byte, error) { return encodeList(rl) }
 
-// decodeList reads a function's output, which must be a ResourceList.
-func decodeList(data []byte) (items []*yaml.RNode, results framework.Results, err error) {
+// decodeList reads a function's output, which must be a ResourceList: its
+// items and results.
+func decodeList(data []byte) ([]*yaml.RNode, framework.Results, error) {
+	_, items, results, err := readList(data)
+	return items, results, err
+}
+
+// readList is decodeList with the list itself (its first document). The
+// items are those kio.ByteReader reads. The output is parsed once, unless
+// it has more than one document (or Windows line ends), which
+// kio.ByteReader reads its own way.
+func readList(data []byte) (list *yaml.RNode, items []*yaml.RNode, results framework.Results, err error) {
 	// kyaml panics on some malformed documents; a function's output must
 	// never take the caller down.
 	defer func() {
 		if r := recover(); r != nil {
-			items, results, err = nil, nil, fmt.Errorf("unreadable output: %v", r)
+			list, items, results, err = nil, nil, nil, fmt.Errorf("unreadable output: %v", r)
 		}
 	}()
-	node, err := yaml.Parse(string(data))
-	if err != nil {
-		return nil, nil, fmt.Errorf("output is not YAML: %v", err)
+	doc := &yaml.Node{}
+	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(doc); err != nil {
+		return nil, nil, nil, fmt.Errorf("output is not YAML: %v", err)
 	}
-	if node.YNode().Kind != yaml.MappingNode {
-		return nil, nil, fmt.Errorf("output is not a YAML mapping")
+	list = yaml.NewRNode(doc)
+	if list.YNode().Kind != yaml.MappingNode {
+		return nil, nil, nil, fmt.Errorf("output is not a YAML mapping")
 	}
-	if node.GetKind() != kio.ResourceListKind {
-		return nil, nil, fmt.Errorf("output kind is %q, want ResourceList", node.GetKind())
+	if list.GetKind() != kio.ResourceListKind {
+		return nil, nil, nil, fmt.Errorf("output kind is %q, want ResourceList", list.GetKind())
 	}
-	r := &kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}
-	items, err = r.Read()
-	if err != nil {
-		return nil, nil, fmt.Errorf("output items: %v", err)
+	if bytes.Contains(data, []byte("\n---")) || bytes.ContainsRune(data, '\r') ||
+		list.Field("items") == nil && list.Field("functionConfig") == nil {
+		r := &kio.ByteReader{Reader: bytes.NewReader(data), OmitReaderAnnotations: true}
+		if items, err = r.Read(); err != nil {
+			return nil, nil, nil, fmt.Errorf("output items: %v", err)
+		}
+	} else if f := list.Field("items"); f != nil {
+		// kio.ByteReader unwraps a lone ResourceList so: every node under
+		// items is an item.
+		for _, n := range f.Value.Content() {
+			items = append(items, yaml.NewRNode(n))
+		}
 	}
-	if rn := node.Field("results"); rn != nil && rn.Value != nil {
+	if rn := list.Field("results"); rn != nil && rn.Value != nil {
 		s, err := rn.Value.String()
 		if err == nil {
 			err = yaml.Unmarshal([]byte(s), &results)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("output results: %v", err)
+			return nil, nil, nil, fmt.Errorf("output results: %v", err)
 		}
 	}
-	return items, results, nil
+	return list, items, results, nil
 }
 
 // limitedBuffer keeps at most max bytes and calls onOverflow once when more

@@ -3,6 +3,7 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -139,7 +140,7 @@ func configData(rl *framework.ResourceList, field string) (map[string]string, er
 // isLocalConfig reports kpt's local-config marker (the Kptfile,
 // package-context.yaml): such objects are never deployed.
 func isLocalConfig(n *yaml.RNode) bool {
-	return n.GetAnnotations()["config.kubernetes.io/local-config"] == "true"
+	return annotation(n, "config.kubernetes.io/local-config") == "true"
 }
 
 // clusterScoped lists the built-in kinds without a namespace.
@@ -150,4 +151,139 @@ var clusterScoped = map[string]bool{
 	"ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true, "CSIDriver": true, "CSINode": true,
 	"RuntimeClass": true, "VolumeAttachment": true, "CertificateSigningRequest": true, "ComponentStatus": true,
 	"FlowSchema": true, "PriorityLevelConfiguration": true, "Kptfile": true,
+}
+
+// firstField is the value of the first key named name in a mapping node,
+// as kyaml looks fields up, or nil.
+func firstField(m *yaml.Node, name string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	return pairValue(m.Content, name)
+}
+
+// isPlainMapping is a well-formed mapping node: pairs of nodes.
+func isPlainMapping(n *yaml.Node) bool {
+	return n.Kind == yaml.MappingNode && len(n.Content)%2 == 0 && !slices.Contains(n.Content, nil)
+}
+
+// pipeNode is the node kyaml's RNode.Pipe starts from: the content of a
+// document node, else the node itself.
+func pipeNode(rn *yaml.RNode) *yaml.Node {
+	n := rn.YNode()
+	if n != nil && n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		return n.Content[0]
+	}
+	return n
+}
+
+// lookupField is the field kyaml's Lookup finds in m: nil when m is
+// missing, null, not a mapping or malformed, or has no such field.
+func lookupField(m *yaml.Node, name string) *yaml.Node {
+	if m == nil || m.Tag == yaml.NodeTagNull || !isPlainMapping(m) {
+		return nil
+	}
+	return firstField(m, name)
+}
+
+// annotation is a resource's annotation key, as kyaml's
+// RNode.GetAnnotations()[key] reads it (the last of repeated keys), without
+// building the map.
+func annotation(rn *yaml.RNode, key string) string {
+	n := objectNode(rn)
+	if n == nil {
+		return ""
+	}
+	md := pairValue(n.Content, yaml.MetadataField)
+	if yaml.IsYNodeNilOrEmpty(md) {
+		return ""
+	}
+	a := pairValue(md.Content, yaml.AnnotationsField)
+	if a == nil {
+		return ""
+	}
+	v := ""
+	for i := 0; i+1 < len(a.Content); i += 2 {
+		if k := a.Content[i]; k != nil && k.Value == key && a.Content[i+1] != nil {
+			v = a.Content[i+1].Value
+		}
+	}
+	return v
+}
+
+// pairValue is the value of the first key named name in content read as
+// key-value pairs, whatever the node's kind, as kyaml's metadata getters
+// read it.
+func pairValue(content []*yaml.Node, name string) *yaml.Node {
+	for i := 0; i+1 < len(content); i += 2 {
+		if k := content[i]; k != nil && k.Value == name {
+			return content[i+1]
+		}
+	}
+	return nil
+}
+
+// objectNode is the mapping of a resource, looking through a document
+// node, or nil for a missing or null resource.
+func objectNode(rn *yaml.RNode) *yaml.Node {
+	if yaml.IsMissingOrNull(rn) {
+		return nil
+	}
+	n := rn.YNode()
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return nil
+		}
+		n = n.Content[0]
+	}
+	return n
+}
+
+// hasValidatedMetadata reports that kyaml's GetValidatedMetadata accepts
+// the resource (a kind, and a name unless the kind is a List), without
+// building its metadata.
+func hasValidatedMetadata(rn *yaml.RNode) bool {
+	n := objectNode(rn)
+	kind := firstField(n, yaml.KindField)
+	if yaml.IsYNodeNilOrEmpty(kind) || kind.Value == "" {
+		return false
+	}
+	if strings.HasSuffix(kind.Value, "List") {
+		return true
+	}
+	name := firstField(firstField(n, yaml.MetadataField), yaml.NameField)
+	return !yaml.IsYNodeNilOrEmpty(name) && name.Value != ""
+}
+
+// fileAnnotations is a resource's path and index annotations (the legacy
+// ones where they are absent), read as kioutil.GetFileAnnotations reads
+// them, without building the resource's whole metadata.
+func fileAnnotations(rn *yaml.RNode) (path, index string) {
+	var a *yaml.Node
+	if md := firstField(objectNode(rn), yaml.MetadataField); !yaml.IsYNodeNilOrEmpty(md) {
+		a = firstField(md, yaml.AnnotationsField)
+	}
+	if yaml.IsYNodeNilOrEmpty(a) || a.Kind != yaml.MappingNode || len(a.Content)%2 != 0 {
+		return "", ""
+	}
+	get := func(key, legacy string) string {
+		for _, k := range []string{key, legacy} {
+			for i := 0; i < len(a.Content); i += 2 {
+				if a.Content[i] == nil || a.Content[i].Value != k {
+					continue
+				}
+				if a.Content[i].Tag == yaml.NodeTagNull {
+					// kyaml files this one under the empty key.
+					break
+				}
+				if v := a.Content[i+1]; v != nil && v.Tag != yaml.NodeTagNull {
+					return v.Value
+				}
+				return ""
+			}
+		}
+		return ""
+	}
+	//lint:ignore SA1019 kioutil.GetFileAnnotations still falls back to the legacy annotations, and so does the catalog
+	return get(kioutil.PathAnnotation, kioutil.LegacyPathAnnotation), get(kioutil.IndexAnnotation, kioutil.LegacyIndexAnnotation)
 }

@@ -45,6 +45,7 @@ func SetImage(rl *framework.ResourceList) error {
 		return cerr
 	}
 	img := cfg.Image
+	matches := imageMatcher(img.Name)
 	count := 0
 	for _, n := range rl.Items {
 		var pod *subObject
@@ -64,7 +65,7 @@ func SetImage(rl *framework.ResourceList) error {
 		}
 		for _, c := range pod.getSlice("containers") {
 			old, _ := scalarField(c.node, "image")
-			if !imageMatches(old, img.Name) {
+			if !matches(old) {
 				continue
 			}
 			if updated := newImage(old, img); updated != old {
@@ -74,8 +75,9 @@ func SetImage(rl *framework.ResourceList) error {
 		}
 	}
 	if cfg.AdditionalImageFields != nil {
+		legacyMatches := legacyImageMatcher(cfg.kustomizeImage.Name)
 		for i, n := range rl.Items {
-			updated, err := setAdditionalImages(n, cfg.kustomizeImage, cfg.AdditionalImageFields, &count)
+			updated, err := setAdditionalImages(n, cfg.kustomizeImage, legacyMatches, cfg.AdditionalImageFields, &count)
 			if err != nil {
 				rl.Results = append(rl.Results, objectResult(framework.Error, err.Error(), n))
 				continue
@@ -173,11 +175,19 @@ func readSetImageConfig(rl *framework.ResourceList) (*setImageConfig, error) {
 	return cfg, nil
 }
 
-// imageMatches reports an image of that name, with any tag and a sha256
-// digest, as the catalog's container pass matches it.
-func imageMatches(image, name string) bool {
-	re, err := regexp.Compile("^" + name + "(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$")
-	return err == nil && re.MatchString(image)
+// imageMatcher matches the images of that name, with any tag and a sha256
+// digest, as the catalog's container pass matches them.
+func imageMatcher(name string) func(image string) bool {
+	return regexpMatcher("^" + name + "(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?$")
+}
+
+// regexpMatcher matches expr, or nothing when expr does not compile.
+func regexpMatcher(expr string) func(string) bool {
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return func(string) bool { return false }
+	}
+	return re.MatchString
 }
 
 // splitImage splits [host[:port]/]path[:tag][@digest]; a colon before the
@@ -226,7 +236,7 @@ func newImage(old string, img imageSpec) string {
 // setAdditionalImages applies the additional image fields to a copy of n
 // as the catalog does (through JSON, then comments and field order put
 // back as kpt does), counting every matching field.
-func setAdditionalImages(n *yaml.RNode, img imageSpec, fields types.FsSlice, count *int) (*yaml.RNode, error) {
+func setAdditionalImages(n *yaml.RNode, img imageSpec, matches func(string) bool, fields types.FsSlice, count *int) (*yaml.RNode, error) {
 	j, err := n.MarshalJSON()
 	if err != nil {
 		return nil, err
@@ -241,7 +251,7 @@ func setAdditionalImages(n *yaml.RNode, img imageSpec, fields types.FsSlice, cou
 				return err
 			}
 			value := rn.YNode().Value
-			if !legacyImageMatches(value, img.Name) {
+			if !matches(value) {
 				return nil
 			}
 			name, tag := legacySplitImage(value)
@@ -277,12 +287,11 @@ func setAdditionalImages(n *yaml.RNode, img imageSpec, fields types.FsSlice, cou
 	return out, nil
 }
 
-// legacyImageMatches and legacySplitImage are the image rules of the
+// legacyImageMatcher and legacySplitImage are the image rules of the
 // kustomize release the catalog's additional fields use: the tag keeps
 // its separator, and a digest must come before any tag.
-func legacyImageMatches(image, name string) bool {
-	re, err := regexp.Compile("^" + name + "(@sha256)?(:[a-zA-Z0-9_.{}-]*)?$")
-	return err == nil && re.MatchString(image)
+func legacyImageMatcher(name string) func(image string) bool {
+	return regexpMatcher("^" + name + "(@sha256)?(:[a-zA-Z0-9_.{}-]*)?$")
 }
 
 func legacySplitImage(image string) (name, tag string) {

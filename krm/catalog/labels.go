@@ -318,7 +318,7 @@ func sdkGVK(n *yaml.RNode) schema.GroupVersionKind {
 // sdkIsLocalConfig is the SDK's local-config test: any value but "" and
 // "false".
 func sdkIsLocalConfig(n *yaml.RNode) bool {
-	v := n.GetAnnotations()["config.kubernetes.io/local-config"]
+	v := annotation(n, "config.kubernetes.io/local-config")
 	return v != "" && v != "false"
 }
 

@@ -48,28 +48,32 @@ func SetNamespace(rl *framework.ResourceList) error {
 	if err != nil {
 		return err
 	}
-	var objects []*yaml.RNode
+	var objects []nsObject
+	dependsOn := false
 	for _, n := range rl.Items {
 		if !isLocalConfigSDK(n) {
-			objects = append(objects, n)
+			objects = append(objects, nsObject{n: n, scoped: isNamespaceScoped(n)})
+			dependsOn = dependsOn || annotation(n, dependsOnKey) != ""
 		}
 	}
-	for _, n := range objects {
+	for _, o := range objects {
 		// The catalog reads the origin of Namespace objects and of
 		// namespace-scoped resources only.
-		if !isNamespaceScoped(n) && !isGVK(n, "", "v1", "Namespace") {
+		if !o.scoped && !isGVK(o.n, "", "v1", "Namespace") {
 			continue
 		}
-		if _, err := originOf(n); err != nil {
+		if err := originError(o.n); err != nil {
 			rl.Results = append(rl.Results, &framework.Result{Severity: framework.Error, Message: err.Error(),
-				ResourceRef: resourceRef(n)})
-			return fmt.Errorf("set-namespace: %s %s: %w", n.GetKind(), n.GetName(), err)
+				ResourceRef: resourceRef(o.n)})
+			return fmt.Errorf("set-namespace: %s %s: %w", o.n.GetKind(), o.n.GetName(), err)
 		}
 	}
 	before := map[string]bool{}
-	for _, n := range objects {
-		if id, ok := dependsOnID(n); ok {
-			before[id] = true
+	if dependsOn {
+		for _, o := range objects {
+			if id, ok := dependsOnID(o); ok {
+				before[id] = true
+			}
 		}
 	}
 	ns := namespaceSetter{to: cfg.namespace, matcher: cfg.matcher}
@@ -94,6 +98,13 @@ func SetNamespace(rl *framework.ResourceList) error {
 	}
 	rl.Results = append(rl.Results, ns.results...)
 	return nil
+}
+
+// nsObject is a resource set-namespace works on, with its scope (which
+// the function's changes leave as it is).
+type nsObject struct {
+	n      *yaml.RNode
+	scoped bool
 }
 
 type setNamespaceCfg struct{ namespace, matcher string }
@@ -192,7 +203,7 @@ func stringMap(n *yaml.RNode, field string) (map[string]string, bool) {
 // isLocalConfigSDK is the kpt functions SDK's test: any value of the
 // local-config annotation but "false" marks the resource local.
 func isLocalConfigSDK(n *yaml.RNode) bool {
-	v := n.GetAnnotations()["config.kubernetes.io/local-config"]
+	v := annotation(n, "config.kubernetes.io/local-config")
 	return v != "" && v != "false"
 }
 
@@ -205,18 +216,19 @@ func isNamespaceScoped(n *yaml.RNode) bool {
 	return hasNamespace(n)
 }
 
+// hasNamespace reports a metadata.namespace field (of any value), as
+// kyaml's Lookup finds it.
 func hasNamespace(n *yaml.RNode) bool {
-	f, err := n.Pipe(yaml.Lookup("metadata", "namespace"))
-	return err == nil && f != nil
+	return lookupField(lookupField(pipeNode(n), yaml.MetadataField), yaml.NamespaceField) != nil
 }
 
 // effectiveNamespace is the namespace a resource lives in: its own, else
 // "default" when namespace-scoped, else ~C.
-func effectiveNamespace(n *yaml.RNode) string {
+func effectiveNamespace(o nsObject) string {
 	switch {
-	case hasNamespace(n):
-		return n.GetNamespace()
-	case isNamespaceScoped(n):
+	case hasNamespace(o.n):
+		return o.n.GetNamespace()
+	case o.scoped:
 		return "default"
 	}
 	return clusterScopedNS
@@ -231,23 +243,35 @@ var upstreamIDPattern = regexp.MustCompile(`([a-z0-9-.]*)\|([A-Z][a-zA-Z0-9]*)\|
 
 // originOf is where a resource came from: its upstream-identifier, else
 // itself.
-func originOf(n *yaml.RNode) (resourceOrigin, error) {
-	id := strings.TrimSpace(n.GetAnnotations()[upstreamIDKey])
+func originOf(o nsObject) (resourceOrigin, error) {
+	id := strings.TrimSpace(annotation(o.n, upstreamIDKey))
 	if id == "" {
-		return resourceOrigin{namespace: effectiveNamespace(n), name: n.GetName()}, nil
+		return resourceOrigin{namespace: effectiveNamespace(o), name: o.n.GetName()}, nil
 	}
 	m := upstreamIDPattern.FindStringSubmatch(id)
 	if m == nil {
-		return resourceOrigin{}, fmt.Errorf("annotation %s: %s is in bad format. expect %q", upstreamIDKey, id,
-			"<GROUP>|<KIND>|<NAMESPACE>|<NAME>")
+		return resourceOrigin{}, badUpstreamID(id)
 	}
 	return resourceOrigin{namespace: m[3], name: m[4]}, nil
 }
 
+// originError is originOf's error alone.
+func originError(n *yaml.RNode) error {
+	if id := strings.TrimSpace(annotation(n, upstreamIDKey)); id != "" && !upstreamIDPattern.MatchString(id) {
+		return badUpstreamID(id)
+	}
+	return nil
+}
+
+func badUpstreamID(id string) error {
+	return fmt.Errorf("annotation %s: %s is in bad format. expect %q", upstreamIDKey, id, "<GROUP>|<KIND>|<NAMESPACE>|<NAME>")
+}
+
 // dependsOnID is how a depends-on annotation names a namespaced resource:
 // GROUP/namespaces/NAMESPACE/KIND/NAME.
-func dependsOnID(n *yaml.RNode) (string, bool) {
-	ns := effectiveNamespace(n)
+func dependsOnID(o nsObject) (string, bool) {
+	n := o.n
+	ns := effectiveNamespace(o)
 	if ns == clusterScopedNS {
 		return "", false
 	}
@@ -273,13 +297,15 @@ type namespaceSetter struct {
 	count       int
 	old         map[string]bool
 	results     framework.Results
+	// nonString caches yaml.IsValueNonString of the values set.
+	nonString map[string]bool
 }
 
 // visit decides one namespace value: current is replaced when it should
 // change. origin is the resource's original namespace ("" when there is
-// none to match, ~C to leave the value alone); id names the resource for
-// the origin-match result.
-func (s *namespaceSetter) visit(origin string, current *string, id string) {
+// none to match, ~C to leave the value alone); n is the resource, named in
+// the origin-match result (nil for none).
+func (s *namespaceSetter) visit(origin string, current *string, n *yaml.RNode) {
 	if origin == clusterScopedNS {
 		return
 	}
@@ -292,6 +318,10 @@ func (s *namespaceSetter) visit(origin string, current *string, id string) {
 	change := s.matcher == ""
 	if s.matcher != "" {
 		if s.matcher == origin {
+			id := ""
+			if n != nil {
+				id = "[" + shortString(n) + "]"
+			}
 			s.results = append(s.results, info(fmt.Sprintf("%s has matching origin %s", id, origin)))
 		}
 		change = s.matcher == *current || s.matcher == origin
@@ -308,17 +338,18 @@ func (s *namespaceSetter) visit(origin string, current *string, id string) {
 
 // walk visits the cluster-scoped resources with namespace fields, then the
 // namespace-scoped ones, as the catalog does.
-func (s *namespaceSetter) walk(objects []*yaml.RNode) error {
-	for _, n := range objects {
-		if isNamespaceScoped(n) {
+func (s *namespaceSetter) walk(objects []nsObject) error {
+	for _, o := range objects {
+		if o.scoped {
 			continue
 		}
+		n := o.n
 		var err error
 		switch {
 		case isGVK(n, "", "v1", "Namespace"):
-			origin, _ := originOf(n)
+			origin, _ := originOf(o)
 			name := n.GetName()
-			s.visit(origin.name, &name, "["+shortString(n)+"]")
+			s.visit(origin.name, &name, n)
 			err = n.SetName(name)
 		case isGVK(n, "apiextensions.k8s.io", "v1", "CustomResourceDefinition"):
 			err = s.nestedNamespace(n, "spec", "conversion", "webhook", "clientConfig", "service")
@@ -331,17 +362,46 @@ func (s *namespaceSetter) walk(objects []*yaml.RNode) error {
 			return fmt.Errorf("%s %s: %w", n.GetKind(), n.GetName(), err)
 		}
 	}
-	for _, n := range objects {
-		if !isNamespaceScoped(n) {
+	for _, o := range objects {
+		if !o.scoped {
 			continue
 		}
-		origin, _ := originOf(n)
+		n := o.n
+		origin, _ := originOf(o)
 		ns := n.GetNamespace()
-		s.visit(origin.namespace, &ns, "["+shortString(n)+"]")
-		if err := n.SetNamespace(ns); err != nil {
+		s.visit(origin.namespace, &ns, n)
+		if err := s.setNamespace(n, ns); err != nil {
 			return fmt.Errorf("%s %s: %w", n.GetKind(), n.GetName(), err)
 		}
 	}
+	return nil
+}
+
+// setNamespace sets metadata.namespace as kyaml's RNode.SetNamespace does
+// (a replaced value keeps only its style; a new one is quoted where YAML
+// 1.1 would read another type), directly where metadata is a mapping.
+func (s *namespaceSetter) setNamespace(n *yaml.RNode, ns string) error {
+	md := lookupField(pipeNode(n), yaml.MetadataField)
+	if ns == "" || md == nil || md.Tag == yaml.NodeTagNull || !isPlainMapping(md) {
+		return n.SetNamespace(ns)
+	}
+	if v := firstField(md, yaml.NamespaceField); v != nil {
+		*v = yaml.Node{Kind: yaml.ScalarNode, Value: ns, Style: v.Style}
+		return nil
+	}
+	nonString, ok := s.nonString[ns]
+	if !ok {
+		nonString = yaml.IsValueNonString(ns)
+		if s.nonString == nil {
+			s.nonString = map[string]bool{}
+		}
+		s.nonString[ns] = nonString
+	}
+	v := &yaml.Node{Kind: yaml.ScalarNode, Value: ns}
+	if nonString {
+		v.Style = yaml.DoubleQuotedStyle
+	}
+	md.Content = append(md.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: yaml.NamespaceField}, v)
 	return nil
 }
 
@@ -353,7 +413,7 @@ func (s *namespaceSetter) nestedNamespace(n *yaml.RNode, path ...string) error {
 		return err
 	}
 	ns, _ := m.GetString("namespace")
-	s.visit("", &ns, "")
+	s.visit("", &ns, nil)
 	return m.PipeE(yaml.SetField("namespace", yaml.NewStringRNode(ns)))
 }
 
@@ -372,7 +432,7 @@ func (s *namespaceSetter) subjects(n *yaml.RNode) error {
 		if !ok {
 			return nil
 		}
-		s.visit("", &ns, "")
+		s.visit("", &ns, nil)
 		return sub.PipeE(yaml.SetField("namespace", yaml.NewStringRNode(ns)))
 	})
 }
@@ -380,10 +440,11 @@ func (s *namespaceSetter) subjects(n *yaml.RNode) error {
 // updateDependsOn points depends-on annotations at the new namespace of
 // the resources they name (those that were in the package, by their
 // identity before the change).
-func (s *namespaceSetter) updateDependsOn(objects []*yaml.RNode, before map[string]bool) (int, map[string]bool, error) {
+func (s *namespaceSetter) updateDependsOn(objects []nsObject, before map[string]bool) (int, map[string]bool, error) {
 	count, old := 0, map[string]bool{}
-	for _, n := range objects {
-		v := n.GetAnnotations()[dependsOnKey]
+	for _, o := range objects {
+		n := o.n
+		v := annotation(n, dependsOnKey)
 		if v == "" || !namespacedDependsOn.MatchString(v) || !before[v] {
 			continue
 		}
