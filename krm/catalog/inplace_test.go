@@ -157,12 +157,10 @@ func TestApplySettersIntoListValues(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 	wantResults(t, rl.Results, `- message: 'set field value to "- nginx:1 # kpt-set: nginx:${tag}\n- redis"'
-  severity: info
   field:
     path: images
   file: {}
 - message: set field value to "nginx:2"
-  severity: info
   field:
     path: images[0]
   file: {}`)
