@@ -334,6 +334,44 @@ func BenchmarkDeadline(b *testing.B) {
 	}
 }
 
+// BenchmarkDeadlineUnsat measures how late Resolve returns after its
+// deadline on unsatisfiable universes whose explanation takes longer than
+// the deadline (the harder universe with two roots that need
+// incompatible versions of a package half-way down), under deadlines of
+// 10 to 200 ms. It reports the largest lateness and the median, and the
+// share of the answers that were explanations cut short.
+func BenchmarkDeadlineUnsat(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		u, req := boundedUniverse(b, n, 5, true)
+		deadlines := []time.Duration{10 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
+		b.Run(fmt.Sprintf("harder-unsat/packages=%d", n), func(b *testing.B) {
+			var lateness []time.Duration
+			i, cut := 0, 0
+			for b.Loop() {
+				d := deadlines[i%len(deadlines)]
+				i++
+				ctx, cancel := context.WithTimeout(context.Background(), d)
+				deadline, _ := ctx.Deadline()
+				_, err := NewSATResolver(ResolverConfig{}).Resolve(ctx, u, req)
+				lateness = append(lateness, max(0, time.Since(deadline)))
+				cancel()
+				var ue *UnsatisfiableError
+				switch {
+				case errors.As(err, &ue) && ue.Interrupted != nil:
+					cut++
+				case !errors.Is(err, ErrNoSolution) && !errors.Is(err, ErrInterrupted):
+					b.Fatalf("err = %v, want ErrNoSolution or ErrInterrupted", err)
+				}
+			}
+			slices.Sort(lateness)
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(lateness[len(lateness)-1].Seconds()*1000, "max-late-ms")
+			b.ReportMetric(lateness[len(lateness)/2].Seconds()*1000, "median-late-ms")
+			b.ReportMetric(float64(cut)/float64(i), "cut-short-share")
+		})
+	}
+}
+
 func BenchmarkExplainUnsat(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		u, req := syntheticUniverse(b, n, true)
