@@ -20,7 +20,8 @@ type UnsatisfiableError struct {
 	// Repairs are the cheapest edits of the request (roots, locks,
 	// exclusions), priced by its Policy.Costs, after which a plan exists;
 	// empty when the packages' facts alone conflict, when the cost model
-	// forbids every edit that would do, or when Interrupted is set. With
+	// forbids every edit that would do, when the search for them meets
+	// more than 64 conflicts (maxRepairRounds), or when Interrupted is set. With
 	// cycles forbidden, the edited request has a plan without a cycle.
 	Repairs []Repair
 	// Interrupted is the context's error when the context ended while the

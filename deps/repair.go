@@ -88,7 +88,7 @@ func (s *SATResolver) repairs(ctx context.Context, u *Universe, req Request, con
 			return nil, err
 		}
 		edited := ed.apply(levels)
-		p, proof, err := s.resolve(ctx, u, edited)
+		p, proof, err := s.resolve(ctx, u, edited, false)
 		var facts []Fact
 		var ce *CycleError
 		switch {
@@ -188,7 +188,6 @@ func (ed *editor) weight(i int, l editLevel) int {
 // (nil: unedited) to the user facts it holds; false when it holds none,
 // so no edit resolves it.
 func (ed *editor) coreOf(facts []Fact, levels []editLevel) ([]coreFact, bool) {
-	edited := ed.apply(levels)
 	level := func(i int) editLevel {
 		if levels == nil {
 			return levelKept
@@ -211,7 +210,7 @@ func (ed *editor) coreOf(facts []Fact, levels []editLevel) ([]coreFact, bool) {
 					if level(i) == levelWeakened {
 						d = Dependency{Name: d.Name}
 					}
-					match = d.String() == f.Dependency.String() && slices.ContainsFunc(edited.Roots, func(r Dependency) bool { return r.String() == d.String() })
+					match = d.String() == f.Dependency.String()
 				}
 			case FactLocked, FactExcluded:
 				match = uf.Release == f.Release && level(i) == levelKept
@@ -381,7 +380,7 @@ func (s *SATResolver) describeEdits(ctx context.Context, u *Universe, req Reques
 		}
 	}
 	if edited, ok := relax(req, set); ok && edited.Policy.AllowLockChanges {
-		if q, _, err := s.resolve(ctx, u, edited); err == nil {
+		if q, _, err := s.resolve(ctx, u, edited, false); err == nil {
 			p = q
 		}
 	}
@@ -423,7 +422,7 @@ func (s *SATResolver) repairsLegacy(ctx context.Context, u *Universe, req Reques
 		if !ok {
 			return nil
 		}
-		p, _, err := s.resolve(ctx, u, edited)
+		p, _, err := s.resolve(ctx, u, edited, true)
 		if err == nil {
 			return describe(u, req, set, p)
 		}

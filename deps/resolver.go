@@ -114,7 +114,7 @@ func (s *SATResolver) Resolve(ctx context.Context, u *Universe, req Request) (*P
 	if err := ctx.Err(); err != nil {
 		return nil, &InterruptedError{Cause: err}
 	}
-	p, proof, err := s.resolve(ctx, u, req)
+	p, proof, err := s.resolve(ctx, u, req, true)
 	if errors.Is(err, errUnsat) {
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, &InterruptedError{Cause: cerr, Proven: ErrNoSolution}
@@ -136,8 +136,10 @@ type refutation struct {
 }
 
 // resolve returns the plan, or errUnsat and the refutation (the proof,
-// for the explanation).
-func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*Plan, *refutation, error) {
+// for the explanation). Without build, a plan the search finds holds its
+// Releases only (its install order and checks are skipped: the repairs
+// read no more, and a large plan takes a while to build).
+func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request, build bool) (*Plan, *refutation, error) {
 	if err := validateRequest(u, req); err != nil {
 		return nil, nil, err
 	}
@@ -189,6 +191,9 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*P
 	chosen, optimal := res.plan, true
 	if req.Policy.AllowLockChanges && pb.broken(chosen) > 0 {
 		chosen, optimal = s.fewestLockChanges(ctx, pb, opts, chosen)
+	}
+	if !build {
+		return &Plan{Releases: chosen, Optimal: optimal}, nil, nil
 	}
 	p, err := buildPlan(u, req, chosen, optimal)
 	if err != nil {
