@@ -184,7 +184,7 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request, bui
 	res := s.run(ctx, pb, opts)
 	switch res.outcome {
 	case interrupted:
-		return s.interrupted(ctx, res, known)
+		return s.interrupted(res, known)
 	case unsat:
 		return s.unsatisfiable(ctx, pb, opts, res)
 	}
@@ -245,7 +245,7 @@ func (o outcome) String() string {
 
 // interrupted answers a search that the context or the budget ended: with
 // the plan known to hold, not proven best, or an *InterruptedError.
-func (s *SATResolver) interrupted(ctx context.Context, res result, known *Plan) (*Plan, *refutation, error) {
+func (s *SATResolver) interrupted(res result, known *Plan) (*Plan, *refutation, error) {
 	if known != nil {
 		return known, nil, nil
 	}
@@ -292,7 +292,7 @@ func (s *SATResolver) unsatisfiable(ctx context.Context, pb *problem, opts searc
 		case found:
 			return nil, nil, s.cycleError(ctx, pb, opts, res.core, r.plan)
 		case interrupted:
-			return s.interrupted(ctx, r, nil)
+			return s.interrupted(r, nil)
 		default:
 			res, opts = r, allowed
 		}
