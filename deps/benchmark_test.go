@@ -61,18 +61,24 @@ func boundedUniverse(tb testing.TB, n, oneIn int, unsat bool) (*Universe, Reques
 		req.Roots = append(req.Roots, MustParseDependency(name(i)))
 	}
 	if unsat {
-		deep := name(n / 2)
-		for _, r := range []*Release{
-			{Name: "left", Version: semver.MustParse("1.0.0"), Requires: []Dependency{MustParseDependency(deep + " >=1.8.0")}},
-			{Name: "right", Version: semver.MustParse("1.0.0"), Requires: []Dependency{MustParseDependency(deep + " <1.2.0")}},
-		} {
-			if err := u.Add(r); err != nil {
-				tb.Fatal(err)
-			}
-		}
-		req.Roots = append(req.Roots, MustParseDependency("left"), MustParseDependency("right"))
+		req = incompatibleRoots(tb, u, req, name(n/2))
 	}
 	return u, req
+}
+
+// incompatibleRoots adds two roots to req that need incompatible versions
+// of the package deep (>=1.8.0 and <1.2.0), so that no plan exists.
+func incompatibleRoots(tb testing.TB, u *Universe, req Request, deep string) Request {
+	for _, r := range []*Release{
+		{Name: "left", Version: semver.MustParse("1.0.0"), Requires: []Dependency{MustParseDependency(deep + " >=1.8.0")}},
+		{Name: "right", Version: semver.MustParse("1.0.0"), Requires: []Dependency{MustParseDependency(deep + " <1.2.0")}},
+	} {
+		if err := u.Add(r); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	req.Roots = append(slices.Clone(req.Roots), MustParseDependency("left"), MustParseDependency("right"))
+	return req
 }
 
 // alternativesUniverse makes n packages x 10 versions: n/2 components
@@ -334,10 +340,77 @@ func BenchmarkDeadline(b *testing.B) {
 	}
 }
 
+// BenchmarkDeadlineUnsat measures how late Resolve returns after its
+// deadline on unsatisfiable universes whose explanation takes longer than
+// the deadline (the harder and the alternatives universes with two roots
+// that need incompatible versions of a package half-way down), under
+// deadlines of 10 to 200 ms. It reports the largest lateness and the
+// median, and the share of the answers that were explanations cut short.
+func BenchmarkDeadlineUnsat(b *testing.B) {
+	type input struct {
+		name string
+		make func() (*Universe, Request)
+	}
+	var inputs []input
+	for _, n := range []int{1000, 10000} {
+		inputs = append(inputs,
+			input{fmt.Sprintf("harder-unsat/packages=%d", n), func() (*Universe, Request) { return boundedUniverse(b, n, 5, true) }},
+			input{fmt.Sprintf("alternatives-unsat/packages=%d", n), func() (*Universe, Request) {
+				u, req := alternativesUniverse(b, n)
+				return u, incompatibleRoots(b, u, req, fmt.Sprintf("comp-%d", n/4))
+			}})
+	}
+	for _, in := range inputs {
+		u, req := in.make()
+		deadlines := []time.Duration{10 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
+		b.Run(in.name, func(b *testing.B) {
+			var lateness []time.Duration
+			i, cut := 0, 0
+			for b.Loop() {
+				d := deadlines[i%len(deadlines)]
+				i++
+				ctx, cancel := context.WithTimeout(context.Background(), d)
+				deadline, _ := ctx.Deadline()
+				_, err := NewSATResolver(ResolverConfig{}).Resolve(ctx, u, req)
+				lateness = append(lateness, max(0, time.Since(deadline)))
+				cancel()
+				var ue *UnsatisfiableError
+				switch {
+				case errors.As(err, &ue) && ue.Interrupted != nil:
+					cut++
+				case !errors.Is(err, ErrNoSolution) && !errors.Is(err, ErrInterrupted):
+					b.Fatalf("err = %v, want ErrNoSolution or ErrInterrupted", err)
+				}
+			}
+			slices.Sort(lateness)
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(lateness[len(lateness)-1].Seconds()*1000, "max-late-ms")
+			b.ReportMetric(lateness[len(lateness)/2].Seconds()*1000, "median-late-ms")
+			b.ReportMetric(float64(cut)/float64(i), "cut-short-share")
+		})
+	}
+}
+
+// BenchmarkExplainUnsat times whole explanations (no deadline): the
+// synthetic universe, and the alternatives universe made unsatisfiable
+// (on which gophersat's minimisation once ran for more than 10 minutes),
+// with the size of the conflict and the repairs found.
 func BenchmarkExplainUnsat(b *testing.B) {
+	type input struct {
+		name string
+		u    *Universe
+		req  Request
+	}
+	var inputs []input
 	for _, n := range []int{1000, 10000} {
 		u, req := syntheticUniverse(b, n, true)
-		b.Run(fmt.Sprintf("packages=%d", n), func(b *testing.B) {
+		inputs = append(inputs, input{fmt.Sprintf("packages=%d", n), u, req})
+	}
+	u, req := alternativesUniverse(b, 1000)
+	inputs = append(inputs, input{"alternatives-unsat/packages=1000", u, incompatibleRoots(b, u, req, "comp-250")})
+	for _, in := range inputs {
+		u, req := in.u, in.req
+		b.Run(in.name, func(b *testing.B) {
 			var ue *UnsatisfiableError
 			for b.Loop() {
 				_, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, req)
@@ -346,6 +419,7 @@ func BenchmarkExplainUnsat(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(len(ue.Conflict)), "facts-in-conflict")
+			b.ReportMetric(float64(len(ue.Repairs)), "repairs")
 			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/explanation")
 		})
 	}

@@ -1,8 +1,8 @@
 // Package deps resolves dependencies between packages — network functions
 // that need each other in compatible versions — with a conflict-driven
-// clause-learning search of its own and the gophersat SAT solver
-// (github.com/crillab/gophersat) for explanations, and explains failures
-// so that a person can act on them.
+// clause-learning search of its own (the gophersat SAT solver,
+// github.com/crillab/gophersat, only checks the few facts of a conflict),
+// and explains failures so that a person can act on them.
 //
 // A Universe holds Releases: a package name, a semantic version
 // (Masterminds/semver), hard dependencies with version constraints
@@ -51,12 +51,16 @@
 // When no plan exists, the facts the search's refutation used (an
 // unsatisfiable core) locate the conflict; the *UnsatisfiableError carries
 // a minimal unsatisfiable set of facts (every one of them is needed for
-// the conflict), found by QuickXplain on one incremental gophersat solver
-// over the smallest neighbourhood of the request that holds the core,
-// rendered as a short derivation, and repairs: the cheapest edits of the
-// request (widen a root's range, release a lock, lift an exclusion, drop a
-// root) after which a plan exists, a minimum-cost correction set found by
-// gophersat's pseudo-boolean optimisation.
+// the conflict), found by QuickXplain over the core, each check a search
+// with only the facts checked (the one-version facts last, by gophersat
+// over the releases the few facts left name), rendered as a short
+// derivation, and repairs: the cheapest edits of the request (widen a
+// root's range, release a lock, lift an exclusion, drop a root) after
+// which a plan exists, with cycles forbidden one without a cycle: a
+// minimum-cost correction set found by implicit hitting sets, each
+// candidate checked by resolving the edited request. All of it looks at
+// the context; a deadline during it leaves an *UnsatisfiableError marked
+// Interrupted, whose conflict holds but may not be minimal.
 //
 //	amf@2.0.0 requires nrf >=3; smf@1.4.0 requires nrf <3; only one version of
 //	nrf can be installed; you asked for amf 2.x and smf =1.4; so no plan

@@ -305,6 +305,9 @@ func validateRequest(u *Universe, req Request) error {
 	if len(req.Roots) == 0 {
 		return &InputError{Kind: ErrInvalidRequest, Reason: "no root packages"}
 	}
+	if err := req.Policy.Costs.validate(); err != nil {
+		return err
+	}
 	for _, d := range req.Roots {
 		if err := validName(d.Name); err != nil {
 			return &InputError{Kind: ErrInvalidRequest, Package: d.Name, Text: d.String(), Reason: err.Error()}
@@ -335,51 +338,4 @@ func validateRequest(u *Universe, req Request) error {
 		}
 	}
 	return nil
-}
-
-// proofEncoding returns the smallest neighbourhood of the request (1, 2,
-// 4, ... dependency hops) whose encoding holds every fact of core, the
-// facts the search's refutation used: that encoding is unsatisfiable
-// without a solver call, and a conflict near the request is explained
-// from a small part of a large universe.
-func (s *SATResolver) proofEncoding(pb *problem, core []int32) (*encoding, error) {
-	shared := newEncodingShared()
-	for v, o := range pb.omitted {
-		if o {
-			shared.omit[pb.rels[v]] = true
-		}
-	}
-	type key struct {
-		kind       FactKind
-		pkg        string
-		release    *Release
-		dep        string
-		constraint *semver.Constraints
-	}
-	keyOf := func(f Fact) key {
-		return key{f.Kind, f.Package, f.Release, f.Dependency.Name, f.Dependency.Constraint}
-	}
-	for depth := 1; ; depth *= 2 {
-		e, err := encode(pb.u, pb.req, s.maxReleases, depth, shared)
-		if err != nil {
-			return nil, err
-		}
-		if e.complete {
-			return e, nil
-		}
-		has := make(map[key]bool, len(e.facts))
-		for _, f := range e.facts {
-			has[keyOf(f.Fact)] = true
-		}
-		all := true
-		for _, id := range core {
-			if !has[keyOf(pb.fact(id))] {
-				all = false
-				break
-			}
-		}
-		if all {
-			return e, nil
-		}
-	}
 }

@@ -14,15 +14,21 @@ import (
 // and the cheapest edits of the request that would make it solvable.
 type UnsatisfiableError struct {
 	// Conflict is a minimal unsatisfiable set of the request's and the
-	// packages' facts.
+	// packages' facts (with Interrupted set, unsatisfiable but possibly
+	// not minimal).
 	Conflict []Fact
 	// Repairs are the cheapest edits of the request (roots, locks,
 	// exclusions), priced by its Policy.Costs, after which a plan exists;
 	// empty when the packages' facts alone conflict, when the cost model
-	// forbids every edit that would do, or when the cheapest edits lead to
-	// a plan with a dependency cycle the policy forbids (repairs do not
-	// weigh the cycle policy).
+	// forbids every edit that would do, when the search for them meets
+	// more than 64 conflicts (maxRepairRounds), or when Interrupted is set. With
+	// cycles forbidden, the edited request has a plan without a cycle.
 	Repairs []Repair
+	// Interrupted is the context's error when the context ended while the
+	// explanation was worked out (nil otherwise): no plan exists all the
+	// same, but Conflict may not be minimal and Repairs may be missing.
+	// The error then also matches ErrInterrupted and the context's error.
+	Interrupted error
 	// providers names, for each capability a fact of Conflict depends on
 	// (by the dependency's text), the releases in range that provide it.
 	providers map[string][]string
@@ -38,8 +44,14 @@ func (e *UnsatisfiableError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns ErrNoSolution.
-func (e *UnsatisfiableError) Unwrap() error { return ErrNoSolution }
+// Unwrap returns ErrNoSolution, and, when the explanation was cut short,
+// ErrInterrupted and the context's error.
+func (e *UnsatisfiableError) Unwrap() []error {
+	if e.Interrupted != nil {
+		return []error{ErrNoSolution, ErrInterrupted, e.Interrupted}
+	}
+	return []error{ErrNoSolution}
+}
 
 // Explain renders the conflict as a short derivation a person can follow,
 // e.g. "amf@2.0.0 requires nrf >=3; smf@1.4.0 requires nrf <3; only one
@@ -60,6 +72,9 @@ func (e *UnsatisfiableError) Explain() string {
 		parts = append(parts, joinAnd(user))
 	}
 	text := strings.Join(parts, "; ") + "; so no plan exists."
+	if e.Interrupted != nil {
+		text += " (The explanation was cut short: " + e.Interrupted.Error() + ".)"
+	}
 	if len(e.Repairs) > 0 {
 		var rs []string
 		for _, r := range e.Repairs {
@@ -173,23 +188,223 @@ func joinAnd(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
-// explain builds the *UnsatisfiableError of a request whose encoding
-// proof is unsatisfiable: a minimal conflict among proof's facts, and the
-// cheapest repairs of the request.
-func (s *SATResolver) explain(ctx context.Context, u *Universe, req Request, proof *encoding) error {
+// explain builds the *UnsatisfiableError of a request whose refutation
+// proof shows it has no plan: a minimal conflict among the facts of the
+// refutation's core, and the cheapest repairs of the request. Every step
+// is a search that looks at ctx; when ctx ends, the error carries what was
+// found by then and the context's error (Interrupted).
+func (s *SATResolver) explain(ctx context.Context, u *Universe, req Request, proof *refutation) error {
 	if proof == nil {
 		return fmt.Errorf("deps: internal error, no plan and no proof")
 	}
-	if err := req.Policy.Costs.validate(); err != nil {
-		return err
+	if proof.enc != nil {
+		return s.explainLegacy(ctx, u, req, proof.enc)
 	}
+	out := &UnsatisfiableError{}
+	conflict, err := s.minimalCore(ctx, proof)
+	out.Conflict = conflict
+	out.providers = providersOf(u, out.Conflict)
+	if err != nil {
+		out.Interrupted = err
+		return out
+	}
+	out.Repairs, out.Interrupted = s.repairs(ctx, u, req, out.Conflict)
+	return out
+}
+
+// minimalCore returns a minimal unsatisfiable subset of the refutation's
+// core by QuickXplain (Junker 2004): O(k log(n/k)) checks for a conflict
+// of k facts among n. The search takes one version per package as given,
+// so the other facts are minimised first, each check a search with only
+// the facts checked; then the one-version facts of the packages those
+// facts name, each check a gophersat call over the releases the few facts
+// left name. When ctx ends first, it returns the whole core with the
+// one-version facts of the packages it names (unsatisfiable, not
+// necessarily minimal) and the context's error.
+func (s *SATResolver) minimalCore(ctx context.Context, proof *refutation) ([]Fact, error) {
+	pb := proof.pb
+	var others []int32
+	for _, f := range proof.core {
+		if pb.facts[f].kind != FactOneVersion {
+			others = append(others, f)
+		}
+	}
+	withOneVersion := func(ids []int32) []Fact {
+		var out []Fact
+		for _, f := range ids {
+			out = append(out, pb.fact(f))
+		}
+		for _, name := range pb.namedPackages(out) {
+			out = append(out, Fact{Kind: FactOneVersion, Package: name})
+		}
+		return out
+	}
+	conflicts := func(facts []int32) (bool, error) {
+		o := proof.opts
+		o.budget = 0
+		o.active = make([]bool, len(pb.facts))
+		for _, f := range facts {
+			o.active[f] = true
+		}
+		r := s.run(ctx, pb, o)
+		switch {
+		case r.outcome == found:
+			return false, nil
+		case r.outcome == unsat:
+			return true, nil
+		case r.cause != nil:
+			return false, r.cause
+		}
+		return false, fmt.Errorf("deps: internal error, a search without a budget stopped before the context ended")
+	}
+	minimal, err := quickXplain(nil, false, others, conflicts)
+	if err != nil {
+		return withOneVersion(others), err
+	}
+	var kept []Fact
+	for _, f := range minimal {
+		kept = append(kept, pb.fact(f))
+	}
+	names := pb.namedPackages(kept)
+	idx := make([]int32, len(names))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	oneVersionConflicts := func(facts []int32) (bool, error) {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		all := slices.Clone(kept)
+		for _, i := range facts {
+			all = append(all, Fact{Kind: FactOneVersion, Package: names[i]})
+		}
+		return !pb.satisfiable(all), nil
+	}
+	if ok, err := oneVersionConflicts(idx); err != nil || !ok {
+		// A conflict the check cannot see (never expected): the facts the
+		// searches found, with every one-version fact they need.
+		return withOneVersion(minimal), err
+	}
+	// The facts kept may conflict without any one-version fact: check nil first.
+	needed, err := quickXplain(nil, true, idx, oneVersionConflicts)
+	if err != nil {
+		return withOneVersion(minimal), err
+	}
+	for _, i := range needed {
+		kept = append(kept, Fact{Kind: FactOneVersion, Package: names[i]})
+	}
+	return kept, nil
+}
+
+// miniEncoding is the clauses of facts over the releases they name (the
+// releases the preference omits never chosen), and those releases'
+// variables by package.
+func (p *problem) miniEncoding(facts []Fact) ([]solver.CardConstr, map[string][]int, int) {
+	omitted := map[*Release]bool{}
+	for v, o := range p.omitted {
+		if o {
+			omitted[p.rels[v]] = true
+		}
+	}
+	varOf := map[*Release]int{}
+	byPkg := map[string][]int{}
+	variable := func(r *Release) int {
+		if v, ok := varOf[r]; ok {
+			return v
+		}
+		v := len(varOf) + 1
+		varOf[r] = v
+		byPkg[r.Name] = append(byPkg[r.Name], v)
+		return v
+	}
+	cands := func(d Dependency) []int {
+		var out []int
+		for _, c := range p.u.Candidates(d) {
+			if !omitted[c] {
+				out = append(out, variable(c))
+			}
+		}
+		return out
+	}
+	var cs []solver.CardConstr
+	var oneVersion []string
+	for _, f := range facts {
+		switch f.Kind {
+		case FactRoot:
+			cs = append(cs, solver.AtLeast1(cands(f.Dependency)...))
+		case FactRequires:
+			cs = append(cs, solver.AtLeast1(append([]int{-variable(f.Release)}, cands(f.Dependency)...)...))
+		case FactConflicts:
+			v := variable(f.Release)
+			for _, c := range cands(f.Dependency) {
+				if c != v {
+					cs = append(cs, solver.AtLeast1(-v, -c))
+				}
+			}
+		case FactLocked:
+			cs = append(cs, solver.AtLeast1(variable(f.Release)))
+		case FactExcluded:
+			cs = append(cs, solver.AtLeast1(-variable(f.Release)))
+		case FactOneVersion:
+			oneVersion = append(oneVersion, f.Package)
+		}
+	}
+	for _, name := range oneVersion {
+		vs := byPkg[name]
+		for i := range vs {
+			for j := i + 1; j < len(vs); j++ {
+				cs = append(cs, solver.AtLeast1(-vs[i], -vs[j]))
+			}
+		}
+	}
+	return cs, byPkg, len(varOf)
+}
+
+// namedPackages lists, sorted, the packages of which facts name two
+// releases or more: those whose one-version fact may matter.
+func (p *problem) namedPackages(facts []Fact) []string {
+	_, byPkg, _ := p.miniEncoding(facts)
+	var out []string
+	for name, vs := range byPkg {
+		if len(vs) > 1 {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// satisfiable reports whether facts can all hold, by gophersat over the
+// releases they name: quick for the few facts of a conflict.
+func (p *problem) satisfiable(facts []Fact) bool {
+	cs, _, n := p.miniEncoding(facts)
+	for _, c := range cs {
+		if len(c.Lits) == 0 {
+			return false
+		}
+	}
+	if n > 0 {
+		cs = append(cs, solver.CardConstr{Lits: []int{n, -n}, AtLeast: 1})
+	}
+	gophersatMu.Lock()
+	defer gophersatMu.Unlock()
+	pbm := solver.ParseCardConstrs(cs)
+	if pbm.Status == solver.Unsat {
+		return false
+	}
+	return solver.New(pbm).Solve() == solver.Sat
+}
+
+// explainLegacy explains the legacy search's refutation, an unsatisfiable
+// encoding, with gophersat (which cannot be interrupted).
+func (s *SATResolver) explainLegacy(ctx context.Context, u *Universe, req Request, proof *encoding) error {
 	conflict := proof.minimalConflict()
 	out := &UnsatisfiableError{}
 	for _, f := range conflict {
 		out.Conflict = append(out.Conflict, f.Fact)
 	}
 	out.providers = providersOf(u, out.Conflict)
-	out.Repairs = s.repairs(ctx, u, req, proof)
+	out.Repairs = s.repairsLegacy(ctx, u, req, proof)
 	return out
 }
 

@@ -3,6 +3,7 @@ package deps
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -261,5 +262,94 @@ func TestExplanationNamesCapabilityProviders(t *testing.T) {
 	// Many providers are cut short.
 	if got := withProviders(MustParseDependency("db"), []string{"a@1", "b@1", "c@1", "d@1", "e@1"}); got != "db (provided by a@1, b@1, c@1 and 2 more)" {
 		t.Errorf("withProviders = %q", got)
+	}
+}
+
+// TestRepairsRespectTheCyclePolicy: widening x is the cheapest edit, but
+// every x it admits draws a cycle; with cycles forbidden the repair drops
+// x instead, and with cycles allowed it widens x.
+func TestRepairsRespectTheCyclePolicy(t *testing.T) {
+	u := universe(t,
+		rel("x", "1.0.0", req("y >=2")), rel("y", "1.0.0"),
+		rel("x", "2.0.0", req("z")), rel("z", "1.0.0", req("x")),
+		rel("w", "1.0.0"))
+	r := Request{Roots: roots("x =1.0.0", "w")}
+	ue := unsatError(t, u, r)
+	if got := fmt.Sprint(ue.Repairs); got != "[drop the request for x =1.0.0]" {
+		t.Errorf("cycles forbidden: repairs = %s, want the root x dropped", got)
+	}
+	edited := applyRepairs(r, ue.Repairs)
+	if _, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, edited); err != nil {
+		t.Errorf("the repaired request %v fails: %v", edited.Roots, err)
+	}
+	r.Policy.AllowCycles = true
+	ue = unsatError(t, u, r)
+	if got := fmt.Sprint(ue.Repairs); got != "[allow x >=2.0.0 instead of x =1.0.0]" {
+		t.Errorf("cycles allowed: repairs = %s, want x widened", got)
+	}
+}
+
+// TestDeadlineDuringExplanation: a deadline at any point of the
+// resolution of an unsatisfiable request ends it at the first look at the
+// context after it; once no plan is proven to exist, the error matches
+// ErrNoSolution whatever the explanation had reached, and one cut short
+// is an *UnsatisfiableError whose conflict is still unsatisfiable, marked
+// Interrupted and matching ErrInterrupted and the context's error.
+func TestDeadlineDuringExplanation(t *testing.T) {
+	u, r := syntheticUniverse(t, 300, true)
+	full := newCountingContext(1 << 30)
+	_, err := NewSATResolver(ResolverConfig{}).Resolve(full, u, r)
+	var ue *UnsatisfiableError
+	if !errors.As(err, &ue) || ue.Interrupted != nil {
+		t.Fatalf("without a deadline: err = %v, want a complete *UnsatisfiableError", err)
+	}
+	proven := -1 // the first limit at which no plan is proven
+	cutShort := 0
+	for limit := 0; limit < full.calls; limit += max(1, full.calls/12) {
+		ctx := newCountingContext(limit)
+		_, err := NewSATResolver(ResolverConfig{}).Resolve(ctx, u, r)
+		if ctx.after > 1 {
+			t.Errorf("limit %d: the resolver looked at the context %d times after the deadline", limit, ctx.after)
+		}
+		var ie *InterruptedError
+		var got *UnsatisfiableError
+		switch {
+		case errors.As(err, &got):
+			if got.Interrupted == nil || !errors.Is(err, ErrInterrupted) || !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("limit %d: err = %v, want one marked interrupted", limit, err)
+			}
+			e, eerr := encode(u, r, 1<<20, -1, nil)
+			if eerr != nil {
+				t.Fatal(eerr)
+			}
+			var facts []fact
+			for _, c := range got.Conflict {
+				for _, f := range e.facts {
+					if f.Fact.Kind == c.Kind && f.Package == c.Package && f.Release == c.Release && f.Dependency.String() == c.Dependency.String() {
+						facts = append(facts, f)
+					}
+				}
+			}
+			if len(got.Conflict) == 0 || e.sat(facts) {
+				t.Errorf("limit %d: conflict %v of an explanation cut short is satisfiable", limit, got.Conflict)
+			}
+			cutShort++
+			if proven < 0 {
+				proven = limit
+			}
+		case errors.As(err, &ie):
+			if errors.Is(err, ErrNoSolution) && proven < 0 {
+				proven = limit
+			}
+			if proven >= 0 && !errors.Is(err, ErrNoSolution) {
+				t.Errorf("limit %d: err = %v, want ErrNoSolution after it was proven at limit %d", limit, err, proven)
+			}
+		default:
+			t.Fatalf("limit %d: err = %v, want an *UnsatisfiableError or an *InterruptedError", limit, err)
+		}
+	}
+	t.Logf("%d looks at the context; no plan proven from limit %d; %d explanations cut short", full.calls, proven, cutShort)
+	if cutShort == 0 {
+		t.Errorf("no deadline among %d looks at the context fell in the explanation", full.calls)
 	}
 }

@@ -148,7 +148,9 @@ type search struct {
 	sinceCheck int
 
 	stopped, budgetSpent bool
-	stats                searchStats
+	// ctxErr is the context's error that stopped the search.
+	ctxErr error
+	stats  searchStats
 }
 
 func newSearch(ctx context.Context, p *problem, opts searchOptions) *search {
@@ -175,8 +177,8 @@ func (s *search) tick() {
 	if s.sinceCheck >= checkEvery {
 		s.sinceCheck = 0
 		s.stats.checks++
-		if s.ctx.Err() != nil {
-			s.stopped = true
+		if err := s.ctx.Err(); err != nil {
+			s.stopped, s.ctxErr = true, err
 		}
 	}
 }

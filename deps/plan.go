@@ -45,7 +45,7 @@ func buildPlan(u *Universe, req Request, chosen map[string]*Release, optimal boo
 	}
 	for _, d := range req.Roots {
 		for _, c := range chosenCandidates(u, chosen, d) {
-			reach(c, func() []string { return []string{"you asked for " + d.String()} })
+			reach(c, func() []string { return []string{"you asked for " + d.String() + providedBy(d, c)} })
 		}
 	}
 	for _, l := range req.Locked {
@@ -55,10 +55,10 @@ func buildPlan(u *Universe, req Request, chosen map[string]*Release, optimal boo
 	}
 	// The chain of a package extends its parent's; each step is rendered
 	// only for a package reached for the first time.
-	step := func(r *Release, verb string, d Dependency) func() []string {
+	step := func(r *Release, verb string, d Dependency, c *Release) func() []string {
 		return func() []string {
 			parent := p.Why[r.Name]
-			return append(parent[:len(parent):len(parent)], r.ID()+verb+d.String())
+			return append(parent[:len(parent):len(parent)], r.ID()+verb+d.String()+providedBy(d, c))
 		}
 	}
 	// edges are the "depends on" edges between the plan's packages.
@@ -68,13 +68,13 @@ func buildPlan(u *Universe, req Request, chosen map[string]*Release, optimal boo
 		queue = queue[1:]
 		for _, d := range r.Requires {
 			for _, c := range chosenCandidates(u, chosen, d) {
-				reach(c, step(r, " requires ", d))
+				reach(c, step(r, " requires ", d, c))
 				edges[r.Name] = append(edges[r.Name], c.Name)
 			}
 		}
 		for _, d := range r.Optional {
 			for _, c := range chosenCandidates(u, chosen, d) {
-				reach(c, step(r, " optionally uses ", d))
+				reach(c, step(r, " optionally uses ", d, c))
 				edges[r.Name] = append(edges[r.Name], c.Name)
 			}
 		}
@@ -84,6 +84,16 @@ func buildPlan(u *Universe, req Request, chosen map[string]*Release, optimal boo
 		return nil, &CycleError{Cycles: p.Cycles}
 	}
 	return p, nil
+}
+
+// providedBy names the release c that fills dependency d when it is a
+// provider of a capability rather than d's own package, e.g. ", provided
+// by amf@2.1.0"; empty otherwise.
+func providedBy(d Dependency, c *Release) string {
+	if c.Name == d.Name {
+		return ""
+	}
+	return ", provided by " + c.ID()
 }
 
 // installOrder groups the chosen releases into strongly connected

@@ -47,6 +47,30 @@ func TestNeedsAreCarriedAndWhyExplainsInclusion(t *testing.T) {
 	}
 }
 
+// TestWhyNamesTheProviderOfACapability: a step that a capability fills
+// names the release that provides it.
+func TestWhyNamesTheProviderOfACapability(t *testing.T) {
+	u := universe(t,
+		rel("amf", "2.1.0", provides("5gc-amf", "2.1.0"), req("5gc-database >=2, <3", "nrf"), opt("5gc-metrics")),
+		rel("postgres", "14.0.0", provides("5gc-database", "2.4.0")),
+		rel("nrf", "1.0.0"),
+		rel("prometheus", "2.0.0", provides("5gc-metrics", "")))
+	p, err := NewSATResolver(ResolverConfig{}).Resolve(context.Background(), u, Request{Roots: roots("5gc-amf")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pkg, want := range map[string][]string{
+		"amf":        {"you asked for 5gc-amf, provided by amf@2.1.0"},
+		"postgres":   {"you asked for 5gc-amf, provided by amf@2.1.0", "amf@2.1.0 requires 5gc-database >=2, <3, provided by postgres@14.0.0"},
+		"nrf":        {"you asked for 5gc-amf, provided by amf@2.1.0", "amf@2.1.0 requires nrf"},
+		"prometheus": {"you asked for 5gc-amf, provided by amf@2.1.0", "amf@2.1.0 optionally uses 5gc-metrics, provided by prometheus@2.0.0"},
+	} {
+		if got := p.Why[pkg]; !slices.Equal(got, want) {
+			t.Errorf("why %s = %q, want %q", pkg, got, want)
+		}
+	}
+}
+
 func TestPreviousPlanSeedsReplanning(t *testing.T) {
 	u := fiveGC(t)
 	r := Request{Roots: roots("amf", "upf")}

@@ -304,8 +304,10 @@ func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph
 		if count > maxReleases {
 			return PreferenceInput{}, nil, &InputError{Kind: ErrTooLarge, Reason: fmt.Sprintf("more than %d releases within reach of the request", maxReleases)}
 		}
-		if i%checkEvery == 0 && ctx.Err() != nil {
-			return PreferenceInput{}, nil, ctx.Err()
+		if i%checkEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return PreferenceInput{}, nil, err
+			}
 		}
 	}
 	return in, adj, nil

@@ -398,9 +398,7 @@ func TestPropertyAgainstBruteForce(t *testing.T) {
 				t.Fatalf("case %d: resolver says no solution, brute force found %v\nrequest %+v", i, all[0].Releases, req)
 			}
 			isMUS(t, u, req, ue.Conflict)
-			if req.Policy.AllowCycles {
-				checkRepairs(t, i, u, req, ue.Repairs)
-			}
+			checkRepairs(t, i, u, req, ue.Repairs)
 		case errors.As(err, &ce):
 			counts["cycle errors"]++
 			if req.Policy.AllowCycles || len(valid) > 0 || len(all) == 0 {
@@ -540,19 +538,20 @@ func forcesCycleMinimally(t *testing.T, i int, u *Universe, req Request, facts [
 	}
 }
 
-// repairCost is what a set of repairs costs, by the resolver's prices.
+// repairCost is what a set of repairs costs, by the default CostModel.
 func repairCost(reps []Repair) int {
+	costs := CostModel{}.withDefaults()
 	cost := 0
 	for _, r := range reps {
 		switch {
 		case r.Fact.Kind == FactRoot && r.Drop:
-			cost += costDrop
+			cost += costs.DropRoot
 		case r.Fact.Kind == FactRoot:
-			cost += costWiden
+			cost += costs.Widen
 		case r.Fact.Kind == FactLocked:
-			cost += costRelease
+			cost += costs.ReleaseLock
 		case r.Fact.Kind == FactExcluded:
-			cost += costLift
+			cost += costs.LiftExclusion
 		}
 	}
 	return cost
@@ -593,9 +592,18 @@ func applyRepairs(req Request, reps []Repair) Request {
 }
 
 // checkRepairs checks, by brute force, that the repairs make the request
-// solvable and that no cheaper edits of the user's facts do.
+// solvable and that no cheaper edits of the user's facts do; with cycles
+// forbidden, a plan with a cycle does not count.
 func checkRepairs(t *testing.T, i int, u *Universe, req Request, reps []Repair) {
 	t.Helper()
+	solvable := func(edited Request) bool {
+		for _, p := range bruteForce(u, edited) {
+			if edited.Policy.AllowCycles || !cyclic(t, u, edited, p) {
+				return true
+			}
+		}
+		return false
+	}
 	// Every combination of edits: each root kept, widened or dropped,
 	// each lock kept or released, each exclusion kept or lifted.
 	var facts []Fact
@@ -605,7 +613,7 @@ func checkRepairs(t *testing.T, i int, u *Universe, req Request, reps []Repair) 
 	walk = func(k int, chosen []Repair) {
 		if k == len(facts) {
 			edited := applyRepairs(req, chosen)
-			if len(edited.Roots) > 0 && len(bruteForce(u, edited)) > 0 {
+			if len(edited.Roots) > 0 && solvable(edited) {
 				if c := repairCost(chosen); best < 0 || c < best {
 					best = c
 				}
@@ -627,7 +635,7 @@ func checkRepairs(t *testing.T, i int, u *Universe, req Request, reps []Repair) 
 		return
 	}
 	edited := applyRepairs(req, reps)
-	if len(bruteForce(u, edited)) == 0 {
+	if !solvable(edited) {
 		t.Fatalf("case %d: the repairs %v leave the request unsolvable", i, reps)
 	}
 	if got := repairCost(reps); got != best {

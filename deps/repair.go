@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/crillab/gophersat/solver"
@@ -52,10 +53,342 @@ type relaxation struct {
 	weight int
 }
 
-// maxRepairTries bounds the rounds spent on repairs.
-const maxRepairTries = 16
+// maxRepairRounds bounds the checks spent on repairs.
+const maxRepairRounds = 64
 
 // repairs finds a cheapest set of edits of the user's constraints (roots
+// widened to any version of their package or dropped, locks released,
+// exclusions lifted), priced by the request's CostModel, after which a
+// plan exists: a minimum-cost correction set, by implicit hitting sets.
+// Each conflict found so far (the first is conflict) names user facts
+// that cannot all stay as they are; the cheapest edits that touch every
+// conflict found are checked by resolving the edited request, and when
+// that fails, its refutation (or, with cycles forbidden, the facts that
+// force a cycle) is one more conflict. Editing a constraint only weakens
+// it, so a conflict met by an edited request holds for every request at
+// least as strict, and the first edits that check are the cheapest.
+//
+// A released lock is checked with the lock removed; the repairs then
+// resolve the request the way a user would apply them, the locks kept and
+// the policy letting them change. The resolver changes the fewest locks,
+// as many as the optimum releases (fewer would be a cheaper repair), and
+// the lock repairs are the ones it changes, each with the release it
+// picks. Each check is a search that looks at ctx; when ctx ends, the
+// repairs are nil and the error is the context's.
+func (s *SATResolver) repairs(ctx context.Context, u *Universe, req Request, conflict []Fact) ([]Repair, error) {
+	ed := newEditor(u, req)
+	core, ok := ed.coreOf(conflict, nil)
+	if !ok {
+		return nil, nil
+	}
+	cores := [][]coreFact{core}
+	for range maxRepairRounds {
+		levels, ok, err := ed.cheapestHitting(ctx, cores)
+		if err != nil || !ok {
+			return nil, err
+		}
+		edited := ed.apply(levels)
+		p, proof, err := s.resolve(ctx, u, edited, false)
+		var facts []Fact
+		var ce *CycleError
+		switch {
+		case err == nil:
+			return s.describeEdits(ctx, u, req, ed, levels, p), nil
+		case errors.Is(err, errUnsat) && proof != nil && proof.pb != nil:
+			for _, id := range proof.core {
+				facts = append(facts, proof.pb.fact(id))
+			}
+		case errors.As(err, &ce):
+			facts = ce.Facts
+		default:
+			var ie *InterruptedError
+			if errors.As(err, &ie) && !errors.Is(ie.Cause, errBudgetSpent) {
+				return nil, ie.Cause
+			}
+			return nil, nil
+		}
+		core, ok := ed.coreOf(facts, levels)
+		if !ok {
+			return nil, nil // the packages' own facts conflict
+		}
+		cores = append(cores, core)
+	}
+	return nil, nil
+}
+
+// editLevel is how far one user fact is edited: kept, weakened (a root
+// widened, a lock released, an exclusion lifted) or, for a root, dropped.
+type editLevel int8
+
+const (
+	levelKept editLevel = iota
+	levelWeakened
+	levelDropped
+)
+
+// coreFact is a user fact of a conflict and the level it had there: the
+// conflict is resolved only by editing one of its facts further.
+type coreFact struct {
+	fact  int
+	level editLevel
+}
+
+// editor prices and applies edits of a request's user facts.
+type editor struct {
+	req      Request
+	costs    CostModel
+	facts    []Fact
+	tieScale int
+	rootOf   []int // fact index -> its root index (-1: not a root)
+}
+
+func newEditor(u *Universe, req Request) *editor {
+	ed := &editor{req: req, costs: req.Policy.Costs.withDefaults(), facts: userFacts(u, req)}
+	ed.tieScale = 2*len(ed.facts)*(len(ed.facts)+1) + 1
+	root := 0
+	for _, f := range ed.facts {
+		if f.Kind == FactRoot {
+			ed.rootOf = append(ed.rootOf, root)
+			root++
+		} else {
+			ed.rootOf = append(ed.rootOf, -1)
+		}
+	}
+	return ed
+}
+
+// weight is the cost of editing fact i to level l; negative when the
+// cost model forbids it. An edit costs weight × tieScale plus a tie term
+// below one unit of cost, so the tie-break never outweighs a real
+// difference.
+func (ed *editor) weight(i int, l editLevel) int {
+	if l == levelKept {
+		return 0
+	}
+	var w int
+	switch f := ed.facts[i]; {
+	case f.Kind == FactRoot && l == levelWeakened:
+		w = ed.costs.Widen
+	case f.Kind == FactRoot:
+		w = ed.costs.DropRoot
+	case l == levelDropped:
+		return -1
+	case f.Kind == FactLocked:
+		w = ed.costs.ReleaseLock
+	default:
+		w = ed.costs.LiftExclusion
+	}
+	if w < 0 {
+		return -1
+	}
+	return w*ed.tieScale + ed.costs.tie(i, len(ed.facts))
+}
+
+// coreOf maps the facts of a conflict of the request edited to levels
+// (nil: unedited) to the user facts it holds; false when it holds none,
+// so no edit resolves it.
+func (ed *editor) coreOf(facts []Fact, levels []editLevel) ([]coreFact, bool) {
+	level := func(i int) editLevel {
+		if levels == nil {
+			return levelKept
+		}
+		return levels[i]
+	}
+	var out []coreFact
+	seen := map[int]bool{}
+	for _, f := range facts {
+		for i, uf := range ed.facts {
+			if seen[i] || uf.Kind != f.Kind {
+				continue
+			}
+			match := false
+			switch f.Kind {
+			case FactRoot:
+				// The root as it stands in the edited request.
+				if level(i) != levelDropped {
+					d := ed.req.Roots[ed.rootOf[i]]
+					if level(i) == levelWeakened {
+						d = Dependency{Name: d.Name}
+					}
+					match = d.String() == f.Dependency.String()
+				}
+			case FactLocked, FactExcluded:
+				match = uf.Release == f.Release && level(i) == levelKept
+			}
+			if match {
+				seen[i] = true
+				out = append(out, coreFact{fact: i, level: level(i)})
+			}
+		}
+	}
+	return out, len(out) > 0
+}
+
+// apply returns the request with fact i edited to levels[i]: roots
+// widened or dropped, released locks and lifted exclusions removed.
+func (ed *editor) apply(levels []editLevel) Request {
+	out := ed.req
+	out.Previous = nil
+	if levels == nil {
+		return out
+	}
+	out.Roots, out.Locked, out.Excluded = nil, nil, nil
+	released := map[*Release]bool{}
+	for i, f := range ed.facts {
+		switch {
+		case f.Kind == FactRoot && levels[i] == levelKept:
+			out.Roots = append(out.Roots, ed.req.Roots[ed.rootOf[i]])
+		case f.Kind == FactRoot && levels[i] == levelWeakened:
+			out.Roots = append(out.Roots, Dependency{Name: ed.req.Roots[ed.rootOf[i]].Name})
+		case f.Kind != FactRoot && levels[i] != levelKept:
+			released[f.Release] = true
+		}
+	}
+	for _, l := range ed.req.Locked {
+		if !released[ed.lockRelease(l)] {
+			out.Locked = append(out.Locked, l)
+		}
+	}
+	for _, x := range ed.req.Excluded {
+		if !released[ed.exclRelease(x)] {
+			out.Excluded = append(out.Excluded, x)
+		}
+	}
+	return out
+}
+
+func (ed *editor) lockRelease(l ReleaseRef) *Release {
+	for _, f := range ed.facts {
+		if f.Kind == FactLocked && f.Release.Name == l.Name && f.Release.Version.Equal(l.Version) {
+			return f.Release
+		}
+	}
+	return nil
+}
+
+func (ed *editor) exclRelease(x ReleaseRef) *Release {
+	for _, f := range ed.facts {
+		if f.Kind == FactExcluded && f.Release.Name == x.Name && f.Release.Version.Equal(x.Version) {
+			return f.Release
+		}
+	}
+	return nil
+}
+
+// cheapestHitting returns the cheapest levels that edit some fact of
+// every core beyond its level there and keep a root, by branch and bound
+// over the facts the cores hold; false when none exist. It looks at ctx
+// every few thousand nodes.
+func (ed *editor) cheapestHitting(ctx context.Context, cores [][]coreFact) ([]editLevel, bool, error) {
+	var order []int // the facts the cores hold, in the request's order
+	pos := map[int]int{}
+	for _, c := range cores {
+		for _, cf := range c {
+			if _, ok := pos[cf.fact]; !ok {
+				pos[cf.fact] = -1
+				order = append(order, cf.fact)
+			}
+		}
+	}
+	slices.Sort(order)
+	for k, i := range order {
+		pos[i] = k
+	}
+	// last[k] lists the cores whose last fact is order[k]: decided there.
+	last := make([][]int, len(order))
+	for ci, c := range cores {
+		m := 0
+		for _, cf := range c {
+			m = max(m, pos[cf.fact])
+		}
+		last[m] = append(last[m], ci)
+	}
+	rootsKept := 0
+	for i, f := range ed.facts {
+		if _, inCore := pos[i]; f.Kind == FactRoot && !inCore {
+			rootsKept++
+		}
+	}
+	levels := make([]editLevel, len(ed.facts))
+	var best []editLevel
+	bestCost, nodes := -1, 0
+	var err error
+	hit := func(ci int) bool {
+		for _, cf := range cores[ci] {
+			if levels[cf.fact] > cf.level {
+				return true
+			}
+		}
+		return false
+	}
+	var walk func(k, cost, kept int)
+	walk = func(k, cost, kept int) {
+		if err != nil || (bestCost >= 0 && cost >= bestCost) {
+			return
+		}
+		if nodes++; nodes%checkEvery == 0 {
+			if err = ctx.Err(); err != nil {
+				return
+			}
+		}
+		if k == len(order) {
+			if kept > 0 {
+				best, bestCost = slices.Clone(levels), cost
+			}
+			return
+		}
+		i := order[k]
+		for l := levelKept; l <= levelDropped; l++ {
+			w := ed.weight(i, l)
+			if w < 0 {
+				continue
+			}
+			levels[i] = l
+			ok := true
+			for _, ci := range last[k] {
+				if !hit(ci) {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				k2 := kept
+				if ed.facts[i].Kind == FactRoot && l != levelDropped {
+					k2++
+				}
+				walk(k+1, cost+w, k2)
+			}
+		}
+		levels[i] = levelKept
+	}
+	walk(0, 0, rootsKept)
+	if err != nil {
+		return nil, false, err
+	}
+	return best, best != nil, nil
+}
+
+// describeEdits turns the edits that checked into repairs: the request
+// is resolved as the user would apply them (locks kept, changes allowed)
+// for the locks' new releases and the roots' new ranges; p is the plan of
+// the check, used when that resolution fails (the context ended).
+func (s *SATResolver) describeEdits(ctx context.Context, u *Universe, req Request, ed *editor, levels []editLevel, p *Plan) []Repair {
+	var set []relaxation
+	for i, f := range ed.facts {
+		if levels[i] != levelKept {
+			set = append(set, relaxation{fact: f, drop: levels[i] == levelDropped})
+		}
+	}
+	if edited, ok := relax(req, set); ok && edited.Policy.AllowLockChanges {
+		if q, _, err := s.resolve(ctx, u, edited, false); err == nil {
+			p = q
+		}
+	}
+	return describe(u, req, set, p)
+}
+
+// repairsLegacy, for the legacy search's refutation (an unsatisfiable
+// encoding), finds a cheapest set of edits of the user's constraints (roots
 // widened to any version of their package or dropped, locks released,
 // exclusions lifted), priced by the request's CostModel, after which a
 // plan exists: a minimum-cost correction set, by gophersat's
@@ -74,10 +407,10 @@ const maxRepairTries = 16
 // fewest locks, as many as the optimum releases (fewer would be a cheaper
 // repair), and the lock repairs are the ones it changes, each with the
 // release it picks.
-func (s *SATResolver) repairs(ctx context.Context, u *Universe, req Request, proof *encoding) []Repair {
+func (s *SATResolver) repairsLegacy(ctx context.Context, u *Universe, req Request, proof *encoding) []Repair {
 	costs := req.Policy.Costs.withDefaults()
 	e := proof
-	for range maxRepairTries {
+	for range maxRepairRounds {
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -89,7 +422,7 @@ func (s *SATResolver) repairs(ctx context.Context, u *Universe, req Request, pro
 		if !ok {
 			return nil
 		}
-		p, _, err := s.resolve(ctx, u, edited)
+		p, _, err := s.resolve(ctx, u, edited, true)
 		if err == nil {
 			return describe(u, req, set, p)
 		}

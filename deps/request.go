@@ -25,9 +25,10 @@ type Request struct {
 	// Policy tunes the resolution.
 	Policy Policy
 	// Previous is the plan of an earlier resolution of a similar request.
-	// When it still satisfies this request and the search falls back to
-	// the solver, it answers the solver's questions where it can (a plan
-	// that holds every decision so far proves they admit one).
+	// When it still satisfies this request and the deadline (or the
+	// SearchBudget) ends the search before it has a plan, it is returned,
+	// marked Optimal false: it holds, but is not proven the preference's
+	// optimum.
 	Previous *Plan
 }
 

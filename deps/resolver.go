@@ -27,8 +27,9 @@ type Resolver interface {
 // one boolean per release, whose decisions follow the preference, so that
 // the plan is the preference's lexicographic optimum and no dead end is
 // explored twice. When no plan exists, the facts the search's refutation
-// used locate the conflict; gophersat extracts a minimal conflict from the
-// part of the universe that holds them and finds the cheapest repairs.
+// used locate the conflict; searches of the same kind over those facts
+// make it minimal and find the cheapest repairs, so a deadline is
+// honoured there too.
 type SATResolver struct {
 	preference  Preference
 	maxReleases int
@@ -104,13 +105,16 @@ var errBudgetSpent = errors.New("search budget spent")
 // request, or, while it minimises lock changes, the plan that changes the
 // fewest so far. A context already done is an *InterruptedError at once.
 // Once no plan is proven to exist, the explanation (a minimal conflict and
-// repairs, by gophersat on the conflict's neighbourhood) runs to its end;
-// the context is looked at before it starts.
+// the cheapest repairs) is worked out by searches of the same kind, which
+// look at the context as often: a context that ends before it starts is
+// an *InterruptedError that also wraps ErrNoSolution, and one that ends
+// during it gives the *UnsatisfiableError with what was found by then
+// (see UnsatisfiableError.Interrupted).
 func (s *SATResolver) Resolve(ctx context.Context, u *Universe, req Request) (*Plan, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &InterruptedError{Cause: err}
 	}
-	p, proof, err := s.resolve(ctx, u, req)
+	p, proof, err := s.resolve(ctx, u, req, true)
 	if errors.Is(err, errUnsat) {
 		if cerr := ctx.Err(); cerr != nil {
 			return nil, &InterruptedError{Cause: cerr, Proven: ErrNoSolution}
@@ -120,9 +124,22 @@ func (s *SATResolver) Resolve(ctx context.Context, u *Universe, req Request) (*P
 	return p, err
 }
 
-// resolve returns the plan, or errUnsat and an encoding that is itself
-// unsatisfiable (the proof, for the explanation).
-func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*Plan, *encoding, error) {
+// refutation is the proof that a request has no plan: the learning
+// search's problem, the options of the search that failed and the facts
+// its refutation used (an unsatisfiable core), or, for the legacy search,
+// an unsatisfiable encoding.
+type refutation struct {
+	pb   *problem
+	opts searchOptions
+	core []int32
+	enc  *encoding
+}
+
+// resolve returns the plan, or errUnsat and the refutation (the proof,
+// for the explanation). Without build, a plan the search finds holds its
+// Releases only (its install order and checks are skipped: the repairs
+// read no more, and a large plan takes a while to build).
+func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request, build bool) (*Plan, *refutation, error) {
 	if err := validateRequest(u, req); err != nil {
 		return nil, nil, err
 	}
@@ -140,13 +157,17 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*P
 	noCycles := !req.Policy.AllowCycles && !s.legacy
 	in, graph, err := reach(ctx, u, req, s.maxReleases, noCycles)
 	if err != nil {
-		if cerr := ctx.Err(); cerr != nil && errors.Is(err, cerr) {
-			return nil, nil, &InterruptedError{Cause: cerr}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, nil, &InterruptedError{Cause: err}
 		}
 		return nil, nil, err
 	}
 	if s.legacy {
-		return s.resolveLegacy(ctx, u, req, in)
+		p, e, err := s.resolveLegacy(ctx, u, req, in)
+		if e != nil {
+			return p, &refutation{enc: e}, err
+		}
+		return p, nil, err
 	}
 	pb := newProblem(u, req, s.preference, in)
 	opts := searchOptions{noCycles: noCycles, maxBroken: -1, budget: s.budget}
@@ -163,13 +184,16 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request) (*P
 	res := s.run(ctx, pb, opts)
 	switch res.outcome {
 	case interrupted:
-		return s.interrupted(ctx, res, known)
+		return s.interrupted(res, known)
 	case unsat:
 		return s.unsatisfiable(ctx, pb, opts, res)
 	}
 	chosen, optimal := res.plan, true
 	if req.Policy.AllowLockChanges && pb.broken(chosen) > 0 {
 		chosen, optimal = s.fewestLockChanges(ctx, pb, opts, chosen)
+	}
+	if !build {
+		return &Plan{Releases: chosen, Optimal: optimal}, nil, nil
 	}
 	p, err := buildPlan(u, req, chosen, optimal)
 	if err != nil {
@@ -188,12 +212,13 @@ type result struct {
 	plan    map[string]*Release // found
 	core    []int32             // unsat: the facts of the refutation
 	budget  bool                // interrupted by the search budget
+	cause   error               // interrupted by the context: its error
 }
 
 // run runs one search of pb.
 func (s *SATResolver) run(ctx context.Context, pb *problem, opts searchOptions) result {
 	sr := newWalkSearch(ctx, pb, opts)
-	out := result{outcome: sr.walk(), budget: sr.budgetSpent}
+	out := result{outcome: sr.walk(), budget: sr.budgetSpent, cause: sr.ctxErr}
 	switch out.outcome {
 	case found:
 		out.plan = sr.plan()
@@ -220,11 +245,11 @@ func (o outcome) String() string {
 
 // interrupted answers a search that the context or the budget ended: with
 // the plan known to hold, not proven best, or an *InterruptedError.
-func (s *SATResolver) interrupted(ctx context.Context, res result, known *Plan) (*Plan, *encoding, error) {
+func (s *SATResolver) interrupted(res result, known *Plan) (*Plan, *refutation, error) {
 	if known != nil {
 		return known, nil, nil
 	}
-	cause := ctx.Err()
+	cause := res.cause
 	if res.budget || cause == nil {
 		cause = fmt.Errorf("%w (%d conflicts)", errBudgetSpent, s.budget)
 	}
@@ -257,8 +282,9 @@ func (s *SATResolver) fewestLockChanges(ctx context.Context, pb *problem, opts s
 
 // unsatisfiable answers a search that found no plan: with cycles
 // forbidden, a *CycleError when plans exist with cycles; otherwise
-// errUnsat with the proof for the explanation.
-func (s *SATResolver) unsatisfiable(ctx context.Context, pb *problem, opts searchOptions, res result) (*Plan, *encoding, error) {
+// errUnsat with the refutation (of the search with cycles allowed) for the
+// explanation.
+func (s *SATResolver) unsatisfiable(ctx context.Context, pb *problem, opts searchOptions, res result) (*Plan, *refutation, error) {
 	if opts.noCycles {
 		allowed := opts
 		allowed.noCycles = false
@@ -266,16 +292,12 @@ func (s *SATResolver) unsatisfiable(ctx context.Context, pb *problem, opts searc
 		case found:
 			return nil, nil, s.cycleError(ctx, pb, opts, res.core, r.plan)
 		case interrupted:
-			return s.interrupted(ctx, r, nil)
+			return s.interrupted(r, nil)
 		default:
-			res = r
+			res, opts = r, allowed
 		}
 	}
-	proof, err := s.proofEncoding(pb, res.core)
-	if err != nil {
-		return nil, nil, err
-	}
-	return nil, proof, errUnsat
+	return nil, &refutation{pb: pb, opts: opts, core: res.core}, errUnsat
 }
 
 // cycleError builds the *CycleError of a request whose every plan has a
@@ -309,19 +331,17 @@ func (s *SATResolver) cycleError(ctx context.Context, pb *problem, opts searchOp
 			return false, nil
 		case unsat:
 			return true, nil
+		default:
+			return false, r.cause
 		}
-		return false, ctx.Err()
 	}
 	minimal := candidates
 	ok, err := forces(candidates)
 	if err == nil && ok {
 		minimal, err = quickXplain(nil, false, candidates, forces)
 	}
-	if err != nil {
-		if cerr := ctx.Err(); cerr != nil {
-			return &InterruptedError{Cause: cerr, Proven: ErrCycle}
-		}
-		return err
+	if err != nil { // only the context's error
+		return &InterruptedError{Cause: err, Proven: ErrCycle}
 	}
 	for _, f := range minimal {
 		out.Facts = append(out.Facts, pb.fact(f))
