@@ -354,24 +354,7 @@ func (c *container) Run(ctx context.Context, fn Function, in *framework.Resource
 		return fail(ErrResourceLimit, fmt.Errorf("killed inside the container, at the memory limit (%d bytes, swap off) or the CPU-time limit (%ss)",
 			limits.Memory, cpuSeconds(limits)))
 	}
-	items, results, derr := decodeList(stdout.Bytes())
-	if waitErr != nil {
-		fe := &FunctionError{Function: fn.String(), Kind: ErrFunctionFailed, ExitCode: info.ExitCode, Stderr: stderr.String(), Err: waitErr}
-		if derr == nil {
-			fe.Results = results
-		}
-		if stderr.sawLimit {
-			fe.Kind = ErrResourceLimit
-		}
-		return nil, fe
-	}
-	if derr != nil {
-		return fail(ErrBadOutput, derr)
-	}
-	if hasErrors(results) {
-		return nil, &FunctionError{Function: fn.String(), Kind: ErrFunctionFailed, ExitCode: info.ExitCode, Stderr: stderr.String(), Results: results}
-	}
-	return &Output{Items: items, Results: results, Run: info}, nil
+	return processOutput(fn, info, stdout.Bytes(), stderr, waitErr)
 }
 
 // imageMissing recognises the engine saying it has no such image (and

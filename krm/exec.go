@@ -142,9 +142,20 @@ func (e *executable) Run(ctx context.Context, fn Function, in *framework.Resourc
 	case killedBy(cmd, syscall.SIGXCPU) || killedBy(cmd, syscall.SIGKILL) && info.Duration < limits.WallTime && ctx.Err() == nil:
 		return fail(ErrResourceLimit, fmt.Errorf("killed (%v)", waitErr))
 	}
-	out, results, derr := decodeList(stdout.Bytes())
-	if waitErr != nil {
-		fe := &FunctionError{Function: fn.String(), Kind: ErrFunctionFailed, ExitCode: info.ExitCode, Stderr: stderr.String(), Err: waitErr}
+	return processOutput(fn, info, stdout.Bytes(), stderr, waitErr)
+}
+
+// processOutput turns what a function process (an executable or a
+// container) wrote and how it exited into the run's Output or a typed
+// *FunctionError: a non-zero exit is ErrFunctionFailed (ErrResourceLimit
+// when stderr shows a limit was hit), output that is not a ResourceList is
+// ErrBadOutput, and an error result fails the run.
+func processOutput(fn Function, info RunInfo, stdout []byte, stderr *tailBuffer, waitErr error) (*Output, error) {
+	items, results, derr := decodeList(stdout)
+	fe := &FunctionError{Function: fn.String(), Kind: ErrFunctionFailed, ExitCode: info.ExitCode, Stderr: stderr.String()}
+	switch {
+	case waitErr != nil:
+		fe.Err = waitErr
 		if derr == nil {
 			fe.Results = results
 		}
@@ -152,14 +163,14 @@ func (e *executable) Run(ctx context.Context, fn Function, in *framework.Resourc
 			fe.Kind = ErrResourceLimit
 		}
 		return nil, fe
+	case derr != nil:
+		fe.Kind, fe.Err = ErrBadOutput, derr
+		return nil, fe
+	case hasErrors(results):
+		fe.Results = results
+		return nil, fe
 	}
-	if derr != nil {
-		return fail(ErrBadOutput, derr)
-	}
-	if hasErrors(results) {
-		return nil, &FunctionError{Function: fn.String(), Kind: ErrFunctionFailed, ExitCode: info.ExitCode, Stderr: stderr.String(), Results: results}
-	}
-	return &Output{Items: out, Results: results, Run: info}, nil
+	return &Output{Items: items, Results: results, Run: info}, nil
 }
 
 func killedBy(cmd *exec.Cmd, sig syscall.Signal) bool {
