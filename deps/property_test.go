@@ -539,23 +539,7 @@ func forcesCycleMinimally(t *testing.T, i int, u *Universe, req Request, facts [
 }
 
 // repairCost is what a set of repairs costs, by the default CostModel.
-func repairCost(reps []Repair) int {
-	costs := CostModel{}.withDefaults()
-	cost := 0
-	for _, r := range reps {
-		switch {
-		case r.Fact.Kind == FactRoot && r.Drop:
-			cost += costs.DropRoot
-		case r.Fact.Kind == FactRoot:
-			cost += costs.Widen
-		case r.Fact.Kind == FactLocked:
-			cost += costs.ReleaseLock
-		case r.Fact.Kind == FactExcluded:
-			cost += costs.LiftExclusion
-		}
-	}
-	return cost
-}
+func repairCost(reps []Repair) int { return costOf(CostModel{}, reps) }
 
 // applyRepairs edits req as the repairs say (a widened root allows every
 // version, as the resolver's relaxation does).

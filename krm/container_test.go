@@ -178,25 +178,9 @@ func (p *podmanEnv) containersOf(t testing.TB, image string) string {
 	return strings.TrimSpace(string(out))
 }
 
-// containerLimits are the limits runExec uses, with overrides from l.
-func containerLimits(l krm.Limits) krm.Limits {
-	if l.WallTime == 0 {
-		l.WallTime = 20 * time.Second
-	}
-	if l.Memory == 0 {
-		l.Memory = 256 << 20
-	}
-	if l.CPU == 0 {
-		l.CPU = 5 * time.Second
-	}
-	if l.MaxOutput == 0 {
-		l.MaxOutput = 8 << 20
-	}
-	if l.Processes == 0 {
-		l.Processes = 64
-	}
-	return l
-}
+// containerLimits are the limits runExec uses, with a longer wall time
+// for the engine's start, and overrides from l.
+func containerLimits(l krm.Limits) krm.Limits { return testLimits(l, 20*time.Second) }
 
 var setNamespaceConfig = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  namespace: prod\n"
 

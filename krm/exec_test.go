@@ -53,22 +53,28 @@ func configMaps(n int) *framework.ResourceList {
 func runExec(t *testing.T, limits krm.Limits, args ...string) (*krm.Output, error) {
 	t.Helper()
 	rt := krm.Executable(testfn, krm.ExecConfig{Args: args})
-	if limits.WallTime == 0 {
-		limits.WallTime = 10 * time.Second
+	return rt.Run(context.Background(), krm.Function{Exec: testfn}, configMaps(3), testLimits(limits, 10*time.Second))
+}
+
+// testLimits are the sandbox tests' limits: l's, with a wall time of wall
+// and small memory, CPU, output and process bounds where l sets none.
+func testLimits(l krm.Limits, wall time.Duration) krm.Limits {
+	if l.WallTime == 0 {
+		l.WallTime = wall
 	}
-	if limits.Memory == 0 {
-		limits.Memory = 256 << 20
+	if l.Memory == 0 {
+		l.Memory = 256 << 20
 	}
-	if limits.CPU == 0 {
-		limits.CPU = 5 * time.Second
+	if l.CPU == 0 {
+		l.CPU = 5 * time.Second
 	}
-	if limits.MaxOutput == 0 {
-		limits.MaxOutput = 8 << 20
+	if l.MaxOutput == 0 {
+		l.MaxOutput = 8 << 20
 	}
-	if limits.Processes == 0 {
-		limits.Processes = 64
+	if l.Processes == 0 {
+		l.Processes = 64
 	}
-	return rt.Run(context.Background(), krm.Function{Exec: testfn}, configMaps(3), limits)
+	return l
 }
 
 func TestExecRunsAFunction(t *testing.T) {

@@ -101,7 +101,7 @@ func TestRenderKeepsFilesWithoutResources(t *testing.T) {
 		"separators.yaml":  "---\n# first\n---\n\n---\n# last\n",
 		"null.yaml":        "null\n",
 		"json/empty.json":  "",
-		"deeper/only.yaml": "# a placeholder\n",
+		"deeper/only.yaml": "# only a comment\n",
 	}
 	exec := touching().On("example.com/drop:v1", func(_ context.Context, _ krm.Function, in *framework.ResourceList) (*krm.Output, error) {
 		var keep []*yaml.RNode

@@ -48,7 +48,7 @@ func New(c porch.Client, cfg Config) *Source {
 // PublishedPackages implements deps.PackageSource: the Published revisions
 // of repository (the latest of each package with Config.LatestOnly), in
 // name order, each with its Kptfile and all its files (so that Nephio
-// Dependency resources are read too). Porch's branch placeholders
+// Dependency resources are read too). Porch's branch-tracking revisions
 // (revision -1, which track the branch's head) are not releases and are
 // left out.
 func (s *Source) PublishedPackages(ctx context.Context, repository string) ([]deps.PublishedPackage, error) {

@@ -107,7 +107,7 @@ func setLabelsConfig(fc *yaml.RNode) (map[string]string, *ConfigError) {
 	}
 }
 
-// setLabelsNoConfig is the catalog's test for the placeholder config kpt
+// setLabelsNoConfig is the catalog's test for the empty default config kpt
 // passes when the user gives none.
 func setLabelsNoConfig(fc *yaml.RNode) bool {
 	if fc == nil {
@@ -323,7 +323,7 @@ func sdkIsLocalConfig(n *yaml.RNode) bool {
 }
 
 // sdkConfigIsEmpty reports the functionConfig the SDK treats as absent: none,
-// an empty object, or kpt's placeholder ConfigMap with empty data.
+// an empty object, or kpt's empty default ConfigMap (function-input, no data).
 func sdkConfigIsEmpty(fc *yaml.RNode) bool {
 	if fc == nil || fc.YNode().Kind != yaml.MappingNode || len(fc.YNode().Content) == 0 {
 		return true

@@ -250,7 +250,7 @@ func TestSetLabelsConfig(t *testing.T) {
 			results: "- message: 'unable to convert object to *setlabels.SetLabels with error: json: cannot unmarshal array into Go struct field SetLabels.labels of type map[string]string'\n  severity: error"},
 		{name: "no config", items: []string{svc}, field: "labels",
 			results: "- message: '`FunctionConfig` is not given'\n  severity: info"},
-		{name: "kpt's placeholder", config: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: function-input\ndata: {}\n",
+		{name: "kpt's empty default config", config: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: function-input\ndata: {}\n",
 			items: []string{svc}, field: "labels",
 			results: "- message: '`FunctionConfig` is not given'\n  severity: info"},
 		{name: "empty label list", config: "apiVersion: fn.kpt.dev/v1alpha1\nkind: SetLabels\nmetadata:\n  name: c\nlabels: {}\n",

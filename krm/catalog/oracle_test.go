@@ -39,7 +39,7 @@ import (
 // cases are in oracleDifferences with what porchkit does instead.
 func TestPorchOracle(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs testbin's porchfn, built from Porch v1.5.3 on first use; runs without -short")
+		t.Skip("-short is the lane without built servers: the oracle needs porchfn, compiled from Porch v1.5.3's module (minutes on a cold cache); the README's test command builds and runs it")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
