@@ -39,6 +39,9 @@ var (
 	// ErrRevisionMismatch: Resume with a package other than the one the
 	// rollout started with.
 	ErrRevisionMismatch = errors.New("package differs from the rollout's")
+	// ErrInvalidPackage: a package that cannot be propagated (a name that
+	// is not a DNS-1123 label, a missing revision, a draft).
+	ErrInvalidPackage = errors.New("invalid package")
 )
 
 // ClusterError is an error about one cluster.

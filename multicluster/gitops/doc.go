@@ -13,6 +13,11 @@
 // with another backend (the direct applier), which then also judges
 // readiness.
 //
+// PackageFromRevision and PullPackage go the other way: a published Porch
+// package revision becomes the multicluster.Package a Propagator rolls out,
+// named after its path, versioned by Porch's revision number, without its
+// local-config resources.
+//
 //	backend := gitops.New(porchClient, gitops.Config{Sync: applier.New(applier.Config{})})
 //	prop := multicluster.NewPropagator(manager, backend, multicluster.PropagatorConfig{})
 package gitops

@@ -101,3 +101,69 @@ func Example() {
 	// deploy-edge-0000: 1 (clone) 2 (edit)
 	// deploy-edge-0001: 1 (clone) 2 (edit)
 }
+
+// From a published Porch package revision to a canary rollout: PullPackage
+// names the package after its path, takes Porch's revision number, and
+// leaves the Kptfile and other local-config resources behind.
+func ExamplePullPackage() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := fake.NewClientBuilder().BuildServer()
+	if err != nil {
+		panic(err)
+	}
+	defer srv.Close()
+	c, err := porch.New(srv.Config(), porch.Options{})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	if _, err := c.Repositories("default").Register(ctx, "blueprints", "https://git.example.com/blueprints.git"); err != nil {
+		panic(err)
+	}
+	prs := c.PackageRevisions("default")
+	draft, err := prs.Init(ctx, "blueprints", "core/upf", "v1")
+	if err != nil {
+		panic(err)
+	}
+	contents, err := prs.Pull(ctx, draft.Name)
+	if err != nil {
+		panic(err)
+	}
+	contents.Resources["configmap.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: upf\n  namespace: default\ndata:\n  mode: edge\n"
+	if _, err := prs.Push(ctx, contents); err != nil {
+		panic(err)
+	}
+	if _, err := porch.NewLifecycleManager(prs, porch.LifecycleOptions{}).Promote(ctx, draft.Name, porchapi.PackageRevisionLifecyclePublished); err != nil {
+		panic(err)
+	}
+
+	pkg, err := gitops.PullPackage(ctx, prs, draft.Name)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(pkg.Name, pkg.Revision, len(pkg.Resources), "resource")
+
+	fleet := memfleet.New(memfleet.Config{})
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: fleet})
+	for _, cl := range fleet.AddClusters("edge", 4, 2) {
+		if err := m.Register(ctx, cl); err != nil {
+			panic(err)
+		}
+	}
+	prop := multicluster.NewPropagator(m, fleet, multicluster.PropagatorConfig{})
+	defer prop.Close()
+	id, err := prop.Propagate(ctx, pkg, multicluster.Selector{}, multicluster.Strategy{Type: multicluster.StrategyCanary,
+		Canary: multicluster.CanaryStrategy{FirstPercent: 25, StepPercent: 50}, PollInterval: 10 * time.Millisecond})
+	if err != nil {
+		panic(err)
+	}
+	st, err := prop.Wait(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(st.Phase, "in", st.Waves, "waves:", st.Counts[multicluster.ClusterSucceeded], "clusters run", fleet.Running("edge-0003", pkg.Name) != "")
+	// Output:
+	// core-upf v1 1 resource
+	// Succeeded in 3 waves: 4 clusters run true
+}
