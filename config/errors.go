@@ -49,7 +49,8 @@ type Problem struct {
 	// Rule says what the value must be.
 	Rule string
 	// Kind is one of ErrUnknownKey, ErrWrongType, ErrInvalidValue,
-	// ErrSecretNotFound or ErrCertificate.
+	// ErrSecretNotFound, ErrCertificate, or ErrSourceNotFound for a
+	// kubeconfig file that does not exist.
 	Kind error
 	// Err is the underlying cause, if any (a client-go error, a parse
 	// error).

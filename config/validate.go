@@ -149,7 +149,7 @@ func (b BlueprintConfig) validate(ps *problems) {
 	dnsLabel(ps, "blueprint.namespace", b.Namespace)
 	required(ps, "blueprint.branch", b.Branch, "")
 	a := b.Auth
-	if (a.Username == "") != !a.Password.IsSet() {
+	if (a.Username != "") != a.Password.IsSet() {
 		ps.invalid("blueprint.auth.username", a.Username, "blueprint.auth.username and password go together")
 	}
 	if a.SecretName != "" {
