@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -231,12 +233,15 @@ func (ch *checker) check(t reflect.Type, v any, path string) (any, bool) {
 			ch.set[path] = Problem{Source: ch.source}
 		}
 		out := map[string]any{}
-		for k, sub := range m {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			sub := m[k]
 			f, ok := fieldByKey(t, k)
 			p := join(path, k)
 			if !ok {
 				rule := "no such key"
-				if t == secretType && k == "value" {
+				if near, ok := fieldByKeyFold(t, k); ok {
+					rule = "no such key; keys are case-sensitive: " + jsonName(near)
+				} else if t == secretType && k == "value" {
 					rule = "a configuration file cannot hold a secret value; give secretRef or file"
 				} else if hint, ok := seedKeys[p]; ok {
 					rule = "a key of the seed's configuration that porchkit has no option for: " + hint
@@ -289,6 +294,17 @@ func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if f.IsExported() && jsonName(f) == key {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// fieldByKeyFold finds the field whose json name is key in another case.
+func fieldByKeyFold(t reflect.Type, key string) (reflect.StructField, bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.IsExported() && strings.EqualFold(jsonName(f), key) {
 			return f, true
 		}
 	}
