@@ -84,10 +84,13 @@ func (c *Components) Close() error {
 // porchkit builds no catalog on it yet. Printing it never shows the git
 // password.
 type BlueprintCatalog struct {
-	Namespace  string
+	// Namespace is the Repository's namespace.
+	Namespace string
+	// Repository is the Repository's name.
 	Repository string
-	URL        string
-	opts       porch.RegisterOptions
+	// URL is the git URL or oci:// image.
+	URL  string
+	opts porch.RegisterOptions
 }
 
 // RegisterOptions are the repository's branch, directory and credentials.

@@ -17,10 +17,15 @@ import (
 //
 // String, every fmt verb and JSON/YAML marshalling redact secret values.
 type Config struct {
-	Porch         PorchConfig         `json:"porch"`
-	Multicluster  MulticlusterConfig  `json:"multicluster"`
-	KRM           KRMConfig           `json:"krm"`
-	Blueprint     BlueprintConfig     `json:"blueprint"`
+	// Porch configures the porch.Client.
+	Porch PorchConfig `json:"porch"`
+	// Multicluster configures the ClusterManager and the Propagator.
+	Multicluster MulticlusterConfig `json:"multicluster"`
+	// KRM configures the krm.Runner.
+	KRM KRMConfig `json:"krm"`
+	// Blueprint names the blueprint catalog's Porch repository.
+	Blueprint BlueprintConfig `json:"blueprint"`
+	// Observability turns metrics and spans on or off.
 	Observability ObservabilityConfig `json:"observability"`
 }
 
@@ -44,8 +49,10 @@ const (
 
 // Service account files and API server address in a pod.
 const (
+	// DefaultServiceAccountTokenFile is where a pod's token is mounted.
 	DefaultServiceAccountTokenFile = "/var/run/secrets/kubernetes.io/serviceaccount/token"
-	DefaultServiceAccountCAFile    = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
+	// DefaultServiceAccountCAFile is where a pod's cluster CA is mounted.
+	DefaultServiceAccountCAFile = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt"
 	// DefaultInClusterURL is the API server's in-cluster address, used by
 	// the serviceaccount method when porch.apiUrl is empty (porchkit does
 	// not read KUBERNETES_SERVICE_HOST).
@@ -74,10 +81,14 @@ type PorchConfig struct {
 	// UserAgent is the User-Agent header (default "porchkit").
 	UserAgent string `json:"userAgent" env:"PORCH_USER_AGENT"`
 
-	Auth           AuthConfig    `json:"auth"`
-	TLS            TLSConfig     `json:"tls"`
+	// Auth says how the client authenticates.
+	Auth AuthConfig `json:"auth"`
+	// TLS verifies the server and adds a client certificate.
+	TLS TLSConfig `json:"tls"`
+	// CircuitBreaker configures the breaker in front of the server.
 	CircuitBreaker BreakerConfig `json:"circuitBreaker"`
-	Cache          CacheConfig   `json:"cache"`
+	// Cache configures the read cache.
+	Cache CacheConfig `json:"cache"`
 }
 
 // AuthConfig is porch.auth: how the client authenticates.
@@ -125,9 +136,10 @@ type TLSConfig struct {
 	// (default: the kubeconfig's or the service account's, else the
 	// system's).
 	CAFile string `json:"caFile,omitempty" env:"PORCH_TLS_CA_FILE"`
-	// CertFile and KeyFile are a client certificate and its key (mTLS).
+	// CertFile is a PEM client certificate (mTLS), with KeyFile.
 	CertFile string `json:"certFile,omitempty" env:"PORCH_TLS_CERT_FILE"`
-	KeyFile  string `json:"keyFile,omitempty" env:"PORCH_TLS_KEY_FILE"`
+	// KeyFile is CertFile's PEM private key.
+	KeyFile string `json:"keyFile,omitempty" env:"PORCH_TLS_KEY_FILE"`
 	// SecretRef names a kubernetes.io/tls Secret whose tls.crt, tls.key and
 	// ca.crt take the place of the files (Key is not used).
 	SecretRef *ObjectRef `json:"secretRef,omitempty" env:"PORCH_TLS_SECRET"`
@@ -142,8 +154,10 @@ type TLSConfig struct {
 // ObjectRef names a namespaced object; in the environment it is written
 // namespace/name.
 type ObjectRef struct {
+	// Namespace of the object (required).
 	Namespace string `json:"namespace,omitempty"`
-	Name      string `json:"name,omitempty"`
+	// Name of the object (required).
+	Name string `json:"name,omitempty"`
 }
 
 // BreakerConfig is porch.circuitBreaker.
@@ -173,10 +187,13 @@ type CacheConfig struct {
 type MulticlusterConfig struct {
 	// Enabled makes Build build a ClusterManager and a Propagator (default
 	// false); it needs BuildOptions.Backend.
-	Enabled     bool              `json:"enabled" env:"MULTICLUSTER_ENABLED"`
+	Enabled bool `json:"enabled" env:"MULTICLUSTER_ENABLED"`
+	// HealthCheck configures the cluster probes.
 	HealthCheck HealthCheckConfig `json:"healthCheck"`
+	// Propagation configures the Propagator.
 	Propagation PropagationConfig `json:"propagation"`
-	StateStore  StateStoreConfig  `json:"stateStore"`
+	// StateStore says where rollout records are kept.
+	StateStore StateStoreConfig `json:"stateStore"`
 }
 
 // HealthCheckConfig is multicluster.healthCheck: the cluster probes.
@@ -239,6 +256,7 @@ type StateStoreConfig struct {
 
 // KRMConfig is the krm section: the function Runner.
 type KRMConfig struct {
+	// Executor configures how functions run.
 	Executor ExecutorConfig `json:"executor"`
 }
 
@@ -253,10 +271,13 @@ type ExecutorConfig struct {
 	Timeout Duration `json:"timeout" env:"KRM_EXECUTOR_TIMEOUT"`
 	// MemoSize is how many runs are remembered for reuse
 	// (krm.DefaultMemoSize: 1024); 0 turns memoisation off.
-	MemoSize  int                    `json:"memoSize" env:"KRM_EXECUTOR_MEMO_SIZE"`
+	MemoSize int `json:"memoSize" env:"KRM_EXECUTOR_MEMO_SIZE"`
+	// Resources caps what a function may ask for.
 	Resources ExecutorResourceConfig `json:"resources"`
-	Security  ExecutorSecurityConfig `json:"security"`
-	Container ContainerConfig        `json:"container"`
+	// Security says what functions may do.
+	Security ExecutorSecurityConfig `json:"security"`
+	// Container configures container functions.
+	Container ContainerConfig `json:"container"`
 }
 
 // ExecutorResourceConfig is krm.executor.resources.
@@ -320,15 +341,17 @@ type BlueprintConfig struct {
 	// Branch is the git branch (default "main").
 	Branch string `json:"branch" env:"BLUEPRINT_BRANCH"`
 	// Directory restricts the catalog to a directory (default: the root).
-	Directory string              `json:"directory,omitempty" env:"BLUEPRINT_DIRECTORY"`
-	Auth      BlueprintAuthConfig `json:"auth"`
+	Directory string `json:"directory,omitempty" env:"BLUEPRINT_DIRECTORY"`
+	// Auth holds the git credentials.
+	Auth BlueprintAuthConfig `json:"auth"`
 }
 
 // BlueprintAuthConfig is blueprint.auth: the git credentials Porch uses.
 type BlueprintAuthConfig struct {
-	// Username and Password are basic-auth credentials; Porch gets them
-	// in a Secret it creates at registration.
+	// Username is the git user; Porch gets it and Password in a Secret
+	// made at registration.
 	Username string `json:"username,omitempty" env:"BLUEPRINT_GIT_USERNAME"`
+	// Password is the git password or access token.
 	Password Secret `json:"password" env:"BLUEPRINT_GIT_PASSWORD"`
 	// SecretName names an existing basic-auth Secret in the namespace
 	// instead.
@@ -337,7 +360,9 @@ type BlueprintAuthConfig struct {
 
 // ObservabilityConfig is the observability section.
 type ObservabilityConfig struct {
+	// Metrics turns the components' metrics on or off.
 	Metrics MetricsConfig `json:"metrics"`
+	// Tracing turns their spans on or off.
 	Tracing TracingConfig `json:"tracing"`
 }
 

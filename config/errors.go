@@ -80,6 +80,8 @@ func (p Problem) String() string {
 // ValidationError lists every invalid entry of a configuration at once. It
 // wraps ErrInvalid and the Kind and Err of each problem.
 type ValidationError struct {
+	// Problems are the invalid entries, in the order of the sources and
+	// then of the keys.
 	Problems []Problem
 }
 
@@ -103,16 +105,6 @@ func (e *ValidationError) Unwrap() []error {
 		}
 	}
 	return errs
-}
-
-// Has reports whether a problem at path is listed.
-func (e *ValidationError) Has(path string) bool {
-	for _, p := range e.Problems {
-		if p.Path == path {
-			return true
-		}
-	}
-	return false
 }
 
 // SourceError is a configuration source that could not be read: a file

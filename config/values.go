@@ -142,4 +142,9 @@ func (q Quantity) String() string {
 }
 
 // GoString makes %#v print the quantity as text, not its internals.
-func (q Quantity) GoString() string { return fmt.Sprintf("config.Q(%q)", q.String()) }
+func (q Quantity) GoString() string {
+	if q.q == nil && q.invalid == "" {
+		return "config.Quantity{}"
+	}
+	return fmt.Sprintf("config.Q(%q)", q.String())
+}
