@@ -282,6 +282,7 @@ func TestWrongTypesFromEnv(t *testing.T) {
 		"PORCH_BEARER_TOKEN_FILE":   "/also/a/file",
 		"KRM_EXECUTOR_MEMORY_LIMIT": "lots",
 		"REQUEST_CACHE_TTL":         "0s",
+		"PORCH_CLIENT_SECRET":       "",
 	})))
 	ve := validationError(t, err)
 	for path, env := range map[string]string{
@@ -291,6 +292,7 @@ func TestWrongTypesFromEnv(t *testing.T) {
 		"porch.auth.token":                   "PORCH_BEARER_TOKEN",
 		"krm.executor.resources.memoryLimit": "KRM_EXECUTOR_MEMORY_LIMIT",
 		"porch.cache.ttl":                    "REQUEST_CACHE_TTL",
+		"porch.auth.clientSecret":            "PORCH_CLIENT_SECRET",
 	} {
 		p := problem(t, ve, path)
 		if p.Env != env || p.Source != "environment" {

@@ -197,6 +197,9 @@ func checkSecret(ps *problems, key string, s Secret) {
 	if s.sources() > 1 {
 		ps.invalid(key, s.String(), "one of secretRef and file")
 	}
+	if s.value != nil && len(s.value) == 0 {
+		ps.invalid(key, "", "not empty")
+	}
 	if r := s.SecretRef; r != nil {
 		dnsLabel(ps, key+".secretRef.namespace", r.Namespace)
 		dnsSubdomain(ps, key+".secretRef.name", r.Name)
