@@ -212,15 +212,12 @@ func Build(ctx context.Context, cfg Config, opts BuildOptions) (*Components, err
 func porchOptions(p PorchConfig) porch.Options {
 	backoff := porch.DefaultRetryBackoff
 	backoff.Steps = p.RetryCount + 1
-	threshold := uint32(p.CircuitBreaker.Threshold)
 	return porch.Options{
 		InsecureSkipTLSVerify: p.TLS.InsecureSkipVerify,
 		UserAgent:             p.UserAgent,
 		Retry:                 porch.RetryOptions{Backoff: backoff, ConflictRetries: orNone(p.ConflictRetries)},
-		CircuitBreaker: porch.BreakerOptions{Disabled: !p.CircuitBreaker.Enabled, Settings: gobreaker.Settings{
-			Timeout:     p.CircuitBreaker.Timeout.Duration,
-			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= threshold },
-		}},
+		CircuitBreaker: porch.BreakerOptions{Disabled: !p.CircuitBreaker.Enabled, Failures: uint32(p.CircuitBreaker.Threshold),
+			Settings: gobreaker.Settings{Timeout: p.CircuitBreaker.Timeout.Duration}},
 		Cache:                 porch.CacheOptions{Disabled: !p.Cache.Enabled, Size: p.Cache.Size, TTL: p.Cache.TTL.Duration},
 		RepositoryConcurrency: orNone(p.RepositoryConcurrency),
 	}
@@ -245,6 +242,8 @@ func runnerConfig(e ExecutorConfig) krm.RunnerConfig {
 			MaxMemory:    e.Resources.MemoryLimit.Value(),
 			MaxCPU:       e.Resources.CPUTimeLimit.Duration,
 			MaxWallTime:  e.Timeout.Duration,
+			Defaults: krm.Capabilities{Memory: e.Resources.MemoryLimit.Value(), CPU: e.Resources.CPUTimeLimit.Duration,
+				WallTime: e.Timeout.Duration},
 		},
 		MemoSize:  orNone(e.MemoSize),
 		AllowExec: e.Security.AllowExec,

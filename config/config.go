@@ -265,9 +265,9 @@ type ExecutorConfig struct {
 	// SandboxEnabled must be true: porchkit always runs exec and container
 	// functions in a sandbox (the key is accepted for the seed's files).
 	SandboxEnabled bool `json:"sandboxEnabled" env:"KRM_EXECUTOR_SANDBOX_ENABLED"`
-	// Timeout caps the wall time a function may ask for
-	// (krm.Policy.MaxWallTime; default unset: no cap, and a function that
-	// asks nothing gets krm.DefaultWallTime).
+	// Timeout is the wall time a function runs under: what one that asks
+	// nothing gets, and the most one may ask for (krm.Policy.Defaults and
+	// MaxWallTime; default unset: krm.DefaultWallTime, no cap).
 	Timeout Duration `json:"timeout" env:"KRM_EXECUTOR_TIMEOUT"`
 	// MemoSize is how many runs are remembered for reuse
 	// (krm.DefaultMemoSize: 1024); 0 turns memoisation off.
@@ -282,12 +282,13 @@ type ExecutorConfig struct {
 
 // ExecutorResourceConfig is krm.executor.resources.
 type ExecutorResourceConfig struct {
-	// MemoryLimit caps the memory a function may ask for
-	// (krm.Policy.MaxMemory; default unset: no cap, and a function that
-	// asks nothing gets krm.DefaultMemory, 512Mi).
+	// MemoryLimit is the memory a function runs under: what one that asks
+	// nothing gets, and the most one may ask for (krm.Policy.Defaults and
+	// MaxMemory; default unset: krm.DefaultMemory, 512Mi, no cap).
 	MemoryLimit Quantity `json:"memoryLimit" env:"KRM_EXECUTOR_MEMORY_LIMIT"`
-	// CPUTimeLimit caps the CPU time a function may ask for
-	// (krm.Policy.MaxCPU; default unset: no cap, krm.DefaultCPU otherwise).
+	// CPUTimeLimit is the CPU time a function runs under: what one that
+	// asks nothing gets, and the most one may ask for (krm.Policy.Defaults
+	// and MaxCPU; default unset: krm.DefaultCPU, no cap).
 	CPUTimeLimit Duration `json:"cpuTimeLimit" env:"KRM_EXECUTOR_CPU_TIME_LIMIT"`
 	// CPULimit is a container function's CPU rate in cores
 	// (krm.ContainerConfig.CPUs; default 1).

@@ -4,8 +4,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/sony/gobreaker/v2"
-
 	"github.com/nephoran/porchkit/krm"
 	"github.com/nephoran/porchkit/multicluster"
 	"github.com/nephoran/porchkit/porch"
@@ -37,9 +35,8 @@ func TestDefaultsEqualComponentDefaults(t *testing.T) {
 	if po.CircuitBreaker.Disabled || po.CircuitBreaker.Settings.Timeout != porch.DefaultBreakerOpenFor {
 		t.Errorf("breaker %+v", po.CircuitBreaker)
 	}
-	trip := po.CircuitBreaker.Settings.ReadyToTrip
-	if trip(gobreaker.Counts{ConsecutiveFailures: porch.DefaultBreakerFailures - 1}) || !trip(gobreaker.Counts{ConsecutiveFailures: porch.DefaultBreakerFailures}) {
-		t.Errorf("the breaker does not trip at exactly porch.DefaultBreakerFailures (%d)", porch.DefaultBreakerFailures)
+	if po.CircuitBreaker.Failures != porch.DefaultBreakerFailures || po.CircuitBreaker.Settings.ReadyToTrip != nil {
+		t.Errorf("the breaker trips after %d failures, want porch.DefaultBreakerFailures (%d)", po.CircuitBreaker.Failures, porch.DefaultBreakerFailures)
 	}
 	if po.InsecureSkipTLSVerify || po.UserAgent != "porchkit" {
 		t.Errorf("insecure %v, user agent %q", po.InsecureSkipTLSVerify, po.UserAgent)
@@ -91,7 +88,7 @@ func TestZeroMeansNone(t *testing.T) {
 	c.KRM.Executor.Resources.MemoryLimit = Q("256Mi")
 	c.KRM.Executor.Timeout = D(300e9)
 	c.KRM.Executor.Resources.CPULimit = Q("500m")
-	if rc := runnerConfig(c.KRM.Executor); rc.Policy.MaxMemory != 256<<20 || rc.Policy.MaxWallTime != 300e9 {
+	if rc := runnerConfig(c.KRM.Executor); rc.Policy.MaxMemory != 256<<20 || rc.Policy.MaxWallTime != 300e9 || rc.Policy.Defaults.Memory != 256<<20 || rc.Policy.Defaults.WallTime != 300e9 {
 		t.Errorf("policy %+v", rc.Policy)
 	}
 	if cc := containerConfig(c.KRM.Executor); cc.CPUs != 0.5 {

@@ -37,9 +37,14 @@ type Policy struct {
 	MaxCPU time.Duration
 	// MaxWallTime caps how long a function may ask to run (0: no cap).
 	MaxWallTime time.Duration
+	// Defaults are the memory, CPU time and wall time a function gets when
+	// it declares none (zero fields: DefaultMemory, DefaultCPU,
+	// DefaultWallTime); Network and Mounts are ignored.
+	Defaults Capabilities
 }
 
-// Default limits, used when a function declares nothing.
+// Default limits, used when a function declares nothing and the Policy
+// sets no Defaults.
 const (
 	// DefaultMemory is the memory a function gets, in bytes (512 MiB).
 	DefaultMemory int64 = 512 << 20
@@ -152,6 +157,15 @@ func (p Policy) Grant(fn Function) (Limits, error) {
 	}
 	l := Limits{Memory: DefaultMemory, CPU: DefaultCPU, WallTime: DefaultWallTime, MaxOutput: DefaultMaxOutput,
 		Processes: DefaultMaxProcesses, Network: need.Network, Mounts: need.Mounts}
+	if p.Defaults.Memory > 0 {
+		l.Memory = p.Defaults.Memory
+	}
+	if p.Defaults.CPU > 0 {
+		l.CPU = p.Defaults.CPU
+	}
+	if p.Defaults.WallTime > 0 {
+		l.WallTime = p.Defaults.WallTime
+	}
 	if need.Memory > 0 {
 		l.Memory = need.Memory
 	}

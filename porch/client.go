@@ -101,7 +101,7 @@ func New(cfg *rest.Config, opts Options) (Client, error) {
 	}
 	res := &resilience{backoff: o.backoff, limiter: newRepositoryLimiter(o.repoConcurrency), inst: o.Instrumentation, log: o.Logger}
 	if !o.CircuitBreaker.Disabled {
-		res.breaker = gobreaker.NewCircuitBreaker[struct{}](breakerSettings(o.CircuitBreaker.Settings, o.Logger, o.Instrumentation))
+		res.breaker = gobreaker.NewCircuitBreaker[struct{}](breakerSettings(o.CircuitBreaker, o.Logger, o.Instrumentation))
 	}
 	srv := &server{porch: pcs, res: res, log: o.Logger, recent: newRecentRevisions(),
 		answersAreCurrent: o.repoConcurrency == 1, goneWithin: deleteVisibleWithin}
@@ -125,7 +125,11 @@ func (o *settings) prepare(cfg *rest.Config) *rest.Config {
 		cfg.UserAgent = o.UserAgent
 	}
 	if o.OAuth2 != nil {
-		src := o.OAuth2.TokenSource(context.Background())
+		ctx := context.Background()
+		if o.OAuth2HTTPClient != nil {
+			ctx = context.WithValue(ctx, oauth2.HTTPClient, o.OAuth2HTTPClient)
+		}
+		src := o.OAuth2.TokenSource(ctx)
 		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 			return &oauth2.Transport{Source: src, Base: rt}
 		})

@@ -1,6 +1,7 @@
 package porch
 
 import (
+	"net/http"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -50,6 +51,10 @@ type Options struct {
 	// OAuth2 authenticates every request with a bearer token from an OAuth2
 	// client-credentials flow; tokens are cached and refreshed.
 	OAuth2 *clientcredentials.Config
+	// OAuth2HTTPClient sends the token requests of OAuth2 (nil:
+	// http.DefaultClient), so that a token endpoint behind a private CA
+	// or a proxy can be reached.
+	OAuth2HTTPClient *http.Client
 	// InsecureSkipTLSVerify allows a rest.Config with TLS verification
 	// turned off. Without it New refuses such a Config.
 	InsecureSkipTLSVerify bool
@@ -91,6 +96,10 @@ type BreakerOptions struct {
 	// DefaultBreakerOpenFor, and ReadyToTrip and IsSuccessful are set by the
 	// client unless given.
 	Settings gobreaker.Settings
+	// Failures is how many server failures in a row open the breaker (0:
+	// DefaultBreakerFailures); Settings.ReadyToTrip, when set, decides
+	// instead.
+	Failures uint32
 	// Disabled turns the breaker off.
 	Disabled bool
 }

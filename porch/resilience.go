@@ -137,7 +137,8 @@ func isServerFailure(err error) bool {
 
 // breakerSettings fills s's zero fields with the client's defaults and
 // reports state changes to the log and the instrumentation.
-func breakerSettings(s gobreaker.Settings, log logr.Logger, inst Instrumentation) gobreaker.Settings {
+func breakerSettings(o BreakerOptions, log logr.Logger, inst Instrumentation) gobreaker.Settings {
+	s := o.Settings
 	if s.Name == "" {
 		s.Name = "porch"
 	}
@@ -145,7 +146,11 @@ func breakerSettings(s gobreaker.Settings, log logr.Logger, inst Instrumentation
 		s.Timeout = DefaultBreakerOpenFor
 	}
 	if s.ReadyToTrip == nil {
-		s.ReadyToTrip = func(counts gobreaker.Counts) bool { return counts.ConsecutiveFailures >= DefaultBreakerFailures }
+		failures := o.Failures
+		if failures == 0 {
+			failures = DefaultBreakerFailures
+		}
+		s.ReadyToTrip = func(counts gobreaker.Counts) bool { return counts.ConsecutiveFailures >= failures }
 	}
 	if s.IsSuccessful == nil {
 		s.IsSuccessful = func(err error) bool { return !isServerFailure(err) }

@@ -411,6 +411,59 @@ func TestErrorsCarryServerReason(t *testing.T) {
 	}
 }
 
+func TestCircuitBreakerFailuresOption(t *testing.T) {
+	const failures = 2
+	prs, f := newFakeRepo(t, porch.Options{Cache: porch.CacheOptions{Disabled: true}, Retry: porch.RetryOptions{Backoff: wait.Backoff{Steps: 1}},
+		CircuitBreaker: porch.BreakerOptions{Failures: failures, Settings: gobreaker.Settings{Timeout: time.Minute}}})
+	ctx := context.Background()
+	d, err := prs.Init(ctx, "blueprints", "app", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Stop()
+	for i := 0; i < failures; i++ {
+		if _, err := prs.Get(ctx, d.Name); !errors.Is(err, porch.ErrUnavailable) || errors.Is(err, porch.ErrCircuitOpen) {
+			t.Fatalf("call %d with the server down: %v, want ErrUnavailable", i, err)
+		}
+	}
+	if _, err := prs.Get(ctx, d.Name); !errors.Is(err, porch.ErrCircuitOpen) {
+		t.Fatalf("after %d failures: %v, want ErrCircuitOpen", failures, err)
+	}
+}
+
+func TestOAuth2HTTPClientSendsTokenRequests(t *testing.T) {
+	// The token endpoint serves TLS with its own CA: only a client that
+	// trusts it (OAuth2HTTPClient) gets a token.
+	tokens := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"access_token":"tok-tls","token_type":"Bearer","expires_in":3600}`))
+	}))
+	defer tokens.Close()
+	f, err := fake.NewClientBuilder().WithBearerToken("tok-tls").BuildServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ctx := context.Background()
+	creds := &clientcredentials.Config{ClientID: "id", ClientSecret: "secret", TokenURL: tokens.URL}
+	plain, err := porch.New(f.Config(), porch.Options{Cache: porch.CacheOptions{Disabled: true}, OAuth2: creds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if _, err := plain.Repositories("default").List(ctx); err == nil {
+		t.Fatal("a token endpoint behind an unknown CA answered the default HTTP client")
+	}
+	c, err := porch.New(f.Config(), porch.Options{Cache: porch.CacheOptions{Disabled: true}, OAuth2: creds, OAuth2HTTPClient: tokens.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Repositories("default").List(ctx); err != nil {
+		t.Fatalf("with OAuth2HTTPClient trusting the endpoint: %v", err)
+	}
+}
+
 func TestUnauthorizedAndOAuth2(t *testing.T) {
 	tokens := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil || r.Form.Get("grant_type") != "client_credentials" {
