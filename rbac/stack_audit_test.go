@@ -3,8 +3,8 @@ package rbac_test
 import (
 	"bufio"
 	"bytes"
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"os"
 	"strings"
