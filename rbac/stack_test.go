@@ -375,6 +375,10 @@ func TestLeastPrivilegeOnRealStack(t *testing.T) {
 	t.Run("propagator-state", func(t *testing.T) { s.testPropagatorState(ctx, t) })
 	t.Logf("propagator-state flows: %v", time.Since(begin).Round(time.Millisecond))
 
+	begin = time.Now()
+	t.Run("direct-applier", func(t *testing.T) { s.testDirectApplier(ctx, t) })
+	t.Logf("direct-applier flows: %v", time.Since(begin).Round(time.Millisecond))
+
 	t.Run("audit", func(t *testing.T) { s.testAudit(ctx, t) })
 }
 
