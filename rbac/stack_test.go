@@ -372,6 +372,10 @@ func TestLeastPrivilegeOnRealStack(t *testing.T) {
 	})
 
 	begin = time.Now()
+	t.Run("repository-registration", func(t *testing.T) { s.testRegistration(ctx, t) })
+	t.Logf("repository-registration flows: %v", time.Since(begin).Round(time.Millisecond))
+
+	begin = time.Now()
 	t.Run("propagator-state", func(t *testing.T) { s.testPropagatorState(ctx, t) })
 	t.Logf("propagator-state flows: %v", time.Since(begin).Round(time.Millisecond))
 
