@@ -2,6 +2,7 @@ package rbac_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"os"
@@ -107,6 +108,14 @@ func TestReaderIsPartOfLifecycle(t *testing.T) {
 				t.Errorf("lifecycle cannot %s %v", v, r.Resources)
 			}
 		}
+	}
+}
+
+func TestCheckNeedsANamespace(t *testing.T) {
+	p, _ := rbac.For(rbac.PorchLifecycle)
+	err := rbac.Check(context.Background(), nil, p, "")
+	if err == nil || !strings.Contains(err.Error(), "namespace") {
+		t.Fatalf("Check without a namespace: %v", err)
 	}
 }
 

@@ -67,7 +67,9 @@ func (s *stack) testRegistration(ctx context.Context, t *testing.T) {
 		return url
 	}
 	t.Run("all rules", func(t *testing.T) {
-		c := client(t, s.grant(ctx, t, nsA, "registrar", perms.Namespaced))
+		cfg := s.grant(ctx, t, nsA, "registrar", perms.Namespaced)
+		wantMissing(ctx, t, cfg, perms, nsA, "", "")
+		c := client(t, cfg)
 		for _, st := range registrationFlow(c.Repositories(nsA), "registered", gitRepo(t, "registered")) {
 			if err := st.run(ctx); err != nil {
 				t.Fatalf("step %s: %v", st.name, err)
@@ -86,7 +88,9 @@ func (s *stack) testRegistration(ctx context.Context, t *testing.T) {
 					t.Skip("porch.Repositories.Unregister deletes the Repository before it deletes the Secret, so without " +
 						"secrets delete it fails having deleted the Repository and left the Secret: a change of porch/repositories.go")
 				}
-				c := client(t, s.grant(ctx, t, nsA, name, rbac.Without(perms.Namespaced, i, verb)))
+				cfg := s.grant(ctx, t, nsA, name, rbac.Without(perms.Namespaced, i, verb))
+				wantMissing(ctx, t, cfg, perms, nsA, res, verb)
+				c := client(t, cfg)
 				steps := registrationFlow(c.Repositories(nsA), name, gitRepo(t, name))
 				fail := firstNeeding(steps, need{res, verb})
 				if fail < 0 {

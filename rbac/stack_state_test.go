@@ -96,7 +96,9 @@ func (s *stack) testPropagatorState(ctx context.Context, t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("all rules", func(t *testing.T) {
-		cs, err := kubernetes.NewForConfig(s.grant(ctx, t, nsA, "state", perms.Namespaced))
+		cfg := s.grant(ctx, t, nsA, "state", perms.Namespaced)
+		wantMissing(ctx, t, cfg, perms, nsA, "", "")
+		cs, err := kubernetes.NewForConfig(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +113,9 @@ func (s *stack) testPropagatorState(ctx context.Context, t *testing.T) {
 			res := r.Resources[0]
 			name := "no-" + res + "-" + verb
 			t.Run("without "+res+" "+verb, func(t *testing.T) {
-				cs, err := kubernetes.NewForConfig(s.grant(ctx, t, nsA, name, rbac.Without(perms.Namespaced, i, verb)))
+				cfg := s.grant(ctx, t, nsA, name, rbac.Without(perms.Namespaced, i, verb))
+				wantMissing(ctx, t, cfg, perms, nsA, res, verb)
+				cs, err := kubernetes.NewForConfig(cfg)
 				if err != nil {
 					t.Fatal(err)
 				}

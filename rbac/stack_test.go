@@ -280,6 +280,31 @@ func wantForbidden(t *testing.T, err error, isForbidden func(error) bool, u, res
 
 func isPorchForbidden(err error) bool { return errors.Is(err, porch.ErrForbidden) }
 
+// wantMissing checks rbac.Check with cfg's credentials: it finds nothing
+// missing when res is "", else exactly verb on res.
+func wantMissing(ctx context.Context, t *testing.T, cfg *rest.Config, p rbac.Permissions, ns, res, verb string) {
+	t.Helper()
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = rbac.Check(ctx, cs.AuthorizationV1(), p, ns)
+	if res == "" {
+		if err != nil {
+			t.Fatalf("check with every rule: %v", err)
+		}
+		return
+	}
+	var me *rbac.MissingPermissionsError
+	if !errors.Is(err, rbac.ErrMissingPermissions) || !errors.As(err, &me) {
+		t.Fatalf("check without %s %s: %v, want a *MissingPermissionsError", verb, res, err)
+	}
+	resource, sub, _ := strings.Cut(res, "/")
+	if len(me.Missing) != 1 || me.Missing[0].Resource != resource || me.Missing[0].Subresource != sub || me.Missing[0].Verb != verb || me.Missing[0].Namespace != ns {
+		t.Errorf("check without %s %s reports %v", verb, res, me.Missing)
+	}
+}
+
 // TestLeastPrivilegeOnRealStack runs each component's flow on a real
 // Porch with a ServiceAccount bound to exactly the component's rules,
 // and again without each verb of each rule: the flow must then fail at
@@ -297,7 +322,9 @@ func TestLeastPrivilegeOnRealStack(t *testing.T) {
 	begin := time.Now()
 
 	t.Run("porch-lifecycle/all rules", func(t *testing.T) {
-		c := client(t, s.grant(ctx, t, nsA, "lifecycle", lifecycle.Namespaced))
+		cfg := s.grant(ctx, t, nsA, "lifecycle", lifecycle.Namespaced)
+		wantMissing(ctx, t, cfg, lifecycle, nsA, "", "")
+		c := client(t, cfg)
 		for _, st := range lifecycleFlow(c.PackageRevisions(nsA), "full") {
 			if err := st.run(ctx); err != nil {
 				t.Fatalf("step %s: %v", st.name, err)
@@ -319,7 +346,9 @@ func TestLeastPrivilegeOnRealStack(t *testing.T) {
 			name := "no-" + strings.ReplaceAll(res, "/", "-") + "-" + verb
 			t.Run("porch-lifecycle/without "+res+" "+verb, func(t *testing.T) {
 				rules := rbac.Without(lifecycle.Namespaced, i, verb)
-				c := client(t, s.grant(ctx, t, nsA, name, rules))
+				cfg := s.grant(ctx, t, nsA, name, rules)
+				wantMissing(ctx, t, cfg, lifecycle, nsA, res, verb)
+				c := client(t, cfg)
 				steps := lifecycleFlow(c.PackageRevisions(nsA), name)
 				fail := firstNeeding(steps, need{res, verb})
 				if fail < 0 {
@@ -350,8 +379,17 @@ func TestLeastPrivilegeOnRealStack(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { s.removePackage(t, nsA, "private") })
-		other := client(t, s.grant(ctx, t, nsB, "lifecycle", lifecycle.Namespaced))
+		otherCfg := s.grant(ctx, t, nsB, "lifecycle", lifecycle.Namespaced)
+		other := client(t, otherCfg)
 		u := user(nsB, "lifecycle")
+		cs, err := kubernetes.NewForConfig(otherCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var me *rbac.MissingPermissionsError
+		if err := rbac.Check(ctx, cs.AuthorizationV1(), lifecycle, nsA); !errors.As(err, &me) || len(me.Missing) != 9 {
+			t.Errorf("check in the other namespace: %v, want all 9 verbs missing", err)
+		}
 		_, err = other.PackageRevisions(nsA).List(ctx)
 		wantForbidden(t, err, isPorchForbidden, u, "packagerevisions", "list")
 		_, err = other.PackageRevisions(nsA).Get(ctx, pr.Name)
