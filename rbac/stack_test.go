@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"path/filepath"
@@ -17,8 +18,10 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -97,15 +100,26 @@ func user(ns, name string) string { return "system:serviceaccount:" + ns + ":" +
 // authenticates with a token of the ServiceAccount (TokenRequest).
 func (s *stack) grant(ctx context.Context, t *testing.T, ns, name string, rules []rbac.Rule) *rest.Config {
 	t.Helper()
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-	if _, err := s.admin.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
 	role := rbac.Role(ns, name, rbac.PorchLifecycle, rules)
 	if _, err := s.admin.RbacV1().Roles(ns).Create(ctx, role, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.admin.RbacV1().RoleBindings(ns).Create(ctx, rbac.RoleBinding(ns, "Role", name, rbac.ServiceAccount(ns, name)), metav1.CreateOptions{}); err != nil {
+	return s.bindTo(ctx, t, ns, name, "Role", name, rules)
+}
+
+// bindTo creates ServiceAccount name in ns, binds it in ns to the Role
+// or ClusterRole roleName, waits until kube-apiserver's authorizer allows
+// every verb of rules (the role's), and returns a configuration for
+// kube-apiserver with a token of the ServiceAccount.
+func (s *stack) bindTo(ctx context.Context, t *testing.T, ns, name, roleKind, roleName string, rules []rbac.Rule) *rest.Config {
+	t.Helper()
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
+	if _, err := s.admin.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	binding := rbac.RoleBinding(ns, roleKind, roleName, rbac.ServiceAccount(ns, name))
+	binding.Name = name
+	if _, err := s.admin.RbacV1().RoleBindings(ns).Create(ctx, binding, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range rules {
@@ -162,25 +176,25 @@ type step struct {
 }
 
 // lifecycleFlow is porch-lifecycle's whole flow on one new package in
-// repository repoA: every call of porch.PackageRevisions, in order.
-func lifecycleFlow(c porch.PackageRevisions, pkg string) []step {
-	name := porch.RevisionName(repoA, pkg, "v1")
+// repository repo: every call of porch.PackageRevisions, in order.
+func lifecycleFlow(c porch.PackageRevisions, repo, pkg string) []step {
+	name := porch.RevisionName(repo, pkg, "v1")
 	var pulled *porch.Package
 	pr, prr, approval := "packagerevisions", "packagerevisionresources", "packagerevisions/approval"
 	return []step{
 		{"list", []need{{pr, "list"}}, func(ctx context.Context) error {
-			_, err := c.List(ctx, porch.InRepository(repoA))
+			_, err := c.List(ctx, porch.InRepository(repo))
 			return err
 		}},
 		{"watch", []need{{pr, "watch"}}, func(ctx context.Context) error {
-			w, err := c.Watch(ctx, porch.InRepository(repoA))
+			w, err := c.Watch(ctx, porch.InRepository(repo))
 			if err == nil {
 				w.Stop()
 			}
 			return err
 		}},
 		{"init", []need{{pr, "create"}}, func(ctx context.Context) error {
-			_, err := c.Init(ctx, repoA, pkg, "v1", porch.Description("least privilege"))
+			_, err := c.Init(ctx, repo, pkg, "v1", porch.Description("least privilege"))
 			return err
 		}},
 		{"get", []need{{pr, "get"}}, func(ctx context.Context) error {
@@ -325,7 +339,7 @@ func TestLeastPrivilegeOnRealStack(t *testing.T) {
 		cfg := s.grant(ctx, t, nsA, "lifecycle", lifecycle.Namespaced)
 		wantMissing(ctx, t, cfg, lifecycle, nsA, "", "")
 		c := client(t, cfg)
-		for _, st := range lifecycleFlow(c.PackageRevisions(nsA), "full") {
+		for _, st := range lifecycleFlow(c.PackageRevisions(nsA), repoA, "full") {
 			if err := st.run(ctx); err != nil {
 				t.Fatalf("step %s: %v", st.name, err)
 			}
@@ -339,6 +353,19 @@ func TestLeastPrivilegeOnRealStack(t *testing.T) {
 	})
 	t.Logf("porch-lifecycle flow with every rule: %v", time.Since(begin).Round(time.Millisecond))
 
+	t.Run("porch-lifecycle/generated ClusterRole", func(t *testing.T) {
+		// Every generated manifest is accepted by the API server; the
+		// lifecycle's ClusterRole, bound in team-a, runs the flow.
+		s.applyManifests(ctx, t)
+		cfg := s.bindTo(ctx, t, nsA, "from-manifest", "ClusterRole", rbac.RoleName(rbac.PorchLifecycle), lifecycle.Namespaced)
+		c := client(t, cfg)
+		for _, st := range lifecycleFlow(c.PackageRevisions(nsA), repoA, "from-manifest") {
+			if err := st.run(ctx); err != nil {
+				t.Fatalf("step %s: %v", st.name, err)
+			}
+		}
+	})
+
 	begin = time.Now()
 	for i, r := range lifecycle.Namespaced {
 		for _, verb := range r.Verbs {
@@ -349,12 +376,15 @@ func TestLeastPrivilegeOnRealStack(t *testing.T) {
 				cfg := s.grant(ctx, t, nsA, name, rules)
 				wantMissing(ctx, t, cfg, lifecycle, nsA, res, verb)
 				c := client(t, cfg)
-				steps := lifecycleFlow(c.PackageRevisions(nsA), name)
+				// A repository of its own, so that no flow works in a git
+				// repository that earlier flows filled.
+				repo := s.newRepository(ctx, t, nsA, name)
+				steps := lifecycleFlow(c.PackageRevisions(nsA), repo, name)
 				fail := firstNeeding(steps, need{res, verb})
 				if fail < 0 {
 					t.Fatalf("no step of the flow needs %s %s: the rule is not minimal", verb, res)
 				}
-				t.Cleanup(func() { s.removePackage(t, nsA, name) })
+				t.Cleanup(func() { s.removePackage(t, nsA, repo, name) })
 				for j, st := range steps[:fail] {
 					if err := st.run(ctx); err != nil {
 						t.Fatalf("step %d %s, before the one that needs %s %s: %v", j, st.name, verb, res, err)
@@ -378,7 +408,7 @@ func TestLeastPrivilegeOnRealStack(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { s.removePackage(t, nsA, "private") })
+		t.Cleanup(func() { s.removePackage(t, nsA, repoA, "private") })
 		otherCfg := s.grant(ctx, t, nsB, "lifecycle", lifecycle.Namespaced)
 		other := client(t, otherCfg)
 		u := user(nsB, "lifecycle")
@@ -424,13 +454,31 @@ func TestLeastPrivilegeOnRealStack(t *testing.T) {
 	t.Run("audit", func(t *testing.T) { s.testAudit(ctx, t) })
 }
 
+// newRepository creates git repository name and registers it, as the
+// administrator, in ns; it returns the name.
+func (s *stack) newRepository(ctx context.Context, t *testing.T, ns, name string) string {
+	t.Helper()
+	url, err := s.env.Git.CreateRepository(ctx, name, "main", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repos := s.porch.Repositories(ns)
+	if _, err := repos.Register(ctx, name, url); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repos.WaitReady(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
 // removePackage deletes, as the administrator, every revision of pkg in
-// repoA of ns.
-func (s *stack) removePackage(t *testing.T, ns, pkg string) {
+// repo of ns.
+func (s *stack) removePackage(t *testing.T, ns, repo, pkg string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	prs := s.porch.PackageRevisions(ns)
-	list, err := prs.List(ctx, porch.InRepository(repoA), porch.ForPackage(pkg))
+	list, err := prs.List(ctx, porch.InRepository(repo), porch.ForPackage(pkg))
 	if err != nil {
 		t.Errorf("clean-up of %s: %v", pkg, err)
 		return
@@ -438,6 +486,35 @@ func (s *stack) removePackage(t *testing.T, ns, pkg string) {
 	for _, pr := range list {
 		if err := prs.Delete(ctx, pr.Name, porch.ProposingDeletion); err != nil && !errors.Is(err, porch.ErrNotFound) {
 			t.Errorf("clean-up of %s: %v", pr.Name, err)
+		}
+	}
+}
+
+// applyManifests creates every ClusterRole of the generated manifests.
+func (s *stack) applyManifests(ctx context.Context, t *testing.T) {
+	t.Helper()
+	for _, c := range rbac.Components() {
+		f, err := os.Open(filepath.Join(rbac.ManifestDir, rbac.ManifestFile(c)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+		n := 0
+		for {
+			cr := &rbacv1.ClusterRole{}
+			if err := dec.Decode(cr); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", rbac.ManifestFile(c), err)
+			}
+			if _, err := s.admin.RbacV1().ClusterRoles().Create(ctx, cr, metav1.CreateOptions{}); err != nil {
+				t.Fatalf("%s: %v", rbac.ManifestFile(c), err)
+			}
+			n++
+		}
+		f.Close()
+		if n == 0 {
+			t.Errorf("%s holds no ClusterRole", rbac.ManifestFile(c))
 		}
 	}
 }
