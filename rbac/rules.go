@@ -190,7 +190,8 @@ func PolicyRules(rs []Rule) []rbacv1.PolicyRule {
 
 // Without returns rs with one verb of one rule taken away (the whole rule
 // when it had no other verb): what a test of least privilege runs with,
-// to see the step that needs the verb fail.
+// to see the step that needs the verb fail. An index out of range
+// removes nothing.
 func Without(rs []Rule, index int, verb string) []Rule {
 	out := cloneRules(rs)
 	if index < 0 || index >= len(out) {
