@@ -29,6 +29,10 @@ type APIServerSpec struct {
 	EtcdURL, EtcdPrefix string
 	// Credentials are the stack's certificates and tokens.
 	Credentials *Credentials
+	// ExtraArgs are appended to the server's flags, for example
+	// --audit-policy-file and --audit-log-path; a later flag overrides an
+	// earlier one of the same name.
+	ExtraArgs []string
 }
 
 // APIServer is a running kube-apiserver.
@@ -87,7 +91,7 @@ func (a *APIServer) args() []string {
 	if a.spec.EtcdPrefix != "" {
 		args = append(args, "--etcd-prefix="+a.spec.EtcdPrefix)
 	}
-	return args
+	return append(args, a.spec.ExtraArgs...)
 }
 
 // Start starts (or restarts, after Stop) the server on its port and waits

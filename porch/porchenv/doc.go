@@ -33,6 +33,9 @@
 // Kubernetes API server exits at once on a second shutdown signal, where
 // its graceful shutdown after the first outlasts a test's patience.
 //
+// APIServerArgs and PorchServerArgs add flags to kube-apiserver and
+// porch-server, for example an audit policy and log for each.
+//
 // The binaries come from internal/testbin: built with "go build" from the
 // tool modules embedded in that package (minutes the first time, printed to Progress; concurrent test processes wait on a file lock
 // for one build), then cached under the user's cache directory, keyed by the

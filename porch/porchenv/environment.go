@@ -73,6 +73,15 @@ type Environment struct {
 	// Logger logs the stack's start-up steps and their durations (default:
 	// discard).
 	Logger logr.Logger
+	// APIServerArgs are extra kube-apiserver flags, appended after the
+	// stack's own (so they win), for example an audit policy:
+	// --audit-policy-file=<file> --audit-log-path=<file>.
+	APIServerArgs []string
+	// PorchServerArgs are extra porch-server flags, appended after the
+	// stack's own. porch-server is a Kubernetes API server too and takes
+	// the same audit flags; it is the one that sees the bodies of
+	// porch.kpt.dev requests, which kube-apiserver only proxies.
+	PorchServerArgs []string
 
 	// PorchConfig is set by Start. It talks to porch-server's own HTTPS
 	// endpoint (porch.kpt.dev), with an administrator token and TLS
@@ -193,6 +202,7 @@ func (e *Environment) startAPIServer(ctx context.Context, path string) error {
 		Dir:         filepath.Join(e.dir, "kube-apiserver"),
 		EtcdURL:     e.etcd.URL,
 		Credentials: e.creds,
+		ExtraArgs:   e.APIServerArgs,
 	})
 	if err != nil {
 		return err
@@ -283,6 +293,7 @@ func (e *Environment) startPorch(ctx context.Context, path string) error {
 		"--repo-sync-frequency="+sync.String(),
 		"--v=2",
 	)
+	e.porchSpec.Args = append(e.porchSpec.Args, e.PorchServerArgs...)
 	// porch-server, like every Kubernetes API server, takes the first
 	// SIGINT or SIGTERM as the start of a graceful shutdown that lasts
 	// longer than a test wants to wait, and exits at once (status 1) on the
