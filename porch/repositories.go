@@ -119,17 +119,21 @@ func (r *repositories) Register(ctx context.Context, name, url string, opts ...R
 	if err != nil {
 		if o.BasicAuth != (BasicAuth{}) {
 			// Leave nothing behind: the Secret was made for this repository.
-			_ = r.deleteSecret(ctx, name+"-auth")
+			_ = r.deleteSecret(ctx, name+"-auth", false)
 		}
 		return nil, opError(op, err)
 	}
 	return out, nil
 }
 
-func (r *repositories) deleteSecret(ctx context.Context, name string) error {
+func (r *repositories) deleteSecret(ctx context.Context, name string, dryRun bool) error {
+	opts := metav1.DeleteOptions{}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
 	return r.c.res.do(ctx, call{op: Operation{Name: "delete", Kind: resourceSecrets, Namespace: r.ns, Object: name}, idempotent: true},
 		func(ctx context.Context) error {
-			err := r.c.core.Secrets(r.ns).Delete(ctx, name, metav1.DeleteOptions{})
+			err := r.c.core.Secrets(r.ns).Delete(ctx, name, opts)
 			if apierrors.IsNotFound(err) {
 				return nil
 			}
@@ -147,6 +151,22 @@ func (r *repositories) Unregister(ctx context.Context, name string, opts ...Unre
 	if err != nil {
 		return err
 	}
+	secret := ""
+	switch {
+	case u.KeepAuthSecret:
+	case repo.Spec.Git != nil:
+		secret = repo.Spec.Git.SecretRef.Name
+	case repo.Spec.Oci != nil:
+		secret = repo.Spec.Oci.SecretRef.Name
+	}
+	// A caller who may delete the Repository but not its Secret would
+	// leave the Secret behind: a dry run of the Secret's delete, which
+	// the API server authorises like the real one, refuses first.
+	if secret != "" {
+		if err := r.deleteSecret(ctx, secret, true); err != nil {
+			return opError(op, err)
+		}
+	}
 	err = r.c.res.do(ctx, call{op: r.op("delete", name), idempotent: true}, func(ctx context.Context) error {
 		return r.c.config.Delete().Namespace(r.ns).Resource(resourceRepositories).Name(name).Do(ctx).Error()
 	})
@@ -154,19 +174,10 @@ func (r *repositories) Unregister(ctx context.Context, name string, opts ...Unre
 		return opError(op, err)
 	}
 	r.c.srv.invalidate(r.ns, "")
-	if u.KeepAuthSecret {
-		return nil
-	}
-	secret := ""
-	if repo.Spec.Git != nil {
-		secret = repo.Spec.Git.SecretRef.Name
-	} else if repo.Spec.Oci != nil {
-		secret = repo.Spec.Oci.SecretRef.Name
-	}
 	if secret == "" {
 		return nil
 	}
-	return opError(op, r.deleteSecret(ctx, secret))
+	return opError(op, r.deleteSecret(ctx, secret, false))
 }
 
 func (r *repositories) Get(ctx context.Context, name string) (*configapi.Repository, error) {

@@ -8,6 +8,9 @@ import (
 	"testing"
 
 	configapi "github.com/nephio-project/porch/api/porchconfig/v1alpha1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/nephoran/porchkit/porch"
 	"github.com/nephoran/porchkit/porch/fake"
@@ -42,6 +45,38 @@ func TestRegisterOptions(t *testing.T) {
 	}
 	if err := repos.Unregister(ctx, "nope"); !errors.Is(err, porch.ErrNotFound) {
 		t.Fatalf("unregister missing: %v", err)
+	}
+}
+
+func TestUnregisterRemovesTheAuthSecret(t *testing.T) {
+	c, srv := fake.NewClientBuilder().Build(t)
+	ctx := context.Background()
+	cfg := srv.Config()
+	cfg.ContentType = "application/json" // the fake speaks JSON
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repos := c.Repositories("default")
+	if _, err := repos.Register(ctx, "private", "https://git.example.com/private.git", porch.BasicAuth{Username: "u", Password: "p"}); err != nil {
+		t.Fatal(err)
+	}
+	// Unregister dry-runs the Secret's delete first: a dry run must
+	// leave it in place.
+	if err := cs.CoreV1().Secrets("default").Delete(ctx, "private-auth", metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Secrets("default").Get(ctx, "private-auth", metav1.GetOptions{}); err != nil {
+		t.Fatalf("after a dry-run delete: %v", err)
+	}
+	if err := repos.Unregister(ctx, "private"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Secrets("default").Get(ctx, "private-auth", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("the auth Secret after Unregister: %v, want NotFound", err)
+	}
+	if _, err := repos.Get(ctx, "private"); !errors.Is(err, porch.ErrNotFound) {
+		t.Fatalf("the Repository after Unregister: %v, want ErrNotFound", err)
 	}
 }
 

@@ -84,10 +84,6 @@ func (s *stack) testRegistration(ctx context.Context, t *testing.T) {
 			res := r.Resources[0]
 			name := "no-" + res + "-" + verb
 			t.Run("without "+res+" "+verb, func(t *testing.T) {
-				if res == "secrets" && verb == "delete" {
-					t.Skip("porch.Repositories.Unregister deletes the Repository before it deletes the Secret, so without " +
-						"secrets delete it fails having deleted the Repository and left the Secret: a change of porch/repositories.go")
-				}
 				cfg := s.grant(ctx, t, nsA, name, rbac.Without(perms.Namespaced, i, verb))
 				wantMissing(ctx, t, cfg, perms, nsA, res, verb)
 				c := client(t, cfg)

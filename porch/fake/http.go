@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
@@ -352,6 +353,12 @@ func (s *store) handleSecret(r route, verb string, body []byte) (any, error) {
 	case "delete":
 		if _, ok := s.secrets[key(r.namespace, r.name)]; !ok {
 			return nil, apierrors.NewNotFound(grSecrets, r.name)
+		}
+		// A dry run (DeleteOptions.DryRun ["All"]) checks and changes
+		// nothing, as kube-apiserver's does.
+		var opts metav1.DeleteOptions
+		if len(body) > 0 && json.Unmarshal(body, &opts) == nil && slices.Contains(opts.DryRun, metav1.DryRunAll) {
+			return &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusSuccess}, nil
 		}
 		delete(s.secrets, key(r.namespace, r.name))
 		return &metav1.Status{TypeMeta: metav1.TypeMeta{Kind: "Status", APIVersion: "v1"}, Status: metav1.StatusSuccess}, nil
