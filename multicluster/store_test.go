@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -48,6 +49,36 @@ func TestConfigMapStore(t *testing.T) {
 	}
 	if _, err := s.Load(ctx, "nope"); !errors.Is(err, multicluster.ErrUnknownRollout) {
 		t.Fatalf("unknown: %v", err)
+	}
+}
+
+// TestConfigMapStoreKeepsEveryField: everything a Record holds survives a
+// ConfigMapStore round trip: failures, their order, times, analysis, the
+// superseding rollout.
+func TestConfigMapStoreKeepsEveryField(t *testing.T) {
+	ctx := context.Background()
+	s := multicluster.NewConfigMapStore(fake.NewSimpleClientset(), "porchkit-system")
+	s.ClustersPerShard = 2
+	at := time.Date(2026, 12, 2, 3, 4, 5, 123456789, time.UTC)
+	rec := &multicluster.Record{ID: "web-v2-abc", Package: "web", Revision: "v2", StrategyType: multicluster.StrategyParallel,
+		Phase: multicluster.PhaseSuperseded, Reason: "superseded by web-v3-def", SupersededBy: "web-v3-def", Waves: [][]string{{"a", "b", "c"}},
+		Started: at, Finished: at.Add(time.Minute), Failed: []string{"c", "a"},
+		Analysis: []multicluster.AnalysisStatus{{Name: "error-rate", Value: 0.5, Failures: 2, Message: "0.5 outside [0, 0.05]"}},
+		Clusters: map[string]multicluster.ClusterRecord{
+			"a": {State: multicluster.ClusterRolledBack, Revision: "v2-1", Previous: "v1-1", Touched: true, Message: "back at v1-1",
+				Failure: "progress deadline 1s exceeded", FailedAs: multicluster.ClusterFailed, Started: at, Finished: at.Add(time.Second)},
+			"b": {State: multicluster.ClusterSkipped, Previous: "v1-1", Known: true, Message: "not reached", Finished: at},
+			"c": {State: multicluster.ClusterUnreachable, Revision: "v2-1", Touched: true, Failure: "no answer", FailedAs: multicluster.ClusterUnreachable, Started: at},
+		}}
+	if err := s.Save(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load(ctx, rec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, rec) {
+		t.Fatalf("loaded\n%+v\nsaved\n%+v", got, rec)
 	}
 }
 
