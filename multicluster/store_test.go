@@ -90,3 +90,37 @@ func TestRolloutIDsNameKubernetesObjects(t *testing.T) {
 		t.Fatalf("rollout ID %q cannot name a ConfigMap: %v", st.ID, errs)
 	}
 }
+
+// TestStoresListUnfinished: both stores list a package's unfinished
+// records in full, and nothing of other packages or finished rollouts.
+func TestStoresListUnfinished(t *testing.T) {
+	ctx := context.Background()
+	cms := multicluster.NewConfigMapStore(fake.NewSimpleClientset(), "porchkit-system")
+	cms.ClustersPerShard = 1
+	for name, s := range map[string]interface {
+		multicluster.StateStore
+		multicluster.RecordLister
+	}{"MemoryStore": multicluster.NewMemoryStore(), "ConfigMapStore": cms} {
+		t.Run(name, func(t *testing.T) {
+			for _, r := range []*multicluster.Record{
+				{ID: "web-v1-a", Package: "web", Phase: multicluster.PhaseRunning, Waves: [][]string{{"c0", "c1"}},
+					Clusters: map[string]multicluster.ClusterRecord{"c0": {State: multicluster.ClusterSucceeded}, "c1": {State: multicluster.ClusterPending}}},
+				{ID: "web-v0-b", Package: "web", Phase: multicluster.PhaseSucceeded, Waves: [][]string{{"c0"}},
+					Clusters: map[string]multicluster.ClusterRecord{"c0": {State: multicluster.ClusterSucceeded}}},
+				{ID: "db-v1-c", Package: "db", Phase: multicluster.PhasePaused, Waves: [][]string{{"c0"}},
+					Clusters: map[string]multicluster.ClusterRecord{"c0": {State: multicluster.ClusterPending}}},
+			} {
+				if err := s.Save(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := s.Unfinished(ctx, "web")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].ID != "web-v1-a" || len(got[0].Clusters) != 2 {
+				t.Fatalf("unfinished of web: %+v", got)
+			}
+		})
+	}
+}
