@@ -556,15 +556,21 @@ func (p *Propagator) Restore(ctx context.Context, id ID, pkg *Package, s Strateg
 		return err
 	}
 	revs := map[string]*Revision{}
+	var shared *Revision // without a customizer, one revision serves every cluster
 	for _, w := range rec.Waves {
 		for _, name := range w {
 			c, _, err := p.manager.Get(name)
 			if err != nil {
 				return err
 			}
-			rev, err := render(ctx, p.cfg.Customizer, &c, pkg)
-			if err != nil {
-				return err
+			rev := shared
+			if rev == nil {
+				if rev, err = render(ctx, p.cfg.Customizer, &c, pkg); err != nil {
+					return err
+				}
+				if p.cfg.Customizer == nil {
+					shared = rev
+				}
 			}
 			if cr := rec.Clusters[name]; cr.Revision != "" && cr.Revision != rev.ID && s.Type != StrategyBlueGreen {
 				return &ClusterError{Cluster: name, Err: fmt.Errorf("%w: renders as %s, the rollout delivered %s", ErrRevisionMismatch, rev.ID, cr.Revision)}
