@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
+	"sigs.k8s.io/kustomize/kyaml/kio/filters"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -31,8 +33,9 @@ type Package struct {
 	Resources []*yaml.RNode
 }
 
-// Revision is a package customised for one cluster: the unit backends
-// deliver and roll back to.
+// Revision is a package customised for one cluster (or the same for
+// every cluster, without a Customizer): the unit backends deliver and roll
+// back to. It is not modified once made.
 type Revision struct {
 	// Package is the package's name.
 	Package string
@@ -94,7 +97,9 @@ type Observation struct {
 	Message string
 }
 
-// Backend delivers revisions to clusters. Implementations: the direct
+// Backend delivers revisions to clusters. A Revision may be shared by
+// several clusters (one rendered without a Customizer serves them all):
+// a Backend must not modify it. Implementations: the direct
 // applier (server-side apply with an inventory), the Porch backend
 // (GitOps through deployment repositories), and memfleet's in-memory
 // clusters. Errors that mean the cluster could not be reached wrap
@@ -133,7 +138,10 @@ func (f CustomizerFunc) Customize(ctx context.Context, c *Cluster, pkg *Package)
 	return f(ctx, c, pkg)
 }
 
-// render customises pkg for c and stamps the revision.
+// render customises pkg for c and stamps the revision. Every backend
+// delivers what render returns, so that local-config resources are
+// dropped here, in one place, after customisation: the customizer still
+// sees them (KRM functions read the Kptfile and the package context).
 func render(ctx context.Context, cust Customizer, c *Cluster, pkg *Package) (*Revision, error) {
 	resources := pkg.Resources
 	if cust != nil {
@@ -142,9 +150,34 @@ func render(ctx context.Context, cust Customizer, c *Cluster, pkg *Package) (*Re
 			return nil, &ClusterError{Cluster: c.Name, Err: fmt.Errorf("%w: %w", ErrRenderFailed, err)}
 		}
 	}
-	rev, err := NewRevision(pkg.Name, pkg.Revision, resources)
+	rev, err := NewRevision(pkg.Name, pkg.Revision, deliverable(resources))
 	if err != nil {
 		return nil, &ClusterError{Cluster: c.Name, Err: fmt.Errorf("%w: %w", ErrRenderFailed, err)}
 	}
 	return rev, nil
+}
+
+// deliverable drops the resources that are never applied to a cluster:
+// those annotated config.kubernetes.io/local-config with any value but
+// "false" (as kpt reads it), and the Kptfile, whatever its annotations.
+func deliverable(resources []*yaml.RNode) []*yaml.RNode {
+	out := make([]*yaml.RNode, 0, len(resources))
+	for _, r := range resources {
+		if IsLocalConfig(r) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// IsLocalConfig reports whether a resource is local configuration that no
+// backend delivers: annotated config.kubernetes.io/local-config with any
+// value but "false" (the package-context ConfigMap, for instance), or a
+// Kptfile (kind Kptfile of a kpt.dev API group).
+func IsLocalConfig(r *yaml.RNode) bool {
+	if v, ok := r.GetAnnotations()[filters.LocalConfigAnnotation]; ok && v != "false" {
+		return true
+	}
+	return r.GetKind() == "Kptfile" && strings.HasPrefix(r.GetApiVersion(), "kpt.dev/")
 }
