@@ -224,13 +224,13 @@ func (p *Propagator) Plan(ctx context.Context, pkg *Package, targets Selector, s
 // prepare validates, selects, cuts waves and renders every target.
 func (p *Propagator) prepare(ctx context.Context, pkg *Package, targets Selector, s Strategy) (*Decision, [][]string, map[string]*Revision, error) {
 	if pkg == nil {
-		return nil, nil, nil, fieldError(ErrInvalidStrategy, "package", "missing")
+		return nil, nil, nil, fieldError(ErrInvalidPackage, "package", "missing")
 	}
 	if errs := validation.IsDNS1123Label(pkg.Name); len(errs) > 0 {
-		return nil, nil, nil, fieldError(ErrRenderFailed, "package.name", "%q: %s", pkg.Name, errs[0])
+		return nil, nil, nil, fieldError(ErrInvalidPackage, "package.name", "%q: %s", pkg.Name, errs[0])
 	}
 	if pkg.Revision == "" {
-		return nil, nil, nil, fieldError(ErrRenderFailed, "package.revision", "missing")
+		return nil, nil, nil, fieldError(ErrInvalidPackage, "package.revision", "missing")
 	}
 	if err := s.Validate(); err != nil {
 		return nil, nil, nil, err

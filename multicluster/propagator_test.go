@@ -315,6 +315,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 		t.Fatalf("a render failure must name the cluster: %v", err)
 	}
 	var fe *multicluster.FieldError
+	for _, bad := range []*multicluster.Package{nil, {Name: "Core/UPF", Revision: "v1"}, {Name: "upf"}} {
+		_, err := f.prop.Propagate(ctx, bad, all(), multicluster.Strategy{Type: multicluster.StrategyParallel})
+		if !errors.Is(err, multicluster.ErrInvalidPackage) || !errors.As(err, &fe) {
+			t.Errorf("package %+v: %v, want a *FieldError wrapping ErrInvalidPackage", bad, err)
+		}
+	}
 	_, err = f.prop.Propagate(ctx, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel, MaxFailures: multicluster.Percent(101)})
 	if !errors.As(err, &fe) || fe.Field != "maxFailures" {
 		t.Fatalf("a strategy error must name the field: %v", err)
