@@ -43,6 +43,17 @@ const (
 	EventResumed EventType = "Resumed"
 	// EventFinished: the propagation reached a final phase (Event.Phase).
 	EventFinished EventType = "Finished"
+	// EventApprovalRequired: a wave waits for Propagator.Approve.
+	EventApprovalRequired EventType = "ApprovalRequired"
+	// EventApproved: a wave was approved (the message says by whom).
+	EventApproved EventType = "Approved"
+	// EventWebhook: a webhook succeeded, or failed (the message says
+	// why); a confirm hook that keeps failing is reported once.
+	EventWebhook EventType = "Webhook"
+	// EventClusterSuspended: a cluster was suspended.
+	EventClusterSuspended EventType = "ClusterSuspended"
+	// EventClusterUnsuspended: a suspended cluster was released.
+	EventClusterUnsuspended EventType = "ClusterUnsuspended"
 )
 
 // Event is one step of a propagation.

@@ -34,6 +34,16 @@ type Record struct {
 	Started time.Time
 	// Finished is when it finished (zero until then).
 	Finished time.Time
+	// Approvals are the waves approved so far.
+	Approvals []Approval `json:",omitempty"`
+	// AwaitingApproval is the wave waiting for approval (nil: none).
+	AwaitingApproval *int `json:",omitempty"`
+	// WaveGroups is each wave's index in GroupNames (-1: none), the
+	// decision groups' names.
+	WaveGroups []int    `json:",omitempty"`
+	GroupNames []string `json:",omitempty"`
+	// Webhooks has each webhook's last call.
+	Webhooks []WebhookStatus `json:",omitempty"`
 }
 
 // ClusterRecord is one cluster's persisted state.
