@@ -180,8 +180,9 @@ func (h Webhook) validate(field string) error {
 	return nil
 }
 
-// call calls the hook once; a failure is a *WebhookError.
-func (h Webhook) call(ctx context.Context, p WebhookPayload) error {
+// Call calls the hook once with payload, as a rollout does (users can try
+// their hooks with it); a failure is a *WebhookError.
+func (h Webhook) Call(ctx context.Context, p WebhookPayload) error {
 	ctx, cancel := context.WithTimeout(ctx, cmpOr(h.Timeout, DefaultWebhookTimeout))
 	defer cancel()
 	fail := func(code int, msg string, err error) error {
@@ -242,7 +243,7 @@ func (r *rollout) payload(h Webhook, wi int, phase Phase) WebhookPayload {
 // emits an EventWebhook when report says so (or it failed for the first
 // time in a row).
 func (r *rollout) callHook(ctx context.Context, h Webhook, wi int, phase Phase) error {
-	err := h.call(ctx, r.payload(h, wi, phase))
+	err := h.Call(ctx, r.payload(h, wi, phase))
 	r.mu.Lock()
 	i := 0
 	for i < len(r.k.hooks) && r.k.hooks[i].Name != h.Name {
