@@ -38,9 +38,10 @@ type Record struct {
 	Approvals []Approval `json:",omitempty"`
 	// AwaitingApproval is the wave waiting for approval (nil: none).
 	AwaitingApproval *int `json:",omitempty"`
-	// WaveGroups is each wave's index in GroupNames (-1: none), the
-	// decision groups' names.
-	WaveGroups []int    `json:",omitempty"`
+	// WaveGroups is each wave's decision group, an index in GroupNames
+	// (-1: none).
+	WaveGroups []int `json:",omitempty"`
+	// GroupNames are the decision groups' names.
 	GroupNames []string `json:",omitempty"`
 	// Webhooks has each webhook's last call.
 	Webhooks []WebhookStatus `json:",omitempty"`

@@ -112,7 +112,9 @@ type Strategy struct {
 	ProgressDeadline time.Duration
 	// MaxFailures is how many clusters may fail (count, or percent of all
 	// targets) before the gate fails (default 0). Unreachable clusters
-	// count. A failure in a canary's first wave always fails the gate.
+	// count; suspended ones do not. A failure in a canary's first wave
+	// always fails the gate. With Groups, each decision group also has a
+	// budget of its own (Groups.MaxFailures).
 	MaxFailures IntOrPercent
 	// OnFailure is what a failed gate does (default FailureRollback).
 	OnFailure FailurePolicy

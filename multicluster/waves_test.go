@@ -239,3 +239,48 @@ func ptr[T any](v T) *T { return &v }
 func constant(v float64) multicluster.Check {
 	return multicluster.CheckFunc(func(context.Context, multicluster.AnalysisInput) (float64, error) { return v, nil })
 }
+
+func TestDecisionGroupsSurviveRestore(t *testing.T) {
+	f, store := blockFleet(t, 8, 4) // region-a: 0-3, region-b: 4-7
+	ctx := context.Background()
+	s := fast(multicluster.Strategy{Type: multicluster.StrategyParallel, OnFailure: multicluster.FailureHalt, ApprovalBefore: []int{1}, MaxFailures: multicluster.Count(5),
+		Groups: multicluster.GroupStrategy{By: "region"}})
+	id, err := f.prop.Propagate(ctx, pkg("v1"), all(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	awaiting(t, f.prop, id, 1)
+	if err := f.prop.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// c-0004 moves to region-a meanwhile: the rollout keeps the groups it
+	// started with, and region-b's budget of 0 still counts c-0004.
+	c, _, err := f.manager.Get("c-0004")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Region, c.Labels["region"] = "region-a", "region-a"
+	if err := f.manager.Unregister(ctx, c.Name); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.manager.Register(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	f.mem.SetFailed("c-0004", "CrashLoopBackOff")
+	p2 := multicluster.NewPropagator(f.manager, f.mem, multicluster.PropagatorConfig{Store: store, SaveInterval: 20 * time.Millisecond})
+	defer p2.Close()
+	if err := p2.Restore(ctx, id, pkg("v1"), s); err != nil {
+		t.Fatal(err)
+	}
+	awaiting(t, p2, id, 1)
+	if err := p2.Approve(ctx, id, 1, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := p2.Wait(ctx, id)
+	if err != nil || st.Phase != multicluster.PhaseHalted || !strings.Contains(st.Reason, "decision group region=region-b") {
+		t.Fatalf("%v %s: %s", err, st.Phase, st.Reason)
+	}
+	if got := st.WaveProgress[1].Group; got != "region=region-b" {
+		t.Fatalf("wave 1's group after Restore: %q", got)
+	}
+}
