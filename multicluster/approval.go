@@ -80,10 +80,12 @@ func (r *rollout) approve(wave int, by string) error {
 	a := Approval{Wave: wave, By: by, At: time.Now()}
 	r.k.approvals = append(r.k.approvals, a)
 	r.k.awaiting = -1
-	close(r.k.approved)
 	r.dirty = true
-	r.mu.Unlock()
+	// Published before the wave may start, so that no later event (the
+	// rollout's end included) comes first.
 	r.emitWave(Event{Type: EventApproved, Wave: wave, Message: "approved by " + by})
+	close(r.k.approved)
+	r.mu.Unlock()
 	r.save()
 	return nil
 }

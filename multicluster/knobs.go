@@ -21,7 +21,10 @@ type knobState struct {
 	// released are clusters unsuspended after their wave may have passed,
 	// to deliver at the end of the current wave.
 	released []string
-	hooks    []WebhookStatus
+	// delivering are the waves runWave goes through now: their pending
+	// clusters cannot be suspended any more.
+	delivering map[int]bool
+	hooks      []WebhookStatus
 }
 
 // initKnobs sets the knobs' state of a new rollout; r.mu need not be held
@@ -29,6 +32,7 @@ type knobState struct {
 func (r *rollout) initKnobs() {
 	r.k.awaiting = -1
 	r.k.unsuspended = make(chan struct{})
+	r.k.delivering = map[int]bool{}
 	if r.s.SpreadBy != "" || r.s.Groups.enabled() {
 		var names []string
 		for _, w := range r.waves {
@@ -115,19 +119,29 @@ func (r *rollout) beforeWave(ctx context.Context, wi int) (bool, string) {
 	if !r.awaitApproval(ctx, wi) {
 		return false, "stopped"
 	}
-	if !r.waveUntouched(wi) {
-		return true, "" // restored part-way through the wave
-	}
-	if wi == 0 {
-		if !r.confirmHooks(ctx, WebhookConfirmRollout, wi) {
+	if r.waveUntouched(wi) { // not restored part-way through the wave
+		if wi == 0 && !r.confirmHooks(ctx, WebhookConfirmRollout, wi) || wi > 0 && !r.confirmHooks(ctx, WebhookConfirmWave, wi) {
 			return false, "stopped"
 		}
-		return r.callHooks(ctx, WebhookPreRollout, wi)
+		if wi == 0 {
+			if ok, reason := r.callHooks(ctx, WebhookPreRollout, wi); !ok {
+				return false, reason
+			}
+		}
 	}
-	if !r.confirmHooks(ctx, WebhookConfirmWave, wi) {
-		return false, "stopped"
-	}
+	r.setDelivering(wi, true)
 	return true, ""
+}
+
+// setDelivering marks wave wi as gone through by runWave (or no more).
+func (r *rollout) setDelivering(wi int, on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if on {
+		r.k.delivering[wi] = true
+	} else {
+		delete(r.k.delivering, wi)
+	}
 }
 
 // afterWave delivers the clusters unsuspended since their wave ran and,

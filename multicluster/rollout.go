@@ -525,6 +525,7 @@ func firstNonEmpty(a, b string) string {
 // analyse calls the wave hooks, then runs the analysis checks during the
 // wave's soak (see Analysis for what each result does).
 func (r *rollout) analyse(ctx context.Context, wi int) (bool, string) {
+	r.setDelivering(wi, false)
 	if ok, reason := r.callHooks(ctx, WebhookWave, wi); !ok {
 		return false, reason
 	}

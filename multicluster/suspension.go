@@ -24,11 +24,10 @@ var (
 // cluster is held: after its last wave it stays Running, its reason
 // counting the suspended clusters, until Unsuspend (the clusters are then
 // delivered to) or Abort (they are then Skipped). Only clusters that have
-// not started can be suspended (ErrClusterStarted); suspending a suspended
-// cluster does nothing. Either every cluster is suspended or, on an
-// error, none is. A cluster of the wave under way may already be on its
-// way to delivery when Suspend is called; clusters of later waves are
-// always held.
+// not started can be suspended (ErrClusterStarted), and not those of the
+// wave being delivered (ErrClusterStarted too: its clusters may be on
+// their way); suspending a suspended cluster does nothing. Either every
+// cluster is suspended or, on an error, none is.
 func (p *Propagator) Suspend(_ context.Context, id ID, clusters ...string) error {
 	r, err := p.get(id)
 	if err != nil {
@@ -64,6 +63,8 @@ func (r *rollout) suspend(clusters []string, hold bool) error {
 			err = fmt.Errorf("%w in rollout %s", ErrUnknownCluster, r.id)
 		case hold && run.state != ClusterPending && run.state != ClusterSuspended:
 			err = fmt.Errorf("%w: it is %s", ErrClusterStarted, run.state)
+		case hold && run.state == ClusterPending && r.k.delivering[run.wave]:
+			err = fmt.Errorf("%w: its wave %d is being delivered", ErrClusterStarted, run.wave)
 		case !hold && run.state != ClusterSuspended:
 			err = fmt.Errorf("%w: it is %s", ErrNotSuspended, run.state)
 		}
@@ -85,14 +86,16 @@ func (r *rollout) suspend(clusters []string, hold bool) error {
 			events = append(events, Event{Type: EventClusterUnsuspended, Cluster: name, Wave: run.wave, State: ClusterPending, Message: "unsuspended"})
 		}
 	}
+	// Published before the rollout can go on, so that no later event comes
+	// first.
+	for _, e := range events {
+		r.emitWave(e)
+	}
 	if !hold && len(events) > 0 {
 		close(r.k.unsuspended)
 		r.k.unsuspended = make(chan struct{})
 	}
 	r.mu.Unlock()
-	for _, e := range events {
-		r.emitWave(e)
-	}
 	if len(events) > 0 {
 		r.save()
 	}
@@ -123,7 +126,10 @@ func (r *rollout) catchUp(ctx context.Context, wi int) (bool, string) {
 	}
 	sort.Ints(order)
 	for _, w := range order {
-		if ok, reason := r.runWave(ctx, w); !ok {
+		r.setDelivering(w, true)
+		ok, reason := r.runWave(ctx, w)
+		r.setDelivering(w, false)
+		if !ok {
 			return false, reason
 		}
 	}

@@ -156,3 +156,23 @@ func TestSuspensionSurvivesRestore(t *testing.T) {
 		t.Fatalf("%v %s: %s %v", err, st.Phase, st.Reason, st.Counts)
 	}
 }
+
+func TestTheWaveUnderWayCannotBeSuspended(t *testing.T) {
+	f := newFleet(t, 3, 1, memfleet.Config{ReadinessDelay: time.Hour}, multicluster.PropagatorConfig{})
+	ctx := context.Background()
+	id, err := f.prop.Propagate(ctx, pkg("v1"), all(), fast(multicluster.Strategy{Type: multicluster.StrategyParallel, MaxConcurrency: multicluster.Count(1),
+		ProgressDeadline: time.Minute}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually.True(t, 10*time.Second, func() (bool, string) {
+		return f.mem.Deliveries("c-0000") == 1, "c-0000 not delivered yet"
+	})
+	err = f.prop.Suspend(ctx, id, "c-0002")
+	if !errors.Is(err, multicluster.ErrClusterStarted) || !strings.Contains(err.Error(), "its wave 0 is being delivered") {
+		t.Fatalf("suspending a pending cluster of the wave under way: %v", err)
+	}
+	if err := f.prop.Abort(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+}
