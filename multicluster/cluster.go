@@ -24,8 +24,9 @@ type Cluster struct {
 	Region, Zone, Environment string
 	// Capabilities the cluster offers ("sriov", "gpu", "5g-upf", ...).
 	Capabilities []string
-	// Capacity is what the cluster can hold, by resource name ("cpu",
-	// "memory", "pods"), in the resource's own units.
+	// Capacity is what the cluster can still take, by resource name:
+	// "cpu" in millicores, "memory" in bytes, "pods" and any other
+	// resource as a count. Selector.MinCapacity filters on it.
 	Capacity map[string]int64
 	// Taints keep clusters out of selections that do not tolerate them.
 	Taints []Taint

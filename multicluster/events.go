@@ -47,6 +47,17 @@ const (
 	// clusters stopped this one (the message names it); EventFinished
 	// with PhaseSuperseded follows.
 	EventSuperseded EventType = "Superseded"
+	// EventApprovalRequired: a wave waits for Propagator.Approve.
+	EventApprovalRequired EventType = "ApprovalRequired"
+	// EventApproved: a wave was approved (the message says by whom).
+	EventApproved EventType = "Approved"
+	// EventWebhook: a webhook succeeded, or failed (the message says
+	// why); a confirm hook that keeps failing is reported once.
+	EventWebhook EventType = "Webhook"
+	// EventClusterSuspended: a cluster was suspended.
+	EventClusterSuspended EventType = "ClusterSuspended"
+	// EventClusterUnsuspended: a suspended cluster was released.
+	EventClusterUnsuspended EventType = "ClusterUnsuspended"
 )
 
 // Event is one step of a propagation.

@@ -240,7 +240,7 @@ func (p *Propagator) prepare(ctx context.Context, pkg *Package, targets Selector
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	waves, err := s.waves(d.Selected)
+	waves, err := s.waves(d.Selected, p.manager.cluster)
 	if err != nil {
 		return nil, nil, nil, err
 	}

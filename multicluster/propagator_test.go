@@ -367,7 +367,7 @@ func TestAnalysisFailsTheGate(t *testing.T) {
 		Canary: multicluster.CanaryStrategy{MandatoryClusters: []string{"c-0000"}, StepPercent: 50},
 		Analysis: []multicluster.Analysis{{Name: "error-rate", Check: errorRate, Range: multicluster.AtMost(0.05),
 			Interval: 20 * time.Millisecond, FailureThreshold: 3}}})
-	if st.Phase != multicluster.PhaseRolledBack || !strings.Contains(st.Reason, "analysis error-rate failed 3 time(s) after wave 0") {
+	if st.Phase != multicluster.PhaseRolledBack || !strings.Contains(st.Reason, "analysis error-rate failed 3 times after wave 0") {
 		t.Fatalf("phase %s: %s", st.Phase, st.Reason)
 	}
 	if calls.Load() != 3 || len(st.Analysis) != 1 || st.Analysis[0].Failures != 3 {

@@ -57,6 +57,7 @@ type rollout struct {
 	// supersededBy is the rollout that supersedes this one; Status and the
 	// record show it once the phase is PhaseSuperseded.
 	supersededBy ID
+	k            knobState // decision groups, approvals, webhooks, suspension
 }
 
 type clusterRun struct {
@@ -95,6 +96,7 @@ func newRollout(p *Propagator, id ID, pkg *Package, s Strategy, waves [][]string
 		}
 	}
 	r.counts[ClusterPending] = r.total
+	r.initKnobs()
 	return r
 }
 
@@ -125,6 +127,7 @@ func (r *rollout) restore(rec *Record) {
 	if rec.Phase == PhasePaused {
 		r.phase, r.resumeCh = PhasePaused, make(chan struct{})
 	}
+	r.knobsFromRecordLocked(rec)
 }
 
 // set moves a cluster to state and emits the matching event.
@@ -239,6 +242,7 @@ func (r *rollout) recordLocked() *Record {
 			Known: run.known && !run.touched, Message: run.message, Failure: run.failure, FailedAs: run.failedAs,
 			Started: run.started, Finished: run.finished}
 	}
+	r.knobsToRecordLocked(rec)
 	return rec
 }
 
@@ -297,12 +301,14 @@ func (r *rollout) run() {
 	r.takeOver(ctx)
 	already := r.settle(ctx)
 	if r.stopped(ctx) {
+		r.finish(ctx)
 		return
 	}
 	if already == r.total {
 		reason := fmt.Sprintf("%s already %s %s %s; nothing delivered", count(already, "cluster", "clusters"), number(already, "runs", "run"), r.pkg.Name, r.pkg.Revision)
 		r.setPhase(PhaseSucceeded, reason)
 		r.emit(Event{Type: EventFinished, Phase: PhaseSucceeded, Message: reason})
+		r.finish(ctx)
 		return
 	}
 	r.mu.Lock()
@@ -312,21 +318,30 @@ func (r *rollout) run() {
 		r.mu.Lock()
 		r.wave, r.dirty = wi, true
 		r.mu.Unlock()
-		r.emit(Event{Type: EventWaveStarted, Wave: wi, Message: fmt.Sprintf("%d clusters", len(r.waves[wi]))})
-		ok, reason := r.runWave(ctx, wi)
+		ok, reason := r.beforeWave(ctx, wi)
+		if ok {
+			r.emit(Event{Type: EventWaveStarted, Wave: wi, Message: count(len(r.waves[wi]), "cluster", "clusters")})
+			ok, reason = r.runWave(ctx, wi)
+		}
 		if ok && ctx.Err() == nil {
 			ok, reason = r.analyse(ctx, wi)
 		}
+		if ok && ctx.Err() == nil {
+			ok, reason = r.afterWave(ctx, wi)
+		}
 		if r.stopped(ctx) {
+			r.finish(ctx)
 			return
 		}
 		if !ok {
 			r.gateFailed(ctx, reason, PhaseHalted)
+			r.finish(ctx)
 			return
 		}
 		r.emit(Event{Type: EventWaveSucceeded, Wave: wi})
 	}
 	r.succeed()
+	r.finish(ctx)
 }
 
 // succeed ends a rollout whose every wave passed its gate: Succeeded, or
@@ -676,7 +691,7 @@ func (r *rollout) gateBroken(wi int) (bool, string) {
 	if limit := r.s.MaxFailures.Of(r.total); failures > limit {
 		return true, fmt.Sprintf("%s failed, more than maxFailures %s (%d of %d)%s", count(failures, "cluster", "clusters"), r.s.MaxFailures, limit, r.total, r.firstFailureLocked())
 	}
-	return false, ""
+	return r.groupBudgetBrokenLocked(wi)
 }
 
 func (r *rollout) firstFailureLocked() string {
@@ -894,8 +909,13 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-// analyse runs the analysis checks during the wave's soak.
+// analyse calls the wave hooks, then runs the analysis checks during the
+// wave's soak (see Analysis for what each result does).
 func (r *rollout) analyse(ctx context.Context, wi int) (bool, string) {
+	r.setDelivering(wi, false)
+	if ok, reason := r.callHooks(ctx, WebhookWave, wi); !ok {
+		return false, reason
+	}
 	checks := r.s.Analysis
 	if len(checks) == 0 && r.s.MinSuccessTime == 0 {
 		return true, ""
@@ -906,13 +926,19 @@ func (r *rollout) analyse(ctx context.Context, wi int) (bool, string) {
 	}
 	in := AnalysisInput{Rollout: r.id, Package: r.pkg.Name, Revision: r.pkg.Revision, Wave: wi, Clusters: done}
 	end := time.Now().Add(r.s.MinSuccessTime)
-	failures := make([]int, len(checks))
+	tally := make([]AnalysisStatus, len(checks))
 	next := make([]time.Time, len(checks))
 	for i := range next {
+		tally[i] = AnalysisStatus{Name: checks[i].Name, Wave: wi}
 		next[i] = time.Now()
 		if checks[i].Interval == 0 {
 			next[i] = end // once, at the end of the soak
 		}
+	}
+	// pending: a check still due within the soak, or whose last
+	// evaluation errored (it is evaluated again until it gives a value).
+	pending := func(i int) bool {
+		return tally[i].Result == "" || tally[i].Result == AnalysisError || !next[i].After(end)
 	}
 	for {
 		now := time.Now()
@@ -920,39 +946,59 @@ func (r *rollout) analyse(ctx context.Context, wi int) (bool, string) {
 			if now.Before(next[i]) {
 				continue
 			}
-			next[i] = now.Add(a.Interval)
-			if a.Interval == 0 {
-				next[i] = end.Add(time.Hour)
-			}
 			v, err := a.Check.Evaluate(ctx, in)
 			if ctx.Err() != nil {
 				return false, "stopped"
 			}
-			msg := fmt.Sprintf("%v in %s", v, a.Range)
-			ok := err == nil && a.Range.contains(v)
-			if err != nil {
-				msg = err.Error()
-			} else if !ok {
-				msg = fmt.Sprintf("%v outside %s", v, a.Range)
+			res, msg := a.judge(v, err)
+			st := &tally[i]
+			st.Value, st.Result, st.Message = v, res, msg
+			switch res {
+			case AnalysisSuccessful:
+				st.Successful++
+			case AnalysisFailed:
+				st.Failures++
+			case AnalysisInconclusive:
+				st.Inconclusive++
+			case AnalysisError:
+				st.Errors++
+				st.ConsecutiveErrors++
 			}
-			if !ok {
-				failures[i]++
+			if res != AnalysisError {
+				st.ConsecutiveErrors = 0
 			}
-			r.p.cfg.Instrumentation.Analysed(ctx, r.id, a.Name, v, ok)
-			r.recordAnalysis(AnalysisStatus{Name: a.Name, Value: v, Failures: failures[i], Message: msg})
-			r.emit(Event{Type: EventAnalysis, Wave: wi, Message: a.Name + ": " + msg})
-			if failures[i] >= max(1, a.FailureThreshold) {
-				return false, fmt.Sprintf("analysis %s failed %d time(s) after wave %d: %s", a.Name, failures[i], wi, msg)
+			switch {
+			case res == AnalysisError:
+				next[i] = now.Add(cmpOr(a.Interval, r.s.PollInterval))
+			case a.Interval == 0:
+				next[i] = end.Add(time.Hour)
+			default:
+				next[i] = now.Add(a.Interval)
+			}
+			r.p.cfg.Instrumentation.Analysed(ctx, r.id, a.Name, v, res == AnalysisSuccessful)
+			r.recordAnalysis(*st)
+			r.emit(Event{Type: EventAnalysis, Wave: wi, Message: fmt.Sprintf("%s: %s: %s", a.Name, res, msg)})
+			switch {
+			case res == AnalysisFailed && st.Failures >= max(1, a.FailureThreshold):
+				return false, fmt.Sprintf("analysis %s failed %s after wave %d: %s", a.Name, count(st.Failures, "time", "times"), wi, msg)
+			case res == AnalysisError && st.ConsecutiveErrors > a.errorLimit():
+				return false, fmt.Sprintf("analysis %s errored %d times in a row after wave %d, more than consecutiveErrorLimit %d: %s", a.Name, st.ConsecutiveErrors, wi, a.errorLimit(), msg)
+			case res == AnalysisInconclusive && st.Inconclusive > a.InconclusiveLimit:
+				reason := fmt.Sprintf("analysis %s inconclusive %s after wave %d, more than inconclusiveLimit %d (%s): waiting for Resume (the wave passes) or Abort", a.Name, count(st.Inconclusive, "time", "times"), wi, a.InconclusiveLimit, msg)
+				if !r.pauseForHuman(ctx, reason) {
+					return false, "stopped"
+				}
+				return true, ""
 			}
 		}
-		if !now.Before(end) && allRan(next, end) {
+		wake, waiting := end, now.Before(end)
+		for i := range checks {
+			if pending(i) && (!waiting || next[i].Before(wake)) {
+				wake, waiting = next[i], true
+			}
+		}
+		if !waiting {
 			return true, ""
-		}
-		wake := end
-		for _, n := range next {
-			if n.Before(wake) {
-				wake = n
-			}
 		}
 		timer := time.NewTimer(max(0, time.Until(wake)))
 		select {
@@ -962,16 +1008,6 @@ func (r *rollout) analyse(ctx context.Context, wi int) (bool, string) {
 		case <-timer.C:
 		}
 	}
-}
-
-// allRan reports every check evaluated at least once by end.
-func allRan(next []time.Time, end time.Time) bool {
-	for _, n := range next {
-		if !n.After(end) {
-			return false
-		}
-	}
-	return true
 }
 
 func (r *rollout) recordAnalysis(a AnalysisStatus) {
@@ -1175,6 +1211,7 @@ func (r *rollout) status() *Status {
 	for _, name := range r.failed {
 		st.Failures = append(st.Failures, r.clusterStatusLocked(name))
 	}
+	r.knobsToStatusLocked(st)
 	return st
 }
 
@@ -1221,6 +1258,7 @@ func statusOfRecord(rec *Record, failuresShown, wavesShown int) *Status {
 	for _, name := range rec.Failed[:min(len(rec.Failed), failuresShown)] {
 		st.Failures = append(st.Failures, clusterStatusOfRecord(name, waveOf[name], rec.Clusters[name]))
 	}
+	knobsToStatusOfRecord(st, rec)
 	return st
 }
 

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 )
@@ -35,6 +36,12 @@ type Selector struct {
 	MaxClusters int
 	// Fallback selectors are tried in order when this one fails.
 	Fallback []Selector
+	// MinCapacity selects only clusters whose Capacity (what they can
+	// still take) holds at least this much of each resource ("cpu",
+	// "memory", "pods", ...); a cluster without the resource in its
+	// Capacity is left out. CPU is compared to the millicore, other
+	// resources as whole numbers.
+	MinCapacity map[string]resource.Quantity
 }
 
 // Spread says the selection must cover at least MinGroups and at most
@@ -117,6 +124,11 @@ func (s Selector) validate(known map[string]bool, group int) error {
 	if s.Labels != nil {
 		if _, err := metav1.LabelSelectorAsSelector(s.Labels); err != nil {
 			return fieldError(ErrUnsatisfiable, field("labels"), "%v", err)
+		}
+	}
+	for _, name := range sortedKeys(s.MinCapacity) {
+		if err := validCapacity(name, s.MinCapacity[name]); err != nil {
+			return fieldError(ErrUnsatisfiable, field("minCapacity."+name), "%v", err)
 		}
 	}
 	if s.MaxClusters < 0 {
@@ -227,6 +239,13 @@ func (s Selector) matches(c Cluster, ls labels.Selector) (bool, []string) {
 		}
 		why = append(why, fmt.Sprintf("%s %s", f.name, f.value))
 	}
+	if len(s.MinCapacity) > 0 {
+		ok, reason := s.hasCapacity(c)
+		if !ok {
+			return false, []string{reason}
+		}
+		why = append(why, reason)
+	}
 	for _, t := range c.Taints {
 		tolerated := false
 		for _, tol := range s.Tolerations {
@@ -329,4 +348,61 @@ func roundRobin(cs []Cluster, spread []Spread, n int) []Cluster {
 		}
 	}
 	return out
+}
+
+// hasCapacity reports whether c can take MinCapacity, and why.
+func (s Selector) hasCapacity(c Cluster) (bool, string) {
+	var have []string
+	for _, name := range sortedKeys(s.MinCapacity) {
+		need := s.MinCapacity[name]
+		free, ok := c.Capacity[name]
+		if !ok {
+			return false, fmt.Sprintf("no %s capacity registered (need %s)", name, need.String())
+		}
+		q := capacityQuantity(name, free)
+		if q.Cmp(need) < 0 {
+			return false, fmt.Sprintf("free %s %s < %s", name, q.String(), need.String())
+		}
+		have = append(have, fmt.Sprintf("%s %s >= %s", name, q.String(), need.String()))
+	}
+	return true, "free " + strings.Join(have, ", ")
+}
+
+// capacityQuantity is a Cluster.Capacity value as a quantity: cpu in
+// millicores, memory in bytes, anything else a count.
+func capacityQuantity(name string, v int64) *resource.Quantity {
+	switch name {
+	case "cpu":
+		return resource.NewMilliQuantity(v, resource.DecimalSI)
+	case "memory":
+		return resource.NewQuantity(v, resource.BinarySI)
+	}
+	return resource.NewQuantity(v, resource.DecimalSI)
+}
+
+// validCapacity checks a MinCapacity quantity: not negative, and as
+// precise as Cluster.Capacity can hold (cpu to the millicore, anything
+// else a whole number).
+func validCapacity(name string, q resource.Quantity) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("a resource needs a name")
+	case q.Sign() < 0:
+		return fmt.Errorf("negative: %s", q.String())
+	case name == "cpu" && resource.NewMilliQuantity(q.MilliValue(), resource.DecimalSI).Cmp(q) != 0:
+		return fmt.Errorf("%s is finer than a millicore", q.String())
+	case name != "cpu" && resource.NewQuantity(q.Value(), resource.DecimalSI).Cmp(q) != 0:
+		return fmt.Errorf("%s is not a whole number", q.String())
+	}
+	return nil
+}
+
+// sortedKeys returns m's keys in order, for deterministic reasons.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/nephoran/porchkit/multicluster"
@@ -170,5 +171,71 @@ func TestPlanChangesNothing(t *testing.T) {
 		if f.mem.Deliveries(c.Name) != want {
 			t.Fatalf("Plan delivered to %s", c.Name)
 		}
+	}
+}
+
+func TestCapacitySelection(t *testing.T) {
+	ctx := context.Background()
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{})
+	for _, c := range []multicluster.Cluster{
+		{Name: "big", Capacity: map[string]int64{"cpu": 16000, "memory": 64 << 30, "pods": 200}},
+		{Name: "small", Capacity: map[string]int64{"cpu": 1500, "memory": 4 << 30, "pods": 30}},
+		{Name: "unknown"},
+	} {
+		if err := m.Register(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		min  map[string]resource.Quantity
+		want string
+	}{
+		{map[string]resource.Quantity{"cpu": resource.MustParse("2")}, "big"},
+		{map[string]resource.Quantity{"cpu": resource.MustParse("1500m")}, "big,small"},
+		{map[string]resource.Quantity{"memory": resource.MustParse("4Gi"), "pods": resource.MustParse("30")}, "big,small"},
+		{map[string]resource.Quantity{"memory": resource.MustParse("5G")}, "big"},
+		{map[string]resource.Quantity{"pods": resource.MustParse("0")}, "big,small"},
+	} {
+		d, err := m.Select(ctx, multicluster.Selector{MinCapacity: tc.min})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(d.Selected, ","); got != tc.want {
+			t.Errorf("%v: selected %s, want %s", tc.min, got, tc.want)
+		}
+	}
+	d, err := m.Select(ctx, multicluster.Selector{MinCapacity: map[string]resource.Quantity{"cpu": resource.MustParse("2"), "memory": resource.MustParse("8Gi")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	why := map[string]string{}
+	for _, c := range d.Clusters {
+		why[c.Name] = strings.Join(c.Reasons, "; ")
+	}
+	for name, want := range map[string]string{"big": "free cpu 16 >= 2, memory 64Gi >= 8Gi", "small": "free cpu 1500m < 2", "unknown": "no cpu capacity registered (need 2)"} {
+		if why[name] != want {
+			t.Errorf("%s: reasons %q, want %q", name, why[name], want)
+		}
+	}
+	if _, err := m.Select(ctx, multicluster.Selector{MinCapacity: map[string]resource.Quantity{"gpu": resource.MustParse("1")}}); !errors.Is(err, multicluster.ErrEmptySelection) {
+		t.Fatalf("no cluster with the resource: %v", err)
+	}
+
+	for field, min := range map[string]map[string]resource.Quantity{
+		"minCapacity.cpu":    {"cpu": resource.MustParse("-1")},
+		"minCapacity.pods":   {"pods": resource.MustParse("1500m")},
+		"minCapacity.memory": {"memory": resource.MustParse("0.5")},
+		"minCapacity.":       {"": resource.MustParse("1")},
+	} {
+		_, err := m.Select(ctx, multicluster.Selector{MinCapacity: min})
+		var fe *multicluster.FieldError
+		if !errors.As(err, &fe) || fe.Field != field || !errors.Is(err, multicluster.ErrUnsatisfiable) {
+			t.Errorf("%v: %v, want a FieldError on %s", min, err, field)
+		}
+	}
+	sub := resource.MustParse("100u")
+	var fe *multicluster.FieldError
+	if _, err := m.Select(ctx, multicluster.Selector{Regions: []string{"mars"}, Fallback: []multicluster.Selector{{MinCapacity: map[string]resource.Quantity{"cpu": sub}}}}); !errors.As(err, &fe) || fe.Field != "fallback[0].minCapacity.cpu" {
+		t.Fatalf("a cpu finer than a millicore in a fallback: %v", err)
 	}
 }

@@ -71,6 +71,9 @@ const (
 	// aborted without rollback, or superseded; the cluster may run either
 	// revision (a superseding rollout delivers it again).
 	ClusterStopped ClusterState = "Stopped"
+	// ClusterSuspended: held by Propagator.Suspend (or
+	// Strategy.Suspended) before it started; not a failure.
+	ClusterSuspended ClusterState = "Suspended"
 )
 
 func (s ClusterState) failed() bool { return s == ClusterFailed || s == ClusterUnreachable }
@@ -112,6 +115,13 @@ type Status struct {
 	// Started and Finished are when the propagation started and finished
 	// (Finished is zero until then).
 	Started, Finished time.Time
+	// Approvals are the waves approved so far (Strategy.ApprovalBefore).
+	Approvals []Approval
+	// AwaitingApproval is the wave waiting for Propagator.Approve (nil:
+	// none).
+	AwaitingApproval *int
+	// Webhooks has each webhook's last call.
+	Webhooks []WebhookStatus
 }
 
 // WaveStatus counts one wave's clusters by state.
@@ -122,6 +132,9 @@ type WaveStatus struct {
 	Clusters int
 	// Counts has, per state, the wave's clusters in it.
 	Counts map[ClusterState]int
+	// Group is the wave's decision group (Strategy.Groups; "" for none,
+	// and for a canary's first wave).
+	Group string
 }
 
 // ClusterStatus is one cluster's detail.
@@ -155,9 +168,17 @@ type AnalysisStatus struct {
 	Name string
 	// Value is what the check measured last.
 	Value float64
-	// Failures counts the failed evaluations so far; FailureThreshold of
-	// them fail the gate.
+	// Failures counts the Failed evaluations after the wave;
+	// FailureThreshold of them fail the gate.
 	Failures int
 	// Message says the value and the range, or the check's error.
 	Message string
+	// Result is the last evaluation's result.
+	Result AnalysisResult
+	// Wave is the wave the check last ran after.
+	Wave int
+	// Successful, Inconclusive and Errors count the evaluations of each
+	// result after that wave (Failures counts the Failed ones);
+	// ConsecutiveErrors the errors in a row at the end.
+	Successful, Inconclusive, Errors, ConsecutiveErrors int
 }

@@ -43,6 +43,17 @@ type Record struct {
 	Failed []string `json:",omitempty"`
 	// Analysis has the last result of each analysis check.
 	Analysis []AnalysisStatus `json:",omitempty"`
+	// Approvals are the waves approved so far.
+	Approvals []Approval `json:",omitempty"`
+	// AwaitingApproval is the wave waiting for approval (nil: none).
+	AwaitingApproval *int `json:",omitempty"`
+	// WaveGroups is each wave's decision group, an index in GroupNames
+	// (-1: none).
+	WaveGroups []int `json:",omitempty"`
+	// GroupNames are the decision groups' names.
+	GroupNames []string `json:",omitempty"`
+	// Webhooks has each webhook's last call.
+	Webhooks []WebhookStatus `json:",omitempty"`
 }
 
 // ClusterRecord is one cluster's persisted state.

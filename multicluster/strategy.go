@@ -112,7 +112,9 @@ type Strategy struct {
 	ProgressDeadline time.Duration
 	// MaxFailures is how many clusters may fail (count, or percent of all
 	// targets) before the gate fails (default 0). Unreachable clusters
-	// count. A failure in a canary's first wave always fails the gate.
+	// count; suspended ones do not. A failure in a canary's first wave
+	// always fails the gate. With Groups, each decision group also has a
+	// budget of its own (Groups.MaxFailures).
 	MaxFailures IntOrPercent
 	// OnFailure is what a failed gate does (default FailureRollback).
 	OnFailure FailurePolicy
@@ -124,6 +126,25 @@ type Strategy struct {
 	// PollInterval is how often gates observe clusters (default
 	// DefaultPollInterval).
 	PollInterval time.Duration
+	// SpreadBy orders the targets round-robin over the values of a key
+	// ("region", "zone", "environment" or a label key), so that every wave
+	// (a canary's first one included) covers as many of its values as its
+	// size allows, instead of taking the clusters in name order (default
+	// "": name order).
+	SpreadBy string
+	// Groups cuts the targets into decision groups that waves never
+	// straddle, rolled out one after the other, each with its own failure
+	// budget (default: no groups, one budget for all).
+	Groups GroupStrategy
+	// ApprovalBefore lists the waves (by index) that wait for
+	// Propagator.Approve before they start (default: none waits).
+	ApprovalBefore []int
+	// Webhooks are called before, between and after the waves (default:
+	// none).
+	Webhooks []Webhook
+	// Suspended are clusters held from the start, as if Propagator.Suspend
+	// had been called for them (default: none).
+	Suspended []string
 }
 
 // CanaryStrategy shapes a canary's waves (Strategy.Canary).
@@ -199,48 +220,7 @@ func (s Strategy) Validate() error {
 			return err
 		}
 	}
-	return nil
-}
-
-// waves cuts the selected clusters into the strategy's waves.
-func (s Strategy) waves(selected []string) ([][]string, error) {
-	n := len(selected)
-	switch s.Type {
-	case StrategySequential, StrategyBlueGreen:
-		size := 1
-		if s.Type == StrategyBlueGreen && s.MaxConcurrency.Value > 0 {
-			size = max(1, s.MaxConcurrency.Of(n))
-		}
-		return chunk(selected, size), nil
-	case StrategyParallel:
-		return [][]string{slices.Clone(selected)}, nil
-	case StrategyCanary:
-		var first []string
-		rest := selected
-		if len(s.Canary.MandatoryClusters) > 0 {
-			for _, m := range s.Canary.MandatoryClusters {
-				if !slices.Contains(selected, m) {
-					return nil, fieldError(ErrInvalidStrategy, "canary.mandatoryClusters", "%s is not among the selected clusters", m)
-				}
-			}
-			first = slices.Clone(s.Canary.MandatoryClusters)
-			rest = nil
-			for _, c := range selected {
-				if !slices.Contains(first, c) {
-					rest = append(rest, c)
-				}
-			}
-		} else {
-			k := max(1, Percent(s.Canary.FirstPercent).Of(n))
-			first, rest = slices.Clone(selected[:k]), selected[k:]
-		}
-		out := [][]string{first}
-		if len(rest) > 0 {
-			out = append(out, chunk(rest, max(1, Percent(s.Canary.StepPercent).Of(n)))...)
-		}
-		return out, nil
-	}
-	return nil, fieldError(ErrInvalidStrategy, "type", "unknown %q", s.Type)
+	return s.validateKnobs()
 }
 
 func chunk(xs []string, size int) [][]string {

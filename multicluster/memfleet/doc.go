@@ -11,7 +11,12 @@
 // multicluster.ErrUnreachable, and probes say HealthUnreachable),
 // SetUnauthorized (multicluster.ErrUnauthorized, HealthUnauthorized) and
 // SetNeverReady (revisions delivered from then on stay Progressing, as when
-// new pods cannot be scheduled). Running and Deliveries tell a test what
+// new pods cannot be scheduled), SetFailed and FailRevision (a revision is
+// reported DeliveryFailed with a message, as when its pods crash), or
+// several at once with Apply(name, Fault{...}). A fault can also strike at
+// a chosen moment: AfterDelivery (right after the cluster's next delivery)
+// and WhenDelivered (when any of some clusters is delivered to, such as a
+// wave's, from Propagator.Plan). Running and Deliveries tell a test what
 // each cluster runs and how often it was delivered to.
 //
 //	fleet := memfleet.New(memfleet.Config{ReadinessDelay: 10 * time.Millisecond})

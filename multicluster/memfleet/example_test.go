@@ -48,7 +48,59 @@ func Example() {
 	// edge-0000 Healthy
 	// edge-0001 Healthy
 	// edge-0002 Unreachable
-	// Succeeded succeeded: 2 unreachable: 1
+	// SucceededWithFailures succeeded: 2 unreachable: 1
 	// edge-0000 runs upf: true deliveries: 1
 	// edge-0002 runs upf: false deliveries: 0
+}
+
+// A fault that strikes at a chosen moment: the third cluster's revision
+// fails (DeliveryFailed, with a message) once the second cluster, the
+// second wave of a Sequential rollout, is delivered to; the gate halts
+// the rollout there.
+func ExampleFleet_WhenDelivered() {
+	ctx := context.Background()
+	fleet := memfleet.New(memfleet.Config{})
+	m := multicluster.NewClusterManager(multicluster.ManagerConfig{Prober: fleet})
+	for _, c := range fleet.AddClusters("edge", 4, 2) {
+		if err := m.Register(ctx, c); err != nil {
+			panic(err)
+		}
+	}
+	prop := multicluster.NewPropagator(m, fleet, multicluster.PropagatorConfig{})
+	defer prop.Close()
+	pkg := &multicluster.Package{Name: "upf", Revision: "v1", Resources: []*yaml.RNode{
+		yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: upf\ndata:\n  version: v1\n")}}
+	s := multicluster.Strategy{Type: multicluster.StrategySequential, OnFailure: multicluster.FailureHalt,
+		PollInterval: 5 * time.Millisecond, ProgressDeadline: time.Second}
+	plan, err := prop.Plan(ctx, pkg, multicluster.Selector{}, s)
+	if err != nil {
+		panic(err)
+	}
+	fleet.WhenDelivered(plan.Waves[1], "edge-0002", memfleet.Fault{Failed: "pods crash-looping"})
+	id, err := prop.Propagate(ctx, pkg, multicluster.Selector{}, s)
+	if err != nil {
+		panic(err)
+	}
+	st, err := prop.Wait(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(st.Phase)
+	for _, c := range m.List() {
+		cs, err := prop.ClusterStatus(ctx, id, c.Name)
+		if err != nil {
+			panic(err)
+		}
+		if cs.State == multicluster.ClusterFailed {
+			fmt.Println(c.Name, cs.State, cs.Message)
+			continue
+		}
+		fmt.Println(c.Name, cs.State)
+	}
+	// Output:
+	// Halted
+	// edge-0000 Succeeded
+	// edge-0001 Succeeded
+	// edge-0002 Failed pods crash-looping
+	// edge-0003 Skipped
 }

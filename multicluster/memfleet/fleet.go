@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -15,22 +16,34 @@ import (
 // strategies at 1,000+ clusters in seconds: it is both the
 // multicluster.Backend that delivers to them and the multicluster.Prober
 // that checks them. A delivered revision becomes Available after the
-// readiness delay unless the cluster is made to fail (SetNeverReady, or
-// the failure rate); unreachable clusters answer every call with
-// multicluster.ErrUnreachable. It is safe for concurrent use.
+// readiness delay unless the cluster is made to fail (SetNeverReady,
+// SetFailed, FailRevision, Apply, or the failure rate), now or at a chosen
+// moment (AfterDelivery, WhenDelivered); unreachable clusters answer every
+// call with multicluster.ErrUnreachable. It is safe for concurrent use.
 type Fleet struct {
 	cfg Config
 
-	mu       sync.Mutex
-	rand     *rand.Rand
-	clusters map[string]*cluster
+	mu        sync.Mutex
+	rand      *rand.Rand
+	clusters  map[string]*cluster
+	scheduled []scheduled
+}
+
+// scheduled is a fault that strikes target when any trigger is delivered
+// to.
+type scheduled struct {
+	triggers []string
+	target   string
+	fault    Fault
 }
 
 type cluster struct {
 	current      map[string]*multicluster.Revision
 	history      map[string]map[string]*multicluster.Revision
 	deliveredAt  map[string]time.Time
-	failing      map[string]bool // revision ID -> never becomes Available
+	failing      map[string]bool   // revision ID -> never becomes Available
+	failed       map[string]string // revision ID -> reported Failed, with this message
+	failNew      string            // revisions first delivered from now on fail with it
 	unreachable  bool
 	unauthorized bool
 	neverReady   bool
@@ -68,8 +81,8 @@ func (f *Fleet) AddClusters(prefix string, n, regions int) []multicluster.Cluste
 	out := make([]multicluster.Cluster, 0, n)
 	for i := range n {
 		name := fmt.Sprintf("%s-%04d", prefix, i)
-		f.clusters[name] = &cluster{current: map[string]*multicluster.Revision{},
-			history: map[string]map[string]*multicluster.Revision{}, deliveredAt: map[string]time.Time{}, failing: map[string]bool{}}
+		f.clusters[name] = &cluster{current: map[string]*multicluster.Revision{}, history: map[string]map[string]*multicluster.Revision{},
+			deliveredAt: map[string]time.Time{}, failing: map[string]bool{}, failed: map[string]string{}}
 		region := fmt.Sprintf("region-%d", i%max(1, regions))
 		out = append(out, multicluster.Cluster{Name: name, Region: region, Environment: "prod",
 			Labels: map[string]string{"env": "prod", "index": fmt.Sprint(i), "region": region}})
@@ -92,6 +105,97 @@ func (f *Fleet) SetUnauthorized(name string, v bool) {
 // revision the cluster ran before still comes back).
 func (f *Fleet) SetNeverReady(name string, v bool) {
 	f.with(name, func(c *cluster) { c.neverReady = v })
+}
+
+// Fault is what strikes a cluster; fields left zero change nothing.
+type Fault struct {
+	// Unreachable: every call fails with multicluster.ErrUnreachable.
+	Unreachable bool
+	// Unauthorized: every call fails with multicluster.ErrUnauthorized.
+	Unauthorized bool
+	// NeverReady: revisions first delivered from then on stay
+	// Progressing.
+	NeverReady bool
+	// Failed, when not empty, makes the revisions the cluster runs, and
+	// those first delivered from then on, report DeliveryFailed with this
+	// message (as a rollout's Failed observation, not a missed deadline).
+	Failed string
+}
+
+// Apply strikes a cluster with fault now. Heal it with SetUnreachable,
+// SetUnauthorized, SetNeverReady or SetFailed.
+func (f *Fleet) Apply(name string, fault Fault) {
+	f.with(name, func(c *cluster) { c.apply(fault) })
+}
+
+func (c *cluster) apply(fault Fault) {
+	c.unreachable = c.unreachable || fault.Unreachable
+	c.unauthorized = c.unauthorized || fault.Unauthorized
+	c.neverReady = c.neverReady || fault.NeverReady
+	if fault.Failed != "" {
+		c.failNew = fault.Failed
+		for _, rev := range c.current {
+			c.failed[rev.ID] = fault.Failed
+		}
+	}
+}
+
+// SetFailed makes revisions first delivered to the cluster from now on
+// report DeliveryFailed with message; "" stops failing new revisions (the
+// ones already failed stay failed).
+func (f *Fleet) SetFailed(name, message string) {
+	f.with(name, func(c *cluster) { c.failNew = message })
+}
+
+// FailRevision makes one revision (by ID, as Propagator.Plan shows it)
+// report DeliveryFailed with message on the cluster, delivered already or
+// not; "" lets it become Available again.
+func (f *Fleet) FailRevision(name, revisionID, message string) {
+	f.with(name, func(c *cluster) {
+		if message == "" {
+			delete(c.failed, revisionID)
+			return
+		}
+		c.failed[revisionID] = message
+	})
+}
+
+// AfterDelivery strikes the cluster with fault right after its next
+// delivery: the revision is applied, then the fault strikes (Failed fails
+// that revision; Unreachable makes the cluster unreachable from then on).
+// It strikes once.
+func (f *Fleet) AfterDelivery(name string, fault Fault) {
+	f.WhenDelivered([]string{name}, name, fault)
+}
+
+// WhenDelivered strikes cluster name with fault when any of triggers is
+// next delivered to, right after that delivery. With a wave's clusters as
+// triggers (Propagator.Plan's Waves[k]), the fault strikes as wave k
+// starts. It strikes once.
+func (f *Fleet) WhenDelivered(triggers []string, name string, fault Fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.scheduled = append(f.scheduled, scheduled{triggers: append([]string(nil), triggers...), target: name, fault: fault})
+}
+
+// strikeLocked applies the faults scheduled on a delivery to name; f.mu
+// is held.
+func (f *Fleet) strikeLocked(name string) {
+	kept := f.scheduled[:0]
+	var due []scheduled
+	for _, s := range f.scheduled {
+		if slices.Contains(s.triggers, name) {
+			due = append(due, s)
+		} else {
+			kept = append(kept, s)
+		}
+	}
+	f.scheduled = kept
+	for _, s := range due {
+		if c, ok := f.clusters[s.target]; ok {
+			c.apply(s.fault)
+		}
+	}
 }
 
 // Running returns the ID of the revision of pkg the cluster runs ("" for
@@ -144,6 +248,7 @@ func (f *Fleet) Deliver(ctx context.Context, cl *multicluster.Cluster, rev *mult
 		return err
 	}
 	c.deliveries++
+	defer f.strikeLocked(cl.Name)
 	if cur := c.current[rev.Package]; cur != nil && cur.ID == rev.ID {
 		return nil // idempotent
 	}
@@ -155,6 +260,9 @@ func (f *Fleet) Deliver(ctx context.Context, cl *multicluster.Cluster, rev *mult
 	c.deliveredAt[rev.Package] = time.Now()
 	if _, seen := c.failing[rev.ID]; !seen { // a revision that ran before runs again (its pods still exist)
 		c.failing[rev.ID] = c.neverReady || (f.cfg.FailureRate > 0 && f.rand.Float64() < f.cfg.FailureRate)
+		if c.failNew != "" {
+			c.failed[rev.ID] = c.failNew
+		}
 	}
 	return nil
 }
@@ -190,6 +298,8 @@ func (f *Fleet) Observe(ctx context.Context, cl *multicluster.Cluster, rev *mult
 	switch {
 	case cur == nil || cur.ID != rev.ID:
 		return multicluster.Observation{State: multicluster.DeliveryProgressing, Message: "revision " + rev.ID + " not applied"}, nil
+	case c.failed[rev.ID] != "":
+		return multicluster.Observation{State: multicluster.DeliveryFailed, Message: c.failed[rev.ID]}, nil
 	case c.failing[rev.ID]:
 		return multicluster.Observation{State: multicluster.DeliveryProgressing, Message: "pods of " + rev.ID + " not ready"}, nil
 	case time.Since(c.deliveredAt[rev.Package]) < f.cfg.ReadinessDelay:

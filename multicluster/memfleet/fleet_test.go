@@ -164,3 +164,104 @@ func TestLatencyEndsWithTheContext(t *testing.T) {
 		t.Fatalf("Deliver took %s with a cancelled context", d)
 	}
 }
+
+func TestFailedRevisionsReportDeliveryFailed(t *testing.T) {
+	ctx := context.Background()
+	f := memfleet.New(memfleet.Config{})
+	cs := f.AddClusters("c", 2, 1)
+	v1, v2, v3 := revision(t, "v1"), revision(t, "v2"), revision(t, "v3")
+	if err := f.Deliver(ctx, &cs[0], v1); err != nil {
+		t.Fatal(err)
+	}
+	f.SetFailed(cs[0].Name, "CrashLoopBackOff")
+	if got := observe(t, f, &cs[0], v1); got != multicluster.DeliveryAvailable {
+		t.Fatalf("a revision delivered before SetFailed: %s", got)
+	}
+	if err := f.Deliver(ctx, &cs[0], v2); err != nil {
+		t.Fatal(err)
+	}
+	obs, err := f.Observe(ctx, &cs[0], v2)
+	if err != nil || obs.State != multicluster.DeliveryFailed || obs.Message != "CrashLoopBackOff" {
+		t.Fatalf("a revision delivered after SetFailed: %+v %v", obs, err)
+	}
+	f.SetFailed(cs[0].Name, "")
+	if err := f.Deliver(ctx, &cs[0], v3); err != nil {
+		t.Fatal(err)
+	}
+	if got := observe(t, f, &cs[0], v3); got != multicluster.DeliveryAvailable {
+		t.Fatalf("after SetFailed(\"\"): %s", got)
+	}
+	if err := f.Deliver(ctx, &cs[0], v1); err != nil { // back to a revision that ran before
+		t.Fatal(err)
+	}
+	if got := observe(t, f, &cs[0], v1); got != multicluster.DeliveryAvailable {
+		t.Fatalf("rolled back to v1: %s", got)
+	}
+
+	// One revision, by ID, before it is delivered.
+	f.FailRevision(cs[1].Name, v2.ID, "image pull backoff")
+	for _, rev := range []*multicluster.Revision{v1, v2} {
+		if err := f.Deliver(ctx, &cs[1], rev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if obs, _ := f.Observe(ctx, &cs[1], v2); obs.State != multicluster.DeliveryFailed || obs.Message != "image pull backoff" {
+		t.Fatalf("FailRevision: %+v", obs)
+	}
+	f.FailRevision(cs[1].Name, v2.ID, "")
+	if got := observe(t, f, &cs[1], v2); got != multicluster.DeliveryAvailable {
+		t.Fatalf("FailRevision cleared: %s", got)
+	}
+}
+
+func TestScheduledFaultsStrikeOnDelivery(t *testing.T) {
+	ctx := context.Background()
+	f := memfleet.New(memfleet.Config{})
+	cs := f.AddClusters("c", 3, 1)
+	v1 := revision(t, "v1")
+	f.AfterDelivery(cs[0].Name, memfleet.Fault{Unreachable: true})
+	f.WhenDelivered([]string{cs[1].Name}, cs[2].Name, memfleet.Fault{Failed: "disk full"})
+	if h := f.Probe(ctx, &cs[0]); h.State != multicluster.HealthHealthy {
+		t.Fatalf("before its delivery: %s", h.State)
+	}
+	if err := f.Deliver(ctx, &cs[0], v1); err != nil {
+		t.Fatalf("the delivery itself goes through: %v", err)
+	}
+	if f.Running(cs[0].Name, "web") == "" {
+		// Running reads state without answering calls, so it still sees
+		// what the cluster runs.
+		t.Fatal("the revision must be applied before the fault strikes")
+	}
+	if _, err := f.Observe(ctx, &cs[0], v1); !errors.Is(err, multicluster.ErrUnreachable) {
+		t.Fatalf("after its delivery: %v, want unreachable", err)
+	}
+	// c-0002 is healthy until c-0001 is delivered to.
+	if err := f.Deliver(ctx, &cs[2], v1); err != nil {
+		t.Fatal(err)
+	}
+	if got := observe(t, f, &cs[2], v1); got != multicluster.DeliveryAvailable {
+		t.Fatalf("before the trigger: %s", got)
+	}
+	if err := f.Deliver(ctx, &cs[1], v1); err != nil {
+		t.Fatal(err)
+	}
+	if obs, _ := f.Observe(ctx, &cs[2], v1); obs.State != multicluster.DeliveryFailed || obs.Message != "disk full" {
+		t.Fatalf("after the trigger: %+v", obs)
+	}
+	if got := observe(t, f, &cs[1], v1); got != multicluster.DeliveryAvailable {
+		t.Fatalf("the trigger itself: %s", got)
+	}
+	// A fault strikes once: healed, the cluster stays healed through
+	// later deliveries.
+	f.SetUnreachable(cs[0].Name, false)
+	if err := f.Deliver(ctx, &cs[0], v1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Observe(ctx, &cs[0], v1); err != nil {
+		t.Fatalf("a fault struck twice: %v", err)
+	}
+	f.Apply(cs[1].Name, memfleet.Fault{Unauthorized: true, NeverReady: true})
+	if h := f.Probe(ctx, &cs[1]); h.State != multicluster.HealthUnauthorized {
+		t.Fatalf("Apply: %s", h.State)
+	}
+}
