@@ -21,9 +21,6 @@ type knobState struct {
 	// released are clusters unsuspended after their wave may have passed,
 	// to deliver at the end of the current wave.
 	released []string
-	// delivering are the waves runWave goes through now: their pending
-	// clusters cannot be suspended any more.
-	delivering map[int]bool
 	hooks      []WebhookStatus
 }
 
@@ -32,7 +29,6 @@ type knobState struct {
 func (r *rollout) initKnobs() {
 	r.k.awaiting = -1
 	r.k.unsuspended = make(chan struct{})
-	r.k.delivering = map[int]bool{}
 	if r.s.SpreadBy != "" || r.s.Groups.enabled() {
 		var names []string
 		for _, w := range r.waves {
@@ -129,19 +125,7 @@ func (r *rollout) beforeWave(ctx context.Context, wi int) (bool, string) {
 			}
 		}
 	}
-	r.setDelivering(wi, true)
 	return true, ""
-}
-
-// setDelivering marks wave wi as gone through by runWave (or no more).
-func (r *rollout) setDelivering(wi int, on bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if on {
-		r.k.delivering[wi] = true
-	} else {
-		delete(r.k.delivering, wi)
-	}
 }
 
 // afterWave delivers the clusters unsuspended since their wave ran and,

@@ -61,6 +61,7 @@ type rollout struct {
 }
 
 type clusterRun struct {
+	claimed    bool // runWave took it for delivery
 	wave       int
 	state      ClusterState
 	message    string
@@ -725,6 +726,17 @@ func (r *rollout) runWave(ctx context.Context, wi int) (bool, string) {
 		if ctx.Err() != nil {
 			break
 		}
+		// Claimed under the lock: a cluster suspended while this waited
+		// for a slot is not delivered, and one claimed cannot be suspended.
+		r.mu.Lock()
+		run := r.clusters[name]
+		claimed := run.state == ClusterPending
+		run.claimed = claimed
+		r.mu.Unlock()
+		if !claimed {
+			<-sem
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -912,7 +924,6 @@ func firstNonEmpty(a, b string) string {
 // analyse calls the wave hooks, then runs the analysis checks during the
 // wave's soak (see Analysis for what each result does).
 func (r *rollout) analyse(ctx context.Context, wi int) (bool, string) {
-	r.setDelivering(wi, false)
 	if ok, reason := r.callHooks(ctx, WebhookWave, wi); !ok {
 		return false, reason
 	}

@@ -106,6 +106,22 @@ func endings() []ending {
 			}
 			return id
 		}},
+		{"succeeded through groups, an approval and hooks", multicluster.PhaseSucceeded, func(t *testing.T, f *fleet) multicluster.ID {
+			hook := func(context.Context, multicluster.WebhookPayload) error { return nil }
+			id := propagate(t, f, pkg("v1"), multicluster.Strategy{Type: multicluster.StrategyParallel,
+				Groups:         multicluster.GroupStrategy{By: "region"},
+				ApprovalBefore: []int{1},
+				Webhooks: []multicluster.Webhook{{Name: "smoke", Type: multicluster.WebhookWave, Func: hook},
+					{Name: "announce", Type: multicluster.WebhookPreRollout, Func: hook}}})
+			eventually.True(t, 10*time.Second, func() (bool, string) {
+				st, err := f.prop.Status(context.Background(), id)
+				return err == nil && st.AwaitingApproval != nil, fmt.Sprintf("%+v %v", st, err)
+			})
+			if err := f.prop.Approve(context.Background(), id, 1, "alice"); err != nil {
+				t.Fatal(err)
+			}
+			return wait(t, f, id)
+		}},
 		{"superseded", multicluster.PhaseSuperseded, func(t *testing.T, f *fleet) multicluster.ID {
 			f.mem.SetNeverReady("c-0002", true)
 			v1 := propagate(t, f, pkg("v1"), multicluster.Strategy{Type: multicluster.StrategySequential, ProgressDeadline: time.Hour})
@@ -157,6 +173,9 @@ func TestStoredStatusEqualsStatusInMemory(t *testing.T) {
 					ja, _ := json.MarshalIndent(a, "", " ")
 					jb, _ := json.MarshalIndent(b, "", " ")
 					t.Fatalf("status in memory:\n%s\nread from the store:\n%s", ja, jb)
+				}
+				if e.name == "succeeded through groups, an approval and hooks" && (len(stored.Approvals) != 1 || len(stored.Webhooks) != 2 || stored.WaveProgress[0].Group == "") {
+					t.Fatalf("the knobs' state did not reach the store: approvals %+v webhooks %+v waves %+v", stored.Approvals, stored.Webhooks, stored.WaveProgress)
 				}
 				if e.phase != multicluster.PhaseSucceeded && len(stored.Failures)+stored.Counts[multicluster.ClusterSkipped]+stored.Counts[multicluster.ClusterStopped] == 0 {
 					t.Fatalf("a %s rollout with nothing to show: %+v", e.phase, stored)

@@ -156,5 +156,13 @@ func (r *Record) clone() *Record {
 	c.Clusters = maps.Clone(r.Clusters)
 	c.Failed = slices.Clone(r.Failed)
 	c.Analysis = slices.Clone(r.Analysis)
+	c.Approvals = slices.Clone(r.Approvals)
+	c.WaveGroups = slices.Clone(r.WaveGroups)
+	c.GroupNames = slices.Clone(r.GroupNames)
+	c.Webhooks = slices.Clone(r.Webhooks)
+	if r.AwaitingApproval != nil {
+		w := *r.AwaitingApproval
+		c.AwaitingApproval = &w
+	}
 	return &c
 }

@@ -24,9 +24,9 @@ var (
 // cluster is held: after its last wave it stays Running, its reason
 // counting the suspended clusters, until Unsuspend (the clusters are then
 // delivered to) or Abort (they are then Skipped). Only clusters that have
-// not started can be suspended (ErrClusterStarted), and not those of the
-// wave being delivered (ErrClusterStarted too: its clusters may be on
-// their way); suspending a suspended cluster does nothing. Either every
+// not started can be suspended (ErrClusterStarted), those of the wave
+// under way included until their delivery starts; suspending a suspended
+// cluster does nothing. Either every
 // cluster is suspended or, on an error, none is.
 func (p *Propagator) Suspend(_ context.Context, id ID, clusters ...string) error {
 	r, err := p.get(id)
@@ -63,8 +63,8 @@ func (r *rollout) suspend(clusters []string, hold bool) error {
 			err = fmt.Errorf("%w in rollout %s", ErrUnknownCluster, r.id)
 		case hold && run.state != ClusterPending && run.state != ClusterSuspended:
 			err = fmt.Errorf("%w: it is %s", ErrClusterStarted, run.state)
-		case hold && run.state == ClusterPending && r.k.delivering[run.wave]:
-			err = fmt.Errorf("%w: its wave %d is being delivered", ErrClusterStarted, run.wave)
+		case hold && run.state == ClusterPending && run.claimed:
+			err = fmt.Errorf("%w: its delivery is starting", ErrClusterStarted)
 		case !hold && run.state != ClusterSuspended:
 			err = fmt.Errorf("%w: it is %s", ErrNotSuspended, run.state)
 		}
@@ -126,9 +126,7 @@ func (r *rollout) catchUp(ctx context.Context, wi int) (bool, string) {
 	}
 	sort.Ints(order)
 	for _, w := range order {
-		r.setDelivering(w, true)
 		ok, reason := r.runWave(ctx, w)
-		r.setDelivering(w, false)
 		if !ok {
 			return false, reason
 		}

@@ -157,9 +157,10 @@ func TestSuspensionSurvivesRestore(t *testing.T) {
 	}
 }
 
-func TestTheWaveUnderWayCannotBeSuspended(t *testing.T) {
-	f := newFleet(t, 3, 1, memfleet.Config{ReadinessDelay: time.Hour}, multicluster.PropagatorConfig{})
-	ctx := context.Background()
+func TestPendingClustersOfTheWaveUnderWayCanBeSuspended(t *testing.T) {
+	f := newFleet(t, 3, 1, memfleet.Config{ReadinessDelay: 300 * time.Millisecond}, multicluster.PropagatorConfig{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	id, err := f.prop.Propagate(ctx, pkg("v1"), all(), fast(multicluster.Strategy{Type: multicluster.StrategyParallel, MaxConcurrency: multicluster.Count(1),
 		ProgressDeadline: time.Minute}))
 	if err != nil {
@@ -168,11 +169,35 @@ func TestTheWaveUnderWayCannotBeSuspended(t *testing.T) {
 	eventually.True(t, 10*time.Second, func() (bool, string) {
 		return f.mem.Deliveries("c-0000") == 1, "c-0000 not delivered yet"
 	})
-	err = f.prop.Suspend(ctx, id, "c-0002")
-	if !errors.Is(err, multicluster.ErrClusterStarted) || !strings.Contains(err.Error(), "its wave 0 is being delivered") {
+	// c-0000 is being delivered: too late to hold it.
+	if err := f.prop.Suspend(ctx, id, "c-0000"); !errors.Is(err, multicluster.ErrClusterStarted) {
+		t.Fatalf("suspending the cluster being delivered: %v, want ErrClusterStarted", err)
+	}
+	// c-0002 waits for a slot in the same wave: it can still be held.
+	if err := f.prop.Suspend(ctx, id, "c-0002"); err != nil {
 		t.Fatalf("suspending a pending cluster of the wave under way: %v", err)
 	}
-	if err := f.prop.Abort(ctx, id); err != nil {
+	eventually.True(t, 20*time.Second, func() (bool, string) {
+		st, err := f.prop.Status(ctx, id)
+		if err != nil {
+			return false, err.Error()
+		}
+		return st.Counts[multicluster.ClusterSucceeded] == 2 && strings.Contains(st.Reason, "suspended"), fmt.Sprintf("%v: %s", st.Counts, st.Reason)
+	})
+	if n := f.mem.Deliveries("c-0002"); n != 0 {
+		t.Fatalf("the suspended cluster was delivered %d times", n)
+	}
+	if st, _ := f.prop.Status(ctx, id); st.Phase != multicluster.PhaseRunning {
+		t.Fatalf("with a cluster held the rollout is %s, want Running", st.Phase)
+	}
+	if err := f.prop.Unsuspend(ctx, id, "c-0002"); err != nil {
 		t.Fatal(err)
+	}
+	st, err := f.prop.Wait(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Phase != multicluster.PhaseSucceeded || f.mem.Deliveries("c-0002") != 1 {
+		t.Fatalf("after Unsuspend: %s %v, c-0002 delivered %d times", st.Phase, st.Counts, f.mem.Deliveries("c-0002"))
 	}
 }
