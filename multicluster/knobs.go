@@ -21,7 +21,7 @@ type knobState struct {
 	// released are clusters unsuspended after their wave may have passed,
 	// to deliver at the end of the current wave.
 	released []string
-	hooks      []WebhookStatus
+	hooks    []WebhookStatus
 }
 
 // initKnobs sets the knobs' state of a new rollout; r.mu need not be held
