@@ -193,10 +193,15 @@ func (r *Release) validate() error {
 
 // Universe is every known release, by package, newest first. The zero
 // Universe is empty and ready to use; a nil *Universe reads as empty.
+// A release must not change once added.
 type Universe struct {
 	releases  map[string][]*Release
 	providers map[string][]providerEntry
-	count     int
+	// keys holds each package's versions as versionKeys (noKey: none),
+	// in the order of its releases, made once here rather than by every
+	// resolution that checks them against ranges.
+	keys  map[string][]uint64
+	count int
 }
 
 type providerEntry struct {
@@ -240,6 +245,14 @@ func (u *Universe) Add(r *Release) error {
 		u.releases, u.providers = map[string][]*Release{}, map[string][]providerEntry{}
 	}
 	u.releases[r.Name] = slices.Insert(list, i, r)
+	if u.keys == nil {
+		u.keys = map[string][]uint64{}
+	}
+	k, ok := versionKey(r.Version)
+	if !ok {
+		k = noKey
+	}
+	u.keys[r.Name] = slices.Insert(u.keys[r.Name], i, k)
 	for _, c := range r.Provides {
 		u.providers[c.Name] = append(u.providers[c.Name], providerEntry{release: r, version: c.Version})
 	}

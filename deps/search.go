@@ -167,6 +167,10 @@ type problem struct {
 	locked   []int32
 	lockVars []int32
 	excluded []int32 // excluded variables
+	// key holds each variable's versionKey (noKey: none), so that
+	// ranges are checked on integers laid out together rather than on
+	// versions scattered over the heap.
+	key []uint64
 	// rel holds each variable's declarations, built on first use.
 	rel []*relData
 	// needs maps a dependency's name to the packages that can satisfy it,
@@ -175,8 +179,9 @@ type problem struct {
 	needs   map[string][]int32
 	capRank map[string]int32
 	roots   []depData
-	// slab backs the candidate lists; scratch is candsOf's buffer.
-	slab, scratch []int32
+	// slab backs the candidate lists; scratch and scratchOut are
+	// candsOf's buffers.
+	slab, scratch, scratchOut []int32
 
 	// facts are the constraints the searches use, by id (fact renders
 	// one). The facts of roots, locks and exclusions are made up front;
@@ -217,6 +222,10 @@ type depData struct {
 	// name, so the candidates are pkg's releases in range.
 	pkg   int32
 	plain bool
+	// all says that the dependency allows every version; rng is its
+	// range compiled for versionKeys (nil: Masterminds/semver checks it).
+	all bool
+	rng *versionRange
 	// cands are the candidate variables, once made (candsOf): the
 	// releases that satisfy the dependency, package by package in the
 	// provider order, each package's in the preference's order (releases
@@ -244,13 +253,26 @@ func newProblem(u *Universe, req Request, pref Preference, in PreferenceInput) *
 		n += len(in.Packages[name])
 	}
 	p.rels = make([]*Release, 0, n)
+	p.key = make([]uint64, 0, n)
 	p.relPkg = make([]int32, 0, n)
 	p.pkgFirst = make([]int32, 0, len(in.Reached)+1)
 	for i, name := range in.Reached {
 		p.pkgID[name] = int32(i)
 		p.pkgName = append(p.pkgName, name)
 		p.pkgFirst = append(p.pkgFirst, int32(len(p.rels)))
-		for _, r := range in.Packages[name] {
+		rels := in.Packages[name]
+		if keys := u.keys[name]; len(keys) == len(rels) {
+			p.key = append(p.key, keys...)
+		} else {
+			for _, r := range rels {
+				k, ok := versionKey(r.Version)
+				if !ok {
+					k = noKey
+				}
+				p.key = append(p.key, k)
+			}
+		}
+		for _, r := range rels {
 			p.rels = append(p.rels, r)
 			p.relPkg = append(p.relPkg, int32(i))
 		}
@@ -449,7 +471,10 @@ func (p *problem) needPkgs(name string) []int32 {
 // depOf returns dependency d of owner (-1 for a root); its candidates
 // are made on first use (candsOf).
 func (p *problem) depOf(d *Dependency, owner int32) depData {
-	dd := depData{dep: d, pkg: -1, fact: -1, owner: owner}
+	dd := depData{dep: d, pkg: -1, fact: -1, owner: owner, all: d.Constraint == nil}
+	if src := d.src; !dd.all && src != nil && src.from == d.Constraint {
+		dd.rng = src.fast
+	}
 	if id, ok := p.pkgID[d.Name]; ok {
 		dd.pkg = id
 		dd.plain = len(p.u.providers) == 0 || len(p.u.providers[d.Name]) == 0
@@ -463,31 +488,52 @@ func (p *problem) candsOf(dd *depData) []int32 {
 		return dd.cands
 	}
 	dd.made = true
-	d := dd.dep
-	cands, out := p.scratch[:0], 0
-	for _, q := range p.needPkgs(d.Name) {
-		own := q == dd.pkg
-		for _, v := range p.choices[q] {
-			r := p.rels[v]
-			if (own && d.Allows(r.Version)) || (len(r.Provides) > 0 && matches(*d, r)) {
+	cands, out := p.scratch[:0], p.scratchOut[:0]
+	if dd.plain {
+		for _, v := range p.choices[dd.pkg] {
+			if p.inRange(dd, v) {
 				cands = append(cands, v)
-			} else if own && dd.plain {
-				out++
+			} else {
+				out = append(out, v)
+			}
+		}
+	} else {
+		d := dd.dep
+		for _, q := range p.needPkgs(d.Name) {
+			own := q == dd.pkg
+			for _, v := range p.choices[q] {
+				if own && p.inRange(dd, v) {
+					cands = append(cands, v)
+				} else if r := p.rels[v]; len(r.Provides) > 0 && matches(*d, r) {
+					cands = append(cands, v)
+				}
 			}
 		}
 	}
-	p.scratch = cands
+	p.scratch, p.scratchOut = cands, out
 	dd.cands = p.int32s(len(cands))
 	copy(dd.cands, cands)
-	if out > 0 {
-		dd.out = p.int32s(out)[:0]
-		for _, v := range p.choices[dd.pkg] {
-			if !containsVar(dd.cands, v) {
-				dd.out = append(dd.out, v)
-			}
-		}
+	if len(out) > 0 {
+		dd.out = p.int32s(len(out))
+		copy(dd.out, out)
 	}
 	return dd.cands
+}
+
+// noKey marks a release whose version has no versionKey.
+const noKey = ^uint64(0)
+
+// inRange reports whether the version of release v is in dd's range.
+func (p *problem) inRange(dd *depData, v int32) bool {
+	switch {
+	case dd.all:
+		return true
+	case dd.rng != nil:
+		if k := p.key[v]; k != noKey {
+			return dd.rng.checkKey(k)
+		}
+	}
+	return dd.dep.Allows(p.rels[v].Version)
 }
 
 // int32s returns room for n values, cut from a slab.
@@ -503,7 +549,7 @@ func (p *problem) int32s(n int) []int32 {
 // satisfies reports whether release v satisfies dd.
 func (p *problem) satisfies(dd *depData, v int32) bool {
 	if dd.plain {
-		return p.relPkg[v] == dd.pkg && dd.dep.Allows(p.rels[v].Version)
+		return p.relPkg[v] == dd.pkg && p.inRange(dd, v)
 	}
 	return containsVar(p.candsOf(dd), v)
 }
@@ -684,7 +730,7 @@ func (s *search) settled(n *need) bool {
 	dd := n.dd
 	if dd.plain {
 		t := s.takenPkg[dd.pkg]
-		return t >= 0 && dd.dep.Allows(s.p.rels[t].Version)
+		return t >= 0 && s.p.inRange(dd, t)
 	}
 	for _, c := range s.p.candsOf(dd) {
 		if s.taken[c] {
