@@ -213,15 +213,31 @@ func (newestFirst) Choices(in PreferenceInput, pkg string) []*Release {
 // first from the roots and the locks. More than maxReleases releases in
 // them is an ErrTooLarge *InputError; the context's end is its error.
 func preferenceInput(ctx context.Context, u *Universe, req Request, maxReleases int) (PreferenceInput, error) {
-	in, _, err := reach(ctx, u, req, maxReleases, false)
+	in, _, err := reach(ctx, u, req, maxReleases, false, false)
 	return in, err
 }
 
-// reach is preferenceInput; with graph it also returns, for each package
-// of in.Reached (by position), the positions of the packages one of its
-// releases may depend on (hard or optional), itself excluded.
-func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph bool) (PreferenceInput, [][]int32, error) {
+// reached is what reach works out besides the PreferenceInput, when
+// asked.
+type reached struct {
+	// graph holds, for each package of in.Reached (by position), the
+	// positions of the packages one of its releases may depend on (hard
+	// or optional), itself excluded.
+	graph [][]int32
+	// depPkg holds, for each release of the reached packages in order
+	// (package by package as in.Reached lists them, each one's releases
+	// as in.Packages does), the position in in.Reached of the package
+	// each of its requirements and then its optional dependencies names
+	// (-1: none), from depStart of the release: the search then looks
+	// no name up again.
+	depPkg, depStart []int32
+}
+
+// reach is preferenceInput; with graph it also makes out.graph, with
+// deps out.depPkg and out.depStart.
+func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph, deps bool) (PreferenceInput, reached, error) {
 	in := PreferenceInput{Packages: map[string][]*Release{}, Locked: map[string]*Release{}}
+	var out reached
 	index := make(map[string]int32, 64)
 	// The edges of package i are recorded while i is processed, so they
 	// lie together in a chunk, from begin; a full chunk is followed by a
@@ -264,10 +280,12 @@ func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph
 		}
 	}
 	capabilities := len(u.providers) > 0
-	need := func(name string) {
+	// need visits what can satisfy a need on name and returns the
+	// position of the package of that name (-1: none).
+	need := func(name string) int32 {
 		if id, ok := index[name]; ok && (!capabilities || len(u.providers[name]) == 0) {
 			edge(id) // the usual case: a package already reached, no capability of its name
-			return
+			return id
 		}
 		ps, ok := providers[name]
 		if !ok {
@@ -277,6 +295,10 @@ func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph
 		for _, p := range ps {
 			edge(visit(p))
 		}
+		if id, ok := index[name]; ok {
+			return id
+		}
+		return -1
 	}
 	for _, d := range req.Roots {
 		if !slices.Contains(in.Roots, d.Name) {
@@ -291,24 +313,32 @@ func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph
 	for i := 0; i < len(in.Reached); i++ {
 		from, begin = int32(i), len(chunk)
 		for _, r := range in.Packages[in.Reached[i]] {
+			if deps {
+				out.depStart = append(out.depStart, int32(len(out.depPkg)))
+			}
 			for _, d := range r.Requires {
-				need(d.Name)
+				if id := need(d.Name); deps {
+					out.depPkg = append(out.depPkg, id)
+				}
 			}
 			for _, d := range r.Optional {
-				need(d.Name)
+				if id := need(d.Name); deps {
+					out.depPkg = append(out.depPkg, id)
+				}
 			}
 		}
 		if graph {
 			adj = append(adj, chunk[begin:len(chunk):len(chunk)])
 		}
 		if count > maxReleases {
-			return PreferenceInput{}, nil, &InputError{Kind: ErrTooLarge, Reason: fmt.Sprintf("more than %d releases within reach of the request", maxReleases)}
+			return PreferenceInput{}, reached{}, &InputError{Kind: ErrTooLarge, Reason: fmt.Sprintf("more than %d releases within reach of the request", maxReleases)}
 		}
 		if i%checkEvery == 0 {
 			if err := ctx.Err(); err != nil {
-				return PreferenceInput{}, nil, err
+				return PreferenceInput{}, reached{}, err
 			}
 		}
 	}
-	return in, adj, nil
+	out.graph = adj
+	return in, out, nil
 }

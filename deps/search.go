@@ -179,6 +179,9 @@ type problem struct {
 	needs   map[string][]int32
 	capRank map[string]int32
 	roots   []depData
+	// depPkg and depStart are reach's record of the package each
+	// dependency of each variable names (reached.depPkg).
+	depPkg, depStart []int32
 	// slab backs the candidate lists; scratch and scratchOut are
 	// candsOf's buffers.
 	slab, scratch, scratchOut []int32
@@ -245,8 +248,8 @@ type depData struct {
 }
 
 // newProblem lays out the variables of the packages in reach.
-func newProblem(u *Universe, req Request, pref Preference, in PreferenceInput) *problem {
-	p := &problem{u: u, req: req, pref: pref, in: in, pkgID: make(map[string]int32, len(in.Reached)),
+func newProblem(u *Universe, req Request, pref Preference, in PreferenceInput, rc reached) *problem {
+	p := &problem{u: u, req: req, pref: pref, in: in, depPkg: rc.depPkg, depStart: rc.depStart, pkgID: make(map[string]int32, len(in.Reached)),
 		needs: map[string][]int32{}, capRank: map[string]int32{}}
 	n := 0
 	for _, name := range in.Reached {
@@ -423,13 +426,25 @@ func (p *problem) relOf(v int32) *relData {
 	nr, no := len(r.Requires), len(r.Optional)
 	all := make([]depData, nr+no, nr+no+len(r.Conflicts))
 	d := &relData{requires: all[:nr:nr], optional: all[nr : nr+no : nr+no]}
+	var named []int32
+	if int(v) < len(p.depStart) {
+		named = p.depPkg[p.depStart[v]:][: nr+no : nr+no]
+	}
 	for k := range r.Requires {
-		d.requires[k] = p.depOf(&r.Requires[k], v)
+		if named != nil {
+			d.requires[k] = p.depIn(&r.Requires[k], v, named[k])
+		} else {
+			d.requires[k] = p.depOf(&r.Requires[k], v)
+		}
 		d.requires[k].index = int32(k)
 		d.requires[k].fact = p.addFact(factRef{kind: FactRequires, v: v, k: int32(k)})
 	}
 	for k := range r.Optional {
-		d.optional[k] = p.depOf(&r.Optional[k], v)
+		if named != nil {
+			d.optional[k] = p.depIn(&r.Optional[k], v, named[nr+k])
+		} else {
+			d.optional[k] = p.depOf(&r.Optional[k], v)
+		}
 		d.optional[k].index = int32(k)
 	}
 	for k := range r.Conflicts {
@@ -471,12 +486,21 @@ func (p *problem) needPkgs(name string) []int32 {
 // depOf returns dependency d of owner (-1 for a root); its candidates
 // are made on first use (candsOf).
 func (p *problem) depOf(d *Dependency, owner int32) depData {
-	dd := depData{dep: d, pkg: -1, fact: -1, owner: owner, all: d.Constraint == nil}
+	id, ok := p.pkgID[d.Name]
+	if !ok {
+		id = -1
+	}
+	return p.depIn(d, owner, id)
+}
+
+// depIn is depOf for a dependency on the package of id (-1: none within
+// reach).
+func (p *problem) depIn(d *Dependency, owner, id int32) depData {
+	dd := depData{dep: d, pkg: id, fact: -1, owner: owner, all: d.Constraint == nil}
 	if src := d.src; !dd.all && src != nil && src.from == d.Constraint {
 		dd.rng = src.fast
 	}
-	if id, ok := p.pkgID[d.Name]; ok {
-		dd.pkg = id
+	if id >= 0 {
 		dd.plain = len(p.u.providers) == 0 || len(p.u.providers[d.Name]) == 0
 	}
 	return dd
