@@ -106,6 +106,17 @@ func versionKey(v *semver.Version) (key uint64, ok bool) {
 	return v.Major()<<(2*keyBits) | v.Minor()<<keyBits | v.Patch(), true
 }
 
+// keyOf is v's versionKey, noKey when it has none.
+func keyOf(v *semver.Version) uint64 {
+	if k, ok := versionKey(v); ok {
+		return k
+	}
+	return noKey
+}
+
+// noKey marks a version without a versionKey.
+const noKey = ^uint64(0)
+
 // keyBits is the width of one version component in a versionKey.
 const keyBits = 21
 

@@ -197,11 +197,45 @@ func (r *Release) validate() error {
 type Universe struct {
 	releases  map[string][]*Release
 	providers map[string][]providerEntry
-	// keys holds each package's versions as versionKeys (noKey: none),
-	// in the order of its releases, made once here rather than by every
-	// resolution that checks them against ranges.
-	keys  map[string][]uint64
-	count int
+	count     int
+
+	// What the searches read, made once here rather than by every
+	// resolution: ids numbers every name the releases use (their
+	// packages, dependencies and capabilities) in order of first use,
+	// names lists them by number, and byID holds, by number, the package
+	// of that name (nil: no release); provided says, by number, whether
+	// some release provides a capability of that name.
+	ids      map[string]int32
+	names    []string
+	byID     []*pkgData
+	provided []bool
+}
+
+// pkgData is what a Universe keeps of one package for the searches.
+type pkgData struct {
+	// rels are the package's releases, newest first (as releases holds
+	// them); keys their versions as versionKeys (noKey: none); deps, for
+	// each release, the numbers of the names of its requirements and
+	// then of its optional dependencies.
+	rels []*Release
+	keys []uint64
+	deps [][]int32
+}
+
+// nameID numbers name, on first use.
+func (u *Universe) nameID(name string) int32 {
+	if id, ok := u.ids[name]; ok {
+		return id
+	}
+	if u.ids == nil {
+		u.ids = map[string]int32{}
+	}
+	id := int32(len(u.names))
+	u.ids[name] = id
+	u.names = append(u.names, name)
+	u.byID = append(u.byID, nil)
+	u.provided = append(u.provided, false)
+	return id
 }
 
 type providerEntry struct {
@@ -245,16 +279,25 @@ func (u *Universe) Add(r *Release) error {
 		u.releases, u.providers = map[string][]*Release{}, map[string][]providerEntry{}
 	}
 	u.releases[r.Name] = slices.Insert(list, i, r)
-	if u.keys == nil {
-		u.keys = map[string][]uint64{}
+	id := u.nameID(r.Name)
+	pd := u.byID[id]
+	if pd == nil {
+		pd = &pkgData{}
+		u.byID[id] = pd
 	}
-	k, ok := versionKey(r.Version)
-	if !ok {
-		k = noKey
+	deps := make([]int32, 0, len(r.Requires)+len(r.Optional))
+	for _, d := range r.Requires {
+		deps = append(deps, u.nameID(d.Name))
 	}
-	u.keys[r.Name] = slices.Insert(u.keys[r.Name], i, k)
+	for _, d := range r.Optional {
+		deps = append(deps, u.nameID(d.Name))
+	}
+	pd.rels = u.releases[r.Name]
+	pd.keys = slices.Insert(pd.keys, i, keyOf(r.Version))
+	pd.deps = slices.Insert(pd.deps, i, deps)
 	for _, c := range r.Provides {
 		u.providers[c.Name] = append(u.providers[c.Name], providerEntry{release: r, version: c.Version})
+		u.provided[u.nameID(c.Name)] = true
 	}
 	u.count++
 	return nil

@@ -264,15 +264,11 @@ func newProblem(u *Universe, req Request, pref Preference, in PreferenceInput, r
 		p.pkgName = append(p.pkgName, name)
 		p.pkgFirst = append(p.pkgFirst, int32(len(p.rels)))
 		rels := in.Packages[name]
-		if keys := u.keys[name]; len(keys) == len(rels) {
-			p.key = append(p.key, keys...)
+		if i < len(rc.pkgs) && len(rc.pkgs[i].keys) == len(rels) {
+			p.key = append(p.key, rc.pkgs[i].keys...)
 		} else {
 			for _, r := range rels {
-				k, ok := versionKey(r.Version)
-				if !ok {
-					k = noKey
-				}
-				p.key = append(p.key, k)
+				p.key = append(p.key, keyOf(r.Version))
 			}
 		}
 		for _, r := range rels {
@@ -543,9 +539,6 @@ func (p *problem) candsOf(dd *depData) []int32 {
 	}
 	return dd.cands
 }
-
-// noKey marks a release whose version has no versionKey.
-const noKey = ^uint64(0)
 
 // inRange reports whether the version of release v is in dd's range.
 func (p *problem) inRange(dd *depData, v int32) bool {
