@@ -18,6 +18,11 @@ import (
 // checked.
 type versionRange struct {
 	groups [][]comparison
+	// one and inline hold the usual range, one group of at most two
+	// comparisons, which groups then refers to: the range lies within
+	// the value that holds it, and a check follows no pointer away.
+	one    [1][]comparison
+	inline [2]comparison
 }
 
 type comparison struct {
@@ -38,12 +43,12 @@ const (
 )
 
 // compileRange compiles text (a constraint semver.NewConstraint
-// accepted), or returns nil when it is not a plain comparison.
-func compileRange(text string) *versionRange {
+// accepted) into r, or returns false when it is not a plain comparison.
+func compileRange(r *versionRange, text string) bool {
 	if strings.Contains(text, " - ") {
-		return nil
+		return false
 	}
-	r := &versionRange{}
+	var groups [][]comparison
 	for _, group := range strings.Split(text, "||") {
 		var comps []comparison
 		fields := strings.Fields(strings.ReplaceAll(group, ",", " "))
@@ -54,24 +59,30 @@ func compileRange(text string) *versionRange {
 			}
 			op, ver, ok := splitOperator(f)
 			if !ok {
-				return nil
+				return false
 			}
 			v, err := semver.StrictNewVersion(ver)
 			if err != nil || v.Metadata() != "" {
-				return nil
+				return false
 			}
 			k, ok := versionKey(v)
 			if !ok {
-				return nil
+				return false
 			}
 			comps = append(comps, comparison{op: op, key: k})
 		}
 		if len(comps) == 0 {
-			return nil
+			return false
 		}
-		r.groups = append(r.groups, comps)
+		groups = append(groups, comps)
 	}
-	return r
+	if len(groups) == 1 && len(groups[0]) <= len(r.inline) {
+		n := copy(r.inline[:], groups[0])
+		r.one[0] = r.inline[:n:n]
+		groups = r.one[:]
+	}
+	r.groups = groups
+	return true
 }
 
 // splitOperator splits "op version" into the operator and the version;

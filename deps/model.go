@@ -27,8 +27,10 @@ type parsedConstraint struct {
 	from *semver.Constraints
 	// text is the constraint as written, its whitespace collapsed.
 	text string
-	// fast is from compiled for quick checks, nil when it cannot be.
+	// fast is from compiled for quick checks, nil when it cannot be;
+	// it points at rng, which holds it in the same allocation.
 	fast *versionRange
+	rng  versionRange
 }
 
 // ParseDependency parses "name" or "name <constraint>", where the
@@ -63,7 +65,11 @@ func withConstraint(name, text string) (Dependency, error) {
 		return Dependency{}, err
 	}
 	d.Constraint = c
-	d.src = &parsedConstraint{from: c, text: text, fast: compileRange(text)}
+	src := &parsedConstraint{from: c, text: text}
+	if compileRange(&src.rng, text) {
+		src.fast = &src.rng
+	}
+	d.src = src
 	return d, nil
 }
 

@@ -183,8 +183,10 @@ type problem struct {
 	// dependency of each variable names (reached.depPkg).
 	depPkg, depStart []int32
 	// slab backs the candidate lists; scratch and scratchOut are
-	// candsOf's buffers.
+	// candsOf's buffers; relSlab and depSlab back the declarations.
 	slab, scratch, scratchOut []int32
+	relSlab                   []relData
+	depSlab                   []depData
 
 	// facts are the constraints the searches use, by id (fact renders
 	// one). The facts of roots, locks and exclusions are made up front;
@@ -420,8 +422,12 @@ func (p *problem) relOf(v int32) *relData {
 	}
 	r := p.rels[v]
 	nr, no := len(r.Requires), len(r.Optional)
-	all := make([]depData, nr+no, nr+no+len(r.Conflicts))
-	d := &relData{requires: all[:nr:nr], optional: all[nr : nr+no : nr+no]}
+	all := p.depDatas(nr + no)
+	if len(p.relSlab) == cap(p.relSlab) {
+		p.relSlab = make([]relData, 0, 1024)
+	}
+	p.relSlab = append(p.relSlab, relData{requires: all[:nr:nr], optional: all[nr : nr+no : nr+no]})
+	d := &p.relSlab[len(p.relSlab)-1]
 	var named []int32
 	if int(v) < len(p.depStart) {
 		named = p.depPkg[p.depStart[v]:][: nr+no : nr+no]
@@ -553,6 +559,16 @@ func (p *problem) inRange(dd *depData, v int32) bool {
 	return dd.dep.Allows(p.rels[v].Version)
 }
 
+// depDatas returns room for n dependencies, cut from a slab.
+func (p *problem) depDatas(n int) []depData {
+	if len(p.depSlab)+n > cap(p.depSlab) {
+		p.depSlab = make([]depData, 0, max(4096, n))
+	}
+	out := p.depSlab[len(p.depSlab) : len(p.depSlab)+n : len(p.depSlab)+n]
+	p.depSlab = p.depSlab[:len(p.depSlab)+n]
+	return out
+}
+
 // int32s returns room for n values, cut from a slab.
 func (p *problem) int32s(n int) []int32 {
 	if len(p.slab)+n > cap(p.slab) {
@@ -662,6 +678,16 @@ func (s *search) pushNeed(n need) {
 	n.seq = s.seq
 	s.seq++
 	s.queue.push(n)
+}
+
+// pushUnsettled queues need n of the release just taken unless the
+// releases taken before already meet it. Such a need stays met while it
+// would be queued: the steps are undone latest first, so the step that
+// took the release meeting it outlives the one that took n's release.
+func (s *search) pushUnsettled(n need) {
+	if !s.settled(&n) {
+		s.pushNeed(n)
+	}
 }
 
 // needFor makes the need of dependency dd.
@@ -774,11 +800,11 @@ func (s *search) take(n need, v int32) {
 		d := s.p.relOf(v)
 		for k := range d.requires {
 			if s.isActive(d.requires[k].fact) {
-				s.pushNeed(s.needFor(itemRequired, &d.requires[k]))
+				s.pushUnsettled(s.needFor(itemRequired, &d.requires[k]))
 			}
 		}
 		for k := range d.optional {
-			s.pushNeed(s.needFor(itemOptional, &d.optional[k]))
+			s.pushUnsettled(s.needFor(itemOptional, &d.optional[k]))
 		}
 	}
 	s.steps = append(s.steps, st)
