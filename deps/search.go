@@ -56,36 +56,41 @@ type queued interface {
 
 // seqQueue is a binary heap ordered by rank, then arrival. It finds an
 // element by its sequence number so that an undone step can take back
-// what it queued. (Typed rather than container/heap, which boxes every
-// element it moves.)
+// what it queued. Each element's order is read once, when it is pushed,
+// and kept beside it, so that sifting compares integers rather than
+// calling order (typed rather than container/heap, which boxes every
+// element it moves).
 type seqQueue[T queued] struct {
 	items []T
+	keys  []queueKey
 	index []int // seq -> position in items (sequence numbers are dense)
 }
+
+// queueKey is an element's order.
+type queueKey struct{ rank, seq int }
 
 func (q *seqQueue[T]) len() int { return len(q.items) }
 
 func (q *seqQueue[T]) less(i, j int) bool {
-	ar, as := q.items[i].order()
-	br, bs := q.items[j].order()
-	return ar < br || (ar == br && as < bs)
+	a, b := q.keys[i], q.keys[j]
+	return a.rank < b.rank || (a.rank == b.rank && a.seq < b.seq)
 }
 
 func (q *seqQueue[T]) swap(i, j int) {
 	q.items[i], q.items[j] = q.items[j], q.items[i]
-	_, si := q.items[i].order()
-	_, sj := q.items[j].order()
-	q.index[si] = i
-	q.index[sj] = j
+	q.keys[i], q.keys[j] = q.keys[j], q.keys[i]
+	q.index[q.keys[i].seq] = i
+	q.index[q.keys[j].seq] = j
 }
 
 func (q *seqQueue[T]) push(it T) {
-	_, seq := it.order()
+	rank, seq := it.order()
 	for len(q.index) <= seq {
 		q.index = append(q.index, -1)
 	}
 	q.index[seq] = len(q.items)
 	q.items = append(q.items, it)
+	q.keys = append(q.keys, queueKey{rank, seq})
 	q.up(len(q.items) - 1)
 }
 
@@ -101,9 +106,8 @@ func (q *seqQueue[T]) remove(i int) T {
 			q.up(i)
 		}
 	}
-	it := q.items[n]
-	q.items = q.items[:n]
-	_, seq := it.order()
+	it, seq := q.items[n], q.keys[n].seq
+	q.items, q.keys = q.items[:n], q.keys[:n]
 	q.index[seq] = -1
 	return it
 }
@@ -660,6 +664,7 @@ func newWalkSearch(ctx context.Context, p *problem, opts searchOptions) *search 
 	s := newSearch(ctx, p, opts)
 	s.steps = make([]step, 0, 6*len(p.pkgName))
 	s.queue.items = make([]need, 0, len(p.pkgName))
+	s.queue.keys = make([]queueKey, 0, len(p.pkgName))
 	s.taken = make([]bool, len(p.rels))
 	s.takenPkg = make([]int32, len(p.pkgName))
 	for i := range s.takenPkg {
