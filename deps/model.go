@@ -96,6 +96,18 @@ func (d Dependency) Allows(v *semver.Version) bool {
 	return d.Constraint.Check(v)
 }
 
+// allowsKey is Allows for version v whose versionKey is key (noKey:
+// none), which spares reading v when the range is compiled.
+func (d Dependency) allowsKey(v *semver.Version, key uint64) bool {
+	if d.Constraint == nil {
+		return true
+	}
+	if src := d.src; key != noKey && src != nil && src.fast != nil && src.from == d.Constraint {
+		return src.fast.checkKey(key)
+	}
+	return d.Allows(v)
+}
+
 // String renders the dependency as ParseDependency reads it, with the
 // constraint as it was written ("nrf >=1.2, <2"). A Constraint set
 // directly is rendered from Masterminds/semver's form, its conjunctions
@@ -222,7 +234,7 @@ type pkgData struct {
 	// rels are the package's releases, newest first (as releases holds
 	// them); keys their versions as versionKeys (noKey: none); deps, for
 	// each release, the numbers of the names of its requirements and
-	// then of its optional dependencies.
+	// then of its optional dependencies (never nil).
 	rels []*Release
 	keys []uint64
 	deps [][]int32
