@@ -213,7 +213,7 @@ func (newestFirst) Choices(in PreferenceInput, pkg string) []*Release {
 // first from the roots and the locks. More than maxReleases releases in
 // them is an ErrTooLarge *InputError; the context's end is its error.
 func preferenceInput(ctx context.Context, u *Universe, req Request, maxReleases int) (PreferenceInput, error) {
-	in, _, err := reach(ctx, u, req, maxReleases, false, false)
+	in, _, err := reach(ctx, u, req, maxReleases, false)
 	return in, err
 }
 
@@ -226,18 +226,15 @@ type reached struct {
 	// positions of the packages one of its releases may depend on (hard
 	// or optional), itself excluded.
 	graph [][]int32
-	// depPkg holds, for each release of the reached packages in order
-	// (package by package as in.Reached lists them, each one's releases
-	// as in.Packages does), the position in in.Reached of the package
-	// each of its requirements and then its optional dependencies names
-	// (-1: none), from depStart of the release: the search then looks
-	// no name up again.
-	depPkg, depStart []int32
+	// pos holds each numbered name's position in in.Reached (-1: not
+	// a package within reach), so that the search looks no name up
+	// again.
+	pos []int32
 }
 
 // reach is preferenceInput, walking the universe's numbered names; with
-// graph it also makes out.graph, with deps out.depPkg and out.depStart.
-func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph, deps bool) (PreferenceInput, reached, error) {
+// graph it also makes out.graph.
+func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph bool) (PreferenceInput, reached, error) {
 	in := PreferenceInput{Packages: map[string][]*Release{}, Locked: map[string]*Release{}}
 	var out reached
 	if u == nil {
@@ -329,13 +326,8 @@ func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph
 	for i := 0; i < len(in.Reached); i++ {
 		from, begin = int32(i), len(chunk)
 		for _, ids := range out.pkgs[i].deps {
-			if deps {
-				out.depStart = append(out.depStart, int32(len(out.depPkg)))
-			}
 			for _, id := range ids {
-				if at := need(id); deps {
-					out.depPkg = append(out.depPkg, at)
-				}
+				need(id)
 			}
 		}
 		if graph {
@@ -350,6 +342,6 @@ func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph
 			}
 		}
 	}
-	out.graph = adj
+	out.graph, out.pos = adj, pos
 	return in, out, nil
 }

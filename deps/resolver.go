@@ -155,7 +155,7 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request, bui
 	}
 	req.Locked = locked
 	noCycles := !req.Policy.AllowCycles && !s.legacy
-	in, rc, err := reach(ctx, u, req, s.maxReleases, noCycles, !s.legacy)
+	in, rc, err := reach(ctx, u, req, s.maxReleases, noCycles)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, nil, &InterruptedError{Cause: err}

@@ -183,9 +183,10 @@ type problem struct {
 	needs   map[string][]int32
 	capRank map[string]int32
 	roots   []depData
-	// depPkg and depStart are reach's record of the package each
-	// dependency of each variable names (reached.depPkg).
-	depPkg, depStart []int32
+	// pkgs and pos are reach's record of the packages (reached.pkgs)
+	// and of the position of each numbered name (reached.pos).
+	pkgs []*pkgData
+	pos  []int32
 	// slab backs the candidate lists; scratch and scratchOut are
 	// candsOf's buffers; relSlab and depSlab back the declarations.
 	slab, scratch, scratchOut []int32
@@ -255,7 +256,7 @@ type depData struct {
 
 // newProblem lays out the variables of the packages in reach.
 func newProblem(u *Universe, req Request, pref Preference, in PreferenceInput, rc reached) *problem {
-	p := &problem{u: u, req: req, pref: pref, in: in, depPkg: rc.depPkg, depStart: rc.depStart, pkgID: make(map[string]int32, len(in.Reached)),
+	p := &problem{u: u, req: req, pref: pref, in: in, pkgs: rc.pkgs, pos: rc.pos, pkgID: make(map[string]int32, len(in.Reached)),
 		needs: map[string][]int32{}, capRank: map[string]int32{}}
 	n := 0
 	for _, name := range in.Reached {
@@ -432,13 +433,15 @@ func (p *problem) relOf(v int32) *relData {
 	}
 	p.relSlab = append(p.relSlab, relData{requires: all[:nr:nr], optional: all[nr : nr+no : nr+no]})
 	d := &p.relSlab[len(p.relSlab)-1]
+	// named numbers the names of the dependencies (nil: they are looked
+	// up by name).
 	var named []int32
-	if int(v) < len(p.depStart) {
-		named = p.depPkg[p.depStart[v]:][: nr+no : nr+no]
+	if pk := p.relPkg[v]; int(pk) < len(p.pkgs) && len(p.pkgs[pk].deps) == int(p.pkgFirst[pk+1]-p.pkgFirst[pk]) {
+		named = p.pkgs[pk].deps[v-p.pkgFirst[pk]]
 	}
 	for k := range r.Requires {
 		if named != nil {
-			d.requires[k] = p.depIn(&r.Requires[k], v, named[k])
+			d.requires[k] = p.depIn(&r.Requires[k], v, p.pos[named[k]])
 		} else {
 			d.requires[k] = p.depOf(&r.Requires[k], v)
 		}
@@ -447,7 +450,7 @@ func (p *problem) relOf(v int32) *relData {
 	}
 	for k := range r.Optional {
 		if named != nil {
-			d.optional[k] = p.depIn(&r.Optional[k], v, named[nr+k])
+			d.optional[k] = p.depIn(&r.Optional[k], v, p.pos[named[nr+k]])
 		} else {
 			d.optional[k] = p.depOf(&r.Optional[k], v)
 		}
