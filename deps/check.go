@@ -32,14 +32,17 @@ func (e *PlanError) Unwrap() error { return ErrInvalidPlan }
 // dependencies and the objective are not checked.
 func Check(u *Universe, req Request, p *Plan) error {
 	var v []string
+	x := newPlanIndex(u, p.Releases)
 	chosen := func(d Dependency) bool { return anyChosen(u, p.Releases, d) }
 	for name, r := range p.Releases {
-		if r == nil || r.Name != name || u.Release(name, r.Version) != r {
+		// A release of the universe is among its package's releases.
+		ids, ok := x.depIDs(r)
+		if r == nil || r.Name != name || !ok {
 			v = append(v, fmt.Sprintf("%s is not a release of the universe", name))
 			continue
 		}
-		for _, d := range r.Requires {
-			if !chosen(d) {
+		for k, d := range r.Requires {
+			if id := idAt(ids, k); !x.any(d, id) {
 				v = append(v, fmt.Sprintf("%s requires %s, which the plan lacks", r.ID(), d))
 			}
 		}
@@ -72,4 +75,12 @@ func Check(u *Universe, req Request, p *Plan) error {
 		return &PlanError{Violations: v}
 	}
 	return nil
+}
+
+// idAt is ids[k], -1 past its end.
+func idAt(ids []int32, k int) int32 {
+	if k < len(ids) {
+		return ids[k]
+	}
+	return -1
 }

@@ -10,17 +10,24 @@ import (
 // "||", each a conjunction of comparisons with plain x.y.z versions. It is
 // an accelerator for Masterminds/semver's Check, which builds an error
 // message for every failed comparison; a resolver checks versions millions
-// of times. Only constraints whose meaning is a plain comparison are
-// compiled: anything with a partial, wildcard or pre-release version, a
-// tilde, a caret or a hyphen range is left to Masterminds/semver, and so is
-// any pre-release version being checked.
+// of times. Each comparison holds its version as a versionKey, so a check
+// compares integers. Only constraints whose meaning is a plain comparison
+// are compiled: anything with a partial, wildcard or pre-release version,
+// a component too large for a key, a tilde, a caret or a hyphen range is
+// left to Masterminds/semver, and so is any pre-release version being
+// checked.
 type versionRange struct {
 	groups [][]comparison
+	// one and inline hold the usual range, one group of at most two
+	// comparisons, which groups then refers to: the range lies within
+	// the value that holds it, and a check follows no pointer away.
+	one    [1][]comparison
+	inline [2]comparison
 }
 
 type comparison struct {
-	op      operator
-	version *semver.Version
+	op  operator
+	key uint64 // the version's versionKey
 }
 
 // operator is a comparison's operator.
@@ -36,12 +43,12 @@ const (
 )
 
 // compileRange compiles text (a constraint semver.NewConstraint
-// accepted), or returns nil when it is not a plain comparison.
-func compileRange(text string) *versionRange {
+// accepted) into r, or returns false when it is not a plain comparison.
+func compileRange(r *versionRange, text string) bool {
 	if strings.Contains(text, " - ") {
-		return nil
+		return false
 	}
-	r := &versionRange{}
+	var groups [][]comparison
 	for _, group := range strings.Split(text, "||") {
 		var comps []comparison
 		fields := strings.Fields(strings.ReplaceAll(group, ",", " "))
@@ -52,20 +59,30 @@ func compileRange(text string) *versionRange {
 			}
 			op, ver, ok := splitOperator(f)
 			if !ok {
-				return nil
+				return false
 			}
 			v, err := semver.StrictNewVersion(ver)
-			if err != nil || v.Prerelease() != "" || v.Metadata() != "" {
-				return nil
+			if err != nil || v.Metadata() != "" {
+				return false
 			}
-			comps = append(comps, comparison{op: op, version: v})
+			k, ok := versionKey(v)
+			if !ok {
+				return false
+			}
+			comps = append(comps, comparison{op: op, key: k})
 		}
 		if len(comps) == 0 {
-			return nil
+			return false
 		}
-		r.groups = append(r.groups, comps)
+		groups = append(groups, comps)
 	}
-	return r
+	if len(groups) == 1 && len(groups[0]) <= len(r.inline) {
+		n := copy(r.inline[:], groups[0])
+		r.one[0] = r.inline[:n:n]
+		groups = r.one[:]
+	}
+	r.groups = groups
+	return true
 }
 
 // splitOperator splits "op version" into the operator and the version;
@@ -88,42 +105,75 @@ func splitOperator(f string) (operator, string, bool) {
 	return 0, "", false
 }
 
+// versionKey packs a plain x.y.z version into one ordered integer, so a
+// range is checked with integer comparisons (build metadata is ignored, as
+// semver's Compare ignores it); ok is false for a pre-release version or a
+// component too large to pack.
+func versionKey(v *semver.Version) (key uint64, ok bool) {
+	const limit = 1 << keyBits
+	if v.Prerelease() != "" || v.Major() >= limit || v.Minor() >= limit || v.Patch() >= limit {
+		return 0, false
+	}
+	return v.Major()<<(2*keyBits) | v.Minor()<<keyBits | v.Patch(), true
+}
+
+// keyOf is v's versionKey, noKey when it has none.
+func keyOf(v *semver.Version) uint64 {
+	if k, ok := versionKey(v); ok {
+		return k
+	}
+	return noKey
+}
+
+// noKey marks a version without a versionKey.
+const noKey = ^uint64(0)
+
+// keyBits is the width of one version component in a versionKey.
+const keyBits = 21
+
 // check reports whether v satisfies the range; known is false when the
-// fast path does not apply (a pre-release version).
+// fast path does not apply (a pre-release version, or a component too
+// large for a versionKey).
 func (r *versionRange) check(v *semver.Version) (ok, known bool) {
-	if v.Prerelease() != "" {
+	k, ok := versionKey(v)
+	if !ok {
 		return false, false
 	}
+	return r.checkKey(k), true
+}
+
+// checkKey reports whether the version of key k (a versionKey) satisfies
+// the range.
+func (r *versionRange) checkKey(k uint64) bool {
 	for _, g := range r.groups {
 		all := true
 		for _, c := range g {
-			if !c.holds(v) {
+			if !c.holds(k) {
 				all = false
 				break
 			}
 		}
 		if all {
-			return true, true
+			return true
 		}
 	}
-	return false, true
+	return false
 }
 
-func (c comparison) holds(v *semver.Version) bool {
-	n := v.Compare(c.version)
+func (c comparison) holds(k uint64) bool {
 	switch c.op {
 	case opEqual:
-		return n == 0
+		return k == c.key
 	case opNotEqual:
-		return n != 0
+		return k != c.key
 	case opGreater:
-		return n > 0
+		return k > c.key
 	case opLess:
-		return n < 0
+		return k < c.key
 	case opGreaterOrEqual:
-		return n >= 0
+		return k >= c.key
 	case opLessOrEqual:
-		return n <= 0
+		return k <= c.key
 	}
 	return false
 }

@@ -124,7 +124,7 @@ func (s *search) checkCycle(v int32) int32 {
 		if dd.plain {
 			// At most one release of the package is in the plan.
 			c = s.pkgTrue[dd.pkg]
-			if f.cand > 0 || c < 0 || !dd.dep.Allows(p.rels[c].Version) {
+			if f.cand > 0 || c < 0 || !p.inRange(dd, c) {
 				f.dep, f.cand = f.dep+1, 0
 				continue
 			}

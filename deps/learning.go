@@ -114,6 +114,7 @@ type search struct {
 	antes      map[int32][]ante
 	slab       []lit // backs the literals of the clauses made in prepare
 	watches    [][]watch
+	watchSlab  []watch // backs the first watches of each literal
 	lastClause int32
 	prepared   []bool
 	// reqClause holds the clause of each requirement of the prepared
@@ -258,8 +259,22 @@ func (s *search) backtrack(l int32) {
 }
 
 func (s *search) watch(l lit, c int32, blocker lit) {
-	s.watches[l] = append(s.watches[l], watch{c: c, blocker: blocker})
+	ws := s.watches[l]
+	if ws == nil {
+		// A literal's first watches come from a slab: most literals
+		// never have more than a few.
+		if len(s.watchSlab)+watchRoom > cap(s.watchSlab) {
+			s.watchSlab = make([]watch, 0, 1024*watchRoom)
+		}
+		n := len(s.watchSlab)
+		ws = s.watchSlab[n : n : n+watchRoom]
+		s.watchSlab = s.watchSlab[:n+watchRoom]
+	}
+	s.watches[l] = append(ws, watch{c: c, blocker: blocker})
 }
+
+// watchRoom is the room a literal's first watches get.
+const watchRoom = 4
 
 func (s *search) unwatch(l lit, c int32) {
 	ws := s.watches[l]

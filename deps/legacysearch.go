@@ -181,7 +181,7 @@ func (s *legacySearch) reset() {
 		p.chosen, p.removed, p.pos, p.ranges = nil, false, 0, p.ranges[:0]
 	}
 	s.trail = s.trail[:0]
-	s.queue = seqQueue[item]{items: s.queue.items[:0], index: s.queue.index[:0]}
+	s.queue = seqQueue[item]{items: s.queue.items[:0], keys: s.queue.keys[:0], index: s.queue.index[:0]}
 	s.seq = 0
 	s.log, s.mark = s.log[:0], 0
 	s.breakers = nil

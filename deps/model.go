@@ -27,8 +27,10 @@ type parsedConstraint struct {
 	from *semver.Constraints
 	// text is the constraint as written, its whitespace collapsed.
 	text string
-	// fast is from compiled for quick checks, nil when it cannot be.
+	// fast is from compiled for quick checks, nil when it cannot be;
+	// it points at rng, which holds it in the same allocation.
 	fast *versionRange
+	rng  versionRange
 }
 
 // ParseDependency parses "name" or "name <constraint>", where the
@@ -63,7 +65,11 @@ func withConstraint(name, text string) (Dependency, error) {
 		return Dependency{}, err
 	}
 	d.Constraint = c
-	d.src = &parsedConstraint{from: c, text: text, fast: compileRange(text)}
+	src := &parsedConstraint{from: c, text: text}
+	if compileRange(&src.rng, text) {
+		src.fast = &src.rng
+	}
+	d.src = src
 	return d, nil
 }
 
@@ -88,6 +94,18 @@ func (d Dependency) Allows(v *semver.Version) bool {
 		}
 	}
 	return d.Constraint.Check(v)
+}
+
+// allowsKey is Allows for version v whose versionKey is key (noKey:
+// none), which spares reading v when the range is compiled.
+func (d Dependency) allowsKey(v *semver.Version, key uint64) bool {
+	if d.Constraint == nil {
+		return true
+	}
+	if src := d.src; key != noKey && src != nil && src.fast != nil && src.from == d.Constraint {
+		return src.fast.checkKey(key)
+	}
+	return d.Allows(v)
 }
 
 // String renders the dependency as ParseDependency reads it, with the
@@ -193,10 +211,49 @@ func (r *Release) validate() error {
 
 // Universe is every known release, by package, newest first. The zero
 // Universe is empty and ready to use; a nil *Universe reads as empty.
+// A release must not change once added.
 type Universe struct {
 	releases  map[string][]*Release
 	providers map[string][]providerEntry
 	count     int
+
+	// What the searches read, made once here rather than by every
+	// resolution: ids numbers every name the releases use (their
+	// packages, dependencies and capabilities) in order of first use,
+	// names lists them by number, and byID holds, by number, the package
+	// of that name (nil: no release); provided says, by number, whether
+	// some release provides a capability of that name.
+	ids      map[string]int32
+	names    []string
+	byID     []*pkgData
+	provided []bool
+}
+
+// pkgData is what a Universe keeps of one package for the searches.
+type pkgData struct {
+	// rels are the package's releases, newest first (as releases holds
+	// them); keys their versions as versionKeys (noKey: none); deps, for
+	// each release, the numbers of the names of its requirements and
+	// then of its optional dependencies (never nil).
+	rels []*Release
+	keys []uint64
+	deps [][]int32
+}
+
+// nameID numbers name, on first use.
+func (u *Universe) nameID(name string) int32 {
+	if id, ok := u.ids[name]; ok {
+		return id
+	}
+	if u.ids == nil {
+		u.ids = map[string]int32{}
+	}
+	id := int32(len(u.names))
+	u.ids[name] = id
+	u.names = append(u.names, name)
+	u.byID = append(u.byID, nil)
+	u.provided = append(u.provided, false)
+	return id
 }
 
 type providerEntry struct {
@@ -240,8 +297,25 @@ func (u *Universe) Add(r *Release) error {
 		u.releases, u.providers = map[string][]*Release{}, map[string][]providerEntry{}
 	}
 	u.releases[r.Name] = slices.Insert(list, i, r)
+	id := u.nameID(r.Name)
+	pd := u.byID[id]
+	if pd == nil {
+		pd = &pkgData{}
+		u.byID[id] = pd
+	}
+	deps := make([]int32, 0, len(r.Requires)+len(r.Optional))
+	for _, d := range r.Requires {
+		deps = append(deps, u.nameID(d.Name))
+	}
+	for _, d := range r.Optional {
+		deps = append(deps, u.nameID(d.Name))
+	}
+	pd.rels = u.releases[r.Name]
+	pd.keys = slices.Insert(pd.keys, i, keyOf(r.Version))
+	pd.deps = slices.Insert(pd.deps, i, deps)
 	for _, c := range r.Provides {
 		u.providers[c.Name] = append(u.providers[c.Name], providerEntry{release: r, version: c.Version})
+		u.provided[u.nameID(c.Name)] = true
 	}
 	u.count++
 	return nil

@@ -54,29 +54,48 @@ func buildPlan(u *Universe, req Request, chosen map[string]*Release, optimal boo
 		}
 	}
 	// The chain of a package extends its parent's; each step is rendered
-	// only for a package reached for the first time.
-	step := func(r *Release, verb string, d Dependency, c *Release) func() []string {
-		return func() []string {
-			parent := p.Why[r.Name]
-			return append(parent[:len(parent):len(parent)], r.ID()+verb+d.String()+providedBy(d, c))
+	// only for a package reached for the first time. The chains are cut
+	// from a slab, each with no room to grow into its neighbour's.
+	var slab []string
+	step := func(r *Release, verb string, d Dependency, c *Release) {
+		if _, ok := p.Releases[c.Name]; ok {
+			return
 		}
+		reach(c, func() []string {
+			parent := p.Why[r.Name]
+			n := len(parent) + 1
+			if len(slab)+n > cap(slab) {
+				slab = make([]string, 0, max(4096, n))
+			}
+			out := slab[len(slab) : len(slab)+n : len(slab)+n]
+			slab = slab[:len(slab)+n]
+			copy(out, parent)
+			out[n-1] = r.ID() + verb + d.String() + providedBy(d, c)
+			return out
+		})
 	}
 	// edges are the "depends on" edges between the plan's packages.
 	edges := map[string][]string{}
+	x := newPlanIndex(u, chosen)
 	for len(queue) > 0 {
 		r := queue[0]
 		queue = queue[1:]
-		for _, d := range r.Requires {
-			for _, c := range chosenCandidates(u, chosen, d) {
-				reach(c, step(r, " requires ", d, c))
-				edges[r.Name] = append(edges[r.Name], c.Name)
-			}
+		ids, _ := x.depIDs(r)
+		var to []string // r's edges (r is queued once)
+		for k, d := range r.Requires {
+			x.each(d, idAt(ids, k), func(c *Release) {
+				step(r, " requires ", d, c)
+				to = append(to, c.Name)
+			})
 		}
-		for _, d := range r.Optional {
-			for _, c := range chosenCandidates(u, chosen, d) {
-				reach(c, step(r, " optionally uses ", d, c))
-				edges[r.Name] = append(edges[r.Name], c.Name)
-			}
+		for k, d := range r.Optional {
+			x.each(d, idAt(ids, len(r.Requires)+k), func(c *Release) {
+				step(r, " optionally uses ", d, c)
+				to = append(to, c.Name)
+			})
+		}
+		if to != nil {
+			edges[r.Name] = to
 		}
 	}
 	p.Order, p.Cycles = installOrder(p.Releases, edges)

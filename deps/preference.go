@@ -217,12 +217,34 @@ func preferenceInput(ctx context.Context, u *Universe, req Request, maxReleases 
 	return in, err
 }
 
-// reach is preferenceInput; with graph it also returns, for each package
-// of in.Reached (by position), the positions of the packages one of its
-// releases may depend on (hard or optional), itself excluded.
-func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph bool) (PreferenceInput, [][]int32, error) {
+// reached is what reach works out besides the PreferenceInput.
+type reached struct {
+	// pkgs holds the universe's record of each package of in.Reached
+	// (by position).
+	pkgs []*pkgData
+	// graph holds, for each package of in.Reached (by position), the
+	// positions of the packages one of its releases may depend on (hard
+	// or optional), itself excluded.
+	graph [][]int32
+	// pos holds each numbered name's position in in.Reached (-1: not
+	// a package within reach), so that the search looks no name up
+	// again.
+	pos []int32
+}
+
+// reach is preferenceInput, walking the universe's numbered names; with
+// graph it also makes out.graph.
+func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph bool) (PreferenceInput, reached, error) {
 	in := PreferenceInput{Packages: map[string][]*Release{}, Locked: map[string]*Release{}}
-	index := make(map[string]int32, 64)
+	var out reached
+	if u == nil {
+		return in, out, nil
+	}
+	// pos is each name's position in in.Reached (-1: not reached).
+	pos := make([]int32, len(u.names))
+	for i := range pos {
+		pos[i] = -1
+	}
 	// The edges of package i are recorded while i is processed, so they
 	// lie together in a chunk, from begin; a full chunk is followed by a
 	// new one that takes the edges of the package at hand along.
@@ -231,25 +253,30 @@ func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph
 	begin := 0
 	var mark []int32 // the last package that recorded an edge to each
 	count := 0
-	visit := func(name string) int32 {
-		if id, ok := index[name]; ok {
-			return id
-		}
-		rels := u.releases[name]
-		if len(rels) == 0 {
+	visit := func(id int32) int32 {
+		if id < 0 {
 			return -1
 		}
-		id := int32(len(in.Reached))
-		index[name] = id
-		in.Packages[name] = rels
+		if at := pos[id]; at >= 0 {
+			return at
+		}
+		pd := u.byID[id]
+		if pd == nil || len(pd.rels) == 0 {
+			return -1
+		}
+		at := int32(len(in.Reached))
+		pos[id] = at
+		name := u.names[id]
+		in.Packages[name] = pd.rels
 		in.Reached = append(in.Reached, name)
-		count += len(rels)
+		out.pkgs = append(out.pkgs, pd)
+		count += len(pd.rels)
 		if graph {
 			mark = append(mark, -1)
 		}
-		return id
+		return at
 	}
-	providers := map[string][]string{}
+	providers := map[int32][]int32{}
 	from := int32(-1)
 	edge := func(to int32) {
 		if graph && from >= 0 && to >= 0 && to != from && mark[to] != from {
@@ -263,52 +290,58 @@ func reach(ctx context.Context, u *Universe, req Request, maxReleases int, graph
 			chunk = append(chunk, to)
 		}
 	}
-	capabilities := len(u.providers) > 0
-	need := func(name string) {
-		if id, ok := index[name]; ok && (!capabilities || len(u.providers[name]) == 0) {
-			edge(id) // the usual case: a package already reached, no capability of its name
-			return
+	// need visits what can satisfy a need on the name numbered id and
+	// returns the position of the package of that name (-1: none).
+	need := func(id int32) int32 {
+		if at := pos[id]; at >= 0 && !u.provided[id] {
+			edge(at) // the usual case: a package already reached, no capability of its name
+			return at
 		}
-		ps, ok := providers[name]
+		ps, ok := providers[id]
 		if !ok {
-			ps = defaultProviders(u, name)
-			providers[name] = ps
+			for _, name := range defaultProviders(u, u.names[id]) {
+				ps = append(ps, u.ids[name])
+			}
+			providers[id] = ps
 		}
 		for _, p := range ps {
 			edge(visit(p))
 		}
+		return pos[id]
 	}
 	for _, d := range req.Roots {
 		if !slices.Contains(in.Roots, d.Name) {
 			in.Roots = append(in.Roots, d.Name)
 		}
-		need(d.Name)
+		if id, ok := u.ids[d.Name]; ok {
+			need(id)
+		}
 	}
 	for _, l := range req.Locked {
 		in.Locked[l.Name] = u.Release(l.Name, l.Version)
-		visit(l.Name)
+		if id, ok := u.ids[l.Name]; ok {
+			visit(id)
+		}
 	}
 	for i := 0; i < len(in.Reached); i++ {
 		from, begin = int32(i), len(chunk)
-		for _, r := range in.Packages[in.Reached[i]] {
-			for _, d := range r.Requires {
-				need(d.Name)
-			}
-			for _, d := range r.Optional {
-				need(d.Name)
+		for _, ids := range out.pkgs[i].deps {
+			for _, id := range ids {
+				need(id)
 			}
 		}
 		if graph {
 			adj = append(adj, chunk[begin:len(chunk):len(chunk)])
 		}
 		if count > maxReleases {
-			return PreferenceInput{}, nil, &InputError{Kind: ErrTooLarge, Reason: fmt.Sprintf("more than %d releases within reach of the request", maxReleases)}
+			return PreferenceInput{}, reached{}, &InputError{Kind: ErrTooLarge, Reason: fmt.Sprintf("more than %d releases within reach of the request", maxReleases)}
 		}
 		if i%checkEvery == 0 {
 			if err := ctx.Err(); err != nil {
-				return PreferenceInput{}, nil, err
+				return PreferenceInput{}, reached{}, err
 			}
 		}
 	}
-	return in, adj, nil
+	out.graph, out.pos = adj, pos
+	return in, out, nil
 }

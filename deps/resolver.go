@@ -155,7 +155,7 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request, bui
 	}
 	req.Locked = locked
 	noCycles := !req.Policy.AllowCycles && !s.legacy
-	in, graph, err := reach(ctx, u, req, s.maxReleases, noCycles)
+	in, rc, err := reach(ctx, u, req, s.maxReleases, noCycles)
 	if err != nil {
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, nil, &InterruptedError{Cause: err}
@@ -169,10 +169,10 @@ func (s *SATResolver) resolve(ctx context.Context, u *Universe, req Request, bui
 		}
 		return p, nil, err
 	}
-	pb := newProblem(u, req, s.preference, in)
+	pb := newProblem(u, req, s.preference, in, rc)
 	opts := searchOptions{noCycles: noCycles, maxBroken: -1, budget: s.budget}
 	if noCycles {
-		pb.scc = sccs(graph)
+		pb.scc = sccs(rc.graph)
 	}
 	// known is a plan that holds, kept for a deadline: the previous one.
 	var known *Plan

@@ -56,36 +56,41 @@ type queued interface {
 
 // seqQueue is a binary heap ordered by rank, then arrival. It finds an
 // element by its sequence number so that an undone step can take back
-// what it queued. (Typed rather than container/heap, which boxes every
-// element it moves.)
+// what it queued. Each element's order is read once, when it is pushed,
+// and kept beside it, so that sifting compares integers rather than
+// calling order (typed rather than container/heap, which boxes every
+// element it moves).
 type seqQueue[T queued] struct {
 	items []T
+	keys  []queueKey
 	index []int // seq -> position in items (sequence numbers are dense)
 }
+
+// queueKey is an element's order.
+type queueKey struct{ rank, seq int }
 
 func (q *seqQueue[T]) len() int { return len(q.items) }
 
 func (q *seqQueue[T]) less(i, j int) bool {
-	ar, as := q.items[i].order()
-	br, bs := q.items[j].order()
-	return ar < br || (ar == br && as < bs)
+	a, b := q.keys[i], q.keys[j]
+	return a.rank < b.rank || (a.rank == b.rank && a.seq < b.seq)
 }
 
 func (q *seqQueue[T]) swap(i, j int) {
 	q.items[i], q.items[j] = q.items[j], q.items[i]
-	_, si := q.items[i].order()
-	_, sj := q.items[j].order()
-	q.index[si] = i
-	q.index[sj] = j
+	q.keys[i], q.keys[j] = q.keys[j], q.keys[i]
+	q.index[q.keys[i].seq] = i
+	q.index[q.keys[j].seq] = j
 }
 
 func (q *seqQueue[T]) push(it T) {
-	_, seq := it.order()
+	rank, seq := it.order()
 	for len(q.index) <= seq {
 		q.index = append(q.index, -1)
 	}
 	q.index[seq] = len(q.items)
 	q.items = append(q.items, it)
+	q.keys = append(q.keys, queueKey{rank, seq})
 	q.up(len(q.items) - 1)
 }
 
@@ -101,9 +106,8 @@ func (q *seqQueue[T]) remove(i int) T {
 			q.up(i)
 		}
 	}
-	it := q.items[n]
-	q.items = q.items[:n]
-	_, seq := it.order()
+	it, seq := q.items[n], q.keys[n].seq
+	q.items, q.keys = q.items[:n], q.keys[:n]
 	q.index[seq] = -1
 	return it
 }
@@ -167,6 +171,10 @@ type problem struct {
 	locked   []int32
 	lockVars []int32
 	excluded []int32 // excluded variables
+	// key holds each variable's versionKey (noKey: none), so that
+	// ranges are checked on integers laid out together rather than on
+	// versions scattered over the heap.
+	key []uint64
 	// rel holds each variable's declarations, built on first use.
 	rel []*relData
 	// needs maps a dependency's name to the packages that can satisfy it,
@@ -175,8 +183,15 @@ type problem struct {
 	needs   map[string][]int32
 	capRank map[string]int32
 	roots   []depData
-	// slab backs the candidate lists; scratch is candsOf's buffer.
-	slab, scratch []int32
+	// pkgs and pos are reach's record of the packages (reached.pkgs)
+	// and of the position of each numbered name (reached.pos).
+	pkgs []*pkgData
+	pos  []int32
+	// slab backs the candidate lists; scratch and scratchOut are
+	// candsOf's buffers; relSlab and depSlab back the declarations.
+	slab, scratch, scratchOut []int32
+	relSlab                   []relData
+	depSlab                   []depData
 
 	// facts are the constraints the searches use, by id (fact renders
 	// one). The facts of roots, locks and exclusions are made up front;
@@ -217,6 +232,10 @@ type depData struct {
 	// name, so the candidates are pkg's releases in range.
 	pkg   int32
 	plain bool
+	// all says that the dependency allows every version; rng is its
+	// range compiled for versionKeys (nil: Masterminds/semver checks it).
+	all bool
+	rng *versionRange
 	// cands are the candidate variables, once made (candsOf): the
 	// releases that satisfy the dependency, package by package in the
 	// provider order, each package's in the preference's order (releases
@@ -236,21 +255,30 @@ type depData struct {
 }
 
 // newProblem lays out the variables of the packages in reach.
-func newProblem(u *Universe, req Request, pref Preference, in PreferenceInput) *problem {
-	p := &problem{u: u, req: req, pref: pref, in: in, pkgID: make(map[string]int32, len(in.Reached)),
+func newProblem(u *Universe, req Request, pref Preference, in PreferenceInput, rc reached) *problem {
+	p := &problem{u: u, req: req, pref: pref, in: in, pkgs: rc.pkgs, pos: rc.pos, pkgID: make(map[string]int32, len(in.Reached)),
 		needs: map[string][]int32{}, capRank: map[string]int32{}}
 	n := 0
 	for _, name := range in.Reached {
 		n += len(in.Packages[name])
 	}
 	p.rels = make([]*Release, 0, n)
+	p.key = make([]uint64, 0, n)
 	p.relPkg = make([]int32, 0, n)
 	p.pkgFirst = make([]int32, 0, len(in.Reached)+1)
 	for i, name := range in.Reached {
 		p.pkgID[name] = int32(i)
 		p.pkgName = append(p.pkgName, name)
 		p.pkgFirst = append(p.pkgFirst, int32(len(p.rels)))
-		for _, r := range in.Packages[name] {
+		rels := in.Packages[name]
+		if i < len(rc.pkgs) && len(rc.pkgs[i].keys) == len(rels) {
+			p.key = append(p.key, rc.pkgs[i].keys...)
+		} else {
+			for _, r := range rels {
+				p.key = append(p.key, keyOf(r.Version))
+			}
+		}
+		for _, r := range rels {
 			p.rels = append(p.rels, r)
 			p.relPkg = append(p.relPkg, int32(i))
 		}
@@ -399,15 +427,33 @@ func (p *problem) relOf(v int32) *relData {
 	}
 	r := p.rels[v]
 	nr, no := len(r.Requires), len(r.Optional)
-	all := make([]depData, nr+no, nr+no+len(r.Conflicts))
-	d := &relData{requires: all[:nr:nr], optional: all[nr : nr+no : nr+no]}
+	all := p.depDatas(nr + no)
+	if len(p.relSlab) == cap(p.relSlab) {
+		p.relSlab = make([]relData, 0, 1024)
+	}
+	p.relSlab = append(p.relSlab, relData{requires: all[:nr:nr], optional: all[nr : nr+no : nr+no]})
+	d := &p.relSlab[len(p.relSlab)-1]
+	// named numbers the names of the dependencies (nil: they are looked
+	// up by name).
+	var named []int32
+	if pk := p.relPkg[v]; int(pk) < len(p.pkgs) && len(p.pkgs[pk].deps) == int(p.pkgFirst[pk+1]-p.pkgFirst[pk]) {
+		named = p.pkgs[pk].deps[v-p.pkgFirst[pk]]
+	}
 	for k := range r.Requires {
-		d.requires[k] = p.depOf(&r.Requires[k], v)
+		if named != nil {
+			d.requires[k] = p.depIn(&r.Requires[k], v, p.pos[named[k]])
+		} else {
+			d.requires[k] = p.depOf(&r.Requires[k], v)
+		}
 		d.requires[k].index = int32(k)
 		d.requires[k].fact = p.addFact(factRef{kind: FactRequires, v: v, k: int32(k)})
 	}
 	for k := range r.Optional {
-		d.optional[k] = p.depOf(&r.Optional[k], v)
+		if named != nil {
+			d.optional[k] = p.depIn(&r.Optional[k], v, p.pos[named[nr+k]])
+		} else {
+			d.optional[k] = p.depOf(&r.Optional[k], v)
+		}
 		d.optional[k].index = int32(k)
 	}
 	for k := range r.Conflicts {
@@ -449,9 +495,21 @@ func (p *problem) needPkgs(name string) []int32 {
 // depOf returns dependency d of owner (-1 for a root); its candidates
 // are made on first use (candsOf).
 func (p *problem) depOf(d *Dependency, owner int32) depData {
-	dd := depData{dep: d, pkg: -1, fact: -1, owner: owner}
-	if id, ok := p.pkgID[d.Name]; ok {
-		dd.pkg = id
+	id, ok := p.pkgID[d.Name]
+	if !ok {
+		id = -1
+	}
+	return p.depIn(d, owner, id)
+}
+
+// depIn is depOf for a dependency on the package of id (-1: none within
+// reach).
+func (p *problem) depIn(d *Dependency, owner, id int32) depData {
+	dd := depData{dep: d, pkg: id, fact: -1, owner: owner, all: d.Constraint == nil}
+	if src := d.src; !dd.all && src != nil && src.from == d.Constraint {
+		dd.rng = src.fast
+	}
+	if id >= 0 {
 		dd.plain = len(p.u.providers) == 0 || len(p.u.providers[d.Name]) == 0
 	}
 	return dd
@@ -463,31 +521,59 @@ func (p *problem) candsOf(dd *depData) []int32 {
 		return dd.cands
 	}
 	dd.made = true
-	d := dd.dep
-	cands, out := p.scratch[:0], 0
-	for _, q := range p.needPkgs(d.Name) {
-		own := q == dd.pkg
-		for _, v := range p.choices[q] {
-			r := p.rels[v]
-			if (own && d.Allows(r.Version)) || (len(r.Provides) > 0 && matches(*d, r)) {
+	cands, out := p.scratch[:0], p.scratchOut[:0]
+	if dd.plain {
+		for _, v := range p.choices[dd.pkg] {
+			if p.inRange(dd, v) {
 				cands = append(cands, v)
-			} else if own && dd.plain {
-				out++
+			} else {
+				out = append(out, v)
+			}
+		}
+	} else {
+		d := dd.dep
+		for _, q := range p.needPkgs(d.Name) {
+			own := q == dd.pkg
+			for _, v := range p.choices[q] {
+				if own && p.inRange(dd, v) {
+					cands = append(cands, v)
+				} else if r := p.rels[v]; len(r.Provides) > 0 && matches(*d, r) {
+					cands = append(cands, v)
+				}
 			}
 		}
 	}
-	p.scratch = cands
+	p.scratch, p.scratchOut = cands, out
 	dd.cands = p.int32s(len(cands))
 	copy(dd.cands, cands)
-	if out > 0 {
-		dd.out = p.int32s(out)[:0]
-		for _, v := range p.choices[dd.pkg] {
-			if !containsVar(dd.cands, v) {
-				dd.out = append(dd.out, v)
-			}
-		}
+	if len(out) > 0 {
+		dd.out = p.int32s(len(out))
+		copy(dd.out, out)
 	}
 	return dd.cands
+}
+
+// inRange reports whether the version of release v is in dd's range.
+func (p *problem) inRange(dd *depData, v int32) bool {
+	switch {
+	case dd.all:
+		return true
+	case dd.rng != nil:
+		if k := p.key[v]; k != noKey {
+			return dd.rng.checkKey(k)
+		}
+	}
+	return dd.dep.Allows(p.rels[v].Version)
+}
+
+// depDatas returns room for n dependencies, cut from a slab.
+func (p *problem) depDatas(n int) []depData {
+	if len(p.depSlab)+n > cap(p.depSlab) {
+		p.depSlab = make([]depData, 0, max(4096, n))
+	}
+	out := p.depSlab[len(p.depSlab) : len(p.depSlab)+n : len(p.depSlab)+n]
+	p.depSlab = p.depSlab[:len(p.depSlab)+n]
+	return out
 }
 
 // int32s returns room for n values, cut from a slab.
@@ -503,7 +589,7 @@ func (p *problem) int32s(n int) []int32 {
 // satisfies reports whether release v satisfies dd.
 func (p *problem) satisfies(dd *depData, v int32) bool {
 	if dd.plain {
-		return p.relPkg[v] == dd.pkg && dd.dep.Allows(p.rels[v].Version)
+		return p.relPkg[v] == dd.pkg && p.inRange(dd, v)
 	}
 	return containsVar(p.candsOf(dd), v)
 }
@@ -581,6 +667,7 @@ func newWalkSearch(ctx context.Context, p *problem, opts searchOptions) *search 
 	s := newSearch(ctx, p, opts)
 	s.steps = make([]step, 0, 6*len(p.pkgName))
 	s.queue.items = make([]need, 0, len(p.pkgName))
+	s.queue.keys = make([]queueKey, 0, len(p.pkgName))
 	s.taken = make([]bool, len(p.rels))
 	s.takenPkg = make([]int32, len(p.pkgName))
 	for i := range s.takenPkg {
@@ -599,6 +686,16 @@ func (s *search) pushNeed(n need) {
 	n.seq = s.seq
 	s.seq++
 	s.queue.push(n)
+}
+
+// pushUnsettled queues need n of the release just taken unless the
+// releases taken before already meet it. Such a need stays met while it
+// would be queued: the steps are undone latest first, so the step that
+// took the release meeting it outlives the one that took n's release.
+func (s *search) pushUnsettled(n need) {
+	if !s.settled(&n) {
+		s.pushNeed(n)
+	}
 }
 
 // needFor makes the need of dependency dd.
@@ -684,7 +781,7 @@ func (s *search) settled(n *need) bool {
 	dd := n.dd
 	if dd.plain {
 		t := s.takenPkg[dd.pkg]
-		return t >= 0 && dd.dep.Allows(s.p.rels[t].Version)
+		return t >= 0 && s.p.inRange(dd, t)
 	}
 	for _, c := range s.p.candsOf(dd) {
 		if s.taken[c] {
@@ -711,11 +808,11 @@ func (s *search) take(n need, v int32) {
 		d := s.p.relOf(v)
 		for k := range d.requires {
 			if s.isActive(d.requires[k].fact) {
-				s.pushNeed(s.needFor(itemRequired, &d.requires[k]))
+				s.pushUnsettled(s.needFor(itemRequired, &d.requires[k]))
 			}
 		}
 		for k := range d.optional {
-			s.pushNeed(s.needFor(itemOptional, &d.optional[k]))
+			s.pushUnsettled(s.needFor(itemOptional, &d.optional[k]))
 		}
 	}
 	s.steps = append(s.steps, st)
