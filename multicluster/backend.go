@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 
+	"sigs.k8s.io/kustomize/kyaml/kio/filters"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -133,7 +135,10 @@ func (f CustomizerFunc) Customize(ctx context.Context, c *Cluster, pkg *Package)
 	return f(ctx, c, pkg)
 }
 
-// render customises pkg for c and stamps the revision.
+// render customises pkg for c and stamps the revision. Every backend
+// delivers what render returns, so that local-config resources are
+// dropped here, in one place, after customisation: the customizer still
+// sees them (KRM functions read the Kptfile and the package context).
 func render(ctx context.Context, cust Customizer, c *Cluster, pkg *Package) (*Revision, error) {
 	resources := pkg.Resources
 	if cust != nil {
@@ -142,9 +147,34 @@ func render(ctx context.Context, cust Customizer, c *Cluster, pkg *Package) (*Re
 			return nil, &ClusterError{Cluster: c.Name, Err: fmt.Errorf("%w: %w", ErrRenderFailed, err)}
 		}
 	}
-	rev, err := NewRevision(pkg.Name, pkg.Revision, resources)
+	rev, err := NewRevision(pkg.Name, pkg.Revision, deliverable(resources))
 	if err != nil {
 		return nil, &ClusterError{Cluster: c.Name, Err: fmt.Errorf("%w: %w", ErrRenderFailed, err)}
 	}
 	return rev, nil
+}
+
+// deliverable drops the resources that are never applied to a cluster:
+// those annotated config.kubernetes.io/local-config with any value but
+// "false" (as kpt reads it), and the Kptfile, whatever its annotations.
+func deliverable(resources []*yaml.RNode) []*yaml.RNode {
+	out := make([]*yaml.RNode, 0, len(resources))
+	for _, r := range resources {
+		if IsLocalConfig(r) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// IsLocalConfig reports whether a resource is local configuration that no
+// backend delivers: annotated config.kubernetes.io/local-config with any
+// value but "false" (the package-context ConfigMap, for instance), or a
+// Kptfile (kind Kptfile of a kpt.dev API group).
+func IsLocalConfig(r *yaml.RNode) bool {
+	if v, ok := r.GetAnnotations()[filters.LocalConfigAnnotation]; ok && v != "false" {
+		return true
+	}
+	return r.GetKind() == "Kptfile" && strings.HasPrefix(r.GetApiVersion(), "kpt.dev/")
 }

@@ -39,7 +39,41 @@ var (
 	// ErrRevisionMismatch: Resume with a package other than the one the
 	// rollout started with.
 	ErrRevisionMismatch = errors.New("package differs from the rollout's")
+	// ErrRolloutConflict: Propagate with ConflictRefuse while another
+	// rollout of the same package runs to some of the same clusters (see
+	// ConflictError for which).
+	ErrRolloutConflict = errors.New("another rollout of the package runs to the same clusters")
+	// ErrStore: the StateStore could not save or load a record (the
+	// cause, e.g. the API server's error, is wrapped too).
+	ErrStore = errors.New("rollout state store failed")
+	// ErrClosed: a call on a Propagator after Close.
+	ErrClosed = errors.New("propagator closed")
+	// ErrInvalidOption: a PropagateOption out of range.
+	ErrInvalidOption = errors.New("invalid propagate option")
 )
+
+// ConflictError says which running rollout a refused Propagate would have
+// overlapped; it wraps ErrRolloutConflict.
+type ConflictError struct {
+	// Rollout is the running rollout in the way.
+	Rollout ID
+	// Package is the package both rollouts propagate.
+	Package string
+	// Clusters are the first clusters both rollouts target (at most 5);
+	// Overlap counts them all.
+	Clusters []string
+	// Overlap is how many clusters both rollouts target.
+	Overlap int
+}
+
+// Error implements error.
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%v: rollout %s of %s runs to %s targeted again (%v)", ErrRolloutConflict, e.Rollout, e.Package,
+		count(e.Overlap, "cluster", "clusters"), e.Clusters)
+}
+
+// Unwrap returns ErrRolloutConflict.
+func (e *ConflictError) Unwrap() error { return ErrRolloutConflict }
 
 // ClusterError is an error about one cluster.
 type ClusterError struct {

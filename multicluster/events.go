@@ -43,6 +43,10 @@ const (
 	EventResumed EventType = "Resumed"
 	// EventFinished: the propagation reached a final phase (Event.Phase).
 	EventFinished EventType = "Finished"
+	// EventSuperseded: a newer rollout of the package to some of the same
+	// clusters stopped this one (the message names it); EventFinished
+	// with PhaseSuperseded follows.
+	EventSuperseded EventType = "Superseded"
 )
 
 // Event is one step of a propagation.
@@ -78,18 +82,28 @@ type subscriber struct {
 
 // broadcaster fans events out without blocking the rollout: a subscriber
 // that does not keep up loses events, and the next one it gets says how
-// many.
+// many. It keeps the first event (EventStarted) and the last history-1
+// events, which it replays to every new subscriber first, so that one that
+// subscribes after the rollout started, or finished, still sees it from
+// its start; when more happened than it keeps, the first replayed event
+// after EventStarted says in Dropped how many were not kept.
 type broadcaster struct {
-	buffer int // each subscriber's channel capacity
+	buffer  int // each subscriber's channel capacity beyond the replay
+	history int // events kept for replay
 
-	mu     sync.Mutex
-	subs   map[*subscriber]struct{}
-	closed bool
+	mu        sync.Mutex
+	subs      map[*subscriber]struct{}
+	closed    bool
+	first     []Event // the first event, once published
+	ring      []Event // the last events after the first, oldest at ringStart
+	ringStart int
+	published int
 }
 
 func (b *broadcaster) publish(e Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.keep(e)
 	for s := range b.subs {
 		e := e
 		e.Dropped = s.dropped
@@ -102,11 +116,44 @@ func (b *broadcaster) publish(e Event) {
 	}
 }
 
-// subscribe returns a channel closed when ctx ends or the broadcaster
-// closes.
+// keep adds e to the replay history; b.mu is held.
+func (b *broadcaster) keep(e Event) {
+	b.published++
+	if len(b.first) == 0 {
+		b.first = []Event{e}
+		return
+	}
+	limit := max(1, b.history-1)
+	if len(b.ring) < limit {
+		b.ring = append(b.ring, e)
+		return
+	}
+	b.ring[b.ringStart] = e
+	b.ringStart = (b.ringStart + 1) % len(b.ring)
+}
+
+// replay returns the kept events in order; b.mu is held.
+func (b *broadcaster) replay() []Event {
+	out := make([]Event, 0, len(b.first)+len(b.ring))
+	out = append(out, b.first...)
+	for i := range b.ring {
+		out = append(out, b.ring[(b.ringStart+i)%len(b.ring)])
+	}
+	if missed := b.published - len(out); missed > 0 && len(out) > 1 {
+		out[1].Dropped = missed
+	}
+	return out
+}
+
+// subscribe returns a channel that replays the kept events, then carries
+// new ones; it is closed when ctx ends or the broadcaster closes.
 func (b *broadcaster) subscribe(ctx context.Context) <-chan Event {
-	s := &subscriber{ch: make(chan Event, b.buffer)}
 	b.mu.Lock()
+	past := b.replay()
+	s := &subscriber{ch: make(chan Event, len(past)+max(1, b.buffer))}
+	for _, e := range past {
+		s.ch <- e
+	}
 	if b.closed {
 		b.mu.Unlock()
 		close(s.ch)

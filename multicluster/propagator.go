@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -28,10 +27,10 @@ type Propagator struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu       sync.Mutex
-	rollouts map[ID]*rollout
-	timers   map[ID]*time.Timer // forget finished rollouts after the retention
-	seq      int
+	mu         sync.Mutex
+	rollouts   map[ID]*rollout
+	timers     map[ID]*time.Timer // forget finished rollouts after the retention
+	candidates map[ID]bool        // rollouts waiting for ownership (Ownership set)
 }
 
 // Defaults of a Propagator.
@@ -58,6 +57,9 @@ const (
 	// subscriber that falls further behind loses events (and is told how
 	// many).
 	DefaultEventBuffer = 1024
+	// DefaultEventHistory is how many events a rollout keeps to replay to
+	// a subscriber from its start: EventStarted and the latest others.
+	DefaultEventHistory = 1024
 )
 
 // PropagatorConfig configures a Propagator. Zero values take the
@@ -91,9 +93,15 @@ type PropagatorConfig struct {
 	// RenderConcurrency bounds the clusters a package is rendered for at
 	// once (0: DefaultRenderConcurrency).
 	RenderConcurrency int
-	// EventBuffer is each Events subscriber's channel capacity (0:
-	// DefaultEventBuffer).
+	// EventBuffer is each Events subscriber's channel capacity beyond
+	// the replayed history (0: DefaultEventBuffer).
 	EventBuffer int
+	// EventHistory bounds the events a rollout keeps to replay to every
+	// Events subscriber first: EventStarted and the latest
+	// EventHistory-1 others; a subscriber told Dropped > 0 on the first
+	// replayed event after EventStarted missed that many (0:
+	// DefaultEventHistory).
+	EventHistory int
 	// Retention is how long a finished rollout stays in memory (0:
 	// DefaultRetention).
 	Retention time.Duration
@@ -101,6 +109,11 @@ type PropagatorConfig struct {
 	// starts. By default, targets that reject the credentials stop
 	// Propagate before any cluster changes.
 	SkipPreflightProbe bool
+	// Ownership lets several replicas share rollouts through one Store:
+	// a rollout runs only on the replica that owns it, from its record,
+	// and another replica takes it over when ownership is lost (nil:
+	// this Propagator alone owns the rollouts it starts).
+	Ownership Ownership
 }
 
 // withDefaults returns c with zero values replaced by defaults.
@@ -121,9 +134,11 @@ func (c PropagatorConfig) withDefaults() PropagatorConfig {
 	setDefault(&c.SaveTimeout, DefaultSaveTimeout)
 	setDefault(&c.RenderConcurrency, DefaultRenderConcurrency)
 	setDefault(&c.EventBuffer, DefaultEventBuffer)
+	setDefault(&c.EventHistory, DefaultEventHistory)
 	setDefault(&c.Retention, DefaultRetention)
 	c.RenderConcurrency = max(1, c.RenderConcurrency)
 	c.EventBuffer = max(1, c.EventBuffer)
+	c.EventHistory = max(1, c.EventHistory)
 	return c
 }
 
@@ -139,11 +154,12 @@ func setDefault[T comparable](v *T, def T) {
 // through b.
 func NewPropagator(m *ClusterManager, b Backend, cfg PropagatorConfig) *Propagator {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Propagator{manager: m, backend: b, cfg: cfg.withDefaults(), ctx: ctx, cancel: cancel, rollouts: map[ID]*rollout{}, timers: map[ID]*time.Timer{}}
+	return &Propagator{manager: m, backend: b, cfg: cfg.withDefaults(), ctx: ctx, cancel: cancel, rollouts: map[ID]*rollout{},
+		timers: map[ID]*time.Timer{}, candidates: map[ID]bool{}}
 }
 
 // Close stops every running rollout where it is (its record stays
-// resumable) and waits for them.
+// resumable; under Ownership it gives ownership up) and waits for them.
 func (p *Propagator) Close() error {
 	p.cancel()
 	p.wg.Wait()
@@ -262,74 +278,236 @@ func (p *Propagator) prepare(ctx context.Context, pkg *Package, targets Selector
 	return d, waves, revs, nil
 }
 
-// Propagate starts rolling pkg out to the clusters targets selects, with
-// strategy s, and returns the rollout's ID. Everything that can be checked
-// up front is, before any cluster changes: the strategy's numbers, the
-// selection (unknown clusters, an empty selection, a spread that cannot
-// be met), rendering for every cluster, and (unless SkipPreflightProbe)
-// the credentials of every target.
-func (p *Propagator) Propagate(ctx context.Context, pkg *Package, targets Selector, s Strategy) (ID, error) {
+// Propagate rolls pkg out to the clusters targets selects, with strategy s,
+// and returns the rollout's ID. Everything that can be checked up front
+// is, before any cluster changes: the strategy's numbers, the options, the
+// selection (unknown clusters, an empty selection, a spread that cannot be
+// met), rendering for every cluster, and (unless SkipPreflightProbe) the
+// credentials of every target.
+//
+// Propagate is idempotent by content: the ID is derived from the inputs
+// (the package, each target with the content rendered for it, the
+// strategy's settings, and the Attempt option), so that a reconcile loop,
+// a restarted process or another replica computes the same ID. When a
+// rollout of that ID exists, Propagate returns it as it is, running or
+// finished (a failed one is not tried again: pass a new Attempt); one
+// recorded by an earlier process and not finished is continued from its
+// record. A rollout that was superseded does not count: the same inputs
+// then start anew, under an ID derived from the one that superseded it.
+//
+// One rollout per package and cluster runs at a time. By default
+// (ConflictSupersede) a new rollout of the package to some of the same
+// clusters supersedes the older ones this Propagator runs: they stop at
+// once, without rolling back, end PhaseSuperseded, and hand their clusters
+// over; a rollback of the new rollout returns each such cluster to its
+// last-known-good revision (what it ran before the older rollout touched
+// it, or the older revision where that had become Available there).
+// ConflictRefuse makes Propagate fail with a *ConflictError instead.
+//
+// A cluster that already runs its exact revision, Available, counts
+// Succeeded without a delivery; when every target does, the rollout
+// succeeds at once. With PropagatorConfig.Ownership, the rollout runs on
+// the replica that owns it (see Ownership); Propagate returns at once.
+func (p *Propagator) Propagate(ctx context.Context, pkg *Package, targets Selector, s Strategy, opts ...PropagateOption) (ID, error) {
 	if err := p.ctx.Err(); err != nil {
-		return "", fmt.Errorf("propagator closed: %w", err)
+		return "", fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	o, err := propagateOptions(opts)
+	if err != nil {
+		return "", err
 	}
 	_, waves, revs, err := p.prepare(ctx, pkg, targets, s)
 	if err != nil {
 		return "", err
 	}
-	if !p.cfg.SkipPreflightProbe {
-		var names []string
-		for _, w := range waves {
-			names = append(names, w...)
+	s = s.withDefaults()
+	id := rolloutID(pkg, waves, revs, s, o.Attempt)
+	for range maxSupersededChain {
+		phase, by, rec, err := p.lookup(ctx, id)
+		if err != nil {
+			return "", err
 		}
-		health := p.manager.probe(ctx, names)
-		var rejected []string
-		for _, n := range names {
-			if health[n].State == HealthUnauthorized {
-				rejected = append(rejected, n)
-			}
+		switch {
+		case phase == "":
+		case phase == PhaseSuperseded:
+			// The fleet has moved on since: the same inputs again are a
+			// new rollout, named after the one that superseded this.
+			id = rolloutID(pkg, waves, revs, s, o.Attempt+"\x00after "+string(by))
+			continue
+		case rec != nil && !phase.finished():
+			p.resume(rec, pkg, s, waves, revs) // recorded, running nowhere here
+			return id, nil
+		default:
+			return id, nil
 		}
-		if len(rejected) > 0 {
-			sort.Strings(rejected)
-			return "", &ClusterError{Cluster: rejected[0], Err: fmt.Errorf("%w (%d of %d targets: %v)", ErrUnauthorized, len(rejected), len(names), rejected)}
+		break
+	}
+	if o.OnConflict == ConflictRefuse {
+		if err := p.conflict(id, pkg.Name, waves); err != nil {
+			return "", err
 		}
 	}
-	p.mu.Lock()
-	p.seq++
-	id := newID(pkg, p.seq)
-	p.mu.Unlock()
-	r := newRollout(p, id, pkg, s.withDefaults(), waves, revs)
+	if err := p.preflight(ctx, waves); err != nil {
+		return "", err
+	}
+	if p.cfg.Ownership != nil {
+		// Only the owner writes the record: it creates it once it owns
+		// the rollout.
+		p.candidate(id, pkg, s, waves, revs)
+		return id, nil
+	}
+	r := newRollout(p, id, pkg, s, waves, revs)
 	if err := p.cfg.Store.Save(ctx, r.record()); err != nil {
-		return "", fmt.Errorf("saving rollout %s: %w", id, err)
+		return "", storeError(id, "saving", err)
 	}
 	p.start(r)
 	return id, nil
 }
 
-// newID names a rollout after its package and revision, in the characters
-// Kubernetes object names allow (a ConfigMapStore names ConfigMaps after
-// it).
-func newID(pkg *Package, seq int) ID {
-	rev := strings.Map(func(r rune) rune {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '.':
-			return r
-		case r >= 'A' && r <= 'Z':
-			return r - 'A' + 'a'
-		}
-		return '-'
-	}, pkg.Revision)
-	if len(rev) > 40 {
-		rev = rev[:40]
+// maxSupersededChain bounds how many superseded rollouts of the same
+// inputs Propagate steps over.
+const maxSupersededChain = 64
+
+// lookup finds rollout id here or in the store: its phase ("" when there
+// is none), the rollout that superseded it, and, when it is recorded but
+// neither runs here nor waits for ownership here, its record.
+func (p *Propagator) lookup(ctx context.Context, id ID) (Phase, ID, *Record, error) {
+	p.mu.Lock()
+	r, here := p.rollouts[id]
+	waiting := p.candidates[id]
+	p.mu.Unlock()
+	if here {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.phase, r.supersededByLocked(), nil, nil
 	}
-	return ID(fmt.Sprintf("%s-%s-%d-%d", pkg.Name, strings.Trim(rev, "-."), time.Now().UnixNano()%1e6, seq))
+	rec, err := p.cfg.Store.Load(ctx, id)
+	switch {
+	case errors.Is(err, ErrUnknownRollout):
+		if waiting {
+			return PhaseRunning, "", nil, nil
+		}
+		return "", "", nil, nil
+	case err != nil:
+		return "", "", nil, storeError(id, "loading", err)
+	case waiting:
+		return rec.Phase, rec.SupersededBy, nil, nil
+	}
+	return rec.Phase, rec.SupersededBy, rec, nil
+}
+
+// storeError wraps a StateStore's error in ErrStore unless it wraps it
+// already.
+func storeError(id ID, doing string, err error) error {
+	if errors.Is(err, ErrStore) || errors.Is(err, ErrUnknownRollout) {
+		return err
+	}
+	return fmt.Errorf("%w: %s rollout %s: %w", ErrStore, doing, id, err)
+}
+
+// conflict returns a *ConflictError naming the oldest running rollout of
+// the package here that targets some of the same clusters.
+func (p *Propagator) conflict(id ID, pkg string, waves [][]string) error {
+	prior := p.overlapping(id, pkg, waves)
+	if len(prior) == 0 {
+		return nil
+	}
+	old := prior[0]
+	ce := &ConflictError{Rollout: old.id, Package: pkg}
+	for _, w := range waves {
+		for _, name := range w {
+			if _, ok := old.clusters[name]; ok {
+				ce.Overlap++
+				if len(ce.Clusters) < 5 {
+					ce.Clusters = append(ce.Clusters, name)
+				}
+			}
+		}
+	}
+	return ce
+}
+
+// overlapping returns the unfinished rollouts of pkg here, other than id,
+// that target some of the clusters of waves, oldest first.
+func (p *Propagator) overlapping(id ID, pkg string, waves [][]string) []*rollout {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []*rollout
+	for _, r := range p.rollouts {
+		if r.id == id || r.pkg.Name != pkg {
+			continue
+		}
+		r.mu.Lock()
+		finished := r.phase.finished()
+		r.mu.Unlock()
+		if finished || !overlaps(r, waves) {
+			continue
+		}
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].started.Before(out[j].started) })
+	return out
+}
+
+// overlaps reports whether r targets a cluster of waves (r.clusters does
+// not change once r exists).
+func overlaps(r *rollout, waves [][]string) bool {
+	for _, w := range waves {
+		for _, name := range w {
+			if _, ok := r.clusters[name]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// preflight probes the targets, unless SkipPreflightProbe, and fails when
+// some reject the credentials.
+func (p *Propagator) preflight(ctx context.Context, waves [][]string) error {
+	if p.cfg.SkipPreflightProbe {
+		return nil
+	}
+	var names []string
+	for _, w := range waves {
+		names = append(names, w...)
+	}
+	health := p.manager.probe(ctx, names)
+	var rejected []string
+	for _, n := range names {
+		if health[n].State == HealthUnauthorized {
+			rejected = append(rejected, n)
+		}
+	}
+	if len(rejected) > 0 {
+		sort.Strings(rejected)
+		return &ClusterError{Cluster: rejected[0], Err: fmt.Errorf("%w (%d of %d targets: %v)", ErrUnauthorized, len(rejected), len(names), rejected)}
+	}
+	return nil
+}
+
+// resume continues an unfinished record of an earlier process: here, or
+// under Ownership on whichever replica owns it.
+func (p *Propagator) resume(rec *Record, pkg *Package, s Strategy, waves [][]string, revs map[string]*Revision) {
+	if p.cfg.Ownership != nil {
+		p.candidate(rec.ID, pkg, s, waves, revs)
+		return
+	}
+	r := newRollout(p, rec.ID, pkg, s, rec.Waves, revs)
+	r.restore(rec)
+	p.start(r)
 }
 
 // Restore continues a rollout recorded in the state store by an earlier
 // Propagator or process that had not finished: clusters already done keep
 // their state, the others are delivered again (delivery is idempotent),
-// and rollback still returns touched clusters to the revision they ran
-// before. pkg and s must be the ones it started with (ErrRevisionMismatch
-// otherwise).
+// rollback still returns touched clusters to the revision they ran
+// before, and a rollout recorded Paused stays Paused until Resume. pkg
+// and s must be the ones it started with (ErrRevisionMismatch otherwise).
+// A rollout that runs on this Propagator is ErrRolloutRunning; one that
+// finished, here or in the record, ErrRolloutFinished. Restore runs the
+// rollout here, whatever PropagatorConfig.Ownership says; Propagate with
+// the same inputs continues it through Ownership instead.
 func (p *Propagator) Restore(ctx context.Context, id ID, pkg *Package, s Strategy) error {
 	p.mu.Lock()
 	if r, ok := p.rollouts[id]; ok {
@@ -345,7 +523,7 @@ func (p *Propagator) Restore(ctx context.Context, id ID, pkg *Package, s Strateg
 	p.mu.Unlock()
 	rec, err := p.cfg.Store.Load(ctx, id)
 	if err != nil {
-		return err
+		return storeError(id, "loading", err)
 	}
 	if rec.Phase.finished() {
 		return fmt.Errorf("%w: %s is %s", ErrRolloutFinished, id, rec.Phase)
@@ -379,26 +557,135 @@ func (p *Propagator) Restore(ctx context.Context, id ID, pkg *Package, s Strateg
 	return nil
 }
 
-func (p *Propagator) start(r *rollout) {
+// register makes r the rollout of its ID here and lists the older
+// rollouts it supersedes.
+func (p *Propagator) register(r *rollout) {
+	r.prior = p.overlapping(r.id, r.pkg.Name, r.waves)
 	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.timers[r.id]; ok {
+		t.Stop()
+		delete(p.timers, r.id)
+	}
 	p.rollouts[r.id] = r
-	p.mu.Unlock()
+}
+
+// start runs r in the background.
+func (p *Propagator) start(r *rollout) {
+	p.register(r)
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		r.run()
-		if p.ctx.Err() != nil {
-			return
+		p.retain(r)
+	}()
+}
+
+// retain keeps a finished rollout in memory for the retention; one that
+// stopped unfinished (ownership lost) leaves memory at once, so that
+// Status reads the record its new owner keeps.
+func (p *Propagator) retain(r *rollout) {
+	if p.ctx.Err() != nil {
+		return
+	}
+	r.mu.Lock()
+	finished := r.phase.finished()
+	r.mu.Unlock()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !finished {
+		if p.rollouts[r.id] == r {
+			delete(p.rollouts, r.id)
 		}
+		return
+	}
+	p.timers[r.id] = time.AfterFunc(p.cfg.Retention, func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		p.timers[r.id] = time.AfterFunc(p.cfg.Retention, func() {
-			p.mu.Lock()
-			defer p.mu.Unlock()
+		if p.rollouts[r.id] == r {
 			delete(p.rollouts, r.id)
-			delete(p.timers, r.id)
-		})
+		}
+		delete(p.timers, r.id)
+	})
+}
+
+// candidate asks for ownership of rollout id in the background, once per
+// ID at a time: once owned, it runs the rollout from its record (creating
+// the record when there is none), until the rollout finishes or ownership
+// is lost; then it gives ownership up and, if the rollout has not
+// finished, asks again, to take it over when the next owner is gone.
+func (p *Propagator) candidate(id ID, pkg *Package, s Strategy, waves [][]string, revs map[string]*Revision) {
+	p.mu.Lock()
+	if p.candidates[id] {
+		p.mu.Unlock()
+		return
+	}
+	p.candidates[id] = true
+	p.mu.Unlock()
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		defer func() {
+			p.mu.Lock()
+			delete(p.candidates, id)
+			p.mu.Unlock()
+		}()
+		for p.ctx.Err() == nil {
+			owned, release, err := p.cfg.Ownership.Acquire(p.ctx, id)
+			if err != nil {
+				if p.ctx.Err() == nil {
+					p.cfg.Logger.Error(err, "acquiring rollout ownership", "rollout", id)
+					p.pause(p.cfg.SaveInterval)
+				}
+				continue
+			}
+			done := p.runOwned(owned, id, pkg, s, waves, revs)
+			release()
+			if done {
+				return
+			}
+		}
 	}()
+}
+
+// pause sleeps for d or until the Propagator closes.
+func (p *Propagator) pause(d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-p.ctx.Done():
+	}
+}
+
+// runOwned runs rollout id while owned lasts and reports whether it is
+// finished.
+func (p *Propagator) runOwned(owned context.Context, id ID, pkg *Package, s Strategy, waves [][]string, revs map[string]*Revision) bool {
+	r := newRollout(p, id, pkg, s, waves, revs)
+	r.base, r.owned = owned, true
+	rec, err := p.cfg.Store.Load(owned, id)
+	switch {
+	case errors.Is(err, ErrUnknownRollout):
+		if err := p.cfg.Store.Save(owned, r.record()); err != nil {
+			p.cfg.Logger.Error(err, "saving rollout record", "rollout", id)
+			return false
+		}
+	case err != nil:
+		if owned.Err() == nil {
+			p.cfg.Logger.Error(err, "loading rollout record", "rollout", id)
+		}
+		return false
+	case rec.Phase.finished():
+		return true
+	default:
+		r.restore(rec)
+	}
+	p.register(r)
+	r.run()
+	p.retain(r)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.phase.finished()
 }
 
 func (p *Propagator) get(id ID) (*rollout, error) {
@@ -411,30 +698,30 @@ func (p *Propagator) get(id ID) (*rollout, error) {
 	return r, nil
 }
 
-// Status returns a rollout's bounded summary. Rollouts of earlier
-// processes are read from the state store.
+// Status returns a rollout's bounded summary: from memory while it runs
+// here (and for PropagatorConfig.Retention after it finished), from the
+// StateStore otherwise (rollouts of earlier processes, or run by another
+// replica); both say the same.
 func (p *Propagator) Status(ctx context.Context, id ID) (*Status, error) {
-	r, err := p.get(id)
-	if err == nil {
+	if r, err := p.get(id); err == nil {
 		return r.status(), nil
 	}
-	rec, lerr := p.cfg.Store.Load(ctx, id)
-	if lerr != nil {
-		return nil, err
+	rec, err := p.cfg.Store.Load(ctx, id)
+	if err != nil {
+		return nil, storeError(id, "loading", err)
 	}
 	return statusOfRecord(rec, p.cfg.FailuresShown, p.cfg.WavesShown), nil
 }
 
 // ClusterStatus returns one cluster's detail in a rollout (from the
-// StateStore once the rollout has left memory).
+// StateStore once the rollout has left memory, or runs elsewhere).
 func (p *Propagator) ClusterStatus(ctx context.Context, id ID, cluster string) (*ClusterStatus, error) {
-	r, err := p.get(id)
-	if err == nil {
+	if r, err := p.get(id); err == nil {
 		return r.clusterStatus(cluster)
 	}
-	rec, lerr := p.cfg.Store.Load(ctx, id)
-	if lerr != nil {
-		return nil, err
+	rec, err := p.cfg.Store.Load(ctx, id)
+	if err != nil {
+		return nil, storeError(id, "loading", err)
 	}
 	cr, ok := rec.Clusters[cluster]
 	if !ok {
@@ -446,11 +733,12 @@ func (p *Propagator) ClusterStatus(ctx context.Context, id ID, cluster string) (
 			wave = wi
 		}
 	}
-	return &ClusterStatus{Name: cluster, Wave: wave, State: cr.State, Message: cr.Message, Revision: cr.Revision, Previous: cr.Previous}, nil
+	cs := clusterStatusOfRecord(cluster, wave, cr)
+	return &cs, nil
 }
 
-// Pause stops a rollout from starting more clusters; deliveries already
-// under way finish.
+// Pause stops a rollout that runs here from starting more clusters;
+// deliveries already under way finish.
 func (p *Propagator) Pause(_ context.Context, id ID) error {
 	r, err := p.get(id)
 	if err != nil {
@@ -459,8 +747,8 @@ func (p *Propagator) Pause(_ context.Context, id ID) error {
 	return r.pause()
 }
 
-// Resume continues a paused rollout (Restore continues one of an earlier
-// process).
+// Resume continues a paused rollout that runs here (Restore continues one
+// of an earlier process).
 func (p *Propagator) Resume(_ context.Context, id ID) error {
 	r, err := p.get(id)
 	if err != nil {
@@ -469,10 +757,11 @@ func (p *Propagator) Resume(_ context.Context, id ID) error {
 	return r.resume()
 }
 
-// Abort stops a rollout: no more clusters start, deliveries under way are
-// stopped, and, when its strategy's OnFailure is Rollback, every touched
-// cluster returns to its last-known-good revision. It returns once the
-// rollout has finished.
+// Abort stops a rollout that runs here: no more clusters start,
+// deliveries under way are stopped, and, when its strategy's OnFailure is
+// Rollback, every touched cluster returns to its last-known-good revision;
+// without rollback, clusters caught mid-delivery end ClusterStopped. It
+// returns once the rollout has finished.
 func (p *Propagator) Abort(ctx context.Context, id ID) error {
 	r, err := p.get(id)
 	if err != nil {
@@ -489,8 +778,11 @@ func (p *Propagator) Abort(ctx context.Context, id ID) error {
 	}
 }
 
-// Events streams a rollout's events until it finishes or ctx ends; the
-// channel is closed then.
+// Events streams a rollout that runs here (or finished here within the
+// retention) from its start: the channel first replays the events the
+// rollout kept (EventStarted and the latest PropagatorConfig.EventHistory-1
+// others), then carries new ones until the rollout finishes or ctx ends,
+// and is closed then.
 func (p *Propagator) Events(ctx context.Context, id ID) (<-chan Event, error) {
 	r, err := p.get(id)
 	if err != nil {
@@ -500,18 +792,49 @@ func (p *Propagator) Events(ctx context.Context, id ID) (<-chan Event, error) {
 }
 
 // Wait blocks until the rollout finishes or ctx ends, and returns its
-// status.
+// status. A rollout that runs on another replica (or waits for ownership
+// here) is followed through the StateStore, polled every SaveInterval. It
+// returns with the rollout still Running when the Propagator closes.
 func (p *Propagator) Wait(ctx context.Context, id ID) (*Status, error) {
-	r, err := p.get(id)
-	if err != nil {
-		return nil, err
+	for {
+		if r, err := p.get(id); err == nil {
+			select {
+			case <-r.done:
+				st := r.status()
+				if st.Phase.finished() || p.ctx.Err() != nil {
+					return st, nil
+				}
+				// Ownership was lost: follow the next owner.
+			case <-ctx.Done():
+				return r.status(), ctx.Err()
+			}
+		}
+		rec, err := p.cfg.Store.Load(ctx, id)
+		switch {
+		case err == nil && rec.Phase.finished():
+			return statusOfRecord(rec, p.cfg.FailuresShown, p.cfg.WavesShown), nil
+		case errors.Is(err, ErrUnknownRollout) && p.waiting(id):
+		case err != nil:
+			return nil, storeError(id, "loading", err)
+		}
+		t := time.NewTimer(p.cfg.SaveInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if rec != nil {
+				return statusOfRecord(rec, p.cfg.FailuresShown, p.cfg.WavesShown), ctx.Err()
+			}
+			return nil, ctx.Err()
+		case <-t.C:
+		}
 	}
-	select {
-	case <-r.done:
-		return r.status(), nil
-	case <-ctx.Done():
-		return r.status(), ctx.Err()
-	}
+}
+
+// waiting reports a rollout this Propagator waits to own.
+func (p *Propagator) waiting(id ID) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.candidates[id]
 }
 
 // isUnreachable reports errors that mean the cluster did not answer.

@@ -228,7 +228,7 @@ func TestUnreachableClusterAndMaxFailures(t *testing.T) {
 		maxFailures multicluster.IntOrPercent
 		phase       multicluster.Phase
 	}{
-		{multicluster.Count(1), multicluster.PhaseSucceeded},
+		{multicluster.Count(1), multicluster.PhaseSucceededWithFailures},
 		{multicluster.Count(0), multicluster.PhaseHalted},
 	} {
 		t.Run(tc.maxFailures.String(), func(t *testing.T) {
@@ -267,7 +267,7 @@ func TestClusterUnreachableMidRollout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterUnreachable] != 1 || st.Counts[multicluster.ClusterSucceeded] != 2 {
+	if st.Phase != multicluster.PhaseSucceededWithFailures || st.Counts[multicluster.ClusterUnreachable] != 1 || st.Counts[multicluster.ClusterSucceeded] != 2 {
 		t.Fatalf("%s %v: %s", st.Phase, st.Counts, st.Reason)
 	}
 }
@@ -336,7 +336,7 @@ func TestSkipPreflightProbeLetsTheRolloutFindRejectedCredentials(t *testing.T) {
 	f := newFleet(t, 3, 1, memfleet.Config{}, multicluster.PropagatorConfig{SkipPreflightProbe: true})
 	f.mem.SetUnauthorized("c-0001", true)
 	st := f.run(t, pkg("v1"), all(), multicluster.Strategy{Type: multicluster.StrategyParallel, MaxFailures: multicluster.Count(1)})
-	if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterFailed] != 1 || st.Counts[multicluster.ClusterSucceeded] != 2 {
+	if st.Phase != multicluster.PhaseSucceededWithFailures || st.Counts[multicluster.ClusterFailed] != 1 || st.Counts[multicluster.ClusterSucceeded] != 2 {
 		t.Fatalf("%s %v: %s", st.Phase, st.Counts, st.Reason)
 	}
 	if st.Failures[0].Name != "c-0001" || !strings.Contains(st.Failures[0].Message, "rejected the credentials") {
@@ -533,7 +533,7 @@ func TestStatusStaysSmallAt10000Clusters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Phase != multicluster.PhaseSucceeded || st.Counts[multicluster.ClusterFailed] != 102 {
+	if st.Phase != multicluster.PhaseSucceededWithFailures || st.Counts[multicluster.ClusterFailed] != 102 {
 		t.Fatalf("%s %v: %s", st.Phase, st.Counts, st.Reason)
 	}
 	if st.Waves != 100 || len(st.WaveProgress) != multicluster.DefaultWavesShown || len(st.Failures) != multicluster.DefaultFailuresShown {

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,10 +22,21 @@ type rollout struct {
 	revs  map[string]*Revision
 	total int
 
-	events  broadcaster
-	done    chan struct{}
-	abortCh chan struct{}
-	once    sync.Once
+	// base is what the rollout runs under: the Propagator's context, or
+	// under Ownership the owned context, which ends when ownership is
+	// lost; then the rollout stops without saving, for the next owner.
+	base  context.Context
+	owned bool
+	// prior are the older rollouts of the package this one supersedes;
+	// it stops them and takes their clusters over before it starts.
+	prior []*rollout
+
+	events      broadcaster
+	done        chan struct{}
+	abortCh     chan struct{}
+	once        sync.Once
+	supersedeCh chan struct{} // closed when a newer rollout supersedes this one
+	superOnce   sync.Once
 
 	mu         sync.Mutex
 	phase      Phase
@@ -37,6 +51,9 @@ type rollout struct {
 	started    time.Time
 	finished   time.Time
 	dirty      bool
+	// supersededBy is the rollout that supersedes this one; Status and the
+	// record show it once the phase is PhaseSuperseded.
+	supersededBy ID
 }
 
 type clusterRun struct {
@@ -48,18 +65,24 @@ type clusterRun struct {
 	revision   string
 	previous   *Revision
 	previousID string
-	restored   bool // previousID came from a record
-	touched    bool
+	// known: previousID is the cluster's last-known-good revision (read
+	// before delivery, handed over, or from a record); it is not asked
+	// again.
+	known bool
+	// inherited: previousID came from a superseded rollout or a record, so
+	// it may not be what the cluster runs now.
+	inherited bool
+	touched   bool
 	started    time.Time
 	finished   time.Time
 }
 
 func newRollout(p *Propagator, id ID, pkg *Package, s Strategy, waves [][]string, revs map[string]*Revision) *rollout {
-	r := &rollout{p: p, id: id, pkg: pkg, s: s, waves: waves, revs: revs, done: make(chan struct{}),
-		abortCh: make(chan struct{}), phase: PhaseRunning, clusters: map[string]*clusterRun{},
+	r := &rollout{p: p, id: id, pkg: pkg, s: s, waves: waves, revs: revs, base: p.ctx, done: make(chan struct{}),
+		abortCh: make(chan struct{}), supersedeCh: make(chan struct{}), phase: PhaseRunning, clusters: map[string]*clusterRun{},
 		counts: map[ClusterState]int{}, resumeCh: make(chan struct{}), started: time.Now()}
 	close(r.resumeCh)
-	r.events.buffer = p.cfg.EventBuffer
+	r.events.buffer, r.events.history = p.cfg.EventBuffer, p.cfg.EventHistory
 	r.waveCounts = make([]map[ClusterState]int, len(waves))
 	for wi, w := range waves {
 		r.waveCounts[wi] = map[ClusterState]int{ClusterPending: len(w)}
@@ -72,7 +95,9 @@ func newRollout(p *Propagator, id ID, pkg *Package, s Strategy, waves [][]string
 	return r
 }
 
-// restore takes over a record's progress.
+// restore takes over a record's progress: clusters done keep their
+// state, Progressing ones are delivered again (Deliver is idempotent), and
+// a Paused record stays Paused until Resume.
 func (r *rollout) restore(rec *Record) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -87,7 +112,15 @@ func (r *rollout) restore(rec *Record) {
 			state = ClusterPending // delivered again; Deliver is idempotent
 		}
 		r.setLocked(name, run, state, cr.Message)
-		run.revision, run.previousID, run.touched, run.restored = cr.Revision, cr.Previous, cr.Touched, cr.Touched
+		run.revision, run.previousID, run.touched = cr.Revision, cr.Previous, cr.Touched
+		run.known = cr.Touched || cr.Known
+		run.inherited = run.known
+		run.failure, run.failedAs, run.started, run.finished = cr.Failure, cr.FailedAs, cr.Started, cr.Finished
+	}
+	r.failed = slices.Clone(rec.Failed)
+	r.analysis = slices.Clone(rec.Analysis)
+	if rec.Phase == PhasePaused {
+		r.phase, r.resumeCh = PhasePaused, make(chan struct{})
 	}
 }
 
@@ -159,13 +192,22 @@ func (r *rollout) setPhase(phase Phase, reason string) {
 }
 
 func (r *rollout) save() {
+	// An owner that lost ownership writes nothing more: the next owner's
+	// record is the one that counts.
+	if r.owned && r.base.Err() != nil {
+		return
+	}
 	r.mu.Lock()
 	rec := r.recordLocked()
 	r.dirty = false
 	r.mu.Unlock()
 	// The last save happens as the Propagator closes: it must not be
-	// cancelled with it.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.p.ctx), r.p.cfg.SaveTimeout)
+	// cancelled with it. Under Ownership it ends with ownership.
+	base := context.WithoutCancel(r.p.ctx)
+	if r.owned {
+		base = r.base
+	}
+	ctx, cancel := context.WithTimeout(base, r.p.cfg.SaveTimeout)
 	defer cancel()
 	if err := r.p.cfg.Store.Save(ctx, rec); err != nil {
 		r.p.cfg.Logger.Error(err, "saving rollout record", "rollout", r.id)
@@ -180,14 +222,17 @@ func (r *rollout) record() *Record {
 
 func (r *rollout) recordLocked() *Record {
 	rec := &Record{ID: r.id, Package: r.pkg.Name, Revision: r.pkg.Revision, StrategyType: r.s.Type, Phase: r.phase,
-		Reason: r.reason, Wave: r.wave, Waves: r.waves, Clusters: make(map[string]ClusterRecord, len(r.clusters)),
-		Started: r.started, Finished: r.finished}
+		Reason: r.reason, SupersededBy: r.supersededByLocked(), Wave: r.wave, Waves: r.waves,
+		Clusters: make(map[string]ClusterRecord, len(r.clusters)), Started: r.started, Finished: r.finished,
+		Failed: slices.Clone(r.failed), Analysis: slices.Clone(r.analysis)}
 	for name, run := range r.clusters {
 		prev := run.previousID
 		if run.previous != nil {
 			prev = run.previous.ID
 		}
-		rec.Clusters[name] = ClusterRecord{State: run.state, Revision: run.revision, Previous: prev, Touched: run.touched, Message: run.message}
+		rec.Clusters[name] = ClusterRecord{State: run.state, Revision: run.revision, Previous: prev, Touched: run.touched,
+			Known: run.known && !run.touched, Message: run.message, Failure: run.failure, FailedAs: run.failedAs,
+			Started: run.started, Finished: run.finished}
 	}
 	return rec
 }
@@ -196,7 +241,7 @@ func (r *rollout) recordLocked() *Record {
 func (r *rollout) run() {
 	defer close(r.done)
 	defer r.events.close()
-	ctx, cancel := context.WithCancel(r.p.ctx)
+	ctx, cancel := context.WithCancel(r.base)
 	defer cancel()
 	ctx, finished := r.p.cfg.Instrumentation.StartRollout(ctx, RolloutInfo{ID: r.id, Package: r.pkg.Name, Revision: r.pkg.Revision,
 		Strategy: r.s.Type, Clusters: r.total, Waves: len(r.waves)})
@@ -209,6 +254,8 @@ func (r *rollout) run() {
 	go func() {
 		select {
 		case <-r.abortCh:
+			cancel()
+		case <-r.supersedeCh:
 			cancel()
 		case <-ctx.Done():
 		}
@@ -234,7 +281,19 @@ func (r *rollout) run() {
 	}()
 	defer func() { cancel(); <-saverDone }()
 
-	r.emit(Event{Type: EventStarted, Message: fmt.Sprintf("%s %s to %d clusters in %d waves (%s)", r.pkg.Name, r.pkg.Revision, r.total, len(r.waves), r.s.Type)})
+	r.emit(Event{Type: EventStarted, Message: fmt.Sprintf("%s %s to %s in %s (%s)", r.pkg.Name, r.pkg.Revision,
+		count(r.total, "cluster", "clusters"), count(len(r.waves), "wave", "waves"), r.s.Type)})
+	r.takeOver(ctx)
+	already := r.settle(ctx)
+	if r.stopped(ctx) {
+		return
+	}
+	if already == r.total {
+		reason := fmt.Sprintf("%s already %s %s %s; nothing delivered", count(already, "cluster", "clusters"), number(already, "runs", "run"), r.pkg.Name, r.pkg.Revision)
+		r.setPhase(PhaseSucceeded, reason)
+		r.emit(Event{Type: EventFinished, Phase: PhaseSucceeded, Message: reason})
+		return
+	}
 	r.mu.Lock()
 	first := r.wave
 	r.mu.Unlock()
@@ -256,24 +315,222 @@ func (r *rollout) run() {
 		}
 		r.emit(Event{Type: EventWaveSucceeded, Wave: wi})
 	}
-	r.setPhase(PhaseSucceeded, fmt.Sprintf("%s %s %s %s", count(r.total, "cluster", "clusters"), number(r.total, "runs", "run"), r.pkg.Name, r.pkg.Revision))
-	r.emit(Event{Type: EventFinished, Phase: PhaseSucceeded})
+	r.succeed()
 }
 
-// stopped handles an abort, or the Propagator closing (the record stays
-// Running, to be restored).
+// succeed ends a rollout whose every wave passed its gate: Succeeded, or
+// SucceededWithFailures when MaxFailures tolerated failed or unreachable
+// clusters.
+func (r *rollout) succeed() {
+	r.mu.Lock()
+	ok, failed, unreachable := r.counts[ClusterSucceeded], r.counts[ClusterFailed], r.counts[ClusterUnreachable]
+	r.mu.Unlock()
+	runs := fmt.Sprintf("%s %s %s %s", count(ok, "cluster", "clusters"), number(ok, "runs", "run"), r.pkg.Name, r.pkg.Revision)
+	phase, reason := PhaseSucceeded, runs
+	if failed+unreachable > 0 {
+		var parts []string
+		if failed > 0 {
+			parts = append(parts, count(failed, "cluster", "clusters")+" failed")
+		}
+		if unreachable > 0 {
+			parts = append(parts, fmt.Sprintf("%s %s unreachable", count(unreachable, "cluster", "clusters"), number(unreachable, "was", "were")))
+		}
+		phase = PhaseSucceededWithFailures
+		reason = fmt.Sprintf("%s, within maxFailures %s; %s", strings.Join(parts, " and "), r.s.MaxFailures, runs)
+	}
+	r.setPhase(phase, reason)
+	r.emit(Event{Type: EventFinished, Phase: phase, Message: reason})
+}
+
+// takeOver supersedes the older rollouts of the package to the same
+// clusters: it stops them (they do not roll back), waits until they have,
+// and takes each touched cluster's last-known-good revision over, so that
+// a rollback of this rollout returns the cluster to what it ran before
+// the older rollout touched it (or to the older revision, where that one
+// had become Available).
+func (r *rollout) takeOver(ctx context.Context) {
+	for _, old := range r.prior {
+		old.supersede(r.id)
+	}
+	for _, old := range r.prior {
+		select {
+		case <-old.done:
+		case <-ctx.Done():
+			return
+		}
+		r.inherit(old)
+	}
+	r.prior = nil
+}
+
+// supersede stops the rollout for newer, once.
+func (r *rollout) supersede(newer ID) {
+	r.superOnce.Do(func() {
+		r.mu.Lock()
+		r.supersededBy = newer
+		r.mu.Unlock()
+		close(r.supersedeCh)
+	})
+}
+
+func (r *rollout) supersededByLocked() ID {
+	if r.phase != PhaseSuperseded {
+		return ""
+	}
+	return r.supersededBy
+}
+
+// inherit takes over the last-known-good revision of every cluster old
+// touched and left neither Available with its revision nor rolled back.
+func (r *rollout) inherit(old *rollout) {
+	type lkg struct {
+		prev *Revision
+		id   string
+	}
+	handed := map[string]lkg{}
+	old.mu.Lock()
+	for name, run := range old.clusters {
+		if run.touched && run.state != ClusterSucceeded && run.state != ClusterRolledBack {
+			handed[name] = lkg{run.previous, run.previousID}
+		}
+	}
+	old.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, h := range handed {
+		if run, ok := r.clusters[name]; ok && !run.touched {
+			run.previous, run.previousID, run.known, run.inherited = h.prev, h.id, true, true
+			r.dirty = true
+		}
+	}
+}
+
+// settle reads what every cluster not yet started runs, before this
+// rollout touches it, and counts those that already run their revision,
+// Available, Succeeded without a delivery. It returns how many clusters
+// are Succeeded that way.
+func (r *rollout) settle(ctx context.Context) int {
+	if r.s.Type == StrategyBlueGreen || ctx.Err() != nil {
+		return 0 // blue-green compares content itself
+	}
+	var names []string
+	r.mu.Lock()
+	for name, run := range r.clusters {
+		if run.state == ClusterPending && !run.touched {
+			names = append(names, name)
+		}
+	}
+	r.mu.Unlock()
+	var already atomic.Int64
+	sem := make(chan struct{}, r.p.cfg.RenderConcurrency)
+	var wg sync.WaitGroup
+	for _, name := range names {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if r.settleOne(ctx, name) {
+				already.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return int(already.Load())
+}
+
+func (r *rollout) settleOne(ctx context.Context, name string) bool {
+	c, _, err := r.p.manager.Get(name)
+	if err != nil {
+		return false
+	}
+	cur, err := r.p.backend.Current(ctx, &c, r.pkg.Name)
+	if err != nil {
+		return false // delivery asks again and reports it
+	}
+	rev := r.revs[name]
+	r.mu.Lock()
+	run := r.clusters[name]
+	if !run.known {
+		run.previous, run.previousID, run.known = cur, "", true
+		if cur != nil {
+			run.previousID = cur.ID
+		}
+		r.dirty = true
+	}
+	r.mu.Unlock()
+	if cur == nil || cur.ID != rev.ID {
+		return false
+	}
+	if obs, err := r.p.backend.Observe(ctx, &c, rev); err != nil || obs.State != DeliveryAvailable {
+		return false // delivered again and gated
+	}
+	r.mu.Lock()
+	run.revision = rev.ID
+	r.mu.Unlock()
+	r.set(name, ClusterSucceeded, "already runs "+rev.ID)
+	return true
+}
+
+// stopped handles a newer rollout superseding this one, an abort, or the
+// Propagator closing or ownership ending (the record stays Running, to be
+// restored or taken over).
 func (r *rollout) stopped(ctx context.Context) bool {
+	select {
+	case <-r.supersedeCh:
+		r.finishSuperseded()
+		return true
+	default:
+	}
 	select {
 	case <-r.abortCh:
 		r.gateFailed(ctx, "aborted", PhaseAborted)
 		return true
 	default:
 	}
-	if r.p.ctx.Err() != nil {
+	if r.base.Err() != nil {
 		r.save()
 		return true
 	}
 	return ctx.Err() != nil
+}
+
+// finishSuperseded ends a superseded rollout where it is, without rolling
+// back: clusters not reached are Skipped, deliveries under way Stopped
+// (the newer rollout delivers them again).
+func (r *rollout) finishSuperseded() {
+	r.mu.Lock()
+	by := r.supersededBy
+	reason := "superseded by " + string(by)
+	for name, run := range r.clusters {
+		switch {
+		case run.state == ClusterPending, run.state == ClusterProgressing && !run.touched:
+			r.setLocked(name, run, ClusterSkipped, "not reached: "+reason)
+		case run.state == ClusterProgressing:
+			r.setLocked(name, run, ClusterStopped, fmt.Sprintf("%s while %s was being delivered", reason, run.revision))
+		}
+	}
+	r.mu.Unlock()
+	r.emit(Event{Type: EventSuperseded, Message: reason})
+	r.setPhase(PhaseSuperseded, reason)
+	r.emit(Event{Type: EventFinished, Phase: PhaseSuperseded, Message: reason})
+}
+
+// settleStopped makes the clusters a stopped rollout left Progressing
+// final: Stopped where a revision was delivered, Skipped where none was.
+func (r *rollout) settleStopped(reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, run := range r.clusters {
+		if run.state != ClusterProgressing {
+			continue
+		}
+		if run.touched {
+			r.setLocked(name, run, ClusterStopped, fmt.Sprintf("stopped while %s was being delivered: %s", run.revision, reason))
+		} else {
+			r.setLocked(name, run, ClusterSkipped, "not reached: "+reason)
+		}
+	}
 }
 
 func (r *rollout) concurrency() int {
@@ -382,11 +639,19 @@ func (r *rollout) deliver(ctx context.Context, name string) {
 		r.blueGreen(ctx, &c, prev, rev)
 		return
 	}
-	if prev != nil && prev.ID == rev.ID {
-		r.mu.Lock()
-		r.clusters[name].revision = rev.ID
-		r.mu.Unlock()
-		r.set(name, ClusterSucceeded, "already at "+rev.ID)
+	r.mu.Lock()
+	run := r.clusters[name]
+	runsIt := prev != nil && prev.ID == rev.ID && !run.inherited && !run.touched
+	if runsIt {
+		run.revision = rev.ID
+	}
+	r.mu.Unlock()
+	if runsIt { // no delivery: the cluster runs the revision; gate it
+		state, msg := r.await(ctx, &c, rev)
+		if state == ClusterSucceeded {
+			msg = "already runs " + rev.ID
+		}
+		r.set(name, state, msg)
 		return
 	}
 	r.touch(name, rev.ID)
@@ -413,11 +678,11 @@ func (r *rollout) fail(ctx context.Context, name, msg string, err error) {
 func (r *rollout) previous(ctx context.Context, c *Cluster) (*Revision, error) {
 	r.mu.Lock()
 	run := r.clusters[c.Name]
-	restored, prevID := run.restored, run.previousID
+	known, prev, prevID := run.known, run.previous, run.previousID
 	r.mu.Unlock()
-	if restored {
-		if prevID == "" {
-			return nil, nil
+	if known {
+		if prev != nil || prevID == "" {
+			return prev, nil
 		}
 		prev, err := r.p.backend.Get(ctx, c, r.pkg.Name, prevID)
 		if err != nil {
@@ -433,7 +698,7 @@ func (r *rollout) previous(ctx context.Context, c *Cluster) (*Revision, error) {
 		return nil, err
 	}
 	r.mu.Lock()
-	run.previous = prev
+	run.previous, run.known = prev, true
 	if prev != nil {
 		run.previousID = prev.ID
 	}
@@ -614,18 +879,38 @@ func (r *rollout) gateFailed(ctx context.Context, reason string, phase Phase) {
 	}
 	r.mu.Unlock()
 	if r.s.OnFailure != FailureRollback {
+		r.settleStopped(reason)
 		r.setPhase(phase, reason)
 		r.emit(Event{Type: EventFinished, Phase: phase, Message: reason})
 		return
 	}
 	r.emit(Event{Type: EventRollbackStarted, Message: reason})
-	// Rollback outlives an abort (which cancels ctx) but not Close; it
-	// keeps ctx's values (the rollout's span).
-	failed := r.rollback(valuesOf{Context: r.p.ctx, values: ctx})
-	if r.p.ctx.Err() != nil {
+	// Rollback outlives an abort (which cancels ctx) but not Close, the
+	// end of ownership, or a newer rollout superseding this one (which
+	// delivers the clusters anew); it keeps ctx's values (the rollout's
+	// span).
+	rctx, rcancel := context.WithCancel(r.base)
+	stop := context.AfterFunc(ctx, func() {
+		select {
+		case <-r.supersedeCh:
+			rcancel()
+		case <-rctx.Done():
+		}
+	})
+	failed := r.rollback(valuesOf{Context: rctx, values: ctx})
+	stop()
+	rcancel()
+	if r.base.Err() != nil {
 		r.save()
 		return
 	}
+	select {
+	case <-r.supersedeCh:
+		r.finishSuperseded()
+		return
+	default:
+	}
+	r.settleStopped(reason)
 	if phase == PhaseHalted {
 		phase = PhaseRolledBack
 	}
@@ -763,6 +1048,7 @@ func (r *rollout) status() *Status {
 		Total: r.total, Counts: maps.Clone(r.counts), Wave: r.wave, Waves: len(r.waves),
 		Analysis: append([]AnalysisStatus(nil), r.analysis...), Started: r.started, Finished: r.finished}
 	from := max(0, r.wave-r.p.cfg.WavesShown+1)
+	st.SupersededBy = r.supersededByLocked()
 	for wi := from; wi <= r.wave && wi < len(r.waves); wi++ {
 		st.WaveProgress = append(st.WaveProgress, WaveStatus{Index: wi, Clusters: len(r.waves[wi]), Counts: maps.Clone(r.waveCounts[wi])})
 	}
@@ -789,11 +1075,14 @@ func (r *rollout) clusterStatusLocked(name string) ClusterStatus {
 		FailedAs: run.failedAs, Revision: run.revision, Previous: prev, Started: run.started, Finished: run.finished}
 }
 
-// statusOfRecord summarises a stored record.
+// statusOfRecord summarises a stored record as the running rollout's
+// status does.
 func statusOfRecord(rec *Record, failuresShown, wavesShown int) *Status {
 	st := &Status{ID: rec.ID, Package: rec.Package, Revision: rec.Revision, Strategy: rec.StrategyType, Phase: rec.Phase,
-		Reason: rec.Reason, Counts: map[ClusterState]int{}, Wave: rec.Wave, Waves: len(rec.Waves), Started: rec.Started, Finished: rec.Finished}
+		Reason: rec.Reason, SupersededBy: rec.SupersededBy, Counts: map[ClusterState]int{}, Wave: rec.Wave, Waves: len(rec.Waves),
+		Analysis: slices.Clone(rec.Analysis), Started: rec.Started, Finished: rec.Finished}
 	from := max(0, rec.Wave-wavesShown+1)
+	waveOf := make(map[string]int, len(rec.Failed))
 	for wi, w := range rec.Waves {
 		ws := WaveStatus{Index: wi, Clusters: len(w), Counts: map[ClusterState]int{}}
 		for _, name := range w {
@@ -801,15 +1090,24 @@ func statusOfRecord(rec *Record, failuresShown, wavesShown int) *Status {
 			st.Total++
 			st.Counts[cr.State]++
 			ws.Counts[cr.State]++
-			if cr.State.failed() && len(st.Failures) < failuresShown {
-				st.Failures = append(st.Failures, ClusterStatus{Name: name, Wave: wi, State: cr.State, Message: cr.Message, Revision: cr.Revision, Previous: cr.Previous})
+			if cr.FailedAs != "" {
+				waveOf[name] = wi
 			}
 		}
 		if wi >= from && wi <= rec.Wave {
 			st.WaveProgress = append(st.WaveProgress, ws)
 		}
 	}
+	for _, name := range rec.Failed[:min(len(rec.Failed), failuresShown)] {
+		st.Failures = append(st.Failures, clusterStatusOfRecord(name, waveOf[name], rec.Clusters[name]))
+	}
 	return st
+}
+
+// clusterStatusOfRecord is one cluster's detail from a stored record.
+func clusterStatusOfRecord(name string, wave int, cr ClusterRecord) ClusterStatus {
+	return ClusterStatus{Name: name, Wave: wave, State: cr.State, Message: cr.Message, Failure: cr.Failure, FailedAs: cr.FailedAs,
+		Revision: cr.Revision, Previous: cr.Previous, Started: cr.Started, Finished: cr.Finished}
 }
 
 // count says n of a thing with the right grammatical number: "1 cluster",

@@ -17,6 +17,11 @@ const (
 	PhasePaused Phase = "Paused"
 	// PhaseSucceeded: every cluster is Available with the revision.
 	PhaseSucceeded Phase = "Succeeded"
+	// PhaseSucceededWithFailures: every wave passed its gate, but some
+	// clusters failed or were unreachable within Strategy.MaxFailures
+	// (Status.Failures names them); the others are Available with the
+	// revision.
+	PhaseSucceededWithFailures Phase = "SucceededWithFailures"
 	// PhaseHalted: a gate failed and OnFailure was FailureHalt.
 	PhaseHalted Phase = "Halted"
 	// PhaseRolledBack: a gate failed and every touched cluster is back at
@@ -28,6 +33,10 @@ const (
 	// PhaseAborted: Abort stopped it (after rolling back when OnFailure is
 	// FailureRollback).
 	PhaseAborted Phase = "Aborted"
+	// PhaseSuperseded: a newer rollout of the same package to some of the
+	// same clusters (Status.SupersededBy) stopped it; it did not roll back,
+	// and handed its clusters to the newer rollout.
+	PhaseSuperseded Phase = "Superseded"
 )
 
 func (p Phase) finished() bool { return p != PhaseRunning && p != PhasePaused }
@@ -58,6 +67,10 @@ const (
 	// ClusterRollbackFailed: returning the cluster to its previous
 	// revision failed.
 	ClusterRollbackFailed ClusterState = "RollbackFailed"
+	// ClusterStopped: a delivery was under way when the rollout was
+	// aborted without rollback, or superseded; the cluster may run either
+	// revision (a superseding rollout delivers it again).
+	ClusterStopped ClusterState = "Stopped"
 )
 
 func (s ClusterState) failed() bool { return s == ClusterFailed || s == ClusterUnreachable }
@@ -79,6 +92,8 @@ type Status struct {
 	Phase Phase
 	// Reason says why the phase is what it is (the failed gate, ...).
 	Reason string
+	// SupersededBy is the rollout that superseded this one (PhaseSuperseded).
+	SupersededBy ID
 	// Total is the number of target clusters.
 	Total int
 	// Counts has, per state, the clusters in it (states without clusters

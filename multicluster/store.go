@@ -3,13 +3,15 @@ package multicluster
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
 
-// Record is what a StateStore keeps of a propagation, enough to show its
-// status and to resume it in another process: per cluster only the state,
-// the revision it ran before, and a message.
+// Record is what a StateStore keeps of a propagation, enough to show the
+// same Status as the running rollout does and to resume it in another
+// process or replica.
 type Record struct {
 	// ID is the propagation's ID.
 	ID ID
@@ -24,6 +26,8 @@ type Record struct {
 	Phase Phase
 	// Reason says why the phase is what it is.
 	Reason string
+	// SupersededBy is the rollout that superseded this one.
+	SupersededBy ID `json:",omitempty"`
 	// Wave is the current wave's index.
 	Wave int
 	// Waves are the cluster names of each wave, in order.
@@ -34,6 +38,11 @@ type Record struct {
 	Started time.Time
 	// Finished is when it finished (zero until then).
 	Finished time.Time
+	// Failed names the first clusters that failed, in the order they
+	// failed, at most PropagatorConfig.FailuresShown (Status.Failures).
+	Failed []string `json:",omitempty"`
+	// Analysis has the last result of each analysis check.
+	Analysis []AnalysisStatus `json:",omitempty"`
 }
 
 // ClusterRecord is one cluster's persisted state.
@@ -47,8 +56,20 @@ type ClusterRecord struct {
 	Previous string `json:"p,omitempty"`
 	// Touched: a revision was delivered to the cluster by this rollout.
 	Touched bool `json:"t,omitempty"`
+	// Known: Previous is the cluster's last-known-good revision, handed
+	// over by a superseded rollout or read before delivery, even though
+	// this rollout has not touched the cluster yet.
+	Known bool `json:"k,omitempty"`
 	// Message says why the cluster is in its state.
 	Message string `json:"m,omitempty"`
+	// Failure and FailedAs keep why and in which state the cluster
+	// failed, after a rollback changed its state.
+	Failure  string       `json:"f,omitempty"`
+	FailedAs ClusterState `json:"fa,omitempty"`
+	// Started is when delivery to the cluster started; Finished when it
+	// last reached a state other than Pending and Progressing.
+	Started  time.Time `json:"st,omitzero"`
+	Finished time.Time `json:"fi,omitzero"`
 }
 
 // StateStore keeps propagation records so that progress survives a
@@ -97,9 +118,8 @@ func (r *Record) clone() *Record {
 	for i, w := range r.Waves {
 		c.Waves[i] = append([]string(nil), w...)
 	}
-	c.Clusters = make(map[string]ClusterRecord, len(r.Clusters))
-	for k, v := range r.Clusters {
-		c.Clusters[k] = v
-	}
+	c.Clusters = maps.Clone(r.Clusters)
+	c.Failed = slices.Clone(r.Failed)
+	c.Analysis = slices.Clone(r.Analysis)
 	return &c
 }

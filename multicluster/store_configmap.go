@@ -50,7 +50,7 @@ func (s *ConfigMapStore) Save(ctx context.Context, r *Record) error {
 	head.Clusters = nil
 	body, err := json.Marshal(head)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: encoding rollout %s: %w", ErrStore, r.ID, err)
 	}
 	names := make([]string, 0, len(r.Clusters))
 	for n := range r.Clusters {
@@ -69,7 +69,7 @@ func (s *ConfigMapStore) Save(ctx context.Context, r *Record) error {
 		}
 		b, err := json.Marshal(part)
 		if err != nil {
-			return err
+			return fmt.Errorf("%w: encoding rollout %s shard %d: %w", ErrStore, r.ID, i, err)
 		}
 		if err := s.put(ctx, r.ID, i, map[string]string{"clusters": string(b)}); err != nil {
 			return err
@@ -87,7 +87,7 @@ func (s *ConfigMapStore) put(ctx context.Context, id ID, shard int, data map[str
 		_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
 	}
 	if err != nil {
-		return fmt.Errorf("saving rollout %s: %w", id, err)
+		return fmt.Errorf("%w: saving rollout %s: %w", ErrStore, id, err)
 	}
 	return nil
 }
@@ -100,22 +100,25 @@ func (s *ConfigMapStore) Load(ctx context.Context, id ID) (*Record, error) {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownRollout, id)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: loading rollout %s: %w", ErrStore, id, err)
 	}
 	var r Record
 	if err := json.Unmarshal([]byte(cm.Data["record"]), &r); err != nil {
-		return nil, fmt.Errorf("rollout %s: %w", id, err)
+		return nil, fmt.Errorf("%w: decoding rollout %s: %w", ErrStore, id, err)
 	}
-	shards, _ := strconv.Atoi(cm.Data["shards"])
+	shards, err := strconv.Atoi(cm.Data["shards"])
+	if err != nil {
+		return nil, fmt.Errorf("%w: rollout %s: shard count %q: %w", ErrStore, id, cm.Data["shards"], err)
+	}
 	r.Clusters = map[string]ClusterRecord{}
 	for i := 0; i < shards; i++ {
 		part, err := cms.Get(ctx, s.name(id, i), metav1.GetOptions{})
 		if err != nil {
-			return nil, fmt.Errorf("rollout %s shard %d: %w", id, i, err)
+			return nil, fmt.Errorf("%w: loading rollout %s shard %d: %w", ErrStore, id, i, err)
 		}
 		var m map[string]ClusterRecord
 		if err := json.Unmarshal([]byte(part.Data["clusters"]), &m); err != nil {
-			return nil, fmt.Errorf("rollout %s shard %d: %w", id, i, err)
+			return nil, fmt.Errorf("%w: decoding rollout %s shard %d: %w", ErrStore, id, i, err)
 		}
 		for k, v := range m {
 			r.Clusters[k] = v
