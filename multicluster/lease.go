@@ -151,15 +151,18 @@ func idHash(id ID) string {
 }
 
 // Acquire implements Ownership: it runs a leader election on rollout id's
-// Lease until ctx ends or release is called, and returns once this replica
-// holds the Lease. The owned context ends when RenewDeadline passes
-// without a successful renewal (before a standby may take over, which
-// needs LeaseDuration), when ctx ends, or at release; when it ends, stop
-// the guarded work and call release. release stops the election and, when
-// this replica still holds the Lease, gives it up at once (its holder is
-// cleared), so a standby takes over within one RetryPeriod instead of
-// waiting out LeaseDuration. ctx ending gives the Lease up the same way.
-// If ctx ends before the Lease is acquired, Acquire returns ctx's error.
+// Lease and returns once this replica holds it. The owned context ends
+// when RenewDeadline passes without a successful renewal (before a
+// standby may take over, which needs LeaseDuration), when ctx ends, or at
+// release; when it ends, stop the guarded work and call release.
+//
+// release stops the election and, when this replica still holds the
+// Lease, gives it up at once (its holder is cleared), so a standby takes
+// over within one RetryPeriod instead of waiting out LeaseDuration. When
+// ctx ends, the Lease is kept (and renewed) until release, or at most
+// RenewDeadline, so that the work owned guards has stopped before another
+// replica may start. If ctx ends before the Lease is acquired, Acquire
+// returns ctx's error.
 func (o *LeaseOwnership) Acquire(ctx context.Context, id ID) (context.Context, func(), error) {
 	if id == "" {
 		return nil, nil, fieldError(ErrInvalidLease, "id", "is empty")
@@ -169,10 +172,12 @@ func (o *LeaseOwnership) Acquire(ctx context.Context, id ID) (context.Context, f
 	}
 	name := LeaseName(id)
 	log := o.cfg.Logger.WithValues("lease", o.cfg.Namespace+"/"+name, "identity", o.cfg.Identity)
-	runCtx, stopRun := context.WithCancel(ctx)
-	owned, endOwned := context.WithCancel(runCtx)
+	// The election outlives ctx by up to RenewDeadline (see above); owned
+	// ends with ctx at once.
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	owned, endOwned := context.WithCancel(ctx)
 	w := &watchdog{deadline: o.cfg.RenewDeadline, expire: func() {
-		if runCtx.Err() == nil {
+		if owned.Err() == nil {
 			log.Info("lost rollout lease: not renewed within the renew deadline")
 		}
 		endOwned()
@@ -211,22 +216,36 @@ func (o *LeaseOwnership) Acquire(ctx context.Context, id ID) (context.Context, f
 	}()
 	select {
 	case <-started:
-	case <-done:
-		// The election returns without having led only when ctx ends; if
-		// it led for a moment, it gave the Lease back on its way out.
-		if err := ctx.Err(); err != nil {
-			endOwned()
-			stopRun()
-			w.stop()
-			return nil, nil, err
-		}
-		// It led and lost the Lease at once: owned has already ended.
+	case <-ctx.Done():
+		// Nothing guarded has run: stop at once (a Lease acquired in the
+		// meantime is given back on the way out).
+		endOwned()
+		stopRun()
+		w.stop()
+		<-done
+		return nil, nil, ctx.Err()
 	}
 	w.start()
 	log.V(1).Info("acquired rollout lease")
+	released := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+			t := time.NewTimer(o.cfg.RenewDeadline)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-released:
+			}
+		case <-released:
+		case <-done:
+		}
+		stopRun()
+	}()
 	release := sync.OnceFunc(func() {
 		endOwned()
 		w.stop()
+		close(released)
 		stopRun()
 		<-done
 		log.V(1).Info("released rollout lease")
