@@ -328,3 +328,47 @@ func TestLeaseContextEndsBeforeAcquisition(t *testing.T) {
 		t.Fatalf("holder %q", h)
 	}
 }
+
+// TestLeaseKeptUntilReleaseAfterContextEnds: when the holder's context
+// ends, its ownership ends at once but its Lease stays held until release
+// (the guarded work may still be stopping), and release then gives it up.
+// Without release, the Lease is given up after RenewDeadline and every
+// goroutine ends.
+func TestLeaseKeptUntilReleaseAfterContextEnds(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	client := fake.NewSimpleClientset()
+	o, err := multicluster.NewLeaseOwnership(multicluster.LeaseConfig{Client: client, Namespace: "porchkit", Identity: "replica-a",
+		LeaseDuration: 4 * time.Second, RenewDeadline: 3 * time.Second, RetryPeriod: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, released := range []bool{true, false} {
+		id := multicluster.ID("app-kept-" + map[bool]string{true: "released", false: "abandoned"}[released])
+		ctx, kill := context.WithCancel(context.Background())
+		owned, release, err := o.Acquire(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kill()
+		select {
+		case <-owned.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatal("owned context alive after its parent ended")
+		}
+		if h := holder(getLease(t, client, id)); h != "replica-a" {
+			t.Fatalf("lease given up before release: holder %q", h)
+		}
+		if released {
+			release()
+			if h := holder(getLease(t, client, id)); h != "" {
+				t.Fatalf("holder after release %q", h)
+			}
+			continue
+		}
+		eventually.True(t, 20*time.Second, func() (bool, string) {
+			h := holder(getLease(t, client, id))
+			return h == "", "holder " + h
+		})
+		release()
+	}
+}
