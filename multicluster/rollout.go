@@ -73,8 +73,8 @@ type clusterRun struct {
 	// it may not be what the cluster runs now.
 	inherited bool
 	touched   bool
-	started    time.Time
-	finished   time.Time
+	started   time.Time
+	finished  time.Time
 }
 
 func newRollout(p *Propagator, id ID, pkg *Package, s Strategy, waves [][]string, revs map[string]*Revision) *rollout {
