@@ -30,7 +30,7 @@ type replica struct {
 	cut  *atomic.Bool
 }
 
-func (f *sharedFleet) replica(t *testing.T, name string) *replica {
+func (f *sharedFleet) replica(t testing.TB, name string) *replica {
 	t.Helper()
 	mgmt, cut := cuttableClient(t, f.env.Cluster(0).Config)
 	own := &recordedOwnership{Ownership: leaseOwnership(t, mgmt, "rollouts", name), replica: name, log: f.owners}
@@ -44,7 +44,7 @@ func (f *sharedFleet) replica(t *testing.T, name string) *replica {
 
 // close closes the replica's Propagator, failing the test if that takes
 // longer than a minute.
-func (r *replica) close(t *testing.T) {
+func (r *replica) close(t testing.TB) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- r.prop.Close() }()
@@ -71,7 +71,7 @@ func parallel() multicluster.Strategy {
 
 // delivered waits until some replica has delivered a revision of pkg
 // starting with rev to cluster.
-func (f *sharedFleet) delivered(t *testing.T, cluster, pkg, rev string) {
+func (f *sharedFleet) delivered(t testing.TB, cluster, pkg, rev string) {
 	t.Helper()
 	eventually.True(t, 2*time.Minute, func() (bool, string) {
 		for _, w := range f.writes.all() {
