@@ -231,51 +231,71 @@ func TestRealReplicas(t *testing.T) {
 		})
 	}
 
-	t.Run("a newer revision supersedes a rollout mid-way without rolling it back", func(t *testing.T) {
-		a, b := f.replica(t, "super-a"), f.replica(t, "super-b")
-		if st := waitFor(t, a.prop, must(t)(a.prop.Propagate(ctx, app("super", "v0", false), all, parallel()))); st.Phase != multicluster.PhaseSucceeded {
-			t.Fatalf("v0: %s %s", st.Phase, st.Reason)
-		}
-		resume := stall(t, 2)
-		v1, err := a.prop.Propagate(ctx, app("super", "v1", false), all, sequential(multicluster.FailureRollback))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := b.prop.Propagate(ctx, app("super", "v1", false), all, sequential(multicluster.FailureRollback)); err != nil {
-			t.Fatal(err)
-		}
-		f.delivered(t, f.names[2], "super", "v1")
-		superseding := time.Now()
-		v2, err := a.prop.Propagate(ctx, app("super", "v2", false), all, parallel())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if v2b, err := b.prop.Propagate(ctx, app("super", "v2", false), all, parallel()); err != nil || v2b != v2 {
-			t.Fatalf("v2 on the other replica: %s, %v", v2b, err)
-		}
-		resume()
-		st1 := waitFor(t, a.prop, v1)
-		if st1.Phase != multicluster.PhaseSuperseded || st1.SupersededBy != v2 {
-			t.Fatalf("v1 ended %s (superseded by %q): %s", st1.Phase, st1.SupersededBy, st1.Reason)
-		}
-		if st2 := waitFor(t, b.prop, v2); st2.Phase != multicluster.PhaseSucceeded || st2.Counts[multicluster.ClusterSucceeded] != 4 {
-			t.Fatalf("v2: %s %v: %s", st2.Phase, st2.Counts, st2.Reason)
-		}
-		for _, w := range f.writes.all() {
-			if !strings.HasPrefix(w.revision, "super/") || w.start.Before(superseding) {
-				continue
+	// v2 is propagated first on the replica that runs v1, or first on the
+	// other one, which then owns v2 while v1 runs elsewhere.
+	for _, there := range []bool{false, true} {
+		pkgName := map[bool]string{false: "super-here", true: "super-there"}[there]
+		t.Run("a newer revision supersedes a rollout mid-way without rolling it back: "+pkgName, func(t *testing.T) {
+			a, b := f.replica(t, pkgName+"-a"), f.replica(t, pkgName+"-b")
+			if st := waitFor(t, a.prop, must(t)(a.prop.Propagate(ctx, app(pkgName, "v0", false), all, parallel()))); st.Phase != multicluster.PhaseSucceeded {
+				t.Fatalf("v0: %s %s", st.Phase, st.Reason)
 			}
-			if w.op == "remove" || !strings.HasPrefix(w.revision, "super/v2-") {
-				t.Fatalf("after v2 started, %s wrote %s %s to %s: v1 rolled back", w.replica, w.op, w.revision, w.cluster)
+			resume := stall(t, 2)
+			v1, err := a.prop.Propagate(ctx, app(pkgName, "v1", false), all, sequential(multicluster.FailureRollback))
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if o := f.writes.overlaps(); len(o) > 0 {
-			t.Fatalf("clusters written by two replicas at once:\n%s", strings.Join(o, "\n"))
-		}
-		for _, n := range f.names {
-			rf.runs(t, n, "super", "registry.example.com/super:v2")
-		}
-	})
+			if _, err := b.prop.Propagate(ctx, app(pkgName, "v1", false), all, sequential(multicluster.FailureRollback)); err != nil {
+				t.Fatal(err)
+			}
+			f.delivered(t, f.names[2], pkgName, "v1")
+			owner, other := a, b
+			if o := f.owners.owners(v1); len(o) != 1 {
+				t.Fatalf("v1 owners %+v", o)
+			} else if o[0].replica == b.name {
+				owner, other = b, a
+			}
+			first, second := owner, other
+			if there {
+				first, second = other, owner
+			}
+			superseding := time.Now()
+			v2, err := first.prop.Propagate(ctx, app(pkgName, "v2", false), all, parallel())
+			if err != nil {
+				t.Fatal(err)
+			}
+			eventually.True(t, time.Minute, func() (bool, string) {
+				o := f.owners.owners(v2)
+				return len(o) == 1, fmt.Sprintf("v2 owners %+v", o)
+			})
+			if v2b, err := second.prop.Propagate(ctx, app(pkgName, "v2", false), all, parallel()); err != nil || v2b != v2 {
+				t.Fatalf("v2 on the other replica: %s, %v", v2b, err)
+			}
+			resume()
+			st1 := waitFor(t, owner.prop, v1)
+			if st1.Phase != multicluster.PhaseSuperseded || st1.SupersededBy != v2 {
+				t.Fatalf("v1 ended %s (superseded by %q): %s", st1.Phase, st1.SupersededBy, st1.Reason)
+			}
+			if st2 := waitFor(t, other.prop, v2); st2.Phase != multicluster.PhaseSucceeded || st2.Counts[multicluster.ClusterSucceeded] != 4 {
+				t.Fatalf("v2: %s %v: %s", st2.Phase, st2.Counts, st2.Reason)
+			}
+			t.Logf("v1 owned by %+v, v2 by %+v", f.owners.owners(v1), f.owners.owners(v2))
+			for _, w := range f.writes.all() {
+				if !strings.HasPrefix(w.revision, pkgName+"/") || w.start.Before(superseding) {
+					continue
+				}
+				if w.op == "remove" || !strings.HasPrefix(w.revision, pkgName+"/v2-") {
+					t.Fatalf("after v2 started, %s wrote %s %s to %s: v1 went on or rolled back", w.replica, w.op, w.revision, w.cluster)
+				}
+			}
+			if o := f.writes.overlaps(); len(o) > 0 {
+				t.Fatalf("clusters written by two replicas at once:\n%s", strings.Join(o, "\n"))
+			}
+			for _, n := range f.names {
+				rf.runs(t, n, pkgName, "registry.example.com/"+pkgName+":v2")
+			}
+		})
+	}
 
 	t.Run("the same inputs give the same rollout and no second delivery", func(t *testing.T) {
 		a, b := f.replica(t, "idem-a"), f.replica(t, "idem-b")
