@@ -33,8 +33,9 @@ type Package struct {
 	Resources []*yaml.RNode
 }
 
-// Revision is a package customised for one cluster: the unit backends
-// deliver and roll back to.
+// Revision is a package customised for one cluster (or the same for
+// every cluster, without a Customizer): the unit backends deliver and roll
+// back to. It is not modified once made.
 type Revision struct {
 	// Package is the package's name.
 	Package string
@@ -96,7 +97,9 @@ type Observation struct {
 	Message string
 }
 
-// Backend delivers revisions to clusters. Implementations: the direct
+// Backend delivers revisions to clusters. A Revision may be shared by
+// several clusters (one rendered without a Customizer serves them all):
+// a Backend must not modify it. Implementations: the direct
 // applier (server-side apply with an inventory), the Porch backend
 // (GitOps through deployment repositories), and memfleet's in-memory
 // clusters. Errors that mean the cluster could not be reached wrap

@@ -20,10 +20,27 @@
 //     run between waves during MinSuccessTime, and a failed gate halts or
 //     rolls every touched cluster back to its last-known-good revision.
 //
+// Propagate is safe to repeat, as a reconcile loop does: the rollout's ID
+// is derived from its inputs (package, per-cluster content, targets,
+// strategy settings, PropagateOptions.Attempt), so the same inputs give
+// the same rollout, running or finished, in every process and replica; a
+// cluster that already runs its exact revision counts Succeeded without a
+// delivery. One rollout per package and cluster runs at a time: a newer
+// one supersedes the older (which stops at once, never rolls back, and
+// ends PhaseSuperseded), or is refused with ConflictRefuse. Local-config
+// resources (config.kubernetes.io/local-config, the Kptfile) are never
+// delivered. A rollout whose failures MaxFailures tolerated ends
+// PhaseSucceededWithFailures, not PhaseSucceeded.
+//
 // Status is bounded (counts, recent waves, first failures) however many
-// clusters there are; ClusterStatus gives one cluster's detail; Events
-// streams progress. A StateStore keeps records so that Restore continues a
-// rollout after the propagating process restarts.
+// clusters there are, and reads the same from the StateStore as from
+// memory; ClusterStatus gives one cluster's detail; Events streams
+// progress from the rollout's start (a bounded replay, then live). A
+// StateStore keeps records so that Restore (or Propagate with the same
+// inputs) continues a rollout after the propagating process restarts.
+// With PropagatorConfig.Ownership, several replicas share the rollouts:
+// only the owner of a rollout delivers, the others answer Status and Wait
+// from the store and take the rollout over when ownership is lost.
 //
 // Constructors take a config struct whose zero value is the documented
 // default: NewClusterManager(ManagerConfig{...}) and NewPropagator(m, b,

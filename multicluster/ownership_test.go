@@ -286,3 +286,60 @@ func TestOwnershipCloseStopsWithoutAFinalPhase(t *testing.T) {
 		t.Fatalf("clusters delivered to by both replicas at once: %v", bad)
 	}
 }
+
+// TestSupersedeAcrossReplicas: a newer rollout of the package owned by
+// one replica supersedes an older one another replica runs, through the
+// store: the older stops without rolling back and ends Superseded, the
+// newer waits for it, takes its clusters' last-known-good revisions over,
+// and no cluster is delivered to by both at once.
+func TestSupersedeAcrossReplicas(t *testing.T) {
+	r := newReplicas(t, 6, memfleet.Config{Latency: time.Millisecond, ReadinessDelay: 10 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	v0, err := r.a.Propagate(ctx, pkg("v0"), all(), fast(multicluster.Strategy{Type: multicluster.StrategyParallel}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := r.a.Wait(ctx, v0); err != nil || st.Phase != multicluster.PhaseSucceeded {
+		t.Fatalf("v0: %+v %v", st, err)
+	}
+	before := r.running()
+	r.mem.SetNeverReady("c-0002", true) // v1 would wait here for an hour
+	v1, err := r.a.Propagate(ctx, pkg("v1"), all(), fast(multicluster.Strategy{Type: multicluster.StrategySequential, ProgressDeadline: time.Hour}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually.True(t, 10*time.Second, func() (bool, string) {
+		got := r.mem.Running("c-0002", "web")
+		return r.own.holder(v1) == "a" && got != before["c-0002"], "c-0002 runs " + got
+	})
+	v1Revs := r.running()
+	r.mem.SetNeverReady("c-0002", false)
+	r.mem.SetNeverReady("c-0004", true) // v2 fails here, and rolls back
+	v2, err := r.b.Propagate(ctx, pkg("v2"), all(), fast(multicluster.Strategy{Type: multicluster.StrategyParallel}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := r.a.Wait(ctx, v1)
+	if err != nil || old.Phase != multicluster.PhaseSuperseded || old.SupersededBy != v2 || old.Counts[multicluster.ClusterRolledBack] != 0 {
+		t.Fatalf("v1 on replica a: %+v %v", old, err)
+	}
+	st, err := r.b.Wait(ctx, v2)
+	if err != nil || st.Phase != multicluster.PhaseRolledBack {
+		t.Fatalf("v2 on replica b: %+v %v", st, err)
+	}
+	if bad, _ := r.log.overlaps(); len(bad) > 0 {
+		t.Fatalf("clusters delivered to by both replicas at once: %v", bad)
+	}
+	now := r.running()
+	for _, name := range []string{"c-0000", "c-0001"} {
+		if now[name] != v1Revs[name] {
+			t.Errorf("%s runs %s, want v1's %s (Available before v2)", name, now[name], v1Revs[name])
+		}
+	}
+	for _, name := range []string{"c-0002", "c-0003", "c-0004", "c-0005"} {
+		if now[name] != before[name] {
+			t.Errorf("%s runs %s, want v0's %s (what it ran before v1 touched it)", name, now[name], before[name])
+		}
+	}
+}

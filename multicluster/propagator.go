@@ -245,6 +245,22 @@ func (p *Propagator) prepare(ctx context.Context, pkg *Package, targets Selector
 		return nil, nil, nil, err
 	}
 	revs := make(map[string]*Revision, len(d.Selected))
+	if p.cfg.Customizer == nil {
+		// Without a customizer every cluster gets the same content: one
+		// revision serves them all (nothing changes a Revision once made).
+		c, _, err := p.manager.Get(d.Selected[0])
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		rev, err := render(ctx, nil, &c, pkg)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		for _, name := range d.Selected {
+			revs[name] = rev
+		}
+		return d, waves, revs, nil
+	}
 	var mu sync.Mutex
 	var firstErr error
 	var wg sync.WaitGroup

@@ -270,6 +270,9 @@ func (r *rollout) run() {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				if by, ok := r.newerElsewhere(ctx); ok {
+					r.supersede(by)
+				}
 				r.mu.Lock()
 				dirty := r.dirty
 				r.mu.Unlock()
@@ -283,6 +286,9 @@ func (r *rollout) run() {
 
 	r.emit(Event{Type: EventStarted, Message: fmt.Sprintf("%s %s to %s in %s (%s)", r.pkg.Name, r.pkg.Revision,
 		count(r.total, "cluster", "clusters"), count(len(r.waves), "wave", "waves"), r.s.Type)})
+	if by, ok := r.newerElsewhere(ctx); ok {
+		r.supersede(by)
+	}
 	r.takeOver(ctx)
 	already := r.settle(ctx)
 	if r.stopped(ctx) {
@@ -361,6 +367,115 @@ func (r *rollout) takeOver(ctx context.Context) {
 		r.inherit(old)
 	}
 	r.prior = nil
+	r.takeOverRecorded(ctx)
+}
+
+// supersedeWaitTicks bounds, in SaveIntervals, how long a rollout waits
+// for an older one that another replica runs to stop: its owner checks
+// for newer rollouts at every SaveInterval, so one that has not stopped
+// by then has no live owner (and a later owner checks before it starts).
+const supersedeWaitTicks = 5
+
+// takeOverRecorded supersedes, under Ownership, the older unfinished
+// rollouts of the package that other replicas run: it waits until they
+// have stopped (their owners see this newer rollout in the store) and
+// takes their touched clusters' last-known-good revisions over from their
+// records.
+func (r *rollout) takeOverRecorded(ctx context.Context) {
+	seen := map[ID]*Record{}
+	deadline := time.Now().Add(supersedeWaitTicks * r.p.cfg.SaveInterval)
+	for {
+		open := map[ID]bool{}
+		for _, rec := range r.othersRecorded(ctx) {
+			if !r.olderThan(rec) {
+				seen[rec.ID], open[rec.ID] = rec, true
+			}
+		}
+		for id := range seen {
+			if open[id] {
+				continue
+			}
+			if rec, err := r.p.cfg.Store.Load(ctx, id); err == nil {
+				seen[id] = rec // its final record
+			}
+		}
+		if len(open) == 0 || !time.Now().Before(deadline) {
+			break
+		}
+		t := time.NewTimer(r.p.cfg.SaveInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+	for _, rec := range seen {
+		r.inheritRecord(rec)
+	}
+}
+
+// othersRecorded returns, under Ownership with a RecordLister store, the
+// unfinished records of other rollouts of the package that target some of
+// the same clusters.
+func (r *rollout) othersRecorded(ctx context.Context) []*Record {
+	lister, ok := r.p.cfg.Store.(RecordLister)
+	if !ok || !r.owned || ctx.Err() != nil {
+		return nil
+	}
+	recs, err := lister.Unfinished(ctx, r.pkg.Name)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.p.cfg.Logger.Error(err, "listing rollouts of the package", "rollout", r.id)
+		}
+		return nil
+	}
+	var out []*Record
+	for _, rec := range recs {
+		if rec.ID == r.id {
+			continue
+		}
+		for name := range rec.Clusters {
+			if _, ok := r.clusters[name]; ok {
+				out = append(out, rec)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// newerElsewhere returns a newer unfinished rollout of the package to some
+// of the same clusters that the store records (another replica's).
+func (r *rollout) newerElsewhere(ctx context.Context) (ID, bool) {
+	for _, rec := range r.othersRecorded(ctx) {
+		if r.olderThan(rec) {
+			return rec.ID, true
+		}
+	}
+	return "", false
+}
+
+// olderThan reports r started before rec (by ID on a tie).
+func (r *rollout) olderThan(rec *Record) bool {
+	return rec.Started.After(r.started) || rec.Started.Equal(r.started) && rec.ID > r.id
+}
+
+// inheritRecord takes over the last-known-good revisions of the clusters
+// a superseded rollout's record shows touched and neither Available with
+// its revision nor rolled back.
+func (r *rollout) inheritRecord(rec *Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for name, cr := range rec.Clusters {
+		if !cr.Touched || cr.State == ClusterSucceeded || cr.State == ClusterRolledBack {
+			continue
+		}
+		if run, ok := r.clusters[name]; ok && !run.touched {
+			run.previous, run.previousID, run.known, run.inherited = nil, cr.Previous, true, true
+			r.dirty = true
+		}
+	}
 }
 
 // supersede stops the rollout for newer, once.

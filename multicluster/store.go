@@ -83,6 +83,17 @@ type StateStore interface {
 	Load(ctx context.Context, id ID) (*Record, error)
 }
 
+// RecordLister is a StateStore that can list a package's unfinished
+// records. With PropagatorConfig.Ownership, rollouts of the same package
+// owned by different replicas find each other through it, so that a newer
+// rollout supersedes an older one across replicas; MemoryStore and
+// ConfigMapStore implement it.
+type RecordLister interface {
+	// Unfinished returns copies of the records of pkg's rollouts that
+	// have not finished.
+	Unfinished(ctx context.Context, pkg string) ([]*Record, error)
+}
+
 // MemoryStore is a StateStore in this process's memory: progress survives
 // a new Propagator, not a new process.
 type MemoryStore struct {
@@ -110,6 +121,19 @@ func (s *MemoryStore) Load(_ context.Context, id ID) (*Record, error) {
 		return nil, fmt.Errorf("%w: %s", ErrUnknownRollout, id)
 	}
 	return r.clone(), nil
+}
+
+// Unfinished implements RecordLister.
+func (s *MemoryStore) Unfinished(_ context.Context, pkg string) ([]*Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*Record
+	for _, r := range s.records {
+		if r.Package == pkg && !r.Phase.finished() {
+			out = append(out, r.clone())
+		}
+	}
+	return out, nil
 }
 
 func (r *Record) clone() *Record {

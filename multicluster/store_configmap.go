@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -29,8 +30,14 @@ type ConfigMapStore struct {
 // DefaultClustersPerShard keeps a shard near 300 KiB with long messages.
 const DefaultClustersPerShard = 2000
 
-// rolloutLabel marks the ConfigMaps of a rollout.
-const rolloutLabel = "porchkit.io/rollout"
+// Labels of a ConfigMapStore's ConfigMaps: rolloutLabel marks those of a
+// rollout, packageLabel its package, and partLabel "record" the one with
+// the summary (not a shard of clusters), so that Unfinished lists them.
+const (
+	rolloutLabel = "porchkit.io/rollout"
+	packageLabel = "porchkit.io/package"
+	partLabel    = "porchkit.io/part"
+)
 
 // NewConfigMapStore returns a store in namespace (which must exist).
 func NewConfigMapStore(client kubernetes.Interface, namespace string) *ConfigMapStore {
@@ -59,7 +66,7 @@ func (s *ConfigMapStore) Save(ctx context.Context, r *Record) error {
 	sort.Strings(names)
 	per := max(1, s.ClustersPerShard)
 	shards := (len(names) + per - 1) / per
-	if err := s.put(ctx, r.ID, -1, map[string]string{"record": string(body), "shards": strconv.Itoa(shards)}); err != nil {
+	if err := s.put(ctx, r, -1, map[string]string{"record": string(body), "shards": strconv.Itoa(shards)}); err != nil {
 		return err
 	}
 	for i := 0; i < shards; i++ {
@@ -71,17 +78,22 @@ func (s *ConfigMapStore) Save(ctx context.Context, r *Record) error {
 		if err != nil {
 			return fmt.Errorf("%w: encoding rollout %s shard %d: %w", ErrStore, r.ID, i, err)
 		}
-		if err := s.put(ctx, r.ID, i, map[string]string{"clusters": string(b)}); err != nil {
+		if err := s.put(ctx, r, i, map[string]string{"clusters": string(b)}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *ConfigMapStore) put(ctx context.Context, id ID, shard int, data map[string]string) error {
+func (s *ConfigMapStore) put(ctx context.Context, r *Record, shard int, data map[string]string) error {
+	id := r.ID
 	cms := s.client.CoreV1().ConfigMaps(s.namespace)
+	labels := map[string]string{rolloutLabel: string(id), packageLabel: r.Package, partLabel: "shard"}
+	if shard < 0 {
+		labels[partLabel] = "record"
+	}
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: s.name(id, shard), Namespace: s.namespace,
-		Labels: map[string]string{rolloutLabel: string(id)}}, Data: data}
+		Labels: labels}, Data: data}
 	_, err := cms.Update(ctx, cm, metav1.UpdateOptions{})
 	if apierrors.IsNotFound(err) {
 		_, err = cms.Create(ctx, cm, metav1.CreateOptions{})
@@ -125,4 +137,30 @@ func (s *ConfigMapStore) Load(ctx context.Context, id ID) (*Record, error) {
 		}
 	}
 	return &r, nil
+}
+
+// Unfinished implements RecordLister: it lists the summary ConfigMaps of
+// pkg's rollouts and loads those not finished.
+func (s *ConfigMapStore) Unfinished(ctx context.Context, pkg string) ([]*Record, error) {
+	sel := labels.SelectorFromSet(labels.Set{packageLabel: pkg, partLabel: "record"}).String()
+	list, err := s.client.CoreV1().ConfigMaps(s.namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return nil, fmt.Errorf("%w: listing rollouts of %s: %w", ErrStore, pkg, err)
+	}
+	var out []*Record
+	for _, cm := range list.Items {
+		var head Record
+		if err := json.Unmarshal([]byte(cm.Data["record"]), &head); err != nil {
+			return nil, fmt.Errorf("%w: decoding %s: %w", ErrStore, cm.Name, err)
+		}
+		if head.Phase.finished() {
+			continue
+		}
+		r, err := s.Load(ctx, head.ID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }

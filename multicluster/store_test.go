@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -51,11 +52,75 @@ func TestConfigMapStore(t *testing.T) {
 	}
 }
 
+// TestConfigMapStoreKeepsEveryField: everything a Record holds survives a
+// ConfigMapStore round trip: failures, their order, times, analysis, the
+// superseding rollout.
+func TestConfigMapStoreKeepsEveryField(t *testing.T) {
+	ctx := context.Background()
+	s := multicluster.NewConfigMapStore(fake.NewSimpleClientset(), "porchkit-system")
+	s.ClustersPerShard = 2
+	at := time.Date(2026, 12, 2, 3, 4, 5, 123456789, time.UTC)
+	rec := &multicluster.Record{ID: "web-v2-abc", Package: "web", Revision: "v2", StrategyType: multicluster.StrategyParallel,
+		Phase: multicluster.PhaseSuperseded, Reason: "superseded by web-v3-def", SupersededBy: "web-v3-def", Waves: [][]string{{"a", "b", "c"}},
+		Started: at, Finished: at.Add(time.Minute), Failed: []string{"c", "a"},
+		Analysis: []multicluster.AnalysisStatus{{Name: "error-rate", Value: 0.5, Failures: 2, Message: "0.5 outside [0, 0.05]"}},
+		Clusters: map[string]multicluster.ClusterRecord{
+			"a": {State: multicluster.ClusterRolledBack, Revision: "v2-1", Previous: "v1-1", Touched: true, Message: "back at v1-1",
+				Failure: "progress deadline 1s exceeded", FailedAs: multicluster.ClusterFailed, Started: at, Finished: at.Add(time.Second)},
+			"b": {State: multicluster.ClusterSkipped, Previous: "v1-1", Known: true, Message: "not reached", Finished: at},
+			"c": {State: multicluster.ClusterUnreachable, Revision: "v2-1", Touched: true, Failure: "no answer", FailedAs: multicluster.ClusterUnreachable, Started: at},
+		}}
+	if err := s.Save(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load(ctx, rec.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, rec) {
+		t.Fatalf("loaded\n%+v\nsaved\n%+v", got, rec)
+	}
+}
+
 func TestRolloutIDsNameKubernetesObjects(t *testing.T) {
 	f := newFleet(t, 1, 1, memfleet.Config{}, multicluster.PropagatorConfig{})
 	p := pkg("V1_2+build.7")
 	st := f.run(t, p, all(), multicluster.Strategy{Type: multicluster.StrategyParallel})
 	if errs := validation.IsDNS1123Subdomain("porchkit-rollout-" + string(st.ID) + "-0"); len(errs) > 0 {
 		t.Fatalf("rollout ID %q cannot name a ConfigMap: %v", st.ID, errs)
+	}
+}
+
+// TestStoresListUnfinished: both stores list a package's unfinished
+// records in full, and nothing of other packages or finished rollouts.
+func TestStoresListUnfinished(t *testing.T) {
+	ctx := context.Background()
+	cms := multicluster.NewConfigMapStore(fake.NewSimpleClientset(), "porchkit-system")
+	cms.ClustersPerShard = 1
+	for name, s := range map[string]interface {
+		multicluster.StateStore
+		multicluster.RecordLister
+	}{"MemoryStore": multicluster.NewMemoryStore(), "ConfigMapStore": cms} {
+		t.Run(name, func(t *testing.T) {
+			for _, r := range []*multicluster.Record{
+				{ID: "web-v1-a", Package: "web", Phase: multicluster.PhaseRunning, Waves: [][]string{{"c0", "c1"}},
+					Clusters: map[string]multicluster.ClusterRecord{"c0": {State: multicluster.ClusterSucceeded}, "c1": {State: multicluster.ClusterPending}}},
+				{ID: "web-v0-b", Package: "web", Phase: multicluster.PhaseSucceeded, Waves: [][]string{{"c0"}},
+					Clusters: map[string]multicluster.ClusterRecord{"c0": {State: multicluster.ClusterSucceeded}}},
+				{ID: "db-v1-c", Package: "db", Phase: multicluster.PhasePaused, Waves: [][]string{{"c0"}},
+					Clusters: map[string]multicluster.ClusterRecord{"c0": {State: multicluster.ClusterPending}}},
+			} {
+				if err := s.Save(ctx, r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := s.Unfinished(ctx, "web")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 1 || got[0].ID != "web-v1-a" || len(got[0].Clusters) != 2 {
+				t.Fatalf("unfinished of web: %+v", got)
+			}
+		})
 	}
 }
