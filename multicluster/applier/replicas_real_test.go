@@ -279,7 +279,7 @@ func TestRealReplicas(t *testing.T) {
 			if st2 := waitFor(t, other.prop, v2); st2.Phase != multicluster.PhaseSucceeded || st2.Counts[multicluster.ClusterSucceeded] != 4 {
 				t.Fatalf("v2: %s %v: %s", st2.Phase, st2.Counts, st2.Reason)
 			}
-			t.Logf("v1 owned by %+v, v2 by %+v", f.owners.owners(v1), f.owners.owners(v2))
+			t.Logf("v1 owned by %v, v2 by %v", ownerNames(f.owners.owners(v1)), ownerNames(f.owners.owners(v2)))
 			for _, w := range f.writes.all() {
 				if !strings.HasPrefix(w.revision, pkgName+"/") || w.start.Before(superseding) {
 					continue
@@ -397,4 +397,13 @@ func must(t *testing.T) func(multicluster.ID, error) multicluster.ID {
 		}
 		return id
 	}
+}
+
+// ownerNames lists the replicas that owned a rollout, in order.
+func ownerNames(owners []acquiredBy) []string {
+	var out []string
+	for _, o := range owners {
+		out = append(out, o.replica)
+	}
+	return out
 }
