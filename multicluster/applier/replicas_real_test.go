@@ -385,6 +385,50 @@ func TestRealReplicas(t *testing.T) {
 			rf.runs(t, n, "abort", "registry.example.com/abort:v1")
 		}
 	})
+
+	t.Run("abort mid-rollout without rollback stops the cluster it caught and leaves none Progressing", func(t *testing.T) {
+		a := f.replica(t, "halt-a")
+		if st := waitFor(t, a.prop, must(t)(a.prop.Propagate(ctx, app("halt", "v1", false), all, parallel()))); st.Phase != multicluster.PhaseSucceeded {
+			t.Fatalf("v1: %s %s", st.Phase, st.Reason)
+		}
+		resume := stall(t, 2)
+		id, err := a.prop.Propagate(ctx, app("halt", "v2", false), all, sequential(multicluster.FailureHalt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.delivered(t, f.names[2], "halt", "v2")
+		abortCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		if err := a.prop.Abort(abortCtx, id); err != nil {
+			t.Fatal(err)
+		}
+		resume()
+		st := waitFor(t, a.prop, id)
+		if st.Phase != multicluster.PhaseAborted {
+			t.Fatalf("after abort: %s %v: %s", st.Phase, st.Counts, st.Reason)
+		}
+		noneProgressing(t, a.prop, id, f.names)
+		if cs, err := a.prop.ClusterStatus(ctx, id, f.names[2]); err != nil || cs.State != multicluster.ClusterStopped {
+			t.Fatalf("the cluster caught mid-delivery: %+v %v", cs, err)
+		}
+		// Without rollback, what succeeded stays, what was not reached
+		// keeps v1.
+		for _, n := range f.names {
+			cs, err := a.prop.ClusterStatus(ctx, id, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch cs.State {
+			case multicluster.ClusterSucceeded:
+				rf.runs(t, n, "halt", "registry.example.com/halt:v2")
+			case multicluster.ClusterSkipped:
+				rf.runs(t, n, "halt", "registry.example.com/halt:v1")
+			case multicluster.ClusterStopped:
+			default:
+				t.Fatalf("%s ended %s: %+v", n, cs.State, cs)
+			}
+		}
+	})
 }
 
 // must returns a rollout ID or fails the test, for one-line Propagate
