@@ -43,8 +43,10 @@ type LeaseConfig struct {
 	// Namespace holds the Leases; use the ConfigMapStore's, so that a
 	// rollout's record and its owner sit side by side.
 	Namespace string
-	// Identity names this replica in the Lease's holderIdentity (default:
-	// the host name and a random suffix, unique per process).
+	// Identity names this replica in the Lease's holderIdentity; it must
+	// differ between replicas, which would otherwise each take the other's
+	// Lease for their own (default: the host name, a pod's name, and a
+	// random suffix, unique per process).
 	Identity string
 	// LeaseDuration is how long a standby waits, after it last saw the
 	// Lease change, before it takes the rollout over. The Lease stores it
