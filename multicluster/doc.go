@@ -40,7 +40,8 @@
 // inputs) continues a rollout after the propagating process restarts.
 // With PropagatorConfig.Ownership, several replicas share the rollouts:
 // only the owner of a rollout delivers, the others answer Status and Wait
-// from the store and take the rollout over when ownership is lost.
+// from the store and take the rollout over when ownership is lost; a
+// newer rollout supersedes an older one whichever replicas own them.
 //
 // Constructors take a config struct whose zero value is the documented
 // default: NewClusterManager(ManagerConfig{...}) and NewPropagator(m, b,

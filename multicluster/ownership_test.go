@@ -220,9 +220,19 @@ func TestOwnershipHandOver(t *testing.T) {
 	if by["a"] == 0 || by["b"] == 0 {
 		t.Fatalf("deliveries by replica %v: both must have delivered", by)
 	}
-	if by["a"]+by["b"] > 12+2 { // at most the two under way at the hand-over are delivered again
-		t.Fatalf("deliveries by replica %v: clusters finished before the hand-over were delivered again", by)
+	// The new owner continues from the record (saved every 10 ms; the
+	// clusters the first owner finished since are delivered again, which
+	// is idempotent), not from the start.
+	if by["b"] > 12-3 { // the store showed 3 Succeeded before the revoke
+		t.Fatalf("deliveries by replica %v: the new owner started over", by)
 	}
+	r.log.mu.Lock()
+	for name, calls := range r.log.calls {
+		if len(calls) > 2 {
+			t.Errorf("%s delivered to %d times", name, len(calls))
+		}
+	}
+	r.log.mu.Unlock()
 	for name, rev := range r.running() {
 		if rev == "" {
 			t.Errorf("%s runs nothing", name)

@@ -317,8 +317,13 @@ func (p *Propagator) prepare(ctx context.Context, pkg *Package, targets Selector
 // once, without rolling back, end PhaseSuperseded, and hand their clusters
 // over; a rollback of the new rollout returns each such cluster to its
 // last-known-good revision (what it ran before the older rollout touched
-// it, or the older revision where that had become Available there).
-// ConflictRefuse makes Propagate fail with a *ConflictError instead.
+// it, or the older revision where that had become Available there). Under
+// Ownership with a Store that is a RecordLister, the same holds across
+// replicas: an older rollout's owner sees the newer one in the store
+// within a SaveInterval and stops, and the newer one waits for that (at
+// most five SaveIntervals) before it delivers. ConflictRefuse makes
+// Propagate fail with a *ConflictError instead; it sees only the
+// rollouts this Propagator runs.
 //
 // A cluster that already runs its exact revision, Available, counts
 // Succeeded without a delivery; when every target does, the rollout

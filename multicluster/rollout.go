@@ -37,6 +37,9 @@ type rollout struct {
 	once        sync.Once
 	supersedeCh chan struct{} // closed when a newer rollout supersedes this one
 	superOnce   sync.Once
+	// saveMu orders saves: a record taken earlier is never written after
+	// one taken later (the periodic save against the final one).
+	saveMu sync.Mutex
 
 	mu         sync.Mutex
 	phase      Phase
@@ -194,6 +197,8 @@ func (r *rollout) setPhase(phase Phase, reason string) {
 func (r *rollout) save() {
 	// An owner that lost ownership writes nothing more: the next owner's
 	// record is the one that counts.
+	r.saveMu.Lock()
+	defer r.saveMu.Unlock()
 	if r.owned && r.base.Err() != nil {
 		return
 	}
