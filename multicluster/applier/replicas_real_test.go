@@ -3,6 +3,7 @@ package applier_test
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -145,6 +146,70 @@ func TestRealReplicas(t *testing.T) {
 		t.Cleanup(resume)
 		return resume
 	}
+
+	t.Run("replicas racing for one Lease own it one at a time", func(t *testing.T) {
+		const racers, turns = 5, 12
+		mgmt := rf.env.Cluster(0).Config
+		type turn struct {
+			racer      int
+			start, end time.Time
+		}
+		turnsCh := make(chan turn, turns+racers)
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		defer cancel()
+		var taken atomic.Int32
+		done := make(chan struct{})
+		var running atomic.Int32
+		running.Store(racers)
+		for i := range racers {
+			cs, _ := cuttableClient(t, mgmt)
+			o := leaseOwnership(t, cs, "rollouts", fmt.Sprintf("racer-%d", i))
+			go func() {
+				defer func() {
+					if running.Add(-1) == 0 {
+						close(done)
+					}
+				}()
+				for taken.Load() < turns {
+					owned, release, err := o.Acquire(ctx, "race")
+					if err != nil {
+						return
+					}
+					start := time.Now()
+					select {
+					case <-owned.Done():
+					case <-time.After(200 * time.Millisecond):
+					}
+					end := time.Now()
+					taken.Add(1)
+					turnsCh <- turn{i, start, end}
+					release()
+				}
+			}()
+		}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			t.Fatalf("the racers did not take %d turns in time: %d", turns, taken.Load())
+		}
+		close(turnsCh)
+		var all []turn
+		for tn := range turnsCh {
+			all = append(all, tn)
+		}
+		sort.Slice(all, func(i, j int) bool { return all[i].start.Before(all[j].start) })
+		holders := map[int]bool{}
+		for i, tn := range all {
+			holders[tn.racer] = true
+			if i > 0 && tn.start.Before(all[i-1].end) {
+				t.Fatalf("racer %d owned the Lease from %s while racer %d held it until %s", tn.racer,
+					tn.start.Format(time.StampMicro), all[i-1].racer, all[i-1].end.Format(time.StampMicro))
+			}
+		}
+		if len(all) < turns || len(holders) < 2 {
+			t.Fatalf("%d turns by %d racers", len(all), len(holders))
+		}
+	})
 
 	// The owner dies mid-wave, either crashed (cut off from the
 	// management cluster, so it can neither renew nor release its Lease,
