@@ -2,6 +2,7 @@ package multicluster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -326,6 +327,12 @@ func TestSupersedeAcrossReplicas(t *testing.T) {
 	v1Revs := r.running()
 	r.mem.SetNeverReady("c-0002", false)
 	r.mem.SetNeverReady("c-0004", true) // v2 fails here, and rolls back
+	// Refused, the other replica names the rollout in the way.
+	var ce *multicluster.ConflictError
+	_, err = r.b.Propagate(ctx, pkg("v2"), all(), fast(multicluster.Strategy{Type: multicluster.StrategyParallel}), multicluster.ConflictRefuse)
+	if !errors.As(err, &ce) || ce.Rollout != v1 || ce.Overlap != 6 {
+		t.Fatalf("refused on replica b: %v, want a conflict with %s", err, v1)
+	}
 	v2, err := r.b.Propagate(ctx, pkg("v2"), all(), fast(multicluster.Strategy{Type: multicluster.StrategyParallel}))
 	if err != nil {
 		t.Fatal(err)

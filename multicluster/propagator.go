@@ -322,8 +322,8 @@ func (p *Propagator) prepare(ctx context.Context, pkg *Package, targets Selector
 // replicas: an older rollout's owner sees the newer one in the store
 // within a SaveInterval and stops, and the newer one waits for that (at
 // most five SaveIntervals) before it delivers. ConflictRefuse makes
-// Propagate fail with a *ConflictError instead; it sees only the
-// rollouts this Propagator runs.
+// Propagate fail with a *ConflictError instead (under Ownership with a
+// RecordLister store, naming a rollout any replica recorded).
 //
 // A cluster that already runs its exact revision, Available, counts
 // Succeeded without a delivery; when every target does, the rollout
@@ -364,7 +364,7 @@ func (p *Propagator) Propagate(ctx context.Context, pkg *Package, targets Select
 		break
 	}
 	if o.OnConflict == ConflictRefuse {
-		if err := p.conflict(id, pkg.Name, waves); err != nil {
+		if err := p.conflict(ctx, id, pkg.Name, waves); err != nil {
 			return "", err
 		}
 	}
@@ -427,17 +427,40 @@ func storeError(id ID, doing string, err error) error {
 }
 
 // conflict returns a *ConflictError naming the oldest running rollout of
-// the package here that targets some of the same clusters.
-func (p *Propagator) conflict(id ID, pkg string, waves [][]string) error {
-	prior := p.overlapping(id, pkg, waves)
-	if len(prior) == 0 {
+// the package that targets some of the same clusters: here, or under
+// Ownership with a RecordLister store, recorded by any replica.
+func (p *Propagator) conflict(ctx context.Context, id ID, pkg string, waves [][]string) error {
+	var old ID
+	var targets map[string]bool
+	if prior := p.overlapping(id, pkg, waves); len(prior) > 0 {
+		old, targets = prior[0].id, map[string]bool{}
+		for name := range prior[0].clusters {
+			targets[name] = true
+		}
+	} else if lister, ok := p.cfg.Store.(RecordLister); ok && p.cfg.Ownership != nil {
+		recs, err := lister.Unfinished(ctx, pkg)
+		if err != nil {
+			return storeError(id, "listing the package's rollouts for", err)
+		}
+		sort.Slice(recs, func(i, j int) bool { return recs[i].Started.Before(recs[j].Started) })
+		for _, rec := range recs {
+			if rec.ID == id || !recordOverlaps(rec, waves) {
+				continue
+			}
+			old, targets = rec.ID, map[string]bool{}
+			for name := range rec.Clusters {
+				targets[name] = true
+			}
+			break
+		}
+	}
+	if old == "" {
 		return nil
 	}
-	old := prior[0]
-	ce := &ConflictError{Rollout: old.id, Package: pkg}
+	ce := &ConflictError{Rollout: old, Package: pkg}
 	for _, w := range waves {
 		for _, name := range w {
-			if _, ok := old.clusters[name]; ok {
+			if targets[name] {
 				ce.Overlap++
 				if len(ce.Clusters) < 5 {
 					ce.Clusters = append(ce.Clusters, name)
@@ -476,6 +499,18 @@ func overlaps(r *rollout, waves [][]string) bool {
 	for _, w := range waves {
 		for _, name := range w {
 			if _, ok := r.clusters[name]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// recordOverlaps reports whether rec targets a cluster of waves.
+func recordOverlaps(rec *Record, waves [][]string) bool {
+	for _, w := range waves {
+		for _, name := range w {
+			if _, ok := rec.Clusters[name]; ok {
 				return true
 			}
 		}
@@ -556,15 +591,21 @@ func (p *Propagator) Restore(ctx context.Context, id ID, pkg *Package, s Strateg
 		return err
 	}
 	revs := map[string]*Revision{}
+	var shared *Revision // without a customizer, one revision serves every cluster
 	for _, w := range rec.Waves {
 		for _, name := range w {
 			c, _, err := p.manager.Get(name)
 			if err != nil {
 				return err
 			}
-			rev, err := render(ctx, p.cfg.Customizer, &c, pkg)
-			if err != nil {
-				return err
+			rev := shared
+			if rev == nil {
+				if rev, err = render(ctx, p.cfg.Customizer, &c, pkg); err != nil {
+					return err
+				}
+				if p.cfg.Customizer == nil {
+					shared = rev
+				}
 			}
 			if cr := rec.Clusters[name]; cr.Revision != "" && cr.Revision != rev.ID && s.Type != StrategyBlueGreen {
 				return &ClusterError{Cluster: name, Err: fmt.Errorf("%w: renders as %s, the rollout delivered %s", ErrRevisionMismatch, rev.ID, cr.Revision)}
