@@ -66,9 +66,8 @@ func (s *ConfigMapStore) Save(ctx context.Context, r *Record) error {
 	sort.Strings(names)
 	per := max(1, s.ClustersPerShard)
 	shards := (len(names) + per - 1) / per
-	if err := s.put(ctx, r, -1, map[string]string{"record": string(body), "shards": strconv.Itoa(shards)}); err != nil {
-		return err
-	}
+	// Shards first, the head last: a reader never finds a head that counts
+	// a shard not written yet.
 	for i := 0; i < shards; i++ {
 		part := map[string]ClusterRecord{}
 		for _, n := range names[i*per : min(len(names), (i+1)*per)] {
@@ -81,6 +80,9 @@ func (s *ConfigMapStore) Save(ctx context.Context, r *Record) error {
 		if err := s.put(ctx, r, i, map[string]string{"clusters": string(b)}); err != nil {
 			return err
 		}
+	}
+	if err := s.put(ctx, r, -1, map[string]string{"record": string(body), "shards": strconv.Itoa(shards)}); err != nil {
+		return err
 	}
 	return nil
 }
