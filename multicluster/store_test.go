@@ -9,8 +9,10 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/nephoran/porchkit/multicluster"
 	"github.com/nephoran/porchkit/multicluster/memfleet"
@@ -122,5 +124,38 @@ func TestStoresListUnfinished(t *testing.T) {
 				t.Fatalf("unfinished of web: %+v", got)
 			}
 		})
+	}
+}
+
+// TestConfigMapStoreWritesTheHeadLast: a reader in another replica must
+// never find a head that counts a shard not written yet.
+func TestConfigMapStoreWritesTheHeadLast(t *testing.T) {
+	ctx := context.Background()
+	cs := fake.NewSimpleClientset()
+	var order []string
+	cs.PrependReactor("*", "configmaps", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		switch a := a.(type) {
+		case k8stesting.CreateAction:
+			order = append(order, a.GetObject().(metav1.Object).GetName())
+		case k8stesting.UpdateAction:
+			order = append(order, a.GetObject().(metav1.Object).GetName())
+		}
+		return false, nil, nil
+	})
+	s := multicluster.NewConfigMapStore(cs, "porchkit-system")
+	s.ClustersPerShard = 2
+	rec := &multicluster.Record{ID: "web-v1-1", Package: "web", Revision: "v1", StrategyType: multicluster.StrategyParallel,
+		Phase: multicluster.PhaseRunning, Waves: [][]string{{"c0", "c1", "c2", "c3", "c4"}}, Clusters: map[string]multicluster.ClusterRecord{}}
+	for i := range 5 {
+		rec.Clusters[fmt.Sprintf("c%d", i)] = multicluster.ClusterRecord{State: multicluster.ClusterPending}
+	}
+	for range 2 { // created, then updated
+		order = nil
+		if err := s.Save(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		if len(order) == 0 || order[len(order)-1] != "porchkit-rollout-web-v1-1" {
+			t.Fatalf("writes %v: the head must come last", order)
+		}
 	}
 }
