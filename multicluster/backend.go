@@ -3,8 +3,10 @@ package multicluster
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"strings"
 
 	"sigs.k8s.io/kustomize/kyaml/kio/filters"
@@ -47,18 +49,19 @@ type Revision struct {
 }
 
 // NewRevision stamps customised resources with the package and a content
-// ID derived from pkgRevision and the resources.
+// ID derived from pkgRevision and the resources: their values, tags and
+// structure, not their comments or quoting styles.
 func NewRevision(pkg, pkgRevision string, resources []*yaml.RNode) (*Revision, error) {
 	h := sha256.New()
+	nh := &nodeHasher{h: h}
 	out := make([]*yaml.RNode, 0, len(resources))
 	for _, r := range resources {
 		c := r.Copy()
 		_ = c.PipeE(yaml.ClearAnnotation(RevisionAnnotation))
-		s, err := c.String()
-		if err != nil {
-			return nil, err
+		if len(c.GetAnnotations()) == 0 { // an emptied map is no content
+			_ = c.PipeE(yaml.Lookup(yaml.MetadataField), yaml.FieldClearer{Name: yaml.AnnotationsField})
 		}
-		h.Write([]byte(s))
+		nh.node(c.YNode(), 0)
 		h.Write([]byte{0})
 		out = append(out, c)
 	}
@@ -72,6 +75,52 @@ func NewRevision(pkg, pkgRevision string, resources []*yaml.RNode) (*Revision, e
 		}
 	}
 	return &Revision{Package: pkg, ID: id, Resources: out}, nil
+}
+
+// maxHashDepth bounds the nesting nodeHasher follows (aliases included), so
+// that a cyclic alias cannot loop.
+const maxHashDepth = 512
+
+// nodeHasher writes a node tree's kind, tag, value and children to a
+// hash, each length prefixed so that no two trees write the same bytes.
+// Walking the tree costs a fraction of encoding it as YAML, which
+// dominated rendering for thousands of clusters.
+type nodeHasher struct {
+	h   hash.Hash
+	buf [binary.MaxVarintLen64]byte
+}
+
+func (nh *nodeHasher) put(s string) {
+	nh.h.Write(nh.buf[:binary.PutUvarint(nh.buf[:], uint64(len(s)))])
+	nh.h.Write([]byte(s))
+}
+
+// node hashes n. A scalar without an explicit tag is hashed as quoted or
+// plain (its YAML type follows from that and its value), so that resolving
+// its type is not needed.
+func (nh *nodeHasher) node(n *yaml.Node, depth int) {
+	if n == nil || depth > maxHashDepth {
+		nh.h.Write([]byte{0xff})
+		return
+	}
+	nh.h.Write([]byte{byte(n.Kind)})
+	if n.Kind == yaml.AliasNode {
+		nh.node(n.Alias, depth+1)
+		return
+	}
+	tag := n.Tag
+	if tag == "" && n.Kind == yaml.ScalarNode {
+		tag = "plain"
+		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+			tag = "!!str"
+		}
+	}
+	nh.put(tag)
+	nh.put(n.Value)
+	nh.h.Write(nh.buf[:binary.PutUvarint(nh.buf[:], uint64(len(n.Content)))])
+	for _, c := range n.Content {
+		nh.node(c, depth+1)
+	}
 }
 
 // DeliveryState is how far a cluster is with a revision.
