@@ -61,7 +61,9 @@ type Parameters struct {
 	Description string `json:"description,omitempty"`
 	// Schema is the JSON Schema of the values, as decoded JSON. Its
 	// $schema defaults to draft 2020-12; references outside the document
-	// are refused.
+	// are refused. An object schema listing properties rejects other keys
+	// unless it says otherwise (additionalProperties, patternProperties,
+	// unevaluatedProperties) or is composed (allOf, anyOf, oneOf, $ref).
 	Schema map[string]any `json:"schema,omitempty"`
 	// Bindings say where each value is written.
 	Bindings []Binding `json:"bindings,omitempty"`
@@ -302,6 +304,7 @@ func (p *Parameters) Compile() (*Schema, error) {
 	if err != nil {
 		return nil, &ParametersError{File: p.File, Field: "spec.schema", Err: err}
 	}
+	closeObjects(norm, 0)
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.UseLoader(refuseLoader{})
@@ -313,6 +316,53 @@ func (p *Parameters) Compile() (*Schema, error) {
 		return nil, &ParametersError{File: p.File, Field: "spec.schema", Err: err}
 	}
 	return &Schema{root: root}, nil
+}
+
+// openingKeywords are the keywords that decide what else an object schema
+// admits, or compose it with others; a schema with any of them is left as
+// written.
+var openingKeywords = []string{"additionalProperties", "patternProperties", "unevaluatedProperties",
+	"allOf", "anyOf", "oneOf", "$ref", "$dynamicRef", "if", "dependentSchemas", "not"}
+
+// closeObjects makes every object schema that lists properties and says
+// nothing about other keys reject them (additionalProperties: false), so a
+// misspelt value key is an error rather than silently ignored. A schema
+// opts out with additionalProperties: true; members of allOf, anyOf and
+// oneOf are left open, since they are combined with others.
+func closeObjects(doc any, depth int) {
+	s, ok := doc.(map[string]any)
+	if !ok || depth > 64 {
+		return
+	}
+	if props, ok := s["properties"].(map[string]any); ok {
+		open := false
+		for _, k := range openingKeywords {
+			if _, set := s[k]; set {
+				open = true
+			}
+		}
+		if !open {
+			s["additionalProperties"] = false
+		}
+		for _, sub := range props {
+			closeObjects(sub, depth+1)
+		}
+	}
+	for _, k := range []string{"items", "additionalProperties", "contains", "then", "else"} {
+		closeObjects(s[k], depth+1)
+	}
+	for _, k := range []string{"$defs", "definitions"} {
+		if defs, ok := s[k].(map[string]any); ok {
+			for _, sub := range defs {
+				closeObjects(sub, depth+1)
+			}
+		}
+	}
+	if items, ok := s["prefixItems"].([]any); ok {
+		for _, sub := range items {
+			closeObjects(sub, depth+1)
+		}
+	}
 }
 
 // declares reports whether the dotted path names a property the schema

@@ -205,3 +205,29 @@ func TestDescribe(t *testing.T) {
 		}
 	}
 }
+
+func TestObjectsWithPropertiesAreClosed(t *testing.T) {
+	p := &Parameters{Schema: map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"ha":     map[string]any{"type": "object", "properties": map[string]any{"enabled": map[string]any{"type": "boolean"}}},
+			"labels": map[string]any{"type": "object", "properties": map[string]any{"app": map[string]any{"type": "string"}}, "additionalProperties": true},
+			"mixed":  map[string]any{"allOf": []any{map[string]any{"properties": map[string]any{"a": map[string]any{}}}}},
+		},
+	}}
+	s, err := p.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := s.SchemaErrors(Values{"replicsa": 3, "ha": Values{"enabeld": true}, "labels": Values{"team": "a"}, "mixed": Values{"b": 1}})
+	var locs []string
+	for _, e := range errs {
+		locs = append(locs, e.InstanceLocation+" "+e.Keyword)
+	}
+	if !reflect.DeepEqual(locs, []string{"/ha/enabeld additionalProperties", "/replicsa additionalProperties"}) {
+		t.Fatalf("errors = %v", locs)
+	}
+	if p.Schema["additionalProperties"] != nil {
+		t.Fatal("Compile modified the declaration")
+	}
+}
