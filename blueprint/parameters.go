@@ -124,6 +124,7 @@ type Selector struct {
 	Namespace string `json:"namespace,omitempty"`
 }
 
+// String renders the selector as apiVersion/kind/name, omitting empty parts.
 func (s *Selector) String() string {
 	parts := []string{}
 	for _, p := range []string{s.APIVersion, s.Kind, s.Name} {

@@ -31,6 +31,7 @@ type RenderError struct {
 	Err error
 }
 
+// Error wraps krm's message.
 func (e *RenderError) Error() string { return fmt.Sprintf("blueprint: render: %v", e.Err) }
 
 // Is reports ErrRender.
