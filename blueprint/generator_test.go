@@ -23,7 +23,7 @@ func TestGenerateNephioBlueprintWithInjector(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			bp := loadNephio(t, name)
 			orig := bp.DeepCopy()
-			pkg, err := Generate(context.Background(), bp, nil, Name("nf-edge01"), Inject(workloadCluster("edge01", "edge01")), nephioFunctions)
+			pkg, err := Generate(context.Background(), bp, nil, Name("nf-edge01"), AsDeployment(), Inject(workloadCluster("edge01", "edge01")), nephioFunctions)
 			if err != nil {
 				t.Fatal(err)
 			}

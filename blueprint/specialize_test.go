@@ -26,7 +26,7 @@ func kptfileOf(t *testing.T, files map[string]string) *kptfilev1.KptFile {
 
 func TestSpecializePackageContext(t *testing.T) {
 	bp := loadNephio(t, "pkg-example-amf-bp")
-	o := &GenerateOptions{Name: "amf-edge01", Variant: "amf-edge01", PackageContext: &PackageContext{Data: map[string]string{"site": "paris"}, RemoveKeys: []string{"gone"}}}
+	o := &GenerateOptions{Name: "amf-edge01", Variant: "amf-edge01", Deployment: true, PackageContext: &PackageContext{Data: map[string]string{"site": "paris"}, RemoveKeys: []string{"gone"}}}
 	s, err := specialize(bp.Files, o, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +38,17 @@ func TestSpecializePackageContext(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, map[string]string{"name": "amf-edge01", "site": "paris"}) {
 		t.Fatalf("package context = %v", got)
+	}
+	if n := field(t, s.files["Kptfile"], "Kptfile", "metadata", "name"); n.Value != "amf-edge01" {
+		t.Fatalf("Kptfile name = %q", n.Value)
+	}
+	// Outside a deployment repository Porch's clone leaves the context.
+	s, err = specialize(bp.Files, &GenerateOptions{Name: "amf-edge01"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.files["package-context.yaml"] != bp.Files["package-context.yaml"] {
+		t.Fatal("context changed outside a deployment")
 	}
 	for _, key := range reservedContextKeys {
 		for _, pc := range []*PackageContext{{Data: map[string]string{key: "x"}}, {RemoveKeys: []string{key}}} {
@@ -51,6 +62,35 @@ func TestSpecializePackageContext(t *testing.T) {
 	if _, err := specialize(files, &GenerateOptions{PackageContext: &PackageContext{Data: map[string]string{"a": "b"}}}, nil); !errors.Is(err, ErrInvalidOptions) {
 		t.Fatalf("package context without the file: %v", err)
 	}
+}
+
+// For a deployment, Porch regenerates each package's context with only its
+// name: other keys go, a missing context is created, subpackages get theirs.
+func TestSpecializeDeploymentContext(t *testing.T) {
+	files := map[string]string{
+		"Kptfile":              "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: up\n",
+		"package-context.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kptfile.kpt.dev\ndata:\n  name: up\n  stale: x\n",
+		"db/Kptfile":           "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: db\n",
+	}
+	s, err := specialize(files, &GenerateOptions{Name: "down", Deployment: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"package-context.yaml": "down", "db/package-context.yaml": "db"} {
+		data := kyamlData(t, s.files[path])
+		if !reflect.DeepEqual(data, map[string]string{"name": want}) {
+			t.Errorf("%s data = %v", path, data)
+		}
+	}
+}
+
+func kyamlData(t *testing.T, src string) map[string]string {
+	t.Helper()
+	n, err := kyaml.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n.GetDataMap()
 }
 
 func TestSpecializePipelineAdditions(t *testing.T) {
