@@ -102,7 +102,7 @@ func bindResource(pf *parsedFiles, b Binding, v any) error {
 	}
 	matched := 0
 	err = pf.each(func(f *packageFile, n *kyaml.RNode) error {
-		if !b.Resource.Matches(n) {
+		if !b.Resource.Matches(n) || (n.GetApiVersion() == ParametersAPIVersion && n.GetKind() == ParametersKind) {
 			return nil
 		}
 		matched++

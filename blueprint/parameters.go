@@ -266,6 +266,10 @@ func (p *Parameters) Check() error {
 			return &ParametersError{File: p.File, Field: field, Err: errors.New("exactly one of resource, setter and injection must be set")}
 		case b.Resource != nil && b.Field == "":
 			return &ParametersError{File: p.File, Field: field + ".field", Err: errors.New("a resource binding needs a field path")}
+		case b.Resource != nil && b.Resource.Kind == "" && b.Resource.Name == "":
+			return &ParametersError{File: p.File, Field: field + ".resource", Err: errors.New("a resource selector needs a kind or a name")}
+		case b.Field != "" && !validFieldPath(b.Field):
+			return &ParametersError{File: p.File, Field: field + ".field", Err: fmt.Errorf("malformed field path %q", b.Field)}
 		case !s.declares(b.Value):
 			return &ParametersError{File: p.File, Field: field + ".value", Err: fmt.Errorf("%q is not a property of the schema", b.Value)}
 		}
@@ -276,6 +280,11 @@ func (p *Parameters) Check() error {
 		}
 	}
 	return nil
+}
+
+func validFieldPath(path string) bool {
+	_, err := splitFieldPath(path)
+	return err == nil
 }
 
 // Schema is a compiled values schema.

@@ -127,6 +127,9 @@ func TestParseParametersRejects(t *testing.T) {
 		"unbound value":    {strings.Replace(base, "- value: replicas", "- value: nosuch", 1), "spec.bindings[0].value"},
 		"two targets":      {strings.Replace(base, "    setter: region", "    setter: region\n    resource: {kind: X}", 1), "spec.bindings[2]"},
 		"no field":         {strings.Replace(base, "    field: spec.replicas\n", "", 1), "spec.bindings[0].field"},
+		"bad field":        {strings.Replace(base, "    field: spec.replicas\n", "    field: spec..replicas\n", 1), "spec.bindings[0].field"},
+		"empty selector":   {strings.Replace(base, "resource: {kind: Deployment, name: amf}\n    field: spec.replicas", "resource: {}\n    field: spec.replicas", 1), "spec.bindings[0].resource"},
+		"undeclared deep":  {strings.Replace(base, "- value: replicas", "- value: ha.nosuch", 1), "spec.bindings[0].value"},
 		"unknown field":    {strings.Replace(base, "  description: AMF for tests", "  descripton: AMF", 1), "spec"},
 		"external ref":     {strings.Replace(base, "type: integer", "$ref: 'file:///etc/passwd'", 1), "spec.schema"},
 	}
