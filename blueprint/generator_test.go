@@ -19,7 +19,7 @@ var nephioFunctions = SkipFunctions{"docker.io/nephio/"}
 // the catalog functions of the pipeline propagate its name, the Nephio
 // specializers are skipped on request.
 func TestGenerateNephioBlueprintWithInjector(t *testing.T) {
-	for _, name := range nephioBlueprints {
+	for _, name := range nephioPackages {
 		t.Run(name, func(t *testing.T) {
 			bp := loadNephio(t, name)
 			orig := bp.DeepCopy()
@@ -51,7 +51,7 @@ func TestGenerateNephioBlueprintWithInjector(t *testing.T) {
 			if len(pkg.Skipped) == 0 || !strings.HasPrefix(pkg.Skipped[0], "docker.io/nephio/") {
 				t.Fatalf("skipped = %v", pkg.Skipped)
 			}
-			kf := kptfileOf(t, pkg.Files)
+			kf := kptfileIn(t, pkg.Files)
 			if c := kf.Status.Conditions[0]; c.Status != "True" || c.Message != `injected resource "edge01" from cluster` {
 				t.Fatalf("condition = %+v", c)
 			}

@@ -15,7 +15,7 @@ func workloadCluster(name, clusterName string) *kyaml.RNode {
 		"\nspec:\n  clusterName: " + clusterName + "\n  masterInterface: eth1\nstatus:\n  ready: true\n")
 }
 
-func kptfileOf(t *testing.T, files map[string]string) *kptfilev1.KptFile {
+func kptfileIn(t *testing.T, files map[string]string) *kptfilev1.KptFile {
 	t.Helper()
 	kf, err := parseKptfile(files)
 	if err != nil {
@@ -95,7 +95,7 @@ func kyamlData(t *testing.T, src string) map[string]string {
 
 func TestSpecializePipelineAdditions(t *testing.T) {
 	bp := loadNephio(t, "pkg-example-amf-bp")
-	before := kptfileOf(t, bp.Files)
+	before := kptfileIn(t, bp.Files)
 	add := &kptfilev1.Pipeline{
 		Mutators: []kptfilev1.Function{
 			{Image: "ghcr.io/kptdev/krm-functions-catalog/set-annotations:v0.1.4", Name: "annotate", ConfigMap: map[string]string{"nephio.org/cluster-name": "edge01"}},
@@ -107,7 +107,7 @@ func TestSpecializePipelineAdditions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kf := kptfileOf(t, s.files)
+	kf := kptfileIn(t, s.files)
 	var names []string
 	for _, fn := range kf.Pipeline.Mutators {
 		names = append(names, fn.Name)
@@ -130,7 +130,7 @@ func TestSpecializePipelineAdditions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kf = kptfileOf(t, again.files)
+	kf = kptfileIn(t, again.files)
 	if len(kf.Pipeline.Mutators) != len(before.Pipeline.Mutators)+1 || kf.Pipeline.Validators != nil {
 		t.Fatalf("re-specialised pipeline = %+v", kf.Pipeline)
 	}
@@ -138,7 +138,7 @@ func TestSpecializePipelineAdditions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kf := kptfileOf(t, other.files); len(kf.Pipeline.Mutators) != len(before.Pipeline.Mutators)+2 {
+	if kf := kptfileIn(t, other.files); len(kf.Pipeline.Mutators) != len(before.Pipeline.Mutators)+2 {
 		t.Fatalf("another variant removed edge01's functions: %+v", kf.Pipeline.Mutators)
 	}
 }
@@ -173,7 +173,7 @@ func TestSpecializeInjectionFirstMatchWins(t *testing.T) {
 	if n := field(t, wc, "WorkloadCluster", "metadata", "annotations", InjectedResourceAnnotation); n.Value != "edge02" {
 		t.Fatalf("injected-resource = %q", n.Value)
 	}
-	kf := kptfileOf(t, s.files)
+	kf := kptfileIn(t, s.files)
 	wantCond := kptfilev1.Condition{Type: "config.injection.WorkloadCluster.workload-cluster", Status: "True", Reason: "ConfigInjected", Message: `injected resource "edge02" from cluster`}
 	if len(kf.Status.Conditions) != 1 || kf.Status.Conditions[0] != wantCond {
 		t.Fatalf("conditions = %+v", kf.Status.Conditions)
@@ -205,7 +205,7 @@ func TestSpecializeInjectionFailures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			kf := kptfileOf(t, s.files)
+			kf := kptfileIn(t, s.files)
 			cond := kf.Status.Conditions[0]
 			if cond.Status != "False" || cond.Reason != "NoResourceSelected" || cond.Message != c.message {
 				t.Fatalf("condition = %+v", cond)
@@ -233,7 +233,7 @@ func TestSpecializeConfigMapInjectsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := kptfileOf(t, s.files).Status.Conditions[0]; c.Message != "no injectors defined" {
+	if c := kptfileIn(t, s.files).Status.Conditions[0]; c.Message != "no injectors defined" {
 		t.Fatalf("condition = %+v", c)
 	}
 	s, err = specialize(files, &GenerateOptions{InjectionObjects: []*kyaml.RNode{src}, Injectors: []Injector{{Name: "prod-settings"}}}, nil)
@@ -246,7 +246,7 @@ func TestSpecializeConfigMapInjectsData(t *testing.T) {
 	if strings.Contains(s.files["cm.yaml"], "ignored") {
 		t.Fatal("spec copied into a ConfigMap")
 	}
-	kf := kptfileOf(t, s.files)
+	kf := kptfileIn(t, s.files)
 	// An optional point adds no gate; existing gates and conditions stay, sorted.
 	if !reflect.DeepEqual(kf.Info.ReadinessGates, []kptfilev1.ReadinessGate{{ConditionType: "a.existing.gate"}}) {
 		t.Fatalf("gates = %+v", kf.Info.ReadinessGates)
@@ -262,7 +262,7 @@ func TestSpecializeValuesFillPoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := kptfileOf(t, s.files).Status.Conditions[0]
+	c := kptfileIn(t, s.files).Status.Conditions[0]
 	if c.Status != "True" || c.Reason != ReasonConfigInjected || s.injections[0].From != "values" {
 		t.Fatalf("condition = %+v", c)
 	}
