@@ -295,6 +295,9 @@ func applySetter(n *kyaml.Node, pattern string, setters map[string]any) (bool, e
 	}
 	if len(refs) == 1 && refs[0][0] == pattern {
 		v := setters[refs[0][1]]
+		if _, isMap := v.(map[string]any); isMap {
+			return false, &setterError{name: refs[0][1], err: fmt.Errorf("line %d: a setter takes a scalar or a list, not an object", n.Line)}
+		}
 		if n.Kind == kyaml.SequenceNode {
 			if _, ok := v.([]any); !ok {
 				return false, &setterError{name: refs[0][1], err: fmt.Errorf("line %d is a list, got %T", n.Line, v)}
