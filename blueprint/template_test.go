@@ -95,8 +95,8 @@ func TestTemplateFuncsAreVetted(t *testing.T) {
 			t.Errorf("%s is available", name)
 		}
 	}
-	for _, name := range []string{"quote", "toYaml", "default", "upper", "b64enc", "semverCompare", "toJson"} {
-		if _, ok := fm[name]; !ok && name != "toYaml" {
+	for _, name := range []string{"quote", "default", "upper", "b64enc", "semverCompare", "toJson", "until", "repeat"} {
+		if _, ok := fm[name]; !ok {
 			t.Errorf("%s missing", name)
 		}
 	}
