@@ -280,17 +280,24 @@ func selectElement(seq *yaml.Node, sel string) int {
 		}
 		want[k] = fmt.Sprint(val)
 	}
-	for i, el := range seq.Content {
-		match := el.Kind == yaml.MappingNode
-		for k, v := range want {
-			got, ok := nodeAt(el, []pathSeg{{key: k}})
-			if !ok || got.Value != v {
-				match = false
-				break
+	// An exact match first; then one where the keys the element lacks are
+	// defaulted by the schema (a port's protocol).
+	for _, lenient := range []bool{false, true} {
+		for i, el := range seq.Content {
+			match := el.Kind == yaml.MappingNode
+			for k, v := range want {
+				got, ok := nodeAt(el, []pathSeg{{key: k}})
+				if !ok && lenient {
+					continue
+				}
+				if !ok || got.Value != v {
+					match = false
+					break
+				}
 			}
-		}
-		if match {
-			return i
+			if match {
+				return i
+			}
 		}
 	}
 	return -1

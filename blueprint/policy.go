@@ -358,7 +358,7 @@ func (s *PolicySet) evaluate(ctx context.Context, resources []policyResourceInpu
 						continue
 					}
 					v := Violation{
-						Layer: LayerPolicy, Path: formatFieldPath(m.segs), Resource: ref, File: r.file,
+						Layer: PolicyLayer, Path: formatFieldPath(m.segs), Resource: ref, File: r.file,
 						Value: m.value, HasValue: m.present, Rule: p.Name, DeclaredAt: p.declaredAtID,
 						Message: p.Message,
 					}

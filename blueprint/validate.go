@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"regexp"
 	"sort"
@@ -25,7 +26,7 @@ import (
 // LayerReport is one layer's outcome.
 type LayerReport struct {
 	// Layer is the layer.
-	Layer Layer
+	Layer ValidationLayer
 	// Ran is false when the layer had nothing to check or could not run;
 	// Skipped then says why ("no Parameters declaration", "function
 	// docker.io/nephio/nad-fn:latest cannot run here").
@@ -35,7 +36,7 @@ type LayerReport struct {
 	Violations Violations
 }
 
-// Report is the outcome of Validate: every layer, in the order of Layers,
+// Report is the outcome of Validate: every layer, in the order of ValidationLayers,
 // each with its own violations.
 type Report struct {
 	Layers []LayerReport
@@ -51,7 +52,7 @@ func (r *Report) Violations() Violations {
 }
 
 // Layer returns the report of one layer.
-func (r *Report) Layer(l Layer) LayerReport {
+func (r *Report) Layer(l ValidationLayer) LayerReport {
 	for _, lr := range r.Layers {
 		if lr.Layer == l {
 			return lr
@@ -138,14 +139,14 @@ type parsedResource struct {
 }
 
 // ValidatePackage checks a package given as Porch gives it (path ->
-// content) layer by layer, in the order of Layers, and reports every
+// content) layer by layer, in the order of ValidationLayers, and reports every
 // violation of every layer at once: YAML syntax of every resource file
 // (file, line, column), KRM structure (apiVersion, kind, metadata.name,
 // their formats, duplicates), the OpenAPI schema of built-in kinds
 // (through krm's catalog kubeconform validator; kinds without a schema,
 // such as Nephio's, pass), the compliance policies (DefaultPolicies, the
 // package's own Policy resources and WithPolicies), and the Kptfile's
-// validators run with krm. Layers after YAML see the resources that
+// validators run with krm. ValidationLayers after YAML see the resources that
 // parsed; the pipeline layer runs only on a package every earlier layer
 // accepted, since kpt would refuse to render it.
 //
@@ -164,30 +165,30 @@ func ValidatePackage(ctx context.Context, files map[string]string, opts ...Valid
 // validateFiles runs the package layers after the given earlier reports.
 func validateFiles(ctx context.Context, files map[string]string, cfg *validateConfig, earlier []LayerReport) (*Report, error) {
 	rep := &Report{Layers: earlier}
-	yamlRep, resources := yamlLayer(files)
+	yamlRep, resources := runYAMLLayer(files)
 	rep.Layers = append(rep.Layers, yamlRep)
-	rep.Layers = append(rep.Layers, krmLayer(resources))
+	rep.Layers = append(rep.Layers, runKRMLayer(resources))
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	rep.Layers = append(rep.Layers, openAPILayer(resources, !cfg.lenientSchemas))
-	polRep, err := policyLayer(ctx, resources, cfg)
+	rep.Layers = append(rep.Layers, runOpenAPILayer(resources, !cfg.lenientSchemas))
+	polRep, err := runPolicyLayer(ctx, resources, cfg)
 	if err != nil {
 		return nil, err
 	}
 	rep.Layers = append(rep.Layers, polRep)
-	pipe := LayerReport{Layer: LayerPipeline}
+	pipe := LayerReport{Layer: PipelineLayer}
 	switch {
 	case cfg.skipPipeline:
 		pipe.Skipped = []string{"pipeline validators not requested"}
-	case len(rep.Layer(LayerYAML).Violations) > 0 || len(rep.Layer(LayerKRM).Violations) > 0:
+	case len(rep.Layer(YAMLLayer).Violations) > 0 || len(rep.Layer(KRMLayer).Violations) > 0:
 		pipe.Skipped = []string{"the package is not valid KRM, so its pipeline cannot render"}
 	default:
 		exec := cfg.exec
 		if exec == nil {
 			exec = defaultValidatorRunner()
 		}
-		if pipe, err = pipelineLayer(ctx, exec, files, resources); err != nil {
+		if pipe, err = runPipelineLayer(ctx, exec, files, resources); err != nil {
 			return nil, err
 		}
 	}
@@ -234,15 +235,15 @@ func sortedFiles(files map[string]string) []string {
 	return out
 }
 
-// yamlLayer parses every resource file; a file that does not parse is a
+// runYAMLLayer parses every resource file; a file that does not parse is a
 // violation at the position the YAML parser gives (line and column), and
 // contributes no resources.
-func yamlLayer(files map[string]string) (LayerReport, []parsedResource) {
-	rep := LayerReport{Layer: LayerYAML, Ran: true}
+func runYAMLLayer(files map[string]string) (LayerReport, []parsedResource) {
+	rep := LayerReport{Layer: YAMLLayer, Ran: true}
 	var out []parsedResource
 	for _, f := range sortedFiles(files) {
 		content := files[f]
-		nodes, err := (&kio.ByteReader{Reader: strings.NewReader(content), OmitReaderAnnotations: true}).Read()
+		nodes, err := parseDocuments(content)
 		if err != nil {
 			rep.Violations = append(rep.Violations, yamlViolation(f, content, err))
 			continue
@@ -255,14 +256,41 @@ func yamlLayer(files map[string]string) (LayerReport, []parsedResource) {
 	return rep, out
 }
 
+// parseDocuments decodes every YAML document of a file in one stream, so
+// node positions are lines of the file (kio.ByteReader decodes each
+// document apart, numbering from its start). Empty and comment-only
+// documents hold no resource, as in kpt.
+func parseDocuments(content string) ([]*yaml.RNode, error) {
+	dec := yaml.NewDecoder(strings.NewReader(content))
+	var out []*yaml.RNode
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(doc.Content) == 0 {
+			continue
+		}
+		n := doc.Content[0]
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+			continue
+		}
+		out = append(out, yaml.NewRNode(n))
+	}
+}
+
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)
 
 // yamlViolation explains a file kyaml could not parse. The position comes
 // from goccy/go-yaml's parser (line and column); when it accepts the file
 // (the two parsers differ at the edges), from the line kyaml names.
 func yamlViolation(file, content string, err error) Violation {
-	v := Violation{Layer: LayerYAML, File: file, Path: ".", Rule: "yaml.syntax", DeclaredAt: "YAML 1.2 (kyaml parser)",
-		Message: strings.TrimPrefix(err.Error(), "yaml: ")}
+	v := Violation{Layer: YAMLLayer, File: file, Path: ".", Rule: "yaml.syntax", DeclaredAt: "YAML 1.2 (kyaml parser)",
+		Message: strings.TrimPrefix(strings.TrimPrefix(err.Error(), "MalformedYAMLError: "), "yaml: ")}
 	_, perr := parser.ParseBytes([]byte(content), 0)
 	var ge goyaml.Error
 	if perr != nil && errors.As(perr, &ge) && ge.GetToken() != nil {
@@ -288,13 +316,13 @@ func yamlViolation(file, content string, err error) Violation {
 // krmDeclaredAt is where the KRM structure rules come from.
 const krmDeclaredAt = "KRM functions specification: every resource has apiVersion, kind and metadata.name, unique per group, kind, namespace and name"
 
-// krmLayer checks every resource's identity: apiVersion (group/version),
+// runKRMLayer checks every resource's identity: apiVersion (group/version),
 // kind and metadata.name present and well-formed, and no two resources
 // with the same group, kind, namespace and name. Every problem of every
 // resource is reported (the catalog's validate-structure stops at a
 // resource's first missing field).
-func krmLayer(resources []parsedResource) LayerReport {
-	rep := LayerReport{Layer: LayerKRM, Ran: true}
+func runKRMLayer(resources []parsedResource) LayerReport {
+	rep := LayerReport{Layer: KRMLayer, Ran: true}
 	type first struct {
 		file string
 		line int
@@ -306,7 +334,7 @@ func krmLayer(resources []parsedResource) LayerReport {
 		add := func(p string, rule, msg string, fix *Fix) {
 			segs, _ := parseFieldPath(p)
 			at, found := nodeAt(n, segs)
-			v := Violation{Layer: LayerKRM, Path: p, Resource: ref, File: r.file, Rule: rule,
+			v := Violation{Layer: KRMLayer, Path: p, Resource: ref, File: r.file, Rule: rule,
 				DeclaredAt: krmDeclaredAt, Message: msg, Fix: fix}
 			if at != nil {
 				v.Line, v.Column = at.Line, at.Column
@@ -317,7 +345,7 @@ func krmLayer(resources []parsedResource) LayerReport {
 			rep.Violations = append(rep.Violations, v)
 		}
 		if n.Kind != yaml.MappingNode {
-			rep.Violations = append(rep.Violations, Violation{Layer: LayerKRM, Path: ".", File: r.file, Line: n.Line,
+			rep.Violations = append(rep.Violations, Violation{Layer: KRMLayer, Path: ".", File: r.file, Line: n.Line,
 				Column: n.Column, Value: nodeValue(n), HasValue: true, Rule: "krm.object", DeclaredAt: krmDeclaredAt,
 				Message: fmt.Sprintf("document %d is a %s, not a KRM object (a mapping)", r.doc, kindOfNode(n))})
 			continue
@@ -419,16 +447,16 @@ var (
 	schemaValidator     *catalog.SchemaValidator
 )
 
-// openAPILayer validates each resource of a built-in kind with krm's
+// runOpenAPILayer validates each resource of a built-in kind with krm's
 // catalog kubeconform validator (ignore_missing_schemas: custom kinds such
 // as Nephio's pass; strict unless lenient). Each result becomes a
 // violation at the field the validator names, with the value there.
-func openAPILayer(resources []parsedResource, strict bool) LayerReport {
-	rep := LayerReport{Layer: LayerOpenAPI, Ran: true}
+func runOpenAPILayer(resources []parsedResource, strict bool) LayerReport {
+	rep := LayerReport{Layer: OpenAPILayer, Ran: true}
 	schemaValidatorOnce.Do(func() { schemaValidator = catalog.NewSchemaValidator() })
 	cfg, err := yaml.FromMap(map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
 		"metadata": map[string]any{"name": "kubeconform"},
-		"data":     map[string]any{"ignore_missing_schemas": "true", "strict": strconv.FormatBool(strict)}})
+		"data":     map[string]any{"ignore_missing_schemas": "true", "strict": "true"}})
 	if err != nil {
 		rep.Skipped = []string{err.Error()}
 		rep.Ran = false
@@ -438,17 +466,14 @@ func openAPILayer(resources []parsedResource, strict bool) LayerReport {
 		if r.node.YNode().Kind != yaml.MappingNode || r.node.GetKind() == "" || r.node.GetApiVersion() == "" {
 			continue
 		}
-		rl := &framework.ResourceList{Items: []*yaml.RNode{r.node.Copy()}, FunctionConfig: cfg}
-		if err := schemaValidator.Process(rl); err != nil {
+		results, err := schemaResults(r.node, cfg, strict)
+		if err != nil {
 			rep.Skipped = append(rep.Skipped, err.Error())
 			continue
 		}
 		gvk := r.node.GetApiVersion() + " " + r.node.GetKind()
-		for _, res := range rl.Results {
-			if res.Severity != framework.Error {
-				continue
-			}
-			v := Violation{Layer: LayerOpenAPI, Resource: resourceIdentifier(r.node), File: r.file, Path: ".",
+		for _, res := range results {
+			v := Violation{Layer: OpenAPILayer, Resource: resourceIdentifier(r.node), File: r.file, Path: ".",
 				DeclaredAt: "Kubernetes OpenAPI schema of " + gvk + " (k8s.io/api, via krm/catalog kubeconform)",
 				Message:    res.Message, Rule: openAPIRule(res.Message)}
 			segs := []pathSeg(nil)
@@ -469,6 +494,53 @@ func openAPILayer(resources []parsedResource, strict bool) LayerReport {
 	}
 	rep.Violations.Sort()
 	return rep
+}
+
+// schemaResults runs the catalog validator (strict) over one resource
+// until it reports no new undeclared field. The schema walker stops
+// walking a mapping at its first undeclared field, in random map order,
+// so a single run can hide the mapping's other errors; each undeclared
+// field is recorded, removed from a working copy, and the copy checked
+// again. Undeclared fields are returned only when strict is set.
+func schemaResults(n *yaml.RNode, cfg *yaml.RNode, strict bool) (framework.Results, error) {
+	work := n.Copy()
+	var out framework.Results
+	seen := map[string]bool{}
+	for range 10000 {
+		rl := &framework.ResourceList{Items: []*yaml.RNode{work.Copy()}, FunctionConfig: cfg}
+		if err := schemaValidator.Process(rl); err != nil {
+			return nil, err
+		}
+		var unknown, others framework.Results
+		for _, res := range rl.Results {
+			if res.Severity != framework.Error {
+				continue
+			}
+			if res.Field != nil && strings.Contains(res.Message, "field not declared in schema") && !seen[res.Field.Path] {
+				unknown = append(unknown, res)
+				continue
+			}
+			others = append(others, res)
+		}
+		if len(unknown) == 0 {
+			return append(out, others...), nil
+		}
+		for _, res := range unknown {
+			seen[res.Field.Path] = true
+			if strict {
+				out = append(out, res)
+			}
+			segs := smdPath(work.YNode(), res.Field.Path)
+			if len(segs) == 0 {
+				continue
+			}
+			parent, ok := nodeAt(work.YNode(), segs[:len(segs)-1])
+			if ok && parent.Kind == yaml.MappingNode {
+				_ = yaml.NewRNode(parent).PipeE(yaml.Clear(segs[len(segs)-1].key))
+			}
+		}
+	}
+	return out, nil
 }
 
 // openAPIRule names the schema rule a structured-merge-diff message is
@@ -522,9 +594,9 @@ func openAPIFix(rule, msg string, value any) *Fix {
 	return nil
 }
 
-// policyLayer evaluates the shipped, in-package and given policies.
-func policyLayer(ctx context.Context, resources []parsedResource, cfg *validateConfig) (LayerReport, error) {
-	rep := LayerReport{Layer: LayerPolicy, Ran: true}
+// runPolicyLayer evaluates the shipped, in-package and given policies.
+func runPolicyLayer(ctx context.Context, resources []parsedResource, cfg *validateConfig) (LayerReport, error) {
+	rep := LayerReport{Layer: PolicyLayer, Ran: true}
 	var policies []Policy
 	if !cfg.noDefaults {
 		policies = append(policies, DefaultPolicies()...)
@@ -562,12 +634,12 @@ func policyLayer(ctx context.Context, resources []parsedResource, cfg *validateC
 	return rep, nil
 }
 
-// pipelineLayer runs each validator of each Kptfile on its own, with krm
+// runPipelineLayer runs each validator of each Kptfile on its own, with krm
 // (mutators left out: Validate checks the package as it is), so one
 // failing validator does not hide another's findings. A validator that
 // cannot run here (no runtime knows it) is reported in Skipped.
-func pipelineLayer(ctx context.Context, exec krm.Executor, files map[string]string, resources []parsedResource) (LayerReport, error) {
-	rep := LayerReport{Layer: LayerPipeline}
+func runPipelineLayer(ctx context.Context, exec krm.Executor, files map[string]string, resources []parsedResource) (LayerReport, error) {
+	rep := LayerReport{Layer: PipelineLayer}
 	type validatorRef struct {
 		kptfile string
 		index   int
@@ -661,7 +733,7 @@ func placeKey(file string, n *yaml.RNode) string {
 // the resource and the value at the result's field when the result does
 // not carry them.
 func validatorViolation(image, declaredAt string, res *framework.Result, byPlace map[string]parsedResource) Violation {
-	v := Violation{Layer: LayerPipeline, Rule: image, DeclaredAt: declaredAt, Message: res.Message, Path: ".",
+	v := Violation{Layer: PipelineLayer, Rule: image, DeclaredAt: declaredAt, Message: res.Message, Path: ".",
 		Resource: res.ResourceRef}
 	if res.File != nil {
 		v.File = res.File.Path

@@ -31,39 +31,39 @@ var (
 	ErrInvalidPolicy = errors.New("blueprint: invalid policy")
 )
 
-// Layer names one validation layer. Validate runs them in the order of
-// Layers and reports each separately.
-type Layer string
+// ValidationLayer names one validation layer. Validate runs them in the order of
+// ValidationLayers and reports each separately.
+type ValidationLayer string
 
 // The validation layers, in the order they run.
 const (
-	// LayerValues checks the values against the Parameters schema.
-	LayerValues Layer = "values"
-	// LayerTemplate executes the package's .tmpl files.
-	LayerTemplate Layer = "template"
-	// LayerYAML parses every resource file.
-	LayerYAML Layer = "yaml"
-	// LayerKRM checks apiVersion, kind and metadata.name and duplicates.
-	LayerKRM Layer = "krm"
-	// LayerOpenAPI checks built-in kinds against the Kubernetes OpenAPI
+	// ValuesLayer checks the values against the Parameters schema.
+	ValuesLayer ValidationLayer = "values"
+	// TemplateLayer executes the package's .tmpl files.
+	TemplateLayer ValidationLayer = "template"
+	// YAMLLayer parses every resource file.
+	YAMLLayer ValidationLayer = "yaml"
+	// KRMLayer checks apiVersion, kind and metadata.name and duplicates.
+	KRMLayer ValidationLayer = "krm"
+	// OpenAPILayer checks built-in kinds against the Kubernetes OpenAPI
 	// schema, through krm's catalog schema validator.
-	LayerOpenAPI Layer = "openapi"
-	// LayerPolicy evaluates the CEL compliance policies.
-	LayerPolicy Layer = "policy"
-	// LayerPipeline runs the Kptfile's validators.
-	LayerPipeline Layer = "pipeline"
+	OpenAPILayer ValidationLayer = "openapi"
+	// PolicyLayer evaluates the CEL compliance policies.
+	PolicyLayer ValidationLayer = "policy"
+	// PipelineLayer runs the Kptfile's validators.
+	PipelineLayer ValidationLayer = "pipeline"
 )
 
-// Layers lists every layer in the order Validate runs and reports them.
-var Layers = []Layer{LayerValues, LayerTemplate, LayerYAML, LayerKRM, LayerOpenAPI, LayerPolicy, LayerPipeline}
+// ValidationLayers lists every layer in the order Validate runs and reports them.
+var ValidationLayers = []ValidationLayer{ValuesLayer, TemplateLayer, YAMLLayer, KRMLayer, OpenAPILayer, PolicyLayer, PipelineLayer}
 
-func layerRank(l Layer) int {
-	for i, x := range Layers {
+func layerRank(l ValidationLayer) int {
+	for i, x := range ValidationLayers {
 		if x == l {
 			return i
 		}
 	}
-	return len(Layers)
+	return len(ValidationLayers)
 }
 
 // Violation is one problem found by validation, with everything needed to
@@ -72,7 +72,7 @@ func layerRank(l Layer) int {
 // it (Fix, when one can be computed).
 type Violation struct {
 	// Layer is the layer that found it.
-	Layer Layer `json:"layer"`
+	Layer ValidationLayer `json:"layer"`
 	// Path locates the offending value: a JSON pointer into the values for
 	// the values layer ("/replicas", "/region"), a field path inside
 	// Resource otherwise ("spec.replicas",
@@ -202,25 +202,25 @@ func (vs Violations) Unwrap() []error {
 }
 
 // layerSentinel is the sentinel a layer's violations wrap.
-func layerSentinel(l Layer) error {
+func layerSentinel(l ValidationLayer) error {
 	switch l {
-	case LayerValues:
+	case ValuesLayer:
 		return ErrInvalidValues
-	case LayerTemplate:
+	case TemplateLayer:
 		return ErrTemplate
-	case LayerYAML, LayerKRM:
+	case YAMLLayer, KRMLayer:
 		return ErrNotKRM
-	case LayerOpenAPI:
+	case OpenAPILayer:
 		return ErrSchemaViolation
-	case LayerPolicy:
+	case PolicyLayer:
 		return ErrPolicyViolation
-	case LayerPipeline:
+	case PipelineLayer:
 		return ErrValidatorFailed
 	}
 	return nil
 }
 
-// Sort orders vs deterministically: by layer (in the order of Layers),
+// Sort orders vs deterministically: by layer (in the order of ValidationLayers),
 // file, line, column, path, rule, then message.
 func (vs Violations) Sort() {
 	sort.SliceStable(vs, func(i, j int) bool {
@@ -248,7 +248,7 @@ func (vs Violations) Sort() {
 }
 
 // Layer returns the violations of one layer, in order.
-func (vs Violations) Layer(l Layer) Violations {
+func (vs Violations) Layer(l ValidationLayer) Violations {
 	var out Violations
 	for _, v := range vs {
 		if v.Layer == l {
@@ -260,7 +260,7 @@ func (vs Violations) Layer(l Layer) Violations {
 
 // Result renders v as a kpt function result (kpt's fnresult ResultItem,
 // as kyaml models it): severity error, the message, the resource, the
-// file, and field.path with currentValue and proposedValue. Layer, rule,
+// file, and field.path with currentValue and proposedValue. ValidationLayer, rule,
 // where the rule is declared, line and column go into tags, which the
 // format keeps as a string map.
 func (v Violation) Result() *framework.Result {
