@@ -84,6 +84,8 @@ type validateConfig struct {
 	skipPipeline   bool
 	lenientSchemas bool
 	generate       []GenerateOption
+	// outputs maps a template's output file to the template.
+	outputs map[string]string
 }
 
 // WithPolicies adds compliance policies to the shipped ones (and to the
@@ -170,8 +172,15 @@ func ValidatePackage(ctx context.Context, files map[string]string, opts ...Valid
 func validateFiles(ctx context.Context, files map[string]string, cfg *validateConfig, earlier []LayerReport) (*Report, error) {
 	rep := &Report{Layers: earlier}
 	yamlRep, resources := runYAMLLayer(files)
-	rep.Layers = append(rep.Layers, yamlRep)
-	rep.Layers = append(rep.Layers, runKRMLayer(resources))
+	krmRep := runKRMLayer(resources)
+	for _, lr := range []*LayerReport{&yamlRep, &krmRep} {
+		for i, v := range lr.Violations {
+			if tmpl, ok := cfg.outputs[v.File]; ok {
+				lr.Violations[i].Message += " (output of template " + tmpl + ")"
+			}
+		}
+	}
+	rep.Layers = append(rep.Layers, yamlRep, krmRep)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -904,7 +913,9 @@ func Validate(ctx context.Context, bp *Blueprint, values Values, opts ...Validat
 	if cfg.pc.Values == nil {
 		cfg.pc.Values = effective
 	}
-	tmplRep, files := runTemplateLayer(files, TemplateData{Values: effective, Package: gen.Name, Blueprint: bp.Ref()})
+	cfg.outputs = map[string]string{}
+	tmplRep, files := runTemplateLayer(files, TemplateData{Values: effective, Package: gen.Name, Blueprint: bp.Ref()}, schema.declares, cfg.outputs)
+	tmplRep.Violations = withoutConsequences(tmplRep.Violations, valuesRep.Violations)
 	if len(valuesRep.Violations) == 0 && len(tmplRep.Violations) == 0 {
 		bound, err := bind(files, params.Bindings, effective)
 		var be *BindingError
@@ -918,6 +929,26 @@ func Validate(ctx context.Context, bp *Blueprint, values Values, opts ...Validat
 		}
 	}
 	return validateFiles(ctx, files, cfg, []LayerReport{valuesRep, tmplRep})
+}
+
+// withoutConsequences drops the template failures at a value the values
+// layer already reports (a template reading a missing required value):
+// the cause is listed once, where it can be fixed.
+func withoutConsequences(tmpl, values Violations) Violations {
+	var out Violations
+	for _, t := range tmpl {
+		caused := false
+		for _, v := range values {
+			if strings.HasPrefix(t.Path, "/") && (t.Path == v.Path || strings.HasPrefix(t.Path, v.Path+"/")) {
+				caused = true
+				break
+			}
+		}
+		if !caused {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // declaredAt names a schema keyword's location in the declaration.
@@ -1031,7 +1062,7 @@ func requiredFix(parent map[string]any, key string) *Fix {
 		return &Fix{Value: en[0], Description: fmt.Sprintf("add %q, one of %s", key, joinValues(en))}
 	}
 	if t, ok := prop["type"].(string); ok {
-		return &Fix{Description: fmt.Sprintf("add %q (a %s)", key, t)}
+		return &Fix{Description: fmt.Sprintf("add %q (type %s)", key, t)}
 	}
 	return &Fix{Description: fmt.Sprintf("add %q", key)}
 }
@@ -1290,7 +1321,7 @@ var templateActionRE = regexp.MustCompile(`at <([^>]*)>`)
 
 // runTemplateLayer executes every template, reporting every failure, and
 // returns the files with each template that ran replaced by its output.
-func runTemplateLayer(files map[string]string, data TemplateData) (LayerReport, map[string]string) {
+func runTemplateLayer(files map[string]string, data TemplateData, declared func(dotted string) bool, outputs map[string]string) (LayerReport, map[string]string) {
 	rep := LayerReport{Layer: TemplateLayer}
 	out := maps.Clone(files)
 	for _, p := range sortedKeys(files) {
@@ -1320,12 +1351,13 @@ func runTemplateLayer(files map[string]string, data TemplateData) (LayerReport, 
 		}
 		text, err := executeTemplate(p, files[p], data)
 		if err != nil {
-			fail(templateViolation(p, files[p], err, data.Values))
+			fail(templateViolation(p, files[p], err, data.Values, declared))
 			delete(out, p)
 			continue
 		}
 		delete(out, p)
 		out[target] = text
+		outputs[target] = p
 	}
 	rep.Violations.Sort()
 	return rep, out
@@ -1334,7 +1366,7 @@ func runTemplateLayer(files map[string]string, data TemplateData) (LayerReport, 
 // templateViolation explains a template failure: where (file, line,
 // column), the action it failed at (a .Values path becomes a JSON
 // pointer), and, for a missing value key, the closest declared one.
-func templateViolation(file, src string, err error, values Values) Violation {
+func templateViolation(file, src string, err error, values Values, declared func(dotted string) bool) Violation {
 	v := Violation{Rule: "template.execute", Path: ".", Message: err.Error()}
 	var te *TemplateError
 	if errors.As(err, &te) {
@@ -1369,7 +1401,7 @@ func templateViolation(file, src string, err error, values Values) Violation {
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
-			if _, present := parent[key]; !present {
+			if _, present := parent[key]; !present && !declared(rest) {
 				if best, ok := closest(key, keys); ok {
 					full := best
 					if parentPath != "" {
