@@ -914,7 +914,8 @@ func Validate(ctx context.Context, bp *Blueprint, values Values, opts ...Validat
 		cfg.pc.Values = effective
 	}
 	cfg.outputs = map[string]string{}
-	tmplRep, files := runTemplateLayer(files, TemplateData{Values: effective, Package: gen.Name, Blueprint: bp.Ref()}, schema.declares, cfg.outputs)
+	tmplRep, files := runTemplateLayer(files, TemplateData{Values: effective, Package: gen.Name, Blueprint: bp.Ref()},
+		func(dotted string) bool { return declaresKey(params.Schema, dotted) }, cfg.outputs)
 	tmplRep.Violations = withoutConsequences(tmplRep.Violations, valuesRep.Violations)
 	if len(valuesRep.Violations) == 0 && len(tmplRep.Violations) == 0 {
 		bound, err := bind(files, params.Bindings, effective)
@@ -929,6 +930,24 @@ func Validate(ctx context.Context, bp *Blueprint, values Values, opts ...Validat
 		}
 	}
 	return validateFiles(ctx, files, cfg, []LayerReport{valuesRep, tmplRep})
+}
+
+// declaresKey reports whether the raw schema lists the dotted value path
+// among its properties (following local $ref).
+func declaresKey(schema map[string]any, dotted string) bool {
+	cur := schemaAt(schema, "")
+	for _, k := range strings.Split(dotted, ".") {
+		props, _ := cur["properties"].(map[string]any)
+		next, ok := props[k].(map[string]any)
+		if !ok {
+			return false
+		}
+		if ref, ok := next["$ref"].(string); ok && strings.HasPrefix(ref, "#/") {
+			next = schemaAt(schema, strings.TrimPrefix(ref, "#"))
+		}
+		cur = next
+	}
+	return true
 }
 
 // withoutConsequences drops the template failures at a value the values
@@ -1317,7 +1336,10 @@ func bindingViolation(p *Parameters, be *BindingError, effective Values) Violati
 }
 
 // templateActionRE finds the action a template failed at.
-var templateActionRE = regexp.MustCompile(`at <([^>]*)>`)
+var (
+	templateActionRE  = regexp.MustCompile(`at <([^>]*)>`)
+	templateStartedRE = regexp.MustCompile(`started at [^:]+:(\d+)`)
+)
 
 // runTemplateLayer executes every template, reporting every failure, and
 // returns the files with each template that ran replaced by its output.
@@ -1377,8 +1399,13 @@ func templateViolation(file, src string, err error, values Values, declared func
 			v.Rule = "template.parse"
 		}
 	}
+	if m := templateStartedRE.FindStringSubmatch(v.Message); m != nil {
+		// An unclosed action: point at where it starts.
+		v.Line, _ = strconv.Atoi(m[1])
+		v.Column = 0
+	}
 	if v.Line > 0 {
-		if lines := strings.Split(src, "\n"); v.Line <= len(lines) {
+		if lines := strings.Split(src, "\n"); v.Line <= len(lines) && strings.TrimSpace(lines[v.Line-1]) != "" {
 			v.Value, v.HasValue = strings.TrimSpace(lines[v.Line-1]), true
 		}
 	}
