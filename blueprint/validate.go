@@ -897,6 +897,7 @@ func Validate(ctx context.Context, bp *Blueprint, values Values, opts ...Validat
 	}
 	valuesRep := LayerReport{Layer: ValuesLayer, Ran: true}
 	effective, origins, err := params.layer(schema, values, gen.Environment, gen.Cluster)
+	layered := err == nil
 	switch {
 	case err == nil:
 		valuesRep.Violations = valueViolations(params, schema.SchemaErrors(effective), effective, origins)
@@ -914,9 +915,12 @@ func Validate(ctx context.Context, bp *Blueprint, values Values, opts ...Validat
 		cfg.pc.Values = effective
 	}
 	cfg.outputs = map[string]string{}
-	tmplRep, files := runTemplateLayer(files, TemplateData{Values: effective, Package: gen.Name, Blueprint: bp.Ref()},
-		func(dotted string) bool { return declaresKey(params.Schema, dotted) }, cfg.outputs)
-	tmplRep.Violations = withoutConsequences(tmplRep.Violations, valuesRep.Violations)
+	tmplRep := LayerReport{Layer: TemplateLayer, Skipped: []string{"the values could not be layered, so the templates were not executed"}}
+	if layered {
+		tmplRep, files = runTemplateLayer(files, TemplateData{Values: effective, Package: gen.Name, Blueprint: bp.Ref()},
+			func(dotted string) bool { return declaresKey(params.Schema, dotted) }, cfg.outputs)
+		tmplRep.Violations = withoutConsequences(tmplRep.Violations, valuesRep.Violations)
+	}
 	if len(valuesRep.Violations) == 0 && len(tmplRep.Violations) == 0 {
 		bound, err := bind(files, params.Bindings, effective)
 		var be *BindingError
