@@ -845,12 +845,12 @@ func WithGenerateOptions(opts ...GenerateOption) ValidateOption {
 //     < values < cluster context) against the Parameters schema (inferred
 //     for a package without a declaration); every schema failure, each
 //     with the JSON pointer, the value, the keyword and its location in
-//     the declaration, and a fix where one can be computed. A key the
-//     schema does not declare is a violation too ("unknown-key") when
-//     the object's schema lists properties and says nothing of
-//     additionalProperties or patternProperties: values are closed by
-//     default, so a misspelt key cannot pass silently; a schema opens an
-//     object with additionalProperties.
+//     the declaration, and a fix where one can be computed. Values are
+//     closed by default (Parameters.Compile): a key an object's schema
+//     does not declare is an additionalProperties violation, located at
+//     the object's properties when the schema does not say
+//     additionalProperties itself, so a misspelt key cannot pass
+//     silently; a schema opens an object with additionalProperties.
 //   - template: every .tmpl file executed with the effective values, each
 //     failure with its file, line and column; outputs replace their
 //     templates for the later layers.
@@ -901,7 +901,6 @@ func Validate(ctx context.Context, bp *Blueprint, values Values, opts ...Validat
 	switch {
 	case err == nil:
 		valuesRep.Violations = valueViolations(params, schema.SchemaErrors(effective), effective, origins)
-		valuesRep.Violations = append(valuesRep.Violations, unknownKeyViolations(params, effective, origins)...)
 	default:
 		var ve *ValuesError
 		if !errors.As(err, &ve) {
@@ -1064,6 +1063,13 @@ func valueViolations(p *Parameters, errs []SchemaError, effective Values, origin
 		}
 		if v.Path == "" {
 			v.Path = "/"
+		}
+		if se.Keyword == "additionalProperties" {
+			parentLoc := parentSchemaLocation(se.KeywordLocation)
+			if _, said := schemaAt(p.Schema, parentLoc)["additionalProperties"]; !said {
+				v.DeclaredAt = declaredAt(p, parentLoc+"/properties")
+				v.Message += " (values are closed by default: the key is not among the declared properties)"
+			}
 		}
 		v.Fix = schemaFix(p, se)
 		out = append(out, v)
@@ -1261,49 +1267,6 @@ func unknownKeyFix(parent map[string]any, unexpected []string) *Fix {
 		}
 	}
 	return f
-}
-
-// unknownKeyViolations reports keys the schema does not declare, in
-// objects whose schema lists properties and leaves additionalProperties
-// and patternProperties unset (values are closed by default).
-func unknownKeyViolations(p *Parameters, effective Values, origins Origins) Violations {
-	var out Violations
-	var walk func(schemaLoc string, sch map[string]any, val any, ptr string)
-	walk = func(schemaLoc string, sch map[string]any, val any, ptr string) {
-		obj, ok := val.(map[string]any)
-		if !ok || sch == nil {
-			return
-		}
-		props, hasProps := sch["properties"].(map[string]any)
-		_, hasAP := sch["additionalProperties"]
-		_, hasPP := sch["patternProperties"]
-		_, hasUP := sch["unevaluatedProperties"]
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			child := ptr + "/" + escapePointer(k)
-			if ps, ok := props[k].(map[string]any); ok {
-				loc := schemaLoc + "/properties/" + escapePointer(k)
-				if ref, ok := ps["$ref"].(string); ok && strings.HasPrefix(ref, "#/") {
-					loc = strings.TrimPrefix(ref, "#")
-				}
-				walk(loc, schemaAt(p.Schema, loc), obj[k], child)
-				continue
-			}
-			if !hasProps || hasAP || hasPP || hasUP {
-				continue
-			}
-			out = append(out, Violation{Layer: ValuesLayer, Path: child, Value: obj[k], HasValue: true, Rule: "unknown-key",
-				DeclaredAt: declaredAt(p, schemaLoc+"/properties"),
-				Message:    fmt.Sprintf("%q is not a declared value%s", k, originNote(origins, child)),
-				Fix:        unknownKeyFix(sch, []string{k})})
-		}
-	}
-	walk("", schemaAt(p.Schema, ""), map[string]any(effective), "")
-	return out
 }
 
 // valuesErrorViolations explains a failure of layering the values: an
