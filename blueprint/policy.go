@@ -85,6 +85,7 @@ type PolicyError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *PolicyError) Error() string {
 	return fmt.Sprintf("blueprint: policy %q (%s): %s: %v", e.Policy, e.Source, e.Field, e.Err)
 }
