@@ -27,9 +27,9 @@ import (
 type LayerReport struct {
 	// Layer is the layer.
 	Layer ValidationLayer
-	// Ran is false when the layer had nothing to check or could not run;
-	// Skipped then says why ("no Parameters declaration", "function
-	// docker.io/nephio/nad-fn:latest cannot run here").
+	// Ran is false when the layer had nothing to check or could not run.
+	// Skipped says why, or, when the layer ran, what part of it could not
+	// ("validator docker.io/nephio/nad-fn:latest cannot run here").
 	Ran     bool
 	Skipped []string
 	// Violations are the layer's findings, sorted.
