@@ -370,11 +370,15 @@ func (c *Catalog) observe(i int, ev WatchEvent) {
 }
 
 func indexKey(s CatalogSource) string { return "index\x00" + s.Name() }
-func entryKey(s CatalogSource, key string) string {
-	return "entry\x00" + s.Name() + "\x00" + key
+
+// entryKey and filesKey name an entry and its files in the cache: by
+// source, location and content key, since equal content at two locations
+// (two tags of one commit) may be two versions.
+func entryKey(s CatalogSource, location, key string) string {
+	return "entry\x00" + s.Name() + "\x00" + location + "\x00" + key
 }
-func filesKey(s CatalogSource, key string) string {
-	return "files\x00" + s.Name() + "\x00" + key
+func filesKey(s CatalogSource, location, key string) string {
+	return "files\x00" + s.Name() + "\x00" + location + "\x00" + key
 }
 
 // index returns source i's listing, from the cache when it is known to be
@@ -452,7 +456,7 @@ func (c *Catalog) scan(ctx context.Context, src CatalogSource) (*sourceIndex, er
 // candidate.
 func (c *Catalog) entry(ctx context.Context, src CatalogSource, cand Candidate) (*Entry, error) {
 	if cand.Key != "" {
-		if v, ok := c.cache.Get(entryKey(src, cand.Key)); ok {
+		if v, ok := c.cache.Get(entryKey(src, cand.Location, cand.Key)); ok {
 			return v.(*Entry), nil
 		}
 	}
@@ -468,8 +472,8 @@ func (c *Catalog) entry(ctx context.Context, src CatalogSource, cand Candidate) 
 		return nil, err
 	}
 	if cand.Key != "" {
-		c.cache.Add(filesKey(src, cand.Key), files)
-		c.cache.Add(entryKey(src, cand.Key), e)
+		c.cache.Add(filesKey(src, cand.Location, cand.Key), files)
+		c.cache.Add(entryKey(src, cand.Location, cand.Key), e)
 	}
 	return e, nil
 }
@@ -896,7 +900,7 @@ func (c *Catalog) files(ctx context.Context, e *Entry) (map[string]string, error
 		return nil, fmt.Errorf("%w: entry %s is from source %q, which this catalog does not have", ErrInvalidCatalog, e.Name, e.Source)
 	}
 	if e.key != "" {
-		if v, ok := c.cache.Get(filesKey(src, e.key)); ok {
+		if v, ok := c.cache.Get(filesKey(src, e.Location, e.key)); ok {
 			return v.(map[string]string), nil
 		}
 	}
@@ -908,7 +912,7 @@ func (c *Catalog) files(ctx context.Context, e *Entry) (map[string]string, error
 		return nil, fmt.Errorf("%w: %s", ErrStaleEntry, e)
 	}
 	if e.key != "" {
-		c.cache.Add(filesKey(src, e.key), files)
+		c.cache.Add(filesKey(src, e.Location, e.key), files)
 	}
 	return files, nil
 }

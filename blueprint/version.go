@@ -56,6 +56,10 @@ var ErrInvalidVersion = errors.New("blueprint: invalid version")
 // follows the numbers is the pre-release ("v2-0-0-rc-1" is 2.0.0-rc-1).
 var workspaceVersion = regexp.MustCompile(`^v?(0|[1-9][0-9]*)(?:-(0|[1-9][0-9]*))?(?:-(0|[1-9][0-9]*))?(?:-([0-9a-z][0-9a-z-]*))?$`)
 
+// dottedVersion is semver with an optional "v", minor and patch, and no
+// leading zeros, so "v01" and "v1" are not two names of one version.
+var dottedVersion = regexp.MustCompile(`^v?(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)){0,2}(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+
 // ParseVersion reads a version as the catalog's origins write it: semver
 // with an optional "v" and optional minor and patch ("v1", "1.2",
 // "v1.2.3-rc.1"), or a workspace name with dashes for dots ("v1-2-3"). A
@@ -75,8 +79,8 @@ func ParseVersion(s string) (*semver.Version, error) {
 		}
 		return semver.StrictNewVersion(v)
 	}
-	if text == "" || !strings.ContainsAny(text[:1], "v0123456789") {
-		return nil, fmt.Errorf("%w: %q", ErrInvalidVersion, s)
+	if !dottedVersion.MatchString(text) {
+		return nil, fmt.Errorf("%w: %q is not a semantic version (v1, v1.2, v1.2.3, v1-2-3)", ErrInvalidVersion, s)
 	}
 	v, err := semver.NewVersion(text)
 	if err != nil {
