@@ -8,7 +8,9 @@ import (
 	"sync"
 	"testing"
 
+	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"go.uber.org/goleak"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/nephoran/porchkit/blueprint"
 	"github.com/nephoran/porchkit/porch"
@@ -89,7 +91,12 @@ func TestCatalogConcurrentUse(t *testing.T) {
 // Close ends the watches; no goroutine of the catalog is left.
 func TestCatalogCloseEndsWatches(t *testing.T) {
 	f := amfRepository(t, porch.Options{})
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	// HTTP keep-alive connections to the fake are the transport's, not the
+	// catalog's; the watch and its translation goroutines must be gone.
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
+		goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),
+		goleak.IgnoreAnyFunction("net/http.(*persistConn).writeLoop"),
+		goleak.IgnoreAnyFunction("net/http.(*conn).serve"))
 	src, err := blueprint.NewPorchSource(f.c, blueprint.PorchSourceConfig{Repositories: []string{"blueprints"}})
 	if err != nil {
 		t.Fatal(err)
@@ -132,5 +139,100 @@ func TestCatalogStaleEntry(t *testing.T) {
 	}
 	if b, err := cat.Get(ctx, blueprint.Ref{Name: "amf", Version: "1.0.0"}); err != nil || b.Files["cm.yaml"] == "" {
 		t.Errorf("Get after the change: %v, %v", b, err)
+	}
+}
+
+// Porch changes a Published revision's labels without a new
+// resourceVersion; the catalog shows the new labels all the same.
+func TestCatalogRevisionLabelsRefresh(t *testing.T) {
+	f := amfRepository(t, porch.Options{})
+	cat := f.catalog(blueprint.CatalogOptions{}, blueprint.PorchSourceConfig{Repositories: []string{"blueprints"}})
+	if _, err := cat.List(f.ctx, blueprint.Filter{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.PackageRevisions(ns).UpdateMetadata(f.ctx, "blueprints.amf.v1", func(pr *porchapi.PackageRevision) error {
+		pr.Labels = map[string]string{"tier": "gold", blueprint.TypeAnnotation: "network-function"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := labels.Parse("tier=gold")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "amf v1 with its label", func() (bool, string) {
+		es, err := cat.List(f.ctx, blueprint.Filter{Labels: sel, Type: "network-function"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(versions(es)) == 1 && es[0].Location == "blueprints.amf.v1", strings.Join(versions(es), ",")
+	})
+}
+
+// flakySource is a watching source with one package whose first reads
+// fail.
+type flakySource struct {
+	started chan struct{}
+	mu      sync.Mutex
+	fails   int
+	reads   int
+}
+
+func (s *flakySource) Name() string { return "flaky" }
+
+func (s *flakySource) Scan(context.Context) ([]blueprint.Candidate, error) {
+	return []blueprint.Candidate{{Name: "amf", Location: "amf", Key: "k1", Published: true, Workspace: "v1"}}, nil
+}
+
+func (s *flakySource) Files(context.Context, string) (map[string]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reads++
+	if s.fails > 0 {
+		s.fails--
+		return nil, errors.New("connection reset")
+	}
+	return map[string]string{"Kptfile": kptfile("amf", nil)}, nil
+}
+
+func (s *flakySource) Watch(ctx context.Context, notify func(blueprint.WatchEvent)) {
+	notify(blueprint.WatchStarted)
+	close(s.started)
+	<-ctx.Done()
+}
+
+func (s *flakySource) readCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reads
+}
+
+// A package whose files cannot be read is left out of that listing and
+// named in Skipped, but the listing is not kept although the watch reports
+// nothing new: the next call reads the package again.
+func TestCatalogReadFailureNotCached(t *testing.T) {
+	src := &flakySource{fails: 2, started: make(chan struct{})}
+	ctx := context.Background()
+	cat, err := blueprint.NewCatalog(ctx, blueprint.CatalogOptions{}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.Close()
+	<-src.started
+	es, err := cat.List(ctx, blueprint.Filter{})
+	if err != nil || len(es) != 0 {
+		t.Fatalf("first listing: %v, %v", versions(es), err)
+	}
+	skipped, err := cat.Skipped(ctx) // reads again: the second failure
+	if err != nil || len(skipped) != 1 || !strings.Contains(skipped[0].Err.Error(), "connection reset") {
+		t.Fatalf("skipped: %v, %v", skipped, err)
+	}
+	es, err = cat.List(ctx, blueprint.Filter{})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("listing after the failures: %v, %v", versions(es), err)
+	}
+	reads := src.readCount()
+	if _, err := cat.List(ctx, blueprint.Filter{}); err != nil || src.readCount() != reads {
+		t.Errorf("a complete listing is cached: %d reads, then %d, %v", reads, src.readCount(), err)
 	}
 }
