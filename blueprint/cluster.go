@@ -84,10 +84,9 @@ func ClusterFromObject(obj *kyaml.RNode) (*ClusterContext, error) {
 		cc.Site = site
 	}
 	if cnis, err := obj.Pipe(kyaml.Lookup("spec", "cnis")); err == nil && cnis != nil {
-		vals, _ := cnis.ElementValuesList(nil)
-		if els, err := cnis.Elements(); err == nil && len(vals) == 0 {
+		if els, err := cnis.Elements(); err == nil {
 			for _, e := range els {
-				if s := strings.TrimSpace(e.YNode().Value); s != "" {
+				if s := strings.TrimSpace(e.YNode().Value); s != "" && e.YNode().Kind == kyaml.ScalarNode {
 					cc.Capabilities = append(cc.Capabilities, s)
 				}
 			}

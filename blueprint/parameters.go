@@ -15,7 +15,6 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	"sigs.k8s.io/kustomize/kyaml/kio"
-	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -101,11 +100,11 @@ type Binding struct {
 func (b Binding) target() string {
 	switch {
 	case b.Resource != nil:
-		return fmt.Sprintf("%s %s", b.Resource, b.Field)
+		return strings.TrimSpace(fmt.Sprintf("%s %s", b.Resource, b.Field))
 	case b.Setter != "":
 		return "setter " + b.Setter
 	case b.Injection != nil:
-		return fmt.Sprintf("injection point %s %s", b.Injection, b.Field)
+		return strings.TrimSpace(fmt.Sprintf("injection point %s %s", b.Injection, b.Field))
 	}
 	return "nothing"
 }
@@ -535,12 +534,6 @@ func isYAMLFile(path string) bool {
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
-}
-
-// pathAnnotationOf is the kio path annotation of a node.
-func pathAnnotationOf(n *kyaml.RNode) string {
-	p, _, _ := kioutil.GetFileAnnotations(n)
-	return p
 }
 
 // compactJSON renders v for messages.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	kptfilev1 "github.com/nephio-project/porch/pkg/kpt/api/kptfile/v1"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -190,7 +191,7 @@ func ensurePipeline(kf *packageFile, o *GenerateOptions) error {
 		return fmt.Errorf("%w: Kptfile pipeline: %w", ErrInvalidBlueprint, err)
 	}
 	for _, list := range []string{"mutators", "validators"} {
-		var added []any
+		var added []*kyaml.RNode
 		if o.Pipeline != nil {
 			fns := o.Pipeline.Mutators
 			if list == "validators" {
@@ -199,11 +200,11 @@ func ensurePipeline(kf *packageFile, o *GenerateOptions) error {
 			for i, fn := range fns {
 				fn := fn
 				fn.Name = PackageVariantFuncName(fn.Name, o.Variant, i)
-				m, err := toMap(fn)
+				n, err := typedNode(fn)
 				if err != nil {
 					return fmt.Errorf("%w: pipeline.%s[%d]: %w", ErrInvalidOptions, list, i, err)
 				}
-				added = append(added, m)
+				added = append(added, n)
 			}
 		}
 		existing, _ := pipeline.Pipe(kyaml.Lookup(list))
@@ -233,11 +234,7 @@ func ensurePipeline(kf *packageFile, o *GenerateOptions) error {
 		}
 		seq := &kyaml.Node{Kind: kyaml.SequenceNode, Tag: kyaml.NodeTagSeq}
 		for _, a := range added {
-			n, err := valueNode(a)
-			if err != nil {
-				return err
-			}
-			seq.Content = append(seq.Content, n.YNode())
+			seq.Content = append(seq.Content, a.YNode())
 		}
 		seq.Content = append(seq.Content, kept...)
 		if err := pipeline.PipeE(kyaml.SetField(list, kyaml.NewRNode(seq))); err != nil {
@@ -250,17 +247,14 @@ func ensurePipeline(kf *packageFile, o *GenerateOptions) error {
 	return nil
 }
 
-// toMap turns a typed object into decoded JSON.
-func toMap(v any) (map[string]any, error) {
-	data, err := jsonMarshal(v)
+// typedNode encodes a typed object in its fields' order (as kpt writes a
+// Kptfile), through kyaml.
+func typedNode(v any) (*kyaml.RNode, error) {
+	data, err := kyaml.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	var m map[string]any
-	if err := jsonUnmarshal(data, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return kyaml.Parse(string(data))
 }
 
 // ensureInjection fills each injection point from the first injector that
@@ -381,34 +375,28 @@ func setConditionsAndGates(kf *packageFile, results []InjectionResult) error {
 			gates[g.ConditionType] = true
 		}
 	}
-	conds := map[string]map[string]any{}
+	conds := map[string]kptfilev1.Condition{}
 	if kptfile.Status != nil {
 		for _, c := range kptfile.Status.Conditions {
-			conds[c.Type] = map[string]any{"type": c.Type, "status": string(c.Status), "reason": c.Reason, "message": c.Message}
+			conds[c.Type] = c
 		}
 	}
 	for _, r := range results {
 		if r.Required {
 			gates[r.ConditionType] = true
 		}
-		conds[r.ConditionType] = map[string]any{"type": r.ConditionType, "status": r.Status, "reason": r.Reason, "message": r.Message}
+		conds[r.ConditionType] = kptfilev1.Condition{Type: r.ConditionType, Status: kptfilev1.ConditionStatus(r.Status), Reason: r.Reason, Message: r.Message}
 	}
-	var gateList []any
+	var gateList []kptfilev1.ReadinessGate
 	for _, g := range sortedKeys(gates) {
-		gateList = append(gateList, map[string]any{"conditionType": g})
+		gateList = append(gateList, kptfilev1.ReadinessGate{ConditionType: g})
 	}
-	var condList []any
+	var condList []kptfilev1.Condition
 	for _, t := range sortedKeys(conds) {
-		c := conds[t]
-		for _, k := range []string{"reason", "message"} {
-			if c[k] == "" {
-				delete(c, k)
-			}
-		}
-		condList = append(condList, c)
+		condList = append(condList, conds[t])
 	}
 	if len(gateList) > 0 {
-		n, err := valueNode(gateList)
+		n, err := typedNode(gateList)
 		if err != nil {
 			return err
 		}
@@ -416,7 +404,7 @@ func setConditionsAndGates(kf *packageFile, results []InjectionResult) error {
 			return err
 		}
 	}
-	n, err := valueNode(condList)
+	n, err := typedNode(condList)
 	if err != nil {
 		return err
 	}
