@@ -19,7 +19,6 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	kptfilev1 "github.com/nephio-project/porch/pkg/kpt/api/kptfile/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
 
 	"golang.org/x/sync/errgroup"
 
@@ -957,18 +956,4 @@ func (c *Catalog) files(ctx context.Context, e *Entry) (map[string]string, error
 		c.cache.Add(filesKey(src, e.Location, e.key), files)
 	}
 	return files, nil
-}
-
-// kptfileOf parses the Kptfile of a file set for a source's selection; an
-// unparsable or absent one is nil.
-func kptfileOf(files map[string]string) *kptfilev1.KptFile {
-	src, ok := files[KptfileName]
-	if !ok {
-		return nil
-	}
-	var kf kptfilev1.KptFile
-	if err := yaml.Unmarshal([]byte(src), &kf); err != nil {
-		return nil
-	}
-	return &kf
 }
