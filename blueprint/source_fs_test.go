@@ -227,3 +227,32 @@ func TestDirSourceGitTags(t *testing.T) {
 		}
 	}
 }
+
+// Without a constraint, Resolve takes the newest stable version, and a
+// pre-release only when there is nothing else; a constraint naming a
+// pre-release reaches it.
+func TestResolvePrereleases(t *testing.T) {
+	src, err := blueprint.NewFSSource("library", fstest.MapFS{
+		"amf/v1/Kptfile":          {Data: []byte(kptfile("amf", nil))},
+		"amf/v2.0.0-rc.1/Kptfile": {Data: []byte(kptfile("amf", nil))},
+		"nrf/v3-0-0-beta/Kptfile": {Data: []byte(kptfile("nrf", nil))},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := fsCatalog(t, src)
+	ctx := context.Background()
+	for _, tc := range []struct{ name, constraint, want string }{
+		{"amf", "", "1.0.0"},
+		{"amf", ">=2.0.0-0", "2.0.0-rc.1"},
+		{"nrf", "", "3.0.0-beta"},
+	} {
+		e, err := cat.Resolve(ctx, tc.name, tc.constraint)
+		if err != nil || e.Version.String() != tc.want {
+			t.Errorf("Resolve(%s, %q) = %v, %v; want %s", tc.name, tc.constraint, e, err, tc.want)
+		}
+	}
+	if _, err := cat.Resolve(ctx, "amf", ">=2"); !errors.Is(err, blueprint.ErrNoMatchingVersion) {
+		t.Errorf(">=2 does not take a pre-release: %v", err)
+	}
+}
