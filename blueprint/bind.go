@@ -44,15 +44,31 @@ func bind(files map[string]string, bindings []Binding, values Values) (*boundFil
 	if len(bindings) == 0 {
 		return out, nil
 	}
+	pf, err := parseFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	if out.injected, err = bindParsed(pf, bindings, values); err != nil {
+		return nil, err
+	}
+	if out.files, err = pf.write(files); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// bindParsed writes the values into the parsed files and returns the
+// injection points they filled, by condition type.
+func bindParsed(pf *parsedFiles, bindings []Binding, values Values) (map[string]bool, error) {
+	injected := map[string]bool{}
+	if len(bindings) == 0 {
+		return injected, nil
+	}
 	norm, err := normalizeValues(values)
 	if err != nil {
 		return nil, &ValuesError{Err: err, Errors: []SchemaError{{InstanceLocation: pointerOf(err), Keyword: "type", Message: err.Error()}}}
 	}
 	vals := Values(norm)
-	pf, err := parseFiles(files)
-	if err != nil {
-		return nil, err
-	}
 	setters := map[string]any{}
 	for i, b := range bindings {
 		v, ok := vals.Get(b.Value)
@@ -69,7 +85,7 @@ func bind(files map[string]string, bindings []Binding, values Values) (*boundFil
 			if err != nil {
 				return nil, &BindingError{Binding: b, Index: i, Err: err}
 			}
-			out.injected[ct] = true
+			injected[ct] = true
 		case b.Setter != "":
 			setters[b.Setter] = v
 		default:
@@ -89,10 +105,7 @@ func bind(files map[string]string, bindings []Binding, values Values) (*boundFil
 			return nil, err
 		}
 	}
-	if out.files, err = pf.write(files); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return injected, nil
 }
 
 func bindResource(pf *parsedFiles, b Binding, v any) error {
@@ -102,7 +115,7 @@ func bindResource(pf *parsedFiles, b Binding, v any) error {
 	}
 	matched := 0
 	err = pf.each(func(f *packageFile, n *kyaml.RNode) error {
-		if !b.Resource.Matches(n) {
+		if !b.Resource.Matches(n) || (n.GetApiVersion() == ParametersAPIVersion && n.GetKind() == ParametersKind) {
 			return nil
 		}
 		matched++

@@ -9,6 +9,7 @@ import (
 
 	kptfilev1 "github.com/nephio-project/porch/pkg/kpt/api/kptfile/v1"
 
+	"github.com/nephoran/porchkit/krm"
 	"github.com/nephoran/porchkit/porch"
 )
 
@@ -18,11 +19,11 @@ var nephioFunctions = SkipFunctions{"docker.io/nephio/"}
 // the catalog functions of the pipeline propagate its name, the Nephio
 // specializers are skipped on request.
 func TestGenerateNephioBlueprintWithInjector(t *testing.T) {
-	for _, name := range nephioBlueprints {
+	for _, name := range nephioPackages {
 		t.Run(name, func(t *testing.T) {
 			bp := loadNephio(t, name)
 			orig := bp.DeepCopy()
-			pkg, err := Generate(context.Background(), bp, nil, Name("nf-edge01"), Inject(workloadCluster("edge01", "edge01")), nephioFunctions)
+			pkg, err := Generate(context.Background(), bp, nil, Name("nf-edge01"), AsDeployment(), Inject(workloadCluster("edge01", "edge01")), nephioFunctions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,7 +51,7 @@ func TestGenerateNephioBlueprintWithInjector(t *testing.T) {
 			if len(pkg.Skipped) == 0 || !strings.HasPrefix(pkg.Skipped[0], "docker.io/nephio/") {
 				t.Fatalf("skipped = %v", pkg.Skipped)
 			}
-			kf := kptfileOf(t, pkg.Files)
+			kf := kptfileIn(t, pkg.Files)
 			if c := kf.Status.Conditions[0]; c.Status != "True" || c.Message != `injected resource "edge01" from cluster` {
 				t.Fatalf("condition = %+v", c)
 			}
@@ -224,5 +225,96 @@ func TestBlueprintPorchRoundTrip(t *testing.T) {
 	}
 	if FromPackage(nil, "") != nil {
 		t.Fatal("nil package")
+	}
+}
+
+// A setter bound by the declaration stays an integer through the render,
+// because its apply-setters config gets the same value.
+func TestGenerateSetterSurvivesApplySetters(t *testing.T) {
+	files := map[string]string{
+		"Kptfile": `apiVersion: kpt.dev/v1
+kind: Kptfile
+metadata:
+  name: web
+pipeline:
+  mutators:
+  - image: ghcr.io/kptdev/krm-functions-catalog/apply-setters:v0.2.0
+    configMap:
+      replicas: "1"
+      app: web
+`,
+		"deploy.yaml": setterPackage,
+		"parameters.yaml": `apiVersion: blueprint.porchkit.io/v1alpha1
+kind: Parameters
+metadata:
+  name: web
+  annotations:
+    config.kubernetes.io/local-config: "true"
+spec:
+  schema:
+    type: object
+    properties:
+      replicas: {type: integer, default: 1}
+      app: {type: string, default: web}
+  bindings:
+  - {value: replicas, setter: replicas}
+  - {value: app, setter: app}
+`,
+	}
+	pkg, err := Generate(context.Background(), &Blueprint{Name: "web", Files: files}, Values{"replicas": 5, "app": "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := pkg.Files["deploy.yaml"]
+	if n := field(t, d, "Deployment", "spec", "replicas"); n.Value != "5" || n.ShortTag() != "!!int" {
+		t.Fatalf("replicas = %q %s\n%s", n.Value, n.ShortTag(), d)
+	}
+	if n := field(t, d, "Deployment", "metadata", "name"); n.Value != "shop-web" {
+		t.Fatalf("name = %q", n.Value)
+	}
+	if len(pkg.Render.Runs) != 1 || pkg.Render.Runs[0].Err != nil {
+		t.Fatalf("runs = %+v", pkg.Render.Runs)
+	}
+}
+
+func TestGenerateRenderFailures(t *testing.T) {
+	files := map[string]string{
+		"Kptfile":   "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: p\npipeline:\n  mutators:\n  - image: ghcr.io/kptdev/krm-functions-catalog/set-namespace:v0.4.1\n",
+		"cm.yaml":   "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+		"README.md": "x",
+	}
+	_, err := Generate(context.Background(), &Blueprint{Name: "p", Files: files}, nil)
+	var re *RenderError
+	if !errors.As(err, &re) || !errors.Is(err, ErrRender) || !errors.Is(err, krm.ErrFunctionFailed) {
+		t.Fatalf("err = %v", err)
+	}
+	// An executor that does not know a function: unavailable, with krm's error.
+	files["Kptfile"] = "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: p\npipeline:\n  mutators:\n  - image: docker.io/nephio/nad-fn:latest\n"
+	exec := krm.NewRunner(krm.RunnerConfig{})
+	_, err = Generate(context.Background(), &Blueprint{Name: "p", Files: files}, nil, WithExecutor(exec))
+	var fe *FunctionUnavailableError
+	if !errors.As(err, &fe) || !errors.Is(err, krm.ErrUnknownFunction) || !reflect.DeepEqual(fe.Images, []string{"docker.io/nephio/nad-fn:latest"}) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// Generate shares the default runner; concurrent calls must not interfere.
+func TestGenerateConcurrent(t *testing.T) {
+	bp := loadNephio(t, "pkg-example-amf-bp")
+	errs := make(chan error, 4)
+	names := []string{"a1", "a2", "a3", "a4"}
+	for _, n := range names {
+		go func() {
+			pkg, err := Generate(context.Background(), bp, nil, Name(n), AsDeployment(), Inject(workloadCluster(n, n)), nephioFunctions)
+			if err == nil && !strings.Contains(pkg.Files["amfdeployment.yaml"], "amf-"+n) {
+				err = errors.New("wrong package for " + n + ":\n" + pkg.Files["amfdeployment.yaml"])
+			}
+			errs <- err
+		}()
+	}
+	for range names {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

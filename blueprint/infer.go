@@ -287,6 +287,10 @@ func Infer(files map[string]string) (*Parameters, error) {
 	if err != nil {
 		return nil, err
 	}
+	return inferParsed(pf)
+}
+
+func inferParsed(pf *parsedFiles) (*Parameters, error) {
 	points, err := injectionPoints(pf)
 	if err != nil {
 		return nil, err
@@ -377,7 +381,7 @@ func shapeSchema(v any) map[string]any {
 		for k, e := range t {
 			props[k] = shapeSchema(e)
 		}
-		return map[string]any{"type": "object", "properties": props}
+		return map[string]any{"type": "object", "properties": props, "additionalProperties": true}
 	case []any:
 		s := map[string]any{"type": "array"}
 		if len(t) > 0 {

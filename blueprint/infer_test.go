@@ -7,13 +7,13 @@ import (
 	"testing"
 )
 
-var nephioBlueprints = []string{"pkg-example-amf-bp", "pkg-example-smf-bp", "pkg-example-upf-bp", "pkg-example-cucp-bp", "pkg-example-cuup-bp"}
+var nephioPackages = []string{"pkg-example-amf-bp", "pkg-example-smf-bp", "pkg-example-upf-bp", "pkg-example-cucp-bp", "pkg-example-cuup-bp"}
 
 // Every Nephio workload blueprint has one injection point, the required
 // WorkloadCluster the PackageVariant fills, no kpt setters, and a package
 // context with only the name.
 func TestInferNephioBlueprints(t *testing.T) {
-	for _, name := range nephioBlueprints {
+	for _, name := range nephioPackages {
 		t.Run(name, func(t *testing.T) {
 			bp := loadNephio(t, name)
 			points, err := InjectionPoints(bp.Files)

@@ -98,16 +98,31 @@ func checkOptions(o *GenerateOptions) error {
 // context, pipeline functions, config injection with the Kptfile's
 // conditions and readiness gates.
 func specialize(files map[string]string, o *GenerateOptions, injectedByValues map[string]bool) (*specialized, error) {
-	if err := checkOptions(o); err != nil {
-		return nil, err
-	}
 	pf, err := parseFiles(files)
 	if err != nil {
+		return nil, err
+	}
+	results, err := specializeParsed(pf, o, injectedByValues)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pf.write(files)
+	if err != nil {
+		return nil, err
+	}
+	return &specialized{files: out, injections: results}, nil
+}
+
+func specializeParsed(pf *parsedFiles, o *GenerateOptions, injectedByValues map[string]bool) ([]InjectionResult, error) {
+	if err := checkOptions(o); err != nil {
 		return nil, err
 	}
 	kf := pf.byKey[KptfileName]
 	if kf == nil || len(kf.nodes) != 1 {
 		return nil, fmt.Errorf("%w: the root %s must hold one resource", ErrInvalidBlueprint, KptfileName)
+	}
+	if err := ensureClone(pf, o); err != nil {
+		return nil, err
 	}
 	if err := ensurePackageContext(pf, o); err != nil {
 		return nil, err
@@ -122,62 +137,103 @@ func specialize(files map[string]string, o *GenerateOptions, injectedByValues ma
 	if err := setConditionsAndGates(kf, results); err != nil {
 		return nil, err
 	}
-	out, err := pf.write(files)
-	if err != nil {
-		return nil, err
-	}
-	return &specialized{files: out, injections: results}, nil
+	return results, nil
 }
 
-// ensurePackageContext writes the package's name into the package context
-// (as Porch does on clone) and the PackageContext changes (as a
-// PackageVariant does).
-func ensurePackageContext(pf *parsedFiles, o *GenerateOptions) error {
-	f := pf.byKey[PackageContextFile]
-	pc := o.PackageContext
-	wantChanges := pc != nil && (len(pc.Data) > 0 || len(pc.RemoveKeys) > 0)
-	if f == nil {
-		if wantChanges {
-			return fmt.Errorf("%w: packageContext given but the package has no %s", ErrInvalidOptions, PackageContextFile)
+// ensureClone does what Porch's clone does to the files: the root Kptfile
+// takes the package's name and, for a deployment repository, every
+// package's context is regenerated holding only its name.
+func ensureClone(pf *parsedFiles, o *GenerateOptions) error {
+	root := pf.byKey[KptfileName]
+	if o.Name != "" && root.nodes[0].GetName() != o.Name {
+		if err := root.nodes[0].SetName(o.Name); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrInvalidBlueprint, KptfileName, err)
 		}
+		root.changed = true
+	}
+	if !o.Deployment {
 		return nil
+	}
+	// Drop every existing package context, then write one per package.
+	for _, path := range pf.order {
+		f := pf.byKey[path]
+		var kept []*kyaml.RNode
+		for _, n := range f.nodes {
+			if n.GetKind() == "ConfigMap" && n.GetApiVersion() == "v1" && n.GetName() == PackageContextName {
+				f.changed = true
+				continue
+			}
+			kept = append(kept, n)
+		}
+		f.nodes = kept
+	}
+	for _, path := range slices.Clone(pf.order) {
+		if !strings.HasSuffix("/"+path, "/"+KptfileName) {
+			continue
+		}
+		kf := pf.byKey[path]
+		if len(kf.nodes) == 0 {
+			continue
+		}
+		cm, err := kyaml.Parse(packageContextTemplate)
+		if err != nil {
+			return err
+		}
+		cm.SetDataMap(map[string]string{"name": kf.nodes[0].GetName()})
+		dir := strings.TrimSuffix(path, KptfileName)
+		target := dir + PackageContextFile
+		f := pf.byKey[target]
+		if f == nil {
+			f = &packageFile{path: target}
+			pf.byKey[target] = f
+			pf.order = append(pf.order, target)
+		}
+		f.nodes = append(f.nodes, cm)
+		f.changed = true
+	}
+	return nil
+}
+
+// packageContextTemplate is the ConfigMap Porch generates.
+const packageContextTemplate = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: kptfile.kpt.dev
+  annotations:
+    config.kubernetes.io/local-config: "true"
+data:
+  name: example
+`
+
+// ensurePackageContext applies the PackageContext changes to the root
+// package's context, as a PackageVariant does: keys set, then removed.
+func ensurePackageContext(pf *parsedFiles, o *GenerateOptions) error {
+	pc := o.PackageContext
+	if pc == nil || (len(pc.Data) == 0 && len(pc.RemoveKeys) == 0) {
+		return nil
+	}
+	f := pf.byKey[PackageContextFile]
+	if f == nil {
+		return fmt.Errorf("%w: packageContext given but the package has no %s", ErrInvalidOptions, PackageContextFile)
 	}
 	if len(f.nodes) != 1 || f.nodes[0].GetKind() != "ConfigMap" || f.nodes[0].GetName() != PackageContextName {
 		return fmt.Errorf("%w: %s must hold the ConfigMap %s", ErrInvalidBlueprint, PackageContextFile, PackageContextName)
 	}
-	cm := f.nodes[0]
-	data, err := cm.Pipe(kyaml.LookupCreate(kyaml.MappingNode, "data"))
-	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrInvalidBlueprint, PackageContextFile, err)
-	}
-	set := func(k, v string) error {
-		if cur := data.Field(k); cur != nil && cur.Value.YNode().Value == v {
-			return nil
-		}
-		f.changed = true
-		return data.PipeE(kyaml.SetField(k, kyaml.NewStringRNode(v)))
-	}
-	if o.Name != "" {
-		if err := set("name", o.Name); err != nil {
-			return err
-		}
-	}
-	if !wantChanges {
-		return nil
+	data, err := f.nodes[0].Pipe(kyaml.Lookup("data"))
+	if err != nil || data == nil || data.YNode().Kind != kyaml.MappingNode {
+		return fmt.Errorf("%w: %s has no data field", ErrInvalidBlueprint, PackageContextFile)
 	}
 	for _, k := range sortedKeys(pc.Data) {
-		if err := set(k, pc.Data[k]); err != nil {
+		if err := data.PipeE(kyaml.SetField(k, kyaml.NewStringRNode(pc.Data[k]))); err != nil {
 			return err
 		}
 	}
 	for _, k := range pc.RemoveKeys {
-		if data.Field(k) != nil {
-			f.changed = true
-			if _, err := data.Pipe(kyaml.Clear(k)); err != nil {
-				return err
-			}
+		if _, err := data.Pipe(kyaml.Clear(k)); err != nil {
+			return err
 		}
 	}
+	f.changed = true
 	return nil
 }
 

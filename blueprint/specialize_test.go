@@ -15,7 +15,7 @@ func workloadCluster(name, clusterName string) *kyaml.RNode {
 		"\nspec:\n  clusterName: " + clusterName + "\n  masterInterface: eth1\nstatus:\n  ready: true\n")
 }
 
-func kptfileOf(t *testing.T, files map[string]string) *kptfilev1.KptFile {
+func kptfileIn(t *testing.T, files map[string]string) *kptfilev1.KptFile {
 	t.Helper()
 	kf, err := parseKptfile(files)
 	if err != nil {
@@ -26,7 +26,7 @@ func kptfileOf(t *testing.T, files map[string]string) *kptfilev1.KptFile {
 
 func TestSpecializePackageContext(t *testing.T) {
 	bp := loadNephio(t, "pkg-example-amf-bp")
-	o := &GenerateOptions{Name: "amf-edge01", Variant: "amf-edge01", PackageContext: &PackageContext{Data: map[string]string{"site": "paris"}, RemoveKeys: []string{"gone"}}}
+	o := &GenerateOptions{Name: "amf-edge01", Variant: "amf-edge01", Deployment: true, PackageContext: &PackageContext{Data: map[string]string{"site": "paris"}, RemoveKeys: []string{"gone"}}}
 	s, err := specialize(bp.Files, o, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -38,6 +38,17 @@ func TestSpecializePackageContext(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got, map[string]string{"name": "amf-edge01", "site": "paris"}) {
 		t.Fatalf("package context = %v", got)
+	}
+	if n := field(t, s.files["Kptfile"], "Kptfile", "metadata", "name"); n.Value != "amf-edge01" {
+		t.Fatalf("Kptfile name = %q", n.Value)
+	}
+	// Outside a deployment repository Porch's clone leaves the context.
+	s, err = specialize(bp.Files, &GenerateOptions{Name: "amf-edge01"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.files["package-context.yaml"] != bp.Files["package-context.yaml"] {
+		t.Fatal("context changed outside a deployment")
 	}
 	for _, key := range reservedContextKeys {
 		for _, pc := range []*PackageContext{{Data: map[string]string{key: "x"}}, {RemoveKeys: []string{key}}} {
@@ -53,9 +64,38 @@ func TestSpecializePackageContext(t *testing.T) {
 	}
 }
 
+// For a deployment, Porch regenerates each package's context with only its
+// name: other keys go, a missing context is created, subpackages get theirs.
+func TestSpecializeDeploymentContext(t *testing.T) {
+	files := map[string]string{
+		"Kptfile":              "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: up\n",
+		"package-context.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kptfile.kpt.dev\ndata:\n  name: up\n  stale: x\n",
+		"db/Kptfile":           "apiVersion: kpt.dev/v1\nkind: Kptfile\nmetadata:\n  name: db\n",
+	}
+	s, err := specialize(files, &GenerateOptions{Name: "down", Deployment: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{"package-context.yaml": "down", "db/package-context.yaml": "db"} {
+		data := kyamlData(t, s.files[path])
+		if !reflect.DeepEqual(data, map[string]string{"name": want}) {
+			t.Errorf("%s data = %v", path, data)
+		}
+	}
+}
+
+func kyamlData(t *testing.T, src string) map[string]string {
+	t.Helper()
+	n, err := kyaml.Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n.GetDataMap()
+}
+
 func TestSpecializePipelineAdditions(t *testing.T) {
 	bp := loadNephio(t, "pkg-example-amf-bp")
-	before := kptfileOf(t, bp.Files)
+	before := kptfileIn(t, bp.Files)
 	add := &kptfilev1.Pipeline{
 		Mutators: []kptfilev1.Function{
 			{Image: "ghcr.io/kptdev/krm-functions-catalog/set-annotations:v0.1.4", Name: "annotate", ConfigMap: map[string]string{"nephio.org/cluster-name": "edge01"}},
@@ -67,7 +107,7 @@ func TestSpecializePipelineAdditions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kf := kptfileOf(t, s.files)
+	kf := kptfileIn(t, s.files)
 	var names []string
 	for _, fn := range kf.Pipeline.Mutators {
 		names = append(names, fn.Name)
@@ -90,7 +130,7 @@ func TestSpecializePipelineAdditions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kf = kptfileOf(t, again.files)
+	kf = kptfileIn(t, again.files)
 	if len(kf.Pipeline.Mutators) != len(before.Pipeline.Mutators)+1 || kf.Pipeline.Validators != nil {
 		t.Fatalf("re-specialised pipeline = %+v", kf.Pipeline)
 	}
@@ -98,7 +138,7 @@ func TestSpecializePipelineAdditions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kf := kptfileOf(t, other.files); len(kf.Pipeline.Mutators) != len(before.Pipeline.Mutators)+2 {
+	if kf := kptfileIn(t, other.files); len(kf.Pipeline.Mutators) != len(before.Pipeline.Mutators)+2 {
 		t.Fatalf("another variant removed edge01's functions: %+v", kf.Pipeline.Mutators)
 	}
 }
@@ -133,7 +173,7 @@ func TestSpecializeInjectionFirstMatchWins(t *testing.T) {
 	if n := field(t, wc, "WorkloadCluster", "metadata", "annotations", InjectedResourceAnnotation); n.Value != "edge02" {
 		t.Fatalf("injected-resource = %q", n.Value)
 	}
-	kf := kptfileOf(t, s.files)
+	kf := kptfileIn(t, s.files)
 	wantCond := kptfilev1.Condition{Type: "config.injection.WorkloadCluster.workload-cluster", Status: "True", Reason: "ConfigInjected", Message: `injected resource "edge02" from cluster`}
 	if len(kf.Status.Conditions) != 1 || kf.Status.Conditions[0] != wantCond {
 		t.Fatalf("conditions = %+v", kf.Status.Conditions)
@@ -165,7 +205,7 @@ func TestSpecializeInjectionFailures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			kf := kptfileOf(t, s.files)
+			kf := kptfileIn(t, s.files)
 			cond := kf.Status.Conditions[0]
 			if cond.Status != "False" || cond.Reason != "NoResourceSelected" || cond.Message != c.message {
 				t.Fatalf("condition = %+v", cond)
@@ -193,7 +233,7 @@ func TestSpecializeConfigMapInjectsData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := kptfileOf(t, s.files).Status.Conditions[0]; c.Message != "no injectors defined" {
+	if c := kptfileIn(t, s.files).Status.Conditions[0]; c.Message != "no injectors defined" {
 		t.Fatalf("condition = %+v", c)
 	}
 	s, err = specialize(files, &GenerateOptions{InjectionObjects: []*kyaml.RNode{src}, Injectors: []Injector{{Name: "prod-settings"}}}, nil)
@@ -206,7 +246,7 @@ func TestSpecializeConfigMapInjectsData(t *testing.T) {
 	if strings.Contains(s.files["cm.yaml"], "ignored") {
 		t.Fatal("spec copied into a ConfigMap")
 	}
-	kf := kptfileOf(t, s.files)
+	kf := kptfileIn(t, s.files)
 	// An optional point adds no gate; existing gates and conditions stay, sorted.
 	if !reflect.DeepEqual(kf.Info.ReadinessGates, []kptfilev1.ReadinessGate{{ConditionType: "a.existing.gate"}}) {
 		t.Fatalf("gates = %+v", kf.Info.ReadinessGates)
@@ -222,7 +262,7 @@ func TestSpecializeValuesFillPoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := kptfileOf(t, s.files).Status.Conditions[0]
+	c := kptfileIn(t, s.files).Status.Conditions[0]
 	if c.Status != "True" || c.Reason != ReasonConfigInjected || s.injections[0].From != "values" {
 		t.Fatalf("condition = %+v", c)
 	}

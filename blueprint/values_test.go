@@ -44,6 +44,13 @@ func TestLayeringOrderAndOrigins(t *testing.T) {
 	}
 }
 
+func TestLayerExported(t *testing.T) {
+	eff, origins, err := mustParams(t).Layer(Values{"region": "us-east"}, "prod", nil)
+	if err != nil || eff["replicas"] != int64(3) || origins["region"] != LayerValues {
+		t.Fatalf("%v %v %v", eff, origins, err)
+	}
+}
+
 func TestLayeringExplicitEnvironmentWins(t *testing.T) {
 	p := mustParams(t)
 	s, _ := p.Compile()
