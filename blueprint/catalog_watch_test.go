@@ -116,7 +116,7 @@ func TestCatalogCloseEndsWatches(t *testing.T) {
 // a cache, is refused rather than served under the old version.
 func TestCatalogStaleEntry(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "amf/v1/Kptfile", kptfile("amf", nil))
+	writeFile(t, dir, "amf/v1/Kptfile", kptfile("amf", nil))
 	ctx := context.Background()
 	src, err := blueprint.NewDirSource(ctx, dir, blueprint.DirOptions{NoGitTags: true})
 	if err != nil {
@@ -134,7 +134,7 @@ func TestCatalogStaleEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, dir, "amf/v1/cm.yaml", configMap("amf", "new"))
+	writeFile(t, dir, "amf/v1/cm.yaml", configMap("amf", "new"))
 	if _, err := cat.Load(ctx, e); !errors.Is(err, blueprint.ErrStaleEntry) {
 		t.Errorf("Load of a changed entry: %v", err)
 	}
@@ -151,7 +151,7 @@ func TestCatalogRevisionLabelsRefresh(t *testing.T) {
 	if _, err := cat.List(f.ctx, blueprint.Filter{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.c.PackageRevisions(ns).UpdateMetadata(f.ctx, "blueprints.amf.v1", func(pr *porchapi.PackageRevision) error {
+	if _, err := f.c.PackageRevisions(catalogNS).UpdateMetadata(f.ctx, "blueprints.amf.v1", func(pr *porchapi.PackageRevision) error {
 		pr.Labels = map[string]string{"tier": "gold", blueprint.TypeAnnotation: "network-function"}
 		return nil
 	}); err != nil {
@@ -246,10 +246,10 @@ func TestCatalogVersionFromUpstreamLock(t *testing.T) {
 	})
 	c, _ := fake.NewClientBuilder().WithGitFetcher(fetcher).Build(t)
 	ctx := context.Background()
-	if _, err := c.Repositories(ns).Register(ctx, "blueprints", "https://git.example.com/blueprints.git"); err != nil {
+	if _, err := c.Repositories(catalogNS).Register(ctx, "blueprints", "https://git.example.com/blueprints.git"); err != nil {
 		t.Fatal(err)
 	}
-	prs := c.PackageRevisions(ns)
+	prs := c.PackageRevisions(catalogNS)
 	for _, ws := range []string{"imported", "later"} {
 		ref := map[string]string{"imported": "amf/v1.3.0", "later": "refs/tags/amf/v1.4.2"}[ws]
 		d, err := prs.Clone(ctx, porch.FromGit("https://git.example.com/upstream.git", ref, "amf"), "blueprints", "amf", ws)
