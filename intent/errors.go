@@ -30,7 +30,9 @@ type FieldError struct {
 	Reason string
 }
 
-func (f FieldError) String() string { return fmt.Sprintf("%s: %q %s", f.Field, fmt.Sprint(f.Value), f.Reason) }
+func (f FieldError) String() string {
+	return fmt.Sprintf("%s: %q %s", f.Field, fmt.Sprint(f.Value), f.Reason)
+}
 
 // InvalidIntentError lists every invalid field of an intent at once.
 type InvalidIntentError struct {

@@ -24,8 +24,8 @@ func TestValidIntentsPass(t *testing.T) {
 func TestInvalidIntentListsEveryField(t *testing.T) {
 	in := Intent{
 		Name: "Bad_Name", NetworkFunction: "MME", Environment: "qa", HA: true,
-		Scale: Scale{Replicas: 1, MaxSessions: -1, MaxUplinkThroughput: "fast"},
-		PLMN:  PLMN{MCC: "1", MNC: "abcd"},
+		Scale:  Scale{Replicas: 1, MaxSessions: -1, MaxUplinkThroughput: "fast"},
+		PLMN:   PLMN{MCC: "1", MNC: "abcd"},
 		Slices: []Slice{{SST: 300, SD: "xyz"}, {SST: 1}, {SST: 1}},
 		DNN:    "Internet!",
 	}
