@@ -23,13 +23,13 @@ func TestLibraryRulesChooseByFunctionAndEnvironment(t *testing.T) {
 		matchSize int
 	}{
 		{AMF, Dev, "amf", "amf", nil, false, 1},
-		{AMF, Prod, "amf-prod", "amf", int64(2), true, 2},
+		{AMF, Prod, "amf-prod", "amf", nil, true, 2},
 		{SMF, Staging, "smf", "smf", nil, false, 1},
-		{SMF, Prod, "smf-prod", "smf", int64(2), true, 2},
+		{SMF, Prod, "smf-prod", "smf", nil, true, 2},
 		{UPF, Dev, "upf", "upf", nil, false, 1},
-		{UPF, Prod, "upf-prod", "upf", int64(2), true, 2},
+		{UPF, Prod, "upf-prod", "upf", nil, true, 2},
 		{NRF, Dev, "nrf", "nrf", nil, false, 1},
-		{NRF, Prod, "nrf-prod", "nrf", int64(2), true, 2},
+		{NRF, Prod, "nrf-prod", "nrf", nil, true, 2},
 	}
 	for _, c := range cases {
 		t.Run(string(c.nf)+"-"+string(c.env), func(t *testing.T) {
@@ -78,6 +78,11 @@ func TestLibraryRulesScaleFigures(t *testing.T) {
 	if !reflect.DeepEqual(d.Values["capacity"], want) || d.Values["replicas"] != int64(4) ||
 		d.Values["region"] != "edge-7" || d.Values["dnn"] != "ims" {
 		t.Fatalf("values %#v", d.Values)
+	}
+	in = validIntent(SMF, Prod)
+	in.Scale.Replicas = 1
+	if d, err = LibraryRules().Decide(in); err != nil || d.Values["replicas"] != int64(2) {
+		t.Fatalf("a prod SMF asked with 1 replica: values %#v err %v", d.Values, err)
 	}
 	in = validIntent(AMF, Dev)
 	in.Scale = Scale{MaxSubscribers: 50000}
