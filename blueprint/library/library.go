@@ -14,6 +14,9 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strings"
+
+	"github.com/nephoran/porchkit/blueprint"
 )
 
 //go:embed NOTICE LICENSE amf smf upf nrf
@@ -22,21 +25,23 @@ var files embed.FS
 // Names lists the shipped blueprints.
 func Names() []string { return []string{"amf", "smf", "upf", "nrf"} }
 
-// Versions lists the versions shipped of every blueprint, oldest first.
-func Versions() []string { return []string{"1.0.0", "2.0.0"} }
+// Versions lists the versions shipped of every blueprint, oldest first,
+// in the "v"-prefixed form catalogs report.
+func Versions() []string { return []string{"v1.0.0", "v2.0.0"} }
 
 // FS returns the library: one kpt package per blueprint and version at
 // <name>/v<major> (for example "upf/v1"), with NOTICE and LICENSE at the
 // root.
 func FS() fs.FS { return files }
 
-// Dir returns the directory of FS holding the named blueprint's version,
-// or an error naming what exists when there is no such blueprint.
+// Dir returns the directory of FS holding the named blueprint's version
+// ("v1.0.0" or "1.0.0"), or an error naming what exists when there is no
+// such blueprint.
 func Dir(name, version string) (string, error) {
 	if !slices.Contains(Names(), name) {
 		return "", fmt.Errorf("library: no blueprint %q (have %v)", name, Names())
 	}
-	i := slices.Index(Versions(), version)
+	i := slices.Index(Versions(), "v"+strings.TrimPrefix(version, "v"))
 	if i < 0 {
 		return "", fmt.Errorf("library: blueprint %q has no version %q (have %v)", name, version, Versions())
 	}
@@ -66,4 +71,30 @@ func Files(name, version string) (map[string]string, error) {
 		return nil, fmt.Errorf("library: %s %s: %w", name, version, err)
 	}
 	return out, nil
+}
+
+// Blueprint returns the named blueprint's version as a blueprint.Blueprint
+// (its Version in the "v1.0.0" form).
+func Blueprint(name, version string) (*blueprint.Blueprint, error) {
+	files, err := Files(name, version)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", blueprint.ErrUnknownBlueprint, err)
+	}
+	return &blueprint.Blueprint{Name: name, Version: "v" + strings.TrimPrefix(version, "v"), Files: files}, nil
+}
+
+// Blueprints returns every shipped blueprint and version, a
+// blueprint.Source matched by exact version.
+func Blueprints() blueprint.Blueprints {
+	var out blueprint.Blueprints
+	for _, name := range Names() {
+		for _, v := range Versions() {
+			bp, err := Blueprint(name, v)
+			if err != nil {
+				panic(err) // every listed name and version is embedded
+			}
+			out = append(out, bp)
+		}
+	}
+	return out
 }

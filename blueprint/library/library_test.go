@@ -35,7 +35,7 @@ func TestEveryBlueprintIsAVersionedKptPackage(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s Kptfile: %v", name, version, err)
 			}
-			if kf.GetName() != name || kf.GetAnnotations()["blueprint.porchkit.io/version"] != version {
+			if kf.GetName() != name || "v"+kf.GetAnnotations()["blueprint.porchkit.io/version"] != version {
 				t.Fatalf("%s %s: Kptfile name %q annotations %v", name, version, kf.GetName(), kf.GetAnnotations())
 			}
 			kinds := map[string]int{}
@@ -61,7 +61,7 @@ func TestEveryBlueprintIsAVersionedKptPackage(t *testing.T) {
 }
 
 func TestUPFIsTheFiftyResourceBlueprint(t *testing.T) {
-	files, err := Files("upf", "1.0.0")
+	files, err := Files("upf", "v1.0.0")
 	if err != nil {
 		t.Fatal(err)
 	}
