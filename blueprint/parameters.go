@@ -192,6 +192,13 @@ func ParseParameters(file, src string) (*Parameters, error) {
 	}
 	p := obj.Spec
 	p.Name, p.File = obj.Metadata.Name, file
+	for _, env := range sortedKeys(p.Environments) {
+		norm, err := normalizeValues(p.Environments[env])
+		if err != nil {
+			return nil, &ParametersError{File: file, Field: "spec.environments." + env, Err: err}
+		}
+		p.Environments[env] = norm
+	}
 	if err := p.Check(); err != nil {
 		return nil, err
 	}
