@@ -9,6 +9,7 @@
 package library
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -97,4 +98,21 @@ func Blueprints() blueprint.Blueprints {
 		}
 	}
 	return out
+}
+
+// Source returns the library as a catalog source named "library", whose
+// blueprints are versioned by their Kptfiles' blueprint.porchkit.io/version
+// annotation.
+func Source() *blueprint.FSSource {
+	src, err := blueprint.NewFSSource("library", FS())
+	if err != nil {
+		panic(err) // the name and the embedded fs are never empty
+	}
+	return src
+}
+
+// Catalog returns a catalog over the library alone, resolving names and
+// semver constraints ("amf", "^1.0.0"); close it when done.
+func Catalog(ctx context.Context) (*blueprint.Catalog, error) {
+	return blueprint.NewCatalog(ctx, blueprint.CatalogOptions{}, Source())
 }

@@ -1,8 +1,12 @@
 package library
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/nephoran/porchkit/blueprint"
 
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
@@ -83,6 +87,73 @@ func TestNoticeAndLicenseShipped(t *testing.T) {
 	for _, p := range []string{"NOTICE", "LICENSE"} {
 		if _, err := FS().Open(p); err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+func TestCatalogResolvesConstraints(t *testing.T) {
+	ctx := context.Background()
+	c, err := Catalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, name := range Names() {
+		for constraint, want := range map[string]string{"^1.0.0": "v1.0.0", "": "v2.0.0", ">=1.5": "v2.0.0", "~1": "v1.0.0"} {
+			e, err := c.Resolve(ctx, name, constraint)
+			if err != nil {
+				t.Fatalf("%s %q: %v", name, constraint, err)
+			}
+			if e.Ref().Version != want {
+				t.Fatalf("%s %q resolved %s, want %s", name, constraint, e.Ref(), want)
+			}
+		}
+	}
+	if _, err := c.Resolve(ctx, "amf", "^3"); !errors.Is(err, blueprint.ErrNoMatchingVersion) {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := c.Resolve(ctx, "mme", ""); !errors.Is(err, blueprint.ErrUnknownBlueprint) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// Every generated package of the golden cases passes the layered
+// validation with the shipped and in-package policies.
+func TestGeneratedPackagesPassValidation(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range Names() {
+		bp, err := Blueprint(name, "v1.0.0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkg, err := blueprint.Generate(ctx, bp, blueprint.Values{"ha_enabled": true}, blueprint.Environment("prod"),
+			blueprint.Inject(workloadCluster(t, "edge01")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := blueprint.ValidatePackage(ctx, pkg.Files, blueprint.WithPolicyValues(pkg.Values), blueprint.AsDownstream(),
+			blueprint.WithLifecycle("Published"))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := rep.Err(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		// The in-package capacity policy fires when the figures outgrow the replicas.
+		over := map[string]blueprint.Values{"amf": {"capacity": map[string]any{"maxSubscribers": 500000}},
+			"smf": {"capacity": map[string]any{"maxSessions": 900000}}, "nrf": {"capacity": map[string]any{"maxNFConnections": 900}}}[name]
+		if over == nil {
+			continue
+		}
+		over["replicas"] = 1
+		pkg, err = blueprint.Generate(ctx, bp, over, blueprint.Environment("dev"), blueprint.Inject(workloadCluster(t, "edge01")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = blueprint.ValidatePackage(ctx, pkg.Files, blueprint.WithPolicyValues(pkg.Values), blueprint.AsDownstream())
+		var vs blueprint.Violations
+		if !errors.As(err, &vs) || len(vs) != 1 || !strings.HasPrefix(vs[0].Rule, name+"-") || vs[0].File != "capacity.yaml" {
+			t.Fatalf("%s: violations %v", name, err)
 		}
 	}
 }
