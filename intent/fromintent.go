@@ -85,3 +85,25 @@ func (m *Mapper) FromIntent(ctx context.Context, in Intent, opts ...blueprint.Ge
 	}
 	return &Result{Package: pkg, Decision: d}, nil
 }
+
+// PackageValidator returns a Mapper.Validate that runs the layered
+// blueprint validation (YAML, KRM, OpenAPI, compliance policies, the
+// pipeline's validators) on the generated package as a downstream one, the
+// policies seeing the package's effective values; opts add to that (for
+// example blueprint.WithLifecycle("Published")). A violation fails with
+// blueprint.Violations.
+func PackageValidator(opts ...blueprint.ValidateOption) func(ctx context.Context, d *Decision, pkg *blueprint.Package) error {
+	return func(ctx context.Context, _ *Decision, pkg *blueprint.Package) error {
+		all := append([]blueprint.ValidateOption{blueprint.WithPolicyValues(pkg.Values), blueprint.AsDownstream()}, opts...)
+		_, err := blueprint.ValidatePackage(ctx, pkg.Files, all...)
+		return err
+	}
+}
+
+// NewLibraryMapper returns the Mapper for porchkit's shipped example
+// blueprints: LibraryRules, an Engine over src (library.Catalog, or any
+// catalog holding the amf, smf, upf and nrf blueprints) and the
+// PackageValidator.
+func NewLibraryMapper(src blueprint.Source) *Mapper {
+	return &Mapper{Rules: LibraryRules(), Generator: blueprint.NewEngine(src), Validate: PackageValidator()}
+}
