@@ -11,7 +11,7 @@ import (
 
 // The shipped pipelines run in-process: apply-replacements names the
 // NFDeployment after the cluster, set-namespace moves everything to the
-// blueprint's namespace, and kubeconform accepts the built-in kinds.
+// blueprint's namespace.
 func TestPipelinesRenderInProcess(t *testing.T) {
 	exec := krm.NewRunner(krm.RunnerConfig{})
 	for _, name := range Names() {
@@ -25,7 +25,7 @@ func TestPipelinesRenderInProcess(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s %s: %v", name, version, err)
 			}
-			if len(res.Runs) != 4 {
+			if len(res.Runs) != 3 {
 				t.Fatalf("%s %s: %d runs", name, version, len(res.Runs))
 			}
 			nf, err := yaml.Parse(out[name+"deployment.yaml"])
