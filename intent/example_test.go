@@ -1,9 +1,14 @@
 package intent_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/nephoran/porchkit/blueprint"
+	"github.com/nephoran/porchkit/blueprint/library"
 	"github.com/nephoran/porchkit/intent"
 )
 
@@ -40,4 +45,32 @@ spec:
 	var nm *intent.NoMatchError
 	fmt.Println(errors.As(err, &nm), nm.Rejections[0].Reasons)
 	// Output: true [when[0] intent.networkFunction == "AMF" is false]
+}
+
+// FromIntent generates the package: the library catalog resolves the
+// rule's "^1.0.0" to amf v1.0.0, the prod overlay sets 3 replicas and the
+// cluster is injected into the blueprint's WorkloadCluster point.
+func ExampleMapper_FromIntent() {
+	ctx := context.Background()
+	cat, err := library.Catalog(ctx)
+	if err != nil {
+		panic(err)
+	}
+	defer cat.Close()
+	wc, err := yaml.Parse("apiVersion: infra.nephio.org/v1alpha1\nkind: WorkloadCluster\nmetadata:\n  name: core01\nspec:\n  clusterName: core01\n")
+	if err != nil {
+		panic(err)
+	}
+	res, err := intent.NewLibraryMapper(cat).FromIntent(ctx, intent.Intent{
+		Name: "amf-core01", NetworkFunction: intent.AMF, Environment: intent.Prod, Region: "eu-west",
+		Scale: intent.Scale{MaxSubscribers: 200000}, PLMN: intent.PLMN{MCC: "001", MNC: "01"},
+	}, blueprint.Inject(wc))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(res.Decision.Rule.Name, res.Package.Name, res.Package.Blueprint)
+	fmt.Println(res.Package.Values["replicas"], res.Package.Origins["replicas"], res.Package.Values["capacity"])
+	// Output:
+	// amf-prod amf-core01 amf@v1.0.0
+	// 3 environment map[maxNFConnections:10 maxSubscribers:200000]
 }
