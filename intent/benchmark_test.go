@@ -260,7 +260,7 @@ func BenchmarkIntentToPublishedRealPorch(b *testing.B) {
 	if _, err := env.RegisterRepository(ctx, "deployments", porch.AsDeployment); err != nil {
 		b.Fatal(err)
 	}
-	c, err := env.NewClient(porch.Options{Cache: porch.CacheOptions{Disabled: true}})
+	c, err := env.NewClient(porch.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
