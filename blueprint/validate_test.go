@@ -63,7 +63,7 @@ func mustViolations(t *testing.T, err error) Violations {
 
 func TestValidatePackageNephioDraftIsClean(t *testing.T) {
 	for _, bp := range nephioBlueprints {
-		rep, err := ValidatePackage(context.Background(), readPackage(t, "nephio/"+bp))
+		rep, err := ValidatePackage(context.Background(), readPackage(t, "../nephio/"+bp))
 		if err != nil {
 			t.Fatalf("%s: %v", bp, err)
 		}
@@ -80,7 +80,7 @@ func TestValidatePackageNephioDraftIsClean(t *testing.T) {
 
 func TestValidatePackageNephioPublishedDownstream(t *testing.T) {
 	for _, bp := range nephioBlueprints {
-		files := readPackage(t, "nephio/"+bp)
+		files := readPackage(t, "../nephio/"+bp)
 		_, err := ValidatePackage(context.Background(), files, WithLifecycle("Published"), AsDownstream())
 		vs := mustViolations(t, err)
 		if !errors.Is(err, ErrPolicyViolation) {
@@ -311,7 +311,7 @@ func TestValidatePackagePipelineValidators(t *testing.T) {
 func TestValidatePackageCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := ValidatePackage(ctx, readPackage(t, "nephio/pkg-example-amf-bp"))
+	_, err := ValidatePackage(ctx, readPackage(t, "../nephio/pkg-example-amf-bp"))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
