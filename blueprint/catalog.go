@@ -19,7 +19,8 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	kptfilev1 "github.com/nephio-project/porch/pkg/kpt/api/kptfile/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/nephoran/porchkit/deps"
 )
@@ -285,6 +286,8 @@ type sourceIndex struct {
 	unpublished []Unpublished
 	skipped     []Skipped
 	read        time.Time
+	// partial: some package's files could not be read.
+	partial bool
 }
 
 var _ Source = (*Catalog)(nil)
@@ -404,25 +407,49 @@ func (c *Catalog) index(ctx context.Context, i int) (*sourceIndex, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.state[i]
-	if cacheable && now.generation == st.generation && now.watching == st.watching {
+	if cacheable && !idx.partial && now.generation == st.generation && now.watching == st.watching {
 		c.cache.Add(indexKey(src), idx)
 	}
 	return idx, nil
 }
 
-// scan reads a source's listing into an index.
+// scanConcurrency bounds the candidates whose files are read at once.
+const scanConcurrency = 8
+
+// scan reads a source's listing into an index. An index with a package
+// whose files could not be read is marked partial: it is served, but not
+// cached, so the next call reads again.
 func (c *Catalog) scan(ctx context.Context, src CatalogSource) (*sourceIndex, error) {
 	cands, err := src.Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("blueprint: catalog source %s: %w", src.Name(), err)
 	}
+	type built struct {
+		e        *Entry
+		err      error
+		readFail bool
+	}
+	results := make([]built, len(cands))
+	var g errgroup.Group
+	g.SetLimit(scanConcurrency)
+	for i, cand := range cands {
+		if !cand.Published {
+			continue
+		}
+		g.Go(func() error {
+			e, readFail, err := c.entry(ctx, src, cand)
+			results[i] = built{e: e, err: err, readFail: readFail}
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines report through results
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	idx := &sourceIndex{read: time.Now()}
 	seen := map[string]*Entry{}
 	filter, _ := src.(EntryFilter)
-	for _, cand := range cands {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
+	for i, cand := range cands {
 		if !cand.Published {
 			u := Unpublished{Name: cand.Name, Location: cand.Location, Lifecycle: cand.Lifecycle}
 			if v, err := ParseVersion(cand.Workspace); err == nil {
@@ -431,10 +458,11 @@ func (c *Catalog) scan(ctx context.Context, src CatalogSource) (*sourceIndex, er
 			idx.unpublished = append(idx.unpublished, u)
 			continue
 		}
-		e, err := c.entry(ctx, src, cand)
+		e, err := results[i].e, results[i].err
 		if err != nil {
 			c.log.V(1).Info("catalog skips a package", "source", src.Name(), "location", cand.Location, "error", err.Error())
 			idx.skipped = append(idx.skipped, Skipped{Source: src.Name(), Location: cand.Location, Err: err})
+			idx.partial = idx.partial || results[i].readFail
 			continue
 		}
 		if filter != nil && !filter.Accepts(e) {
@@ -453,29 +481,44 @@ func (c *Catalog) scan(ctx context.Context, src CatalogSource) (*sourceIndex, er
 }
 
 // entry builds (or takes from the cache) the entry of a published
-// candidate.
-func (c *Catalog) entry(ctx context.Context, src CatalogSource, cand Candidate) (*Entry, error) {
+// candidate; readFail tells a failure to read its files (worth trying
+// again) from a package that is malformed.
+func (c *Catalog) entry(ctx context.Context, src CatalogSource, cand Candidate) (e *Entry, readFail bool, err error) {
 	if cand.Key != "" {
 		if v, ok := c.cache.Get(entryKey(src, cand.Location, cand.Key)); ok {
-			return v.(*Entry), nil
+			return v.(*Entry).withLabels(cand.Labels), false, nil
 		}
 	}
 	files := cand.Files
 	if files == nil {
-		var err error
 		if files, err = src.Files(ctx, cand.Location); err != nil {
-			return nil, fmt.Errorf("blueprint: read %s: %w", cand.Location, err)
+			return nil, true, fmt.Errorf("blueprint: read %s: %w", cand.Location, err)
 		}
 	}
-	e, err := newEntry(src.Name(), cand, files)
-	if err != nil {
-		return nil, err
+	if e, err = newEntry(src.Name(), cand, files); err != nil {
+		return nil, false, err
 	}
 	if cand.Key != "" {
 		c.cache.Add(filesKey(src, cand.Location, cand.Key), files)
 		c.cache.Add(entryKey(src, cand.Location, cand.Key), e)
 	}
-	return e, nil
+	return e.withLabels(cand.Labels), false, nil
+}
+
+// withLabels returns the entry with a revision's labels over its Kptfile's
+// (and the type they give when the Kptfile gives none). Porch changes a
+// Published revision's labels without a new resourceVersion, so they are
+// applied on every listing, not cached with the entry.
+func (e *Entry) withLabels(revision map[string]string) *Entry {
+	if len(revision) == 0 {
+		return e
+	}
+	out := e.clone()
+	maps.Copy(out.Labels, revision)
+	if out.Type == "" {
+		out.Type = revision[TypeAnnotation]
+	}
+	return out
 }
 
 // newEntry reads a package's Kptfile for its entry: the version by the
@@ -492,16 +535,14 @@ func newEntry(source string, cand Candidate, files map[string]string) (*Entry, e
 	if name == "" {
 		return nil, fmt.Errorf("%w: %s: the Kptfile has no metadata.name", ErrInvalidBlueprint, cand.Location)
 	}
-	e := &Entry{Name: name, Source: source, Location: cand.Location, key: cand.Key, Labels: map[string]string{}}
-	maps.Copy(e.Labels, kf.Labels)
-	maps.Copy(e.Labels, cand.Labels)
+	e := &Entry{Name: name, Source: source, Location: cand.Location, key: cand.Key, Labels: maps.Clone(kf.Labels)}
+	if e.Labels == nil {
+		e.Labels = map[string]string{}
+	}
 	if kf.Info != nil {
 		e.Keywords, e.Description = slices.Clone(kf.Info.Keywords), kf.Info.Description
 	}
 	e.Type = kf.Annotations[TypeAnnotation]
-	if e.Type == "" {
-		e.Type = cand.Labels[TypeAnnotation]
-	}
 	if e.Version, e.VersionFrom, err = candidateVersion(kf, cand); err != nil {
 		return nil, err
 	}
@@ -915,18 +956,4 @@ func (c *Catalog) files(ctx context.Context, e *Entry) (map[string]string, error
 		c.cache.Add(filesKey(src, e.Location, e.key), files)
 	}
 	return files, nil
-}
-
-// kptfileOf parses the Kptfile of a file set for a source's selection; an
-// unparsable or absent one is nil.
-func kptfileOf(files map[string]string) *kptfilev1.KptFile {
-	src, ok := files[KptfileName]
-	if !ok {
-		return nil
-	}
-	var kf kptfilev1.KptFile
-	if err := yaml.Unmarshal([]byte(src), &kf); err != nil {
-		return nil
-	}
-	return &kf
 }

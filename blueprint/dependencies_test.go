@@ -16,7 +16,7 @@ import (
 // nephioPackage reads a Nephio blueprint of testdata/nephio/free5gc.
 func nephioPackage(t *testing.T, name string) map[string]string {
 	t.Helper()
-	fsys := os.DirFS("testdata/nephio/free5gc/" + name)
+	fsys := os.DirFS("testdata/nephio/" + name)
 	files := map[string]string{}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {

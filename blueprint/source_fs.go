@@ -134,7 +134,7 @@ func packageName(d, root string, files map[string]string) (string, bool) {
 		name = path.Base(path.Dir(d))
 	}
 	annotated := false
-	if kf := kptfileOf(files); kf != nil {
+	if kf, err := parseKptfile(files); err == nil {
 		_, annotated = kf.Annotations[VersionAnnotation]
 		if _, err := ParseVersion(kf.Name); kf.Name != "" && err != nil {
 			name = kf.Name
