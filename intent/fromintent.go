@@ -55,7 +55,9 @@ func (e *GenerateError) Unwrap() error { return e.Err }
 
 // FromIntent validates in, decides which rule applies and generates the
 // package of the blueprint it names, with the rule's values, the rule's
-// (or the intent's) environment overlay and in.Name as the package name.
+// (or the intent's) environment overlay and in.Name as the package name,
+// as a deployment package (blueprint.AsDeployment: the package context
+// names the instance, as Porch's clone into a deployment repository does).
 // opts are added after m.Options (a later option wins). Nothing is pushed
 // anywhere: push Result.Package.Porch() with the porch client.
 func (m *Mapper) FromIntent(ctx context.Context, in Intent, opts ...blueprint.GenerateOption) (*Result, error) {
@@ -71,7 +73,7 @@ func (m *Mapper) FromIntent(ctx context.Context, in Intent, opts ...blueprint.Ge
 	}
 	ref := blueprint.Ref{Name: d.Blueprint.Name, Version: d.Blueprint.Version}
 	all := make([]blueprint.GenerateOption, 0, len(m.Options)+len(opts)+2)
-	all = append(all, blueprint.Name(in.Name), blueprint.Environment(d.Environment))
+	all = append(all, blueprint.Name(in.Name), blueprint.Environment(d.Environment), blueprint.AsDeployment())
 	all = append(all, m.Options...)
 	all = append(all, opts...)
 	pkg, err := m.Generator.Generate(ctx, ref, blueprint.Values(d.Values), all...)

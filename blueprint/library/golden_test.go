@@ -86,7 +86,7 @@ func TestGolden(t *testing.T) {
 				t.Run(name+"-"+version+"/"+c.name, func(t *testing.T) {
 					opts := []blueprint.GenerateOption{blueprint.Name(name + "-" + c.name), blueprint.Environment(c.env)}
 					if c.cluster != nil {
-						opts = append(opts, c.cluster, blueprint.Inject(workloadCluster(t, c.cluster.Name)))
+						opts = append(opts, c.cluster, blueprint.Inject(workloadCluster(t, c.cluster.Name)), blueprint.AsDeployment())
 					}
 					pkg, err := blueprint.Generate(context.Background(), bp, c.values, opts...)
 					if err != nil {
