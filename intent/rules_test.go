@@ -2,9 +2,11 @@ package intent
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 func validIntent(nf NetworkFunction, env Environment) Intent {
@@ -231,5 +233,35 @@ func TestLiteralValuesAreCopiedPerDecision(t *testing.T) {
 	d2, err := rs.Decide(validIntent(AMF, Dev))
 	if err != nil || d2.Values["capacity"].(map[string]any)["maxSessions"] != 10 || d2.Values["plmn"].(map[string]any)["mcc"] != "999" {
 		t.Fatalf("values %#v err %v", d2.Values, err)
+	}
+}
+
+func TestLoadRulesReadsYAMLFilesInNameOrder(t *testing.T) {
+	doc := func(name string, prio int) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte(fmt.Sprintf("apiVersion: intent.porchkit.io/v1alpha1\nkind: Rules\nspec:\n  rules:\n  - name: %s\n    priority: %d\n    blueprint: {name: %s}\n", name, prio, name))}
+	}
+	fsys := fstest.MapFS{
+		"rules/b.yaml":    doc("second", 1),
+		"rules/a.yml":     doc("first", 2),
+		"rules/notes.txt": {Data: []byte("not rules")},
+	}
+	rs, err := LoadRules(fsys, "rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{rs.Rules()[0].Name, rs.Rules()[1].Name}; !reflect.DeepEqual(got, []string{"first", "second"}) || rs.Source() != "rules/a.yml,rules/b.yaml" {
+		t.Fatalf("rules %v from %s", got, rs.Source())
+	}
+	d, err := rs.Decide(validIntent(SMF, Dev))
+	if err != nil || d.Rule.Name != "first" {
+		t.Fatalf("d %+v err %v", d, err)
+	}
+	if _, err := LoadRules(fsys, "missing"); !errors.Is(err, ErrInvalidRules) {
+		t.Fatalf("missing dir: %v", err)
+	}
+	fsys["rules/c.yaml"] = &fstest.MapFile{Data: []byte("apiVersion: intent.porchkit.io/v1alpha1\nkind: Rules\nspec:\n  rules:\n  - name: first\n    blueprint: {name: x}\n")}
+	var re *RulesError
+	if _, err := LoadRules(fsys, "rules"); !errors.As(err, &re) || re.Problems[0].Field != "name" {
+		t.Fatalf("duplicate across files: %v", err)
 	}
 }
