@@ -44,15 +44,31 @@ func bind(files map[string]string, bindings []Binding, values Values) (*boundFil
 	if len(bindings) == 0 {
 		return out, nil
 	}
+	pf, err := parseFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	if out.injected, err = bindParsed(pf, bindings, values); err != nil {
+		return nil, err
+	}
+	if out.files, err = pf.write(files); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// bindParsed writes the values into the parsed files and returns the
+// injection points they filled, by condition type.
+func bindParsed(pf *parsedFiles, bindings []Binding, values Values) (map[string]bool, error) {
+	injected := map[string]bool{}
+	if len(bindings) == 0 {
+		return injected, nil
+	}
 	norm, err := normalizeValues(values)
 	if err != nil {
 		return nil, &ValuesError{Err: err, Errors: []SchemaError{{InstanceLocation: pointerOf(err), Keyword: "type", Message: err.Error()}}}
 	}
 	vals := Values(norm)
-	pf, err := parseFiles(files)
-	if err != nil {
-		return nil, err
-	}
 	setters := map[string]any{}
 	for i, b := range bindings {
 		v, ok := vals.Get(b.Value)
@@ -69,7 +85,7 @@ func bind(files map[string]string, bindings []Binding, values Values) (*boundFil
 			if err != nil {
 				return nil, &BindingError{Binding: b, Index: i, Err: err}
 			}
-			out.injected[ct] = true
+			injected[ct] = true
 		case b.Setter != "":
 			setters[b.Setter] = v
 		default:
@@ -89,10 +105,7 @@ func bind(files map[string]string, bindings []Binding, values Values) (*boundFil
 			return nil, err
 		}
 	}
-	if out.files, err = pf.write(files); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return injected, nil
 }
 
 func bindResource(pf *parsedFiles, b Binding, v any) error {
@@ -282,6 +295,9 @@ func applySetter(n *kyaml.Node, pattern string, setters map[string]any) (bool, e
 	}
 	if len(refs) == 1 && refs[0][0] == pattern {
 		v := setters[refs[0][1]]
+		if _, isMap := v.(map[string]any); isMap {
+			return false, &setterError{name: refs[0][1], err: fmt.Errorf("line %d: a setter takes a scalar or a list, not an object", n.Line)}
+		}
 		if n.Kind == kyaml.SequenceNode {
 			if _, ok := v.([]any); !ok {
 				return false, &setterError{name: refs[0][1], err: fmt.Errorf("line %d is a list, got %T", n.Line, v)}

@@ -203,4 +203,8 @@ pipeline:
 	if !errors.As(err, &be) || be.Index != 1 || be.File != "deploy.yaml" || !strings.Contains(err.Error(), "line 14") {
 		t.Fatalf("scalar into a list setter: %v", err)
 	}
+	_, err = Bind(files, []Binding{{Value: "replicas", Setter: "replicas"}}, Values{"replicas": Values{"a": 1}})
+	if !errors.As(err, &be) || be.Index != 0 || !strings.Contains(err.Error(), "line 7") {
+		t.Fatalf("object into a setter: %v", err)
+	}
 }

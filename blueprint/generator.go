@@ -100,12 +100,16 @@ func Generate(ctx context.Context, bp *Blueprint, values Values, opts ...Generat
 	if _, err := parseKptfile(files); err != nil {
 		return nil, err
 	}
-	params, err := FindParameters(files)
+	pf, err := parseFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	params, err := findParametersParsed(pf)
 	if err != nil {
 		return nil, err
 	}
 	if params == nil {
-		if params, err = Infer(files); err != nil {
+		if params, err = inferParsed(pf); err != nil {
 			return nil, err
 		}
 	}
@@ -120,26 +124,36 @@ func Generate(ctx context.Context, bp *Blueprint, values Values, opts ...Generat
 	if errs := schema.SchemaErrors(effective); len(errs) > 0 {
 		return nil, &ValuesError{Blueprint: bp.Name, Errors: errs}
 	}
-	files, err = ExecuteTemplates(files, TemplateData{Values: effective, Package: name, Blueprint: bp.Ref()})
+	expanded, err := ExecuteTemplates(files, TemplateData{Values: effective, Package: name, Blueprint: bp.Ref()})
 	if err != nil {
 		return nil, err
 	}
-	bound, err := bind(files, params.Bindings, effective)
+	for _, path := range sortedKeys(expanded) {
+		if _, had := files[path]; !had {
+			if err := pf.add(path, expanded[path]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	files = expanded
+	injected, err := bindParsed(pf, params.Bindings, effective)
 	if err != nil {
 		return nil, err
 	}
-	files = bound.files
-	spec, err := specialize(files, &o, bound.injected)
+	results, err := specializeParsed(pf, &o, injected)
 	if err != nil {
+		return nil, err
+	}
+	if files, err = pf.write(files); err != nil {
 		return nil, err
 	}
 	pkg := &Package{
 		Name:       name,
 		Blueprint:  bp.Ref(),
-		Files:      spec.files,
+		Files:      files,
 		Values:     effective,
 		Origins:    origins,
-		Injections: spec.injections,
+		Injections: results,
 	}
 	if o.NoRender {
 		return pkg, nil

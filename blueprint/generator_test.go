@@ -297,3 +297,24 @@ func TestGenerateRenderFailures(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Generate shares the default runner; concurrent calls must not interfere.
+func TestGenerateConcurrent(t *testing.T) {
+	bp := loadNephio(t, "pkg-example-amf-bp")
+	errs := make(chan error, 4)
+	names := []string{"a1", "a2", "a3", "a4"}
+	for _, n := range names {
+		go func() {
+			pkg, err := Generate(context.Background(), bp, nil, Name(n), AsDeployment(), Inject(workloadCluster(n, n)), nephioFunctions)
+			if err == nil && !strings.Contains(pkg.Files["amfdeployment.yaml"], "amf-"+n) {
+				err = errors.New("wrong package for " + n + ":\n" + pkg.Files["amfdeployment.yaml"])
+			}
+			errs <- err
+		}()
+	}
+	for range names {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

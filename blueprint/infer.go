@@ -287,6 +287,10 @@ func Infer(files map[string]string) (*Parameters, error) {
 	if err != nil {
 		return nil, err
 	}
+	return inferParsed(pf)
+}
+
+func inferParsed(pf *parsedFiles) (*Parameters, error) {
 	points, err := injectionPoints(pf)
 	if err != nil {
 		return nil, err

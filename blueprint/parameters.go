@@ -243,6 +243,29 @@ func FindParameters(files map[string]string) (*Parameters, error) {
 	return found, nil
 }
 
+// findParametersParsed is FindParameters over parsed files.
+func findParametersParsed(pf *parsedFiles) (*Parameters, error) {
+	var found *Parameters
+	err := pf.each(func(f *packageFile, n *kyaml.RNode) error {
+		if n.GetApiVersion() != ParametersAPIVersion || n.GetKind() != ParametersKind {
+			return nil
+		}
+		if found != nil {
+			return &ParametersError{File: f.path, Field: "metadata.name", Err: fmt.Errorf("second declaration %q (first in %s)", n.GetName(), found.File)}
+		}
+		src, err := n.String()
+		if err != nil {
+			return &ParametersError{File: f.path, Field: "spec", Err: err}
+		}
+		found, err = ParseParameters(f.path, src)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
 // Check verifies the declaration: the schema compiles, every binding has
 // one target and a value path the schema declares, every overlay
 // satisfies the schema's types.

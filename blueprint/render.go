@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 
 	kptfilev1 "github.com/nephio-project/porch/pkg/kpt/api/kptfile/v1"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
@@ -24,6 +25,14 @@ func parseKptfileNode(n *kyaml.RNode) (*kptfilev1.KptFile, error) {
 	}
 	return &kf, nil
 }
+
+// defaultRegistry and defaultRunner are built once: the builtin catalog,
+// no containers, shared by every Generate without an executor (the runner
+// is safe for concurrent use and remembers runs it can reuse).
+var (
+	defaultRegistry = sync.OnceValue(krm.DefaultRegistry)
+	defaultRunner   = sync.OnceValue(func() *krm.Runner { return krm.NewRunner(krm.RunnerConfig{Registry: defaultRegistry()}) })
+)
 
 // RenderError is a failed pipeline render.
 type RenderError struct {
@@ -107,7 +116,7 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 // unavailableFunctions lists the pipeline functions the default registry
 // has no runtime for.
 func unavailableFunctions(files map[string]string) []string {
-	reg := krm.DefaultRegistry()
+	reg := defaultRegistry()
 	var out []string
 	for _, p := range sortedKeys(files) {
 		if path.Base(p) != KptfileName {
@@ -144,7 +153,7 @@ func render(ctx context.Context, files map[string]string, o *GenerateOptions) (m
 		if missing := unavailableFunctions(files); len(missing) > 0 {
 			return nil, skipped, nil, &FunctionUnavailableError{Images: missing}
 		}
-		exec = krm.NewRunner(krm.RunnerConfig{})
+		exec = defaultRunner()
 	}
 	out, res, err := krm.Render(ctx, exec, files)
 	if err != nil {

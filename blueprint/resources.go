@@ -40,6 +40,19 @@ func parseFiles(files map[string]string) (*parsedFiles, error) {
 	return pf, nil
 }
 
+// add parses a new file into the set (a template's output).
+func (pf *parsedFiles) add(path, src string) error {
+	nodes, err := readNodes(src)
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalidBlueprint, path, err)
+	}
+	if _, ok := pf.byKey[path]; !ok {
+		pf.order = append(pf.order, path)
+	}
+	pf.byKey[path] = &packageFile{path: path, nodes: nodes}
+	return nil
+}
+
 func readNodes(src string) ([]*kyaml.RNode, error) {
 	return (&kio.ByteReader{Reader: strings.NewReader(src), OmitReaderAnnotations: true}).Read()
 }

@@ -98,11 +98,23 @@ func checkOptions(o *GenerateOptions) error {
 // context, pipeline functions, config injection with the Kptfile's
 // conditions and readiness gates.
 func specialize(files map[string]string, o *GenerateOptions, injectedByValues map[string]bool) (*specialized, error) {
-	if err := checkOptions(o); err != nil {
-		return nil, err
-	}
 	pf, err := parseFiles(files)
 	if err != nil {
+		return nil, err
+	}
+	results, err := specializeParsed(pf, o, injectedByValues)
+	if err != nil {
+		return nil, err
+	}
+	out, err := pf.write(files)
+	if err != nil {
+		return nil, err
+	}
+	return &specialized{files: out, injections: results}, nil
+}
+
+func specializeParsed(pf *parsedFiles, o *GenerateOptions, injectedByValues map[string]bool) ([]InjectionResult, error) {
+	if err := checkOptions(o); err != nil {
 		return nil, err
 	}
 	kf := pf.byKey[KptfileName]
@@ -125,11 +137,7 @@ func specialize(files map[string]string, o *GenerateOptions, injectedByValues ma
 	if err := setConditionsAndGates(kf, results); err != nil {
 		return nil, err
 	}
-	out, err := pf.write(files)
-	if err != nil {
-		return nil, err
-	}
-	return &specialized{files: out, injections: results}, nil
+	return results, nil
 }
 
 // ensureClone does what Porch's clone does to the files: the root Kptfile

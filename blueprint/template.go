@@ -12,6 +12,7 @@ import (
 
 	"github.com/Masterminds/sprig/v3"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
 )
 
 // TemplateSuffix marks a package file as a Go text/template.
@@ -42,7 +43,7 @@ var unsafeFunctions = []string{
 
 // TemplateFuncs returns the functions templates get: sprig's text
 // functions without those that read the machine, with repeat, until,
-// untilStep and seq bounded.
+// untilStep and seq bounded, plus toYaml.
 func TemplateFuncs() template.FuncMap {
 	fm := sprig.TxtFuncMap()
 	for _, name := range unsafeFunctions {
@@ -67,6 +68,11 @@ func TemplateFuncs() template.FuncMap {
 			return nil, fmt.Errorf("untilStep(%d, %d, %d) out of range", start, stop, step)
 		}
 		return untilStep(start, stop, step), nil
+	}
+	// toYaml renders a value as YAML, as Helm's templates have it.
+	fm["toYaml"] = func(v any) (string, error) {
+		out, err := sigsyaml.Marshal(v)
+		return strings.TrimSuffix(string(out), "\n"), err
 	}
 	seq := fm["seq"].(func(...int) string)
 	fm["seq"] = func(params ...int) (string, error) {

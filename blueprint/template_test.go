@@ -81,6 +81,17 @@ func TestTemplateOutputMustBeKRM(t *testing.T) {
 	}
 }
 
+func TestTemplateToYaml(t *testing.T) {
+	src := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  {{- toYaml .Values.data | nindent 2 }}\n"
+	out, err := ExecuteTemplates(map[string]string{"c.yaml.tmpl": src}, TemplateData{Values: Values{"data": map[string]any{"b": "2", "a": "x"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: x\n  b: \"2\"\n"; out["c.yaml"] != want {
+		t.Fatalf("got\n%s", out["c.yaml"])
+	}
+}
+
 func TestTemplateOutputMustNotOverwrite(t *testing.T) {
 	_, err := ExecuteTemplates(map[string]string{"a.yaml.tmpl": "x", "a.yaml": "y"}, TemplateData{})
 	if !errors.Is(err, ErrTemplate) {
@@ -95,8 +106,8 @@ func TestTemplateFuncsAreVetted(t *testing.T) {
 			t.Errorf("%s is available", name)
 		}
 	}
-	for _, name := range []string{"quote", "toYaml", "default", "upper", "b64enc", "semverCompare", "toJson"} {
-		if _, ok := fm[name]; !ok && name != "toYaml" {
+	for _, name := range []string{"quote", "default", "upper", "b64enc", "semverCompare", "toJson", "toYaml", "until", "repeat"} {
+		if _, ok := fm[name]; !ok {
 			t.Errorf("%s missing", name)
 		}
 	}
