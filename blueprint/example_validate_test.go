@@ -39,7 +39,7 @@ spec:
 	fmt.Println(errors.Is(err, blueprint.ErrInvalidValues))
 	// Output:
 	// values /region = us-east1: rule enum at parameters.yaml#/properties/region/enum; fix: use "us-east-1", the closest allowed value (allowed: "us-east-1", "eu-west-1")
-	// values /replica = 2: rule unknown-key at parameters.yaml#/properties; fix: remove the key, or rename it to "replicas" (the closest declared key)
+	// values /replica = 2: rule additionalProperties at parameters.yaml#/properties; fix: remove the key, or rename it to "replicas" (the closest declared key)
 	// values /replicas = 0: rule minimum at parameters.yaml#/properties/replicas/minimum; fix: use 1, the minimum
 	// /region us-east1 us-east-1
 	// true

@@ -3,16 +3,20 @@ package blueprint
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/ext"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"sigs.k8s.io/kustomize/kyaml/kio"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -81,6 +85,7 @@ type PolicyError struct {
 	Err error
 }
 
+// Error implements error.
 func (e *PolicyError) Error() string {
 	return fmt.Sprintf("blueprint: policy %q (%s): %s: %v", e.Policy, e.Source, e.Field, e.Err)
 }
@@ -102,25 +107,36 @@ var shippedPolicies embed.FS
 // local-config, interfaces name a known CNI and a network instance, and
 // capacities are positive. Each call returns new values.
 func DefaultPolicies() []Policy {
-	entries, err := shippedPolicies.ReadDir("policies")
-	if err != nil {
-		panic(fmt.Sprintf("blueprint: shipped policies: %v", err))
-	}
-	var out []Policy
-	for _, e := range entries {
-		name := "policies/" + e.Name()
-		data, err := shippedPolicies.ReadFile(name)
+	shippedOnce.Do(func() {
+		entries, err := shippedPolicies.ReadDir("policies")
 		if err != nil {
 			panic(fmt.Sprintf("blueprint: shipped policies: %v", err))
 		}
-		ps, err := ParsePolicies("blueprint/"+name, data)
-		if err != nil {
-			panic(fmt.Sprintf("blueprint: shipped policies: %v", err))
+		for _, e := range entries {
+			name := "policies/" + e.Name()
+			data, err := shippedPolicies.ReadFile(name)
+			if err != nil {
+				panic(fmt.Sprintf("blueprint: shipped policies: %v", err))
+			}
+			ps, err := ParsePolicies("blueprint/"+name, data)
+			if err != nil {
+				panic(fmt.Sprintf("blueprint: shipped policies: %v", err))
+			}
+			shipped = append(shipped, ps...)
 		}
-		out = append(out, ps...)
+	})
+	out := make([]Policy, len(shipped))
+	for i, p := range shipped {
+		p.Fields = slices.Clone(p.Fields)
+		out[i] = p
 	}
 	return out
 }
+
+var (
+	shippedOnce sync.Once
+	shipped     []Policy
+)
 
 // policyResource is the YAML form of a Policy.
 type policyResource struct {
@@ -199,8 +215,21 @@ type compiledPolicy struct {
 	declaredAtID string
 }
 
-// policyEnv is the CEL environment policies compile in.
+var (
+	envOnce     sync.Once
+	celEnv      *cel.Env
+	envErr      error
+	compiled, _ = lru.New[string, compiledPolicy](512)
+)
+
+// policyEnv is the CEL environment policies compile in, built once (an
+// Env is safe for concurrent use).
 func policyEnv() (*cel.Env, error) {
+	envOnce.Do(func() { celEnv, envErr = newPolicyEnv() })
+	return celEnv, envErr
+}
+
+func newPolicyEnv() (*cel.Env, error) {
 	return cel.NewEnv(
 		cel.Variable("object", cel.DynType),
 		cel.Variable("value", cel.DynType),
@@ -256,6 +285,12 @@ func CompilePolicies(policies []Policy) (*PolicySet, error) {
 			continue
 		}
 		names[p.Source+"#"+p.Name] = true
+		key, _ := json.Marshal(p)
+		if cp, ok := compiled.Get(string(key)); ok {
+			set.policies = append(set.policies, cp)
+			continue
+		}
+		before := len(errs)
 		cp := compiledPolicy{Policy: p, declaredAtID: p.Source + "#" + p.Name}
 		if len(p.Fields) == 0 {
 			fail("fields", errors.New("names no field"))
@@ -298,6 +333,9 @@ func CompilePolicies(policies []Policy) (*PolicySet, error) {
 		}
 		if p.Fix != "" {
 			cp.fix, cp.hasFix = compile("fix", p.Fix, false), true
+		}
+		if len(errs) == before {
+			compiled.Add(string(key), cp)
 		}
 		set.policies = append(set.policies, cp)
 	}

@@ -55,3 +55,25 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	})
 }
+
+// Validate is safe for concurrent use: the shared schema validator, CEL
+// environment and policy cache are used from several goroutines at once,
+// and each gets the same report.
+func TestValidateConcurrent(t *testing.T) {
+	bp := loadBlueprint(t, amf)
+	vals := with(amf, map[string]any{"replicas": 0, "region": "us-east1"})
+	_, first := Validate(context.Background(), bp, vals)
+	want := mustViolations(t, first).Error()
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			_, err := Validate(context.Background(), bp, vals, WithPolicies(Policy{Name: "p", Source: "s", Fields: []string{"spec.replicas"}, Rule: "true", Message: "m"}))
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err == nil || err.Error() != want {
+			t.Errorf("concurrent run: %v", err)
+		}
+	}
+}
