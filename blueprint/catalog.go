@@ -265,6 +265,9 @@ type Catalog struct {
 
 	mu    sync.Mutex
 	state []sourceState
+	// last is the view of the last call, reused while its indexes are
+	// current.
+	last *view
 
 	stop context.CancelFunc
 	wg   sync.WaitGroup
@@ -619,6 +622,9 @@ func (c *Catalog) indexes(ctx context.Context) ([]*sourceIndex, error) {
 type view struct {
 	byName      map[string][]*Entry
 	unpublished map[string][]Unpublished
+	// from are the indexes it merges: while the sources' indexes are
+	// these (cached), the view is reused.
+	from []*sourceIndex
 }
 
 func (c *Catalog) view(ctx context.Context) (*view, error) {
@@ -626,7 +632,13 @@ func (c *Catalog) view(ctx context.Context) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &view{byName: map[string][]*Entry{}, unpublished: map[string][]Unpublished{}}
+	c.mu.Lock()
+	last := c.last
+	c.mu.Unlock()
+	if last != nil && slices.Equal(last.from, idxs) {
+		return last, nil
+	}
+	v := &view{byName: map[string][]*Entry{}, unpublished: map[string][]Unpublished{}, from: idxs}
 	taken := map[string]bool{}
 	for _, idx := range idxs {
 		for _, e := range idx.entries {
@@ -644,6 +656,9 @@ func (c *Catalog) view(ctx context.Context) (*view, error) {
 	for _, es := range v.byName {
 		sort.SliceStable(es, func(i, j int) bool { return es[i].Version.GreaterThan(es[j].Version) })
 	}
+	c.mu.Lock()
+	c.last = v
+	c.mu.Unlock()
 	return v, nil
 }
 

@@ -18,7 +18,7 @@ import (
 	"github.com/nephoran/porchkit/porch/fake"
 )
 
-const ns = "default"
+const catalogNS = "default"
 
 // kptfile returns a Kptfile for package name with the given annotations
 // and keywords.
@@ -61,7 +61,7 @@ func newFixture(t *testing.T, opts porch.Options, repos ...string) *repoFixture 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
 	for _, r := range repos {
-		if _, err := c.Repositories(ns).Register(ctx, r, "https://git.example.com/"+r+".git"); err != nil {
+		if _, err := c.Repositories(catalogNS).Register(ctx, r, "https://git.example.com/"+r+".git"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -72,7 +72,7 @@ func newFixture(t *testing.T, opts porch.Options, repos ...string) *repoFixture 
 // among them, or the one Init made).
 func (f *repoFixture) draft(repo, pkg, ws string, files map[string]string) string {
 	f.t.Helper()
-	prs := f.c.PackageRevisions(ns)
+	prs := f.c.PackageRevisions(catalogNS)
 	d, err := prs.Init(f.ctx, repo, pkg, ws)
 	if err != nil {
 		f.t.Fatal(err)
@@ -92,7 +92,7 @@ func (f *repoFixture) draft(repo, pkg, ws string, files map[string]string) strin
 func (f *repoFixture) publish(repo, pkg, ws string, files map[string]string) string {
 	f.t.Helper()
 	name := f.draft(repo, pkg, ws, files)
-	prs := f.c.PackageRevisions(ns)
+	prs := f.c.PackageRevisions(catalogNS)
 	if _, err := prs.Propose(f.ctx, name); err != nil {
 		f.t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func amfRepository(t *testing.T, opts porch.Options) *repoFixture {
 		"cm.yaml": configMap("amf", "two")})
 	f.draft("blueprints", "amf", "v3", map[string]string{"cm.yaml": configMap("amf", "three")})
 	nrf := f.draft("blueprints", "nrf", "v1", nil)
-	if _, err := f.c.PackageRevisions(ns).Propose(f.ctx, nrf); err != nil {
+	if _, err := f.c.PackageRevisions(catalogNS).Propose(f.ctx, nrf); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -308,7 +308,7 @@ func TestCatalogWatchRefreshes(t *testing.T) {
 	}
 
 	// The draft v3 published appears; amf v1 deleted disappears.
-	prs := f.c.PackageRevisions(ns)
+	prs := f.c.PackageRevisions(catalogNS)
 	if _, err := prs.Propose(f.ctx, "blueprints.amf.v3"); err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +395,7 @@ func TestCatalogSelectsByLabelAndKeyword(t *testing.T) {
 	f.publish("blueprints", "smf", "v1", map[string]string{"Kptfile": kptfile("smf", nil, "5g")})
 	f.publish("blueprints", "tool", "v1", map[string]string{"Kptfile": kptfile("tool", nil, "ops")})
 	f.publish("other", "upf", "v1", map[string]string{"Kptfile": kptfile("upf", nil, "5g")})
-	if _, err := f.c.PackageRevisions(ns).UpdateMetadata(f.ctx, "blueprints.smf.v1", func(pr *porchapi.PackageRevision) error {
+	if _, err := f.c.PackageRevisions(catalogNS).UpdateMetadata(f.ctx, "blueprints.smf.v1", func(pr *porchapi.PackageRevision) error {
 		if pr.Labels == nil {
 			pr.Labels = map[string]string{}
 		}

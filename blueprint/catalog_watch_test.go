@@ -14,6 +14,7 @@ import (
 
 	"github.com/nephoran/porchkit/blueprint"
 	"github.com/nephoran/porchkit/porch"
+	"github.com/nephoran/porchkit/porch/fake"
 )
 
 // After the server goes away and comes back, the watch is opened again
@@ -115,7 +116,7 @@ func TestCatalogCloseEndsWatches(t *testing.T) {
 // a cache, is refused rather than served under the old version.
 func TestCatalogStaleEntry(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "amf/v1/Kptfile", kptfile("amf", nil))
+	writeFile(t, dir, "amf/v1/Kptfile", kptfile("amf", nil))
 	ctx := context.Background()
 	src, err := blueprint.NewDirSource(ctx, dir, blueprint.DirOptions{NoGitTags: true})
 	if err != nil {
@@ -133,7 +134,7 @@ func TestCatalogStaleEntry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, dir, "amf/v1/cm.yaml", configMap("amf", "new"))
+	writeFile(t, dir, "amf/v1/cm.yaml", configMap("amf", "new"))
 	if _, err := cat.Load(ctx, e); !errors.Is(err, blueprint.ErrStaleEntry) {
 		t.Errorf("Load of a changed entry: %v", err)
 	}
@@ -150,7 +151,7 @@ func TestCatalogRevisionLabelsRefresh(t *testing.T) {
 	if _, err := cat.List(f.ctx, blueprint.Filter{}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.c.PackageRevisions(ns).UpdateMetadata(f.ctx, "blueprints.amf.v1", func(pr *porchapi.PackageRevision) error {
+	if _, err := f.c.PackageRevisions(catalogNS).UpdateMetadata(f.ctx, "blueprints.amf.v1", func(pr *porchapi.PackageRevision) error {
 		pr.Labels = map[string]string{"tier": "gold", blueprint.TypeAnnotation: "network-function"}
 		return nil
 	}); err != nil {
@@ -234,5 +235,49 @@ func TestCatalogReadFailureNotCached(t *testing.T) {
 	reads := src.readCount()
 	if _, err := cat.List(ctx, blueprint.Filter{}); err != nil || src.readCount() != reads {
 		t.Errorf("a complete listing is cached: %d reads, then %d, %v", reads, src.readCount(), err)
+	}
+}
+
+// A revision cloned from a git tag, in a workspace that names no version,
+// takes its version from the tag its upstream lock records.
+func TestCatalogVersionFromUpstreamLock(t *testing.T) {
+	fetcher := fake.GitFetcherFunc(func(_ context.Context, url, ref, dir string) (map[string]string, string, error) {
+		return map[string]string{"Kptfile": kptfile("amf", nil), "cm.yaml": configMap("amf", ref)}, "0123456789abcdef0123456789abcdef01234567", nil
+	})
+	c, _ := fake.NewClientBuilder().WithGitFetcher(fetcher).Build(t)
+	ctx := context.Background()
+	if _, err := c.Repositories(catalogNS).Register(ctx, "blueprints", "https://git.example.com/blueprints.git"); err != nil {
+		t.Fatal(err)
+	}
+	prs := c.PackageRevisions(catalogNS)
+	for _, ws := range []string{"imported", "later"} {
+		ref := map[string]string{"imported": "amf/v1.3.0", "later": "refs/tags/amf/v1.4.2"}[ws]
+		d, err := prs.Clone(ctx, porch.FromGit("https://git.example.com/upstream.git", ref, "amf"), "blueprints", "amf", ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := prs.Propose(ctx, d.Name); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := prs.Approve(ctx, d.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src, err := blueprint.NewPorchSource(c, blueprint.PorchSourceConfig{Repositories: []string{"blueprints"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := blueprint.NewCatalog(ctx, blueprint.CatalogOptions{}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cat.Close()
+	es, err := cat.List(ctx, blueprint.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := versions(es); len(got) != 2 || got[0] != "amf@1.4.2" || got[1] != "amf@1.3.0" ||
+		es[0].VersionFrom != blueprint.VersionFromGitTag || es[1].Location != "blueprints.amf.imported" {
+		t.Errorf("entries %v", es)
 	}
 }

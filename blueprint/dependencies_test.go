@@ -55,7 +55,7 @@ func nephioCatalog(t *testing.T) (*repoFixture, *blueprint.Catalog) {
 	v3 := nephioPackage(t, "pkg-example-upf-bp")
 	delete(v3, "upfdeployment.yaml")
 	f.draft("catalog", "free5gc-upf", "v3", nil)
-	prs := f.c.PackageRevisions(ns)
+	prs := f.c.PackageRevisions(catalogNS)
 	if _, err := prs.UpdateResources(f.ctx, "catalog.free5gc-upf.v3", func(p *porch.Package) error {
 		p.Resources = v3
 		return nil

@@ -112,8 +112,8 @@ func TestCatalogSourceOrder(t *testing.T) {
 
 func TestDirSourceEditsSeenAfterRefresh(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, "amf/v1/Kptfile", kptfile("amf", nil))
-	write(t, dir, "amf/v1/cm.yaml", configMap("amf", "one"))
+	writeFile(t, dir, "amf/v1/Kptfile", kptfile("amf", nil))
+	writeFile(t, dir, "amf/v1/cm.yaml", configMap("amf", "one"))
 	ctx := context.Background()
 	src, err := blueprint.NewDirSource(ctx, dir, blueprint.DirOptions{Name: "local", NoGitTags: true})
 	if err != nil {
@@ -124,8 +124,8 @@ func TestDirSourceEditsSeenAfterRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, dir, "amf/v1/cm.yaml", configMap("amf", "edited"))
-	write(t, dir, "amf/v2/Kptfile", kptfile("amf", nil))
+	writeFile(t, dir, "amf/v1/cm.yaml", configMap("amf", "edited"))
+	writeFile(t, dir, "amf/v2/Kptfile", kptfile("amf", nil))
 	if _, err := cat.Resolve(ctx, "amf", ">=2"); !errors.Is(err, blueprint.ErrNoMatchingVersion) {
 		t.Errorf("before Refresh the listing is the cached one: %v", err)
 	}
@@ -147,7 +147,7 @@ func TestDirSourceEditsSeenAfterRefresh(t *testing.T) {
 	}
 }
 
-func write(t *testing.T, dir, rel, content string) {
+func writeFile(t *testing.T, dir, rel, content string) {
 	t.Helper()
 	p := filepath.Join(dir, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -158,7 +158,7 @@ func write(t *testing.T, dir, rel, content string) {
 	}
 }
 
-func git(t *testing.T, dir string, args ...string) {
+func runGit(t *testing.T, dir string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
@@ -174,18 +174,18 @@ func TestDirSourceGitTags(t *testing.T) {
 		t.Skip("reading git tags needs the git command, which is not installed")
 	}
 	repo := t.TempDir()
-	git(t, repo, "init", "-q", "-b", "main")
-	write(t, repo, "blueprints/amf/Kptfile", kptfile("amf", nil))
-	write(t, repo, "blueprints/amf/cm.yaml", configMap("amf", "one"))
-	write(t, repo, "blueprints/smf/Kptfile", kptfile("smf", map[string]string{blueprint.VersionAnnotation: "0.9.0"}))
-	git(t, repo, "add", "-A")
-	git(t, repo, "commit", "-qm", "one")
-	git(t, repo, "tag", "blueprints/amf/v1.0.0") // kpt's per-package tag
-	write(t, repo, "blueprints/amf/cm.yaml", configMap("amf", "one-one"))
-	git(t, repo, "commit", "-qam", "one-one")
-	git(t, repo, "tag", "-a", "-m", "release", "v1.1.0") // a tag of the whole repository
-	git(t, repo, "tag", "smf/v7.0.0")                    // another package's path: not amf's
-	write(t, repo, "blueprints/amf/cm.yaml", configMap("amf", "work in progress"))
+	runGit(t, repo, "init", "-q", "-b", "main")
+	writeFile(t, repo, "blueprints/amf/Kptfile", kptfile("amf", nil))
+	writeFile(t, repo, "blueprints/amf/cm.yaml", configMap("amf", "one"))
+	writeFile(t, repo, "blueprints/smf/Kptfile", kptfile("smf", map[string]string{blueprint.VersionAnnotation: "0.9.0"}))
+	runGit(t, repo, "add", "-A")
+	runGit(t, repo, "commit", "-qm", "one")
+	runGit(t, repo, "tag", "blueprints/amf/v1.0.0") // kpt's per-package tag
+	writeFile(t, repo, "blueprints/amf/cm.yaml", configMap("amf", "one-one"))
+	runGit(t, repo, "commit", "-qam", "one-one")
+	runGit(t, repo, "tag", "-a", "-m", "release", "v1.1.0") // a tag of the whole repository
+	runGit(t, repo, "tag", "smf/v7.0.0")                    // another package's path: not amf's
+	writeFile(t, repo, "blueprints/amf/cm.yaml", configMap("amf", "work in progress"))
 
 	ctx := context.Background()
 	src, err := blueprint.NewDirSource(ctx, filepath.Join(repo, "blueprints"), blueprint.DirOptions{})
@@ -225,5 +225,34 @@ func TestDirSourceGitTags(t *testing.T) {
 		if got := slices.Sorted(mapsKeys(b.Files)); !slices.Equal(got, []string{"Kptfile", "cm.yaml"}) {
 			t.Errorf("amf %s: files %v", tc.constraint, got)
 		}
+	}
+}
+
+// Without a constraint, Resolve takes the newest stable version, and a
+// pre-release only when there is nothing else; a constraint naming a
+// pre-release reaches it.
+func TestResolvePrereleases(t *testing.T) {
+	src, err := blueprint.NewFSSource("library", fstest.MapFS{
+		"amf/v1/Kptfile":          {Data: []byte(kptfile("amf", nil))},
+		"amf/v2.0.0-rc.1/Kptfile": {Data: []byte(kptfile("amf", nil))},
+		"nrf/v3-0-0-beta/Kptfile": {Data: []byte(kptfile("nrf", nil))},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := fsCatalog(t, src)
+	ctx := context.Background()
+	for _, tc := range []struct{ name, constraint, want string }{
+		{"amf", "", "1.0.0"},
+		{"amf", ">=2.0.0-0", "2.0.0-rc.1"},
+		{"nrf", "", "3.0.0-beta"},
+	} {
+		e, err := cat.Resolve(ctx, tc.name, tc.constraint)
+		if err != nil || e.Version.String() != tc.want {
+			t.Errorf("Resolve(%s, %q) = %v, %v; want %s", tc.name, tc.constraint, e, err, tc.want)
+		}
+	}
+	if _, err := cat.Resolve(ctx, "amf", ">=2"); !errors.Is(err, blueprint.ErrNoMatchingVersion) {
+		t.Errorf(">=2 does not take a pre-release: %v", err)
 	}
 }

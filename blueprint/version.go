@@ -77,7 +77,11 @@ func ParseVersion(s string) (*semver.Version, error) {
 		if m[4] != "" {
 			v += "-" + m[4]
 		}
-		return semver.StrictNewVersion(v)
+		ver, err := semver.StrictNewVersion(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %q: %w", ErrInvalidVersion, s, err)
+		}
+		return ver, nil
 	}
 	if !dottedVersion.MatchString(text) {
 		return nil, fmt.Errorf("%w: %q is not a semantic version (v1, v1.2, v1.2.3, v1-2-3)", ErrInvalidVersion, s)

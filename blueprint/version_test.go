@@ -55,3 +55,24 @@ func TestVersionFromTag(t *testing.T) {
 		}
 	}
 }
+
+// Any text either parses, to a version whose "v" form parses back to it,
+// or is an ErrInvalidVersion error; nothing panics.
+func FuzzParseVersion(f *testing.F) {
+	for _, s := range []string{"v1", "v1-2-3", "1.2.3-rc.1+b5", "v2-0-0-rc-1", "main", "", "v01", "1..2", "v9999999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseVersion(s)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidVersion) {
+				t.Fatalf("ParseVersion(%q): untyped error %v", s, err)
+			}
+			return
+		}
+		back, err := ParseVersion(formatVersion(v))
+		if err != nil || !back.Equal(v) {
+			t.Fatalf("ParseVersion(%q) = %s, whose text %q gives %v, %v", s, v, formatVersion(v), back, err)
+		}
+	})
+}
