@@ -12,6 +12,7 @@ import (
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 
+	"github.com/nephoran/porchkit/blueprint"
 	"github.com/nephoran/porchkit/krm"
 	"github.com/nephoran/porchkit/multicluster"
 	"github.com/nephoran/porchkit/observability"
@@ -63,6 +64,11 @@ type Components struct {
 	// Blueprint is the blueprint catalog's repository, nil without
 	// blueprint.catalogUrl.
 	Blueprint *BlueprintCatalog
+	// Catalog lists and resolves the blueprints published in that
+	// repository (through Porch, refreshed by its watch), nil without
+	// blueprint.catalogUrl. Registering the repository is the caller's
+	// step (Blueprint.RegisterOptions); until then the catalog is empty.
+	Catalog *blueprint.Catalog
 }
 
 // Close stops the Propagator's rollouts (they stay resumable) and the Porch
@@ -71,6 +77,9 @@ func (c *Components) Close() error {
 	var err error
 	if c.Propagator != nil {
 		err = c.Propagator.Close()
+	}
+	if c.Catalog != nil {
+		c.Catalog.Close()
 	}
 	if c.Porch != nil {
 		c.Porch.Close()
@@ -81,8 +90,7 @@ func (c *Components) Close() error {
 // BlueprintCatalog is the blueprint section resolved: the Porch repository
 // that holds the blueprints, ready to register with
 // Repositories(Namespace).Register(ctx, Repository, URL, RegisterOptions()...).
-// porchkit builds no catalog on it yet. Printing it never shows the git
-// password.
+// Components.Catalog reads it. Printing it never shows the git password.
 type BlueprintCatalog struct {
 	// Namespace is the Repository's namespace.
 	Namespace string
@@ -134,7 +142,7 @@ func Build(ctx context.Context, cfg Config, opts BuildOptions) (*Components, err
 		secrets = opts.KubeClient.CoreV1()
 	}
 	cr, ps := restConfig(ctx, cfg.Porch, secrets, log)
-	blueprint, bps := resolveBlueprint(ctx, cfg.Blueprint, secrets)
+	bpRepo, bps := resolveBlueprint(ctx, cfg.Blueprint, secrets)
 	ps = append(ps, bps...)
 	if err := ps.err(); err != nil {
 		return nil, err
@@ -184,7 +192,17 @@ func Build(ctx context.Context, cfg Config, opts BuildOptions) (*Components, err
 		rc.Instrumentation = krmobs.New(provider)
 	}
 
-	c := &Components{RESTConfig: cr.rest, Porch: client, Runner: krm.NewRunner(rc), Observability: provider, Blueprint: blueprint}
+	c := &Components{RESTConfig: cr.rest, Porch: client, Runner: krm.NewRunner(rc), Observability: provider, Blueprint: bpRepo}
+	if bpRepo != nil {
+		src, err := blueprint.NewPorchSource(client, blueprint.PorchSourceConfig{Namespace: bpRepo.Namespace, Repositories: []string{bpRepo.Repository}})
+		if err == nil {
+			c.Catalog, err = blueprint.NewCatalog(ctx, blueprint.CatalogOptions{Logger: log.WithName("blueprint")}, src)
+		}
+		if err != nil {
+			client.Close()
+			return nil, fmt.Errorf("config: blueprint catalog: %w", err)
+		}
+	}
 	if cfg.Multicluster.Enabled {
 		mc := managerConfig(cfg.Multicluster)
 		mc.Logger = log.WithName("multicluster")
@@ -203,7 +221,7 @@ func Build(ctx context.Context, cfg Config, opts BuildOptions) (*Components, err
 		c.Propagator = multicluster.NewPropagator(c.Clusters, opts.Backend, pc)
 	}
 	log.Info("porchkit components built", "host", cr.rest.Host, "authMethod", cfg.Porch.Auth.Method,
-		"multicluster", cfg.Multicluster.Enabled, "blueprintCatalog", blueprint != nil)
+		"multicluster", cfg.Multicluster.Enabled, "blueprintCatalog", bpRepo != nil)
 	return c, nil
 }
 

@@ -24,6 +24,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
+	porchapi "github.com/nephio-project/porch/api/porch/v1alpha1"
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -35,6 +36,7 @@ import (
 	"github.com/nephoran/porchkit/internal/pki"
 	"github.com/nephoran/porchkit/krm"
 	"github.com/nephoran/porchkit/multicluster/memfleet"
+	"github.com/nephoran/porchkit/porch"
 	"github.com/nephoran/porchkit/porch/fake"
 )
 
@@ -656,6 +658,26 @@ func TestBlueprintCatalogResolved(t *testing.T) {
 	s, err := kube.CoreV1().Secrets("default").Get(ctx, "git", metav1.GetOptions{})
 	if err != nil || string(s.Data["password"]) != password {
 		t.Fatalf("secret %v", err)
+	}
+	// The catalog reads the registered repository's published blueprints.
+	prs := c.Porch.PackageRevisions(b.Namespace)
+	draft, err := prs.Init(ctx, b.Repository, "amf", "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := porch.NewLifecycleManager(prs, porch.LifecycleOptions{}).Promote(ctx, draft.Name, porchapi.PackageRevisionLifecyclePublished); err != nil {
+		t.Fatal(err)
+	}
+	if c.Catalog == nil {
+		t.Fatal("no catalog built")
+	}
+	c.Catalog.Refresh()
+	cand, err := c.Catalog.Resolve(ctx, "amf", "^1")
+	if err != nil {
+		t.Fatalf("resolving the published blueprint: %v", err)
+	}
+	if cand.Version.String() != "1.0.0" {
+		t.Fatalf("resolved %+v", cand)
 	}
 	for _, format := range []string{"%v", "%+v", "%#v", "%s"} {
 		if out := sprintf(format, b); strings.Contains(out, password) {

@@ -327,10 +327,10 @@ type ContainerConfig struct {
 }
 
 // BlueprintConfig is the blueprint section: the Porch repository that holds
-// the blueprint catalog. It is read and validated; Build resolves it into
-// Components.Blueprint (the repository's registration, with its
-// credentials read) but registers nothing and builds no catalog, since
-// porchkit has no blueprint package yet.
+// the blueprint catalog. Build resolves it into Components.Blueprint (the
+// repository's registration, with its credentials read) and
+// Components.Catalog (a blueprint.Catalog over the repository's published
+// revisions); it registers nothing, which is the caller's step.
 type BlueprintConfig struct {
 	// CatalogURL is the catalog's git URL, or oci:// image (default "": no
 	// catalog).

@@ -26,10 +26,9 @@
 // and the observability.Provider. It reads every Secret and file the
 // configuration references and parses every certificate, key and CA first,
 // so a missing Secret or a malformed certificate fails Build with the key
-// named before anything is made. The blueprint section is read, validated
-// and resolved into the catalog repository's registration
-// (Components.Blueprint); porchkit has no blueprint package yet, so Build
-// makes no catalog.
+// named before anything is made. The blueprint section is resolved into
+// the catalog repository's registration (Components.Blueprint) and a
+// blueprint.Catalog over its published revisions (Components.Catalog).
 //
 // Authentication (porch.auth.method): kubeconfig (a file and context),
 // serviceaccount (the pod's token and CA files, the default), token (a
