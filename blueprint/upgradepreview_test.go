@@ -117,13 +117,19 @@ func previewVersions() (old, upd, local map[string]string) {
 // mergedField reads a field of a merged resource, as a Value.
 func mergedField(t *testing.T, p *UpgradePreview, key ResourceKey, path string) Value {
 	t.Helper()
-	for file, text := range p.Merged {
+	return fieldOf(t, p.Merged, key, path)
+}
+
+// fieldOf reads a field of a resource of a package's files, as a Value.
+func fieldOf(t *testing.T, files map[string]string, key ResourceKey, path string) Value {
+	t.Helper()
+	for file, text := range files {
 		if !isKRMFile(file) {
 			continue
 		}
 		nodes, err := (&kio.ByteReader{Reader: strings.NewReader(text), OmitReaderAnnotations: true}).Read()
 		if err != nil {
-			t.Fatalf("merged %s does not parse: %v", file, err)
+			t.Fatalf("%s does not parse: %v", file, err)
 		}
 		for _, n := range nodes {
 			if keyOf(n) != key {
