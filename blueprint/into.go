@@ -25,9 +25,6 @@ var (
 	ErrNotDeploymentRepository = errors.New("blueprint: target repository is not a deployment repository")
 	// ErrInvalidTarget: a field of the target or of the options is invalid.
 	ErrInvalidTarget = errors.New("blueprint: invalid target")
-	// ErrNoSpecializer: values were given but no PackageSpecializer to
-	// bind them.
-	ErrNoSpecializer = errors.New("blueprint: values given without a specializer")
 	// ErrRenderFailed: Porch rendered the pushed package and its pipeline
 	// failed.
 	ErrRenderFailed = errors.New("blueprint: Porch failed to render the package")
@@ -53,19 +50,37 @@ func (e *ReadinessError) Error() string {
 // Unwrap returns ErrReadinessNotMet.
 func (e *ReadinessError) Unwrap() error { return ErrReadinessNotMet }
 
-// PackageSpecializer specialises a package in place with values; on error
-// it leaves the package as it was. Variant is one; the blueprint's
-// parameter binding is another.
+// PackageSpecializer specialises a package in place with values; name is
+// the downstream package's name. On error it leaves the package as it was.
+// GenerateSpecializer is the one GenerateInto and Upgrade use by default.
 type PackageSpecializer interface {
-	Specialize(ctx context.Context, pkg *porch.Package, values map[string]any) error
+	Specialize(ctx context.Context, name string, pkg *porch.Package, values Values) error
 }
 
 // SpecializerFunc adapts a function to PackageSpecializer.
-type SpecializerFunc func(ctx context.Context, pkg *porch.Package, values map[string]any) error
+type SpecializerFunc func(ctx context.Context, name string, pkg *porch.Package, values Values) error
 
 // Specialize implements PackageSpecializer.
-func (f SpecializerFunc) Specialize(ctx context.Context, pkg *porch.Package, values map[string]any) error {
-	return f(ctx, pkg, values)
+func (f SpecializerFunc) Specialize(ctx context.Context, name string, pkg *porch.Package, values Values) error {
+	return f(ctx, name, pkg, values)
+}
+
+// GenerateSpecializer returns the PackageSpecializer of Generate: values are
+// layered, validated and bound by the package's Parameters (declared or
+// inferred), templates executed, and the package specialised as Porch's
+// PackageVariant controller does with opts (PackageContext, WithPipeline,
+// Inject, ...). The pipeline is not run (WithoutRender): Porch renders the
+// package when it is pushed, as it does a PackageVariant's draft.
+func GenerateSpecializer(opts ...GenerateOption) PackageSpecializer {
+	return SpecializerFunc(func(ctx context.Context, name string, pkg *porch.Package, values Values) error {
+		all := append(append([]GenerateOption{}, opts...), Name(name), WithoutRender())
+		out, err := Generate(ctx, FromPackage(pkg, ""), values, all...)
+		if err != nil {
+			return err
+		}
+		pkg.Resources = out.Files
+		return nil
+	})
 }
 
 // IntoTarget is where GenerateInto creates the downstream package revision.
@@ -95,9 +110,13 @@ type IntoOptions struct {
 	// RequireDeployment refuses a target repository that is not a
 	// deployment repository.
 	RequireDeployment bool
-	// Specializer applies the values (default: none, and then values are
-	// refused).
+	// Specializer applies the values (default: GenerateSpecializer with
+	// Generate).
 	Specializer PackageSpecializer
+	// Generate are the options of the default specializer: the
+	// PackageVariant-style package context, pipeline and injectors, the
+	// environment, the cluster context.
+	Generate []GenerateOption
 	// Strategy is the merge strategy recorded on clone (default
 	// resource-merge).
 	Strategy porchapi.PackageMergeStrategy
@@ -120,6 +139,9 @@ func (o *IntoOptions) ApplyToInto(t *IntoOptions) {
 	}
 	if o.Specializer != nil {
 		t.Specializer = o.Specializer
+	}
+	if o.Generate != nil {
+		t.Generate = append(t.Generate, o.Generate...)
 	}
 	if o.Strategy != "" {
 		t.Strategy = o.Strategy
@@ -160,6 +182,9 @@ func (r RequireDeployment) ApplyToInto(o *IntoOptions) { o.RequireDeployment = b
 // WithSpecializer sets IntoOptions.Specializer.
 func WithSpecializer(s PackageSpecializer) IntoOption { return &IntoOptions{Specializer: s} }
 
+// WithGenerateOptions adds options of the default specializer (Generate).
+func WithGenerateOptions(opts ...GenerateOption) IntoOption { return &IntoOptions{Generate: opts} }
+
 // WithLifecycleManager sets IntoOptions.Manager.
 func WithLifecycleManager(m *porch.LifecycleManager) IntoOption { return &IntoOptions{Manager: m} }
 
@@ -193,14 +218,12 @@ func intoOptions(opts []IntoOption) (IntoOptions, error) {
 	return o, nil
 }
 
-func (o *IntoOptions) specialize(ctx context.Context, pkg *porch.Package, values map[string]any) error {
-	if o.Specializer == nil {
-		if len(values) > 0 {
-			return ErrNoSpecializer
-		}
-		return nil
+func (o *IntoOptions) specialize(ctx context.Context, name string, pkg *porch.Package, values Values) error {
+	s := o.Specializer
+	if s == nil {
+		s = GenerateSpecializer(o.Generate...)
 	}
-	return o.Specializer.Specialize(ctx, pkg, values)
+	return s.Specialize(ctx, name, pkg, values)
 }
 
 // GenerateInto makes a downstream package of a blueprint in Porch the way
@@ -218,7 +241,7 @@ func (o *IntoOptions) specialize(ctx context.Context, pkg *porch.Package, values
 // content, and the gates are met when the revision is to be proposed. A
 // step that fails after the clone deletes the draft, so a failed
 // GenerateInto leaves nothing behind.
-func GenerateInto(ctx context.Context, c porch.Client, upstream string, values map[string]any, target IntoTarget, opts ...IntoOption) (*IntoResult, error) {
+func GenerateInto(ctx context.Context, c porch.Client, upstream string, values Values, target IntoTarget, opts ...IntoOption) (*IntoResult, error) {
 	o, err := intoOptions(opts)
 	if err != nil {
 		return nil, err
@@ -260,7 +283,7 @@ func GenerateInto(ctx context.Context, c porch.Client, upstream string, values m
 		return nil, fmt.Errorf("blueprint: pull upstream %s: %w", upstream, err)
 	}
 	trial := content.DeepCopy()
-	if err := o.specialize(ctx, trial, values); err != nil {
+	if err := o.specialize(ctx, target.Package, trial, values); err != nil {
 		return nil, fmt.Errorf("blueprint: specialise %s: %w", upstream, err)
 	}
 	if o.Lifecycle != porchapi.PackageRevisionLifecycleDraft {
@@ -273,7 +296,7 @@ func GenerateInto(ctx context.Context, c porch.Client, upstream string, values m
 	if err != nil {
 		return nil, fmt.Errorf("blueprint: clone %s into %s: %w", upstream, target.Repository, err)
 	}
-	res, err := finish(ctx, prs, draft.Name, &o, func(pkg *porch.Package) error { return o.specialize(ctx, pkg, values) })
+	res, err := finish(ctx, prs, draft.Name, &o, func(pkg *porch.Package) error { return o.specialize(ctx, target.Package, pkg, values) })
 	if err != nil {
 		return nil, err
 	}

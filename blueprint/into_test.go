@@ -103,17 +103,22 @@ func setFiles(files map[string]string) func(*porch.Package) {
 
 func strp(s string) *string { return &s }
 
-// testVariant injects ConfigMap "edge" into the blueprint's injection point,
-// sets a package-context key and adds a mutator, like a PackageVariant.
-func testVariant() *Variant {
-	return &Variant{
-		Name:           "amf-edge",
-		PackageContext: map[string]string{"site": "edge-1"},
-		Mutators:       []kptfilev1.Function{{Name: "ns", Image: "gcr.io/kpt-fn/set-namespace:v0.4.1", ConfigMap: map[string]string{"namespace": "amf"}}},
-		Injectors:      []InjectionSelector{{Kind: strp("ConfigMap"), Name: "edge"}},
-		Objects:        []*yaml.RNode{yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: edge\ndata:\n  plmn: \"208-93\"\n")},
+// variantOptions inject ConfigMap "edge" into the blueprint's injection
+// point, set a package-context key and add a mutator, as a PackageVariant
+// named amf-edge does.
+func variantOptions() []GenerateOption {
+	return []GenerateOption{
+		&PackageContext{Data: map[string]string{"site": "edge-1"}},
+		WithPipeline(&kptfilev1.Pipeline{Mutators: []kptfilev1.Function{{Name: "ns", Image: "gcr.io/kpt-fn/set-namespace:v0.4.1", ConfigMap: map[string]string{"namespace": "amf"}}}}),
+		&GenerateOptions{
+			Variant:          "amf-edge",
+			Injectors:        []Injector{{Kind: strp("ConfigMap"), Name: "edge"}},
+			InjectionObjects: []*yaml.RNode{yaml.MustParse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: edge\ndata:\n  plmn: \"208-93\"\n")},
+		},
 	}
 }
+
+func testVariant() IntoOption { return WithGenerateOptions(variantOptions()...) }
 
 type fakeStack struct {
 	c   porch.Client
@@ -155,7 +160,7 @@ func (s *fakeStack) revisionsIn(t *testing.T, ctx context.Context, repo string) 
 func TestGenerateIntoLeavesSpecialisedDraft(t *testing.T) {
 	ctx, s := newFakeStack(t)
 	res, err := GenerateInto(ctx, s.c, s.v1.Name, nil, IntoTarget{Repository: "edge", Package: "amf-edge"},
-		WithSpecializer(testVariant()), RequireDeployment(true))
+		testVariant(), RequireDeployment(true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +213,7 @@ func TestGenerateIntoPublishes(t *testing.T) {
 		return nil
 	})})
 	res, err := GenerateInto(ctx, s.c, s.v1.Name, nil, IntoTarget{Repository: "edge", Package: "amf-edge"},
-		WithSpecializer(testVariant()), AsPublished, WithLifecycleManager(m))
+		testVariant(), AsPublished, WithLifecycleManager(m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,25 +231,22 @@ func TestGenerateIntoBadInputCreatesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unmatched := testVariant()
-	unmatched.Injectors = []InjectionSelector{{Name: "nowhere"}}
-	reserved := testVariant()
-	reserved.PackageContext = map[string]string{"name": "x"}
+	unmatched := WithGenerateOptions(append(variantOptions(), &GenerateOptions{Injectors: []Injector{{Name: "nowhere"}}})...)
+	reserved := WithGenerateOptions(&PackageContext{Data: map[string]string{"name": "x"}})
 	edge := IntoTarget{Repository: "edge", Package: "amf-edge"}
 	for name, tc := range map[string]struct {
 		upstream string
-		values   map[string]any
+		values   Values
 		target   IntoTarget
 		opts     []IntoOption
 		want     error
 		naming   string
 	}{
-		"upstream not published":     {upstream: draft.Name, target: edge, opts: []IntoOption{WithSpecializer(testVariant())}, want: ErrUpstreamNotPublished, naming: "Draft"},
+		"upstream not published":      {upstream: draft.Name, target: edge, opts: []IntoOption{testVariant()}, want: ErrUpstreamNotPublished, naming: "Draft"},
 		"not a deployment repository": {upstream: s.v1.Name, target: IntoTarget{Repository: "plain", Package: "amf"}, opts: []IntoOption{RequireDeployment(true)}, want: ErrNotDeploymentRepository, naming: "plain"},
-		"values a variant cannot bind": {upstream: s.v1.Name, target: edge, values: map[string]any{"replicas": 3}, opts: []IntoOption{WithSpecializer(testVariant())}, want: ErrInvalidVariant, naming: "replicas"},
-		"values without specializer":  {upstream: s.v1.Name, target: edge, values: map[string]any{"replicas": 3}, want: ErrNoSpecializer},
-		"reserved context key":        {upstream: s.v1.Name, target: edge, opts: []IntoOption{WithSpecializer(reserved)}, want: ErrInvalidVariant, naming: `"name"`},
-		"unmet readiness gate":        {upstream: s.v1.Name, target: edge, opts: []IntoOption{WithSpecializer(unmatched), AsPublished}, want: ErrReadinessNotMet, naming: "config.injection.ConfigMap.amf-site"},
+		"unknown value":               {upstream: s.v1.Name, target: edge, values: Values{"replicas": 3}, opts: []IntoOption{testVariant()}, want: ErrInvalidValues, naming: "replicas"},
+		"reserved context key":        {upstream: s.v1.Name, target: edge, opts: []IntoOption{reserved}, want: ErrInvalidOptions, naming: `"name"`},
+		"unmet readiness gate":        {upstream: s.v1.Name, target: edge, opts: []IntoOption{unmatched, AsPublished}, want: ErrReadinessNotMet, naming: "config.injection.ConfigMap.amf-site"},
 		"bad lifecycle":               {upstream: s.v1.Name, target: edge, opts: []IntoOption{EndAs("Archived")}, want: ErrInvalidTarget, naming: "Lifecycle"},
 		"no package":                  {upstream: s.v1.Name, target: IntoTarget{Repository: "edge"}, want: ErrInvalidTarget, naming: "Package"},
 		"unknown upstream":            {upstream: "blueprints.nothing.v1", target: edge, want: porch.ErrNotFound},
@@ -261,7 +263,7 @@ func TestGenerateIntoBadInputCreatesNothing(t *testing.T) {
 		})
 	}
 	var re *ReadinessError
-	_, err = GenerateInto(ctx, s.c, s.v1.Name, nil, edge, WithSpecializer(unmatched), AsProposed)
+	_, err = GenerateInto(ctx, s.c, s.v1.Name, nil, edge, unmatched, AsProposed)
 	if !errors.As(err, &re) || len(re.Missing) != 1 {
 		t.Errorf("err %v, want a *ReadinessError with one gate", err)
 	}
@@ -280,7 +282,7 @@ func TestGenerateIntoFailedStepLeavesNoDraft(t *testing.T) {
 			ctx, s := newFakeStack(t)
 			s.srv.Intercept(hook)
 			_, err := GenerateInto(ctx, s.c, s.v1.Name, nil, IntoTarget{Repository: "edge", Package: "amf-edge"},
-				WithSpecializer(testVariant()), AsPublished)
+				testVariant(), AsPublished)
 			if err == nil {
 				t.Fatal("GenerateInto succeeded through a failing step")
 			}
@@ -305,5 +307,30 @@ func TestUnmetGatesReadsRevisionAndKptfile(t *testing.T) {
 	pr.Status.Conditions = []porchapi.Condition{{Type: "b", Status: porchapi.ConditionTrue}}
 	if got := unmetGates(pr, pkg); strings.Join(got, ",") != "c" {
 		t.Errorf("revision and Kptfile: %v (the revision's condition b wins, gate c is unmet)", got)
+	}
+}
+
+func TestGenerateIntoSpecializerFailingOnDraftLeavesNoDraft(t *testing.T) {
+	ctx, s := newFakeStack(t)
+	calls := 0
+	failSecond := SpecializerFunc(func(_ context.Context, name string, pkg *porch.Package, _ Values) error {
+		calls++
+		if name != "amf-edge" {
+			t.Errorf("specialised for %q, want the downstream package name", name)
+		}
+		if calls == 2 {
+			return errors.New("second pass refused by test")
+		}
+		return nil
+	})
+	_, err := GenerateInto(ctx, s.c, s.v1.Name, nil, IntoTarget{Repository: "edge", Package: "amf-edge"}, WithSpecializer(failSecond))
+	if err == nil || !strings.Contains(err.Error(), "second pass refused") {
+		t.Fatalf("err %v", err)
+	}
+	if calls != 2 {
+		t.Fatalf("specializer called %d times, want a trial on the upstream and one on the draft", calls)
+	}
+	if got := s.revisionsIn(t, ctx, "edge"); len(got) != 0 {
+		t.Errorf("%d revision(s) left", len(got))
 	}
 }

@@ -37,7 +37,7 @@ type UpgradeTarget struct {
 // every conflict, kpt#3242), the specialisation is applied again with
 // values, and the draft is pushed and moved on as GenerateInto does. A
 // failure after the draft exists deletes it.
-func Upgrade(ctx context.Context, c porch.Client, target UpgradeTarget, values map[string]any, opts ...IntoOption) (*IntoResult, error) {
+func Upgrade(ctx context.Context, c porch.Client, target UpgradeTarget, values Values, opts ...IntoOption) (*IntoResult, error) {
 	o, err := intoOptions(opts)
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func Upgrade(ctx context.Context, c porch.Client, target UpgradeTarget, values m
 	newSpecialised := contents[target.NewUpstream].DeepCopy()
 	oldSpecialised := contents[oldName].DeepCopy()
 	for _, p := range []*porch.Package{oldSpecialised, newSpecialised} {
-		if err := o.specialize(ctx, p, values); err != nil {
+		if err := o.specialize(ctx, local.Spec.PackageName, p, values); err != nil {
 			return nil, fmt.Errorf("blueprint: specialise %s: %w", p.Name, err)
 		}
 	}
@@ -119,7 +119,7 @@ func Upgrade(ctx context.Context, c porch.Client, target UpgradeTarget, values m
 		if err := settle(pkg, preview.Merged); err != nil {
 			return err
 		}
-		return o.specialize(ctx, pkg, values)
+		return o.specialize(ctx, local.Spec.PackageName, pkg, values)
 	})
 	if res != nil {
 		res.Preview = preview

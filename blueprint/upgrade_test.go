@@ -25,7 +25,7 @@ func customise(p *porch.Package) {
 func upgradeStack(t *testing.T) (context.Context, *fakeStack, *porchapi.PackageRevision, *porchapi.PackageRevision) {
 	t.Helper()
 	ctx, s := newFakeStack(t)
-	res, err := GenerateInto(ctx, s.c, s.v1.Name, nil, IntoTarget{Repository: "edge", Package: "amf-edge"}, WithSpecializer(testVariant()), AsPublished)
+	res, err := GenerateInto(ctx, s.c, s.v1.Name, nil, IntoTarget{Repository: "edge", Package: "amf-edge"}, testVariant(), AsPublished)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestUpgradePreviewBeforeAnyDraft(t *testing.T) {
 	target := UpgradeTarget{Downstream: local.Name, NewUpstream: v2.Name, Workspace: "v3"}
 	creates := s.srv.RequestsFor(fake.VerbCreate, "packagerevisions")
 
-	res, err := Upgrade(ctx, s.c, target, nil, WithSpecializer(testVariant()), &IntoOptions{DryRun: true})
+	res, err := Upgrade(ctx, s.c, target, nil, testVariant(), &IntoOptions{DryRun: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,12 +50,12 @@ func TestUpgradePreviewBeforeAnyDraft(t *testing.T) {
 		t.Errorf("a dry run made a revision")
 	}
 
-	_, err = Upgrade(ctx, s.c, target, nil, WithSpecializer(testVariant()), &IntoOptions{Preview: PreviewOptions{Policy: FailOnConflict}})
+	_, err = Upgrade(ctx, s.c, target, nil, testVariant(), &IntoOptions{Preview: PreviewOptions{Policy: FailOnConflict}})
 	var ce *ConflictError
 	if !errors.As(err, &ce) || len(ce.Conflicts) != 1 {
 		t.Fatalf("err %v, want a *ConflictError", err)
 	}
-	_, err = Upgrade(ctx, s.c, target, nil, WithSpecializer(testVariant()), &IntoOptions{Strategy: porchapi.FastForward})
+	_, err = Upgrade(ctx, s.c, target, nil, testVariant(), &IntoOptions{Strategy: porchapi.FastForward})
 	if !errors.Is(err, ErrNotFastForward) {
 		t.Fatalf("err %v, want ErrNotFastForward", err)
 	}
@@ -67,7 +67,7 @@ func TestUpgradePreviewBeforeAnyDraft(t *testing.T) {
 func TestUpgradeKeepsCustomizationsOnFake(t *testing.T) {
 	ctx, s, local, v2 := upgradeStack(t)
 	res, err := Upgrade(ctx, s.c, UpgradeTarget{Downstream: local.Name, NewUpstream: v2.Name, Workspace: "v3"}, nil,
-		WithSpecializer(testVariant()), AsPublished)
+		testVariant(), AsPublished)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestUpgradeBadInput(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			creates := s.srv.RequestsFor(fake.VerbCreate, "packagerevisions")
-			_, err := Upgrade(ctx, s.c, tc.target, nil, WithSpecializer(testVariant()))
+			_, err := Upgrade(ctx, s.c, tc.target, nil, testVariant())
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.naming) {
 				t.Fatalf("err %v, want %v naming %q", err, tc.want, tc.naming)
 			}

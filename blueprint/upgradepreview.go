@@ -721,16 +721,16 @@ func (p *UpgradePreview) mergeFields(d *ResourceDiff, k ResourceKey, old, upd, l
 	// Settle every changed field on the merge's result, so the rule holds
 	// whatever merge3 decided for it.
 	for _, s := range settings {
-		if err := setPath(merged, s.path, s.to); err != nil {
+		if err := setLeaf(merged, s.path, s.to); err != nil {
 			return nil, fmt.Errorf("blueprint: merge of %s: %w", k, err)
 		}
 	}
 	return &resource{key: k, file: loc.file, node: merged}, nil
 }
 
-// setPath sets the field at path to a copy of to, creating the maps and
+// setLeaf sets the field at path to a copy of to, creating the maps and
 // named list elements on the way, or removes it when to is nil.
-func setPath(n *yaml.RNode, path []string, to *yaml.RNode) error {
+func setLeaf(n *yaml.RNode, path []string, to *yaml.RNode) error {
 	if len(path) == 0 {
 		return nil
 	}

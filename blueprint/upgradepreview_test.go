@@ -107,7 +107,7 @@ func previewVersions() (old, upd, local map[string]string) {
 	upd = map[string]string{"Kptfile": previewKptfile, "deployment.yaml": previewDeploymentV2, "config.yaml": previewConfigV2, "README.md": "# AMF v2\n",
 		"service.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: amf\nspec:\n  ports:\n  - name: sbi\n    port: 80\n"}
 	local = map[string]string{
-		"Kptfile": previewKptfile + "upstream:\n  type: git\nupstreamLock:\n  type: git\n",
+		"Kptfile":         previewKptfile + "upstream:\n  type: git\nupstreamLock:\n  type: git\n",
 		"deployment.yaml": previewDeploymentLocal, "config.yaml": previewConfigLocal, "README.md": "# AMF v1\n",
 		"site.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: site\ndata:\n  region: eu-west\n",
 	}
@@ -386,12 +386,12 @@ func TestPreviewUpgradeBadInput(t *testing.T) {
 	}
 }
 
-func TestSetPathCreatesAndRemoves(t *testing.T) {
+func TestSetLeafCreatesAndRemoves(t *testing.T) {
 	n := yaml.MustParse("spec:\n  containers:\n  - name: a\n    image: x\n")
-	if err := setPath(n, []string{"spec", "containers", "[name=b]", "image"}, yaml.NewScalarRNode("z")); err != nil {
+	if err := setLeaf(n, []string{"spec", "containers", "[name=b]", "image"}, yaml.NewScalarRNode("z")); err != nil {
 		t.Fatal(err)
 	}
-	if err := setPath(n, []string{"spec", "containers", "[name=a]", "name"}, nil); err != nil {
+	if err := setLeaf(n, []string{"spec", "containers", "[name=a]", "name"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := n.MustString()
