@@ -72,8 +72,17 @@ func (f SpecializerFunc) Specialize(ctx context.Context, name string, pkg *porch
 // Inject, ...). The pipeline is not run (WithoutRender): Porch renders the
 // package when it is pushed, as it does a PackageVariant's draft.
 func GenerateSpecializer(opts ...GenerateOption) PackageSpecializer {
+	return generateSpecializer(false, opts)
+}
+
+// generateSpecializer is GenerateSpecializer, rendering the pipeline with
+// krm when render is set (to see a package as Porch will store it).
+func generateSpecializer(render bool, opts []GenerateOption) PackageSpecializer {
 	return SpecializerFunc(func(ctx context.Context, name string, pkg *porch.Package, values Values) error {
-		all := append(append([]GenerateOption{}, opts...), Name(name), WithoutRender())
+		all := append(append([]GenerateOption{}, opts...), Name(name))
+		if !render {
+			all = append(all, WithoutRender())
+		}
 		out, err := Generate(ctx, FromPackage(pkg, ""), values, all...)
 		if err != nil {
 			return err
@@ -224,6 +233,16 @@ func (o *IntoOptions) specialize(ctx context.Context, name string, pkg *porch.Pa
 		s = GenerateSpecializer(o.Generate...)
 	}
 	return s.Specialize(ctx, name, pkg, values)
+}
+
+// specializeRendered is specialize for the upgrade preview: the default
+// specializer also renders the pipeline with krm, so that the upstream
+// versions compare with the downstream as Porch rendered it.
+func (o *IntoOptions) specializeRendered(ctx context.Context, name string, pkg *porch.Package, values Values) error {
+	if o.Specializer != nil {
+		return o.Specializer.Specialize(ctx, name, pkg, values)
+	}
+	return generateSpecializer(true, o.Generate).Specialize(ctx, name, pkg, values)
 }
 
 // GenerateInto makes a downstream package of a blueprint in Porch the way

@@ -12,6 +12,7 @@ import (
 	kptfilev1 "github.com/nephio-project/porch/pkg/kpt/api/kptfile/v1"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 
+	"github.com/nephoran/porchkit/krm"
 	"github.com/nephoran/porchkit/porch"
 	"github.com/nephoran/porchkit/porch/fake"
 )
@@ -131,7 +132,9 @@ func newFakeStack(t *testing.T) (context.Context, *fakeStack) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
-	c, srv := fake.NewClientBuilder().WithClientOptions(porch.Options{Cache: porch.CacheOptions{Disabled: true}}).Build(t)
+	// The fake renders like Porch does on every change: krm's built-in
+	// catalog functions, set-namespace among them.
+	c, srv := fake.NewClientBuilder().WithRenderer(krm.NewPorchRenderer(krm.NewRunner(krm.RunnerConfig{}))).WithClientOptions(porch.Options{Cache: porch.CacheOptions{Disabled: true}}).Build(t)
 	repos := c.Repositories("default")
 	if _, err := repos.Register(ctx, "blueprints", "https://git.example.com/blueprints.git"); err != nil {
 		t.Fatal(err)

@@ -90,13 +90,13 @@ func Upgrade(ctx context.Context, c porch.Client, target UpgradeTarget, values V
 			return nil, fmt.Errorf("blueprint: pull %s: %w", name, err)
 		}
 	}
-	// The new upstream as the downstream will see it: specialised like the
-	// downstream was, so that the specialisation's own fields are no
-	// conflict.
+	// The upstream versions as the downstream sees them: specialised like
+	// the downstream was and rendered, so that what the specialisation and
+	// the pipeline write is no conflict.
 	newSpecialised := contents[target.NewUpstream].DeepCopy()
 	oldSpecialised := contents[oldName].DeepCopy()
 	for _, p := range []*porch.Package{oldSpecialised, newSpecialised} {
-		if err := o.specialize(ctx, local.Spec.PackageName, p, values); err != nil {
+		if err := o.specializeRendered(ctx, local.Spec.PackageName, p, values); err != nil {
 			return nil, fmt.Errorf("blueprint: specialise %s: %w", p.Name, err)
 		}
 	}

@@ -90,15 +90,19 @@ func TestUpgradeKeepsCustomizationsOnFake(t *testing.T) {
 			t.Errorf("customisation %s %s lost in Porch: %s, want %s", c.Resource, c.Path, got, c.Value)
 		}
 	}
+	// The variant's set-namespace, rendered by the fake as Porch renders,
+	// put the resources in namespace amf.
+	dep, cfg := deploymentKey, configKey
+	dep.Namespace, cfg.Namespace = "amf", "amf"
 	for _, ch := range []struct {
 		key         ResourceKey
 		path, value string
 	}{
-		{deploymentKey, "spec.replicas", "3"},
-		{deploymentKey, "spec.template.spec.containers.[name=amf].image", `"example.org/amf:2.0"`},
-		{configKey, "data.logLevel", `"debug"`},
-		{configKey, "data.timeout", `"30s"`},
-		{ResourceKey{Kind: "ConfigMap", Name: "operator-notes"}, "data.owner", `"team-a"`},
+		{dep, "spec.replicas", "3"},
+		{dep, "spec.template.spec.containers.[name=amf].image", `"example.org/amf:2.0"`},
+		{cfg, "data.logLevel", `"debug"`},
+		{cfg, "data.timeout", `"30s"`},
+		{ResourceKey{Kind: "ConfigMap", Namespace: "amf", Name: "operator-notes"}, "data.owner", `"team-a"`},
 		{ResourceKey{Kind: "ConfigMap", Name: "amf-site"}, "data.plmn", `"208-93"`},
 		{ResourceKey{Kind: "ConfigMap", Name: "kptfile.kpt.dev"}, "data.site", `"edge-1"`},
 		{ResourceKey{Kind: "ConfigMap", Name: "kptfile.kpt.dev"}, "data.name", `"amf-edge"`},
