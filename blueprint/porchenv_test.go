@@ -322,4 +322,3 @@ func resourcesAsData(t *testing.T, file, text string) string {
 	}
 	return strings.Join(docs, "\n")
 }
-
