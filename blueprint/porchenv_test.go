@@ -107,7 +107,7 @@ func TestRealPorch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := fieldOf(t, stored.Resources, ResourceKey{Kind: "Service", Name: "amf"}, "spec.ports.[name=sbi].port"); got.JSON != "80" {
+		if got := fieldOf(t, stored.Resources, ResourceKey{Kind: "Service", Namespace: "amf", Name: "amf"}, "spec.ports.[name=sbi].port"); got.JSON != "80" {
 			t.Errorf("v3's new Service: %s", got)
 		}
 		// Porch rendered the pipeline the variant prepended.
@@ -126,7 +126,10 @@ func TestRealPorch(t *testing.T) {
 			"kind":       "PackageVariant",
 			"metadata":   map[string]any{"name": "amf-edge", "namespace": "default"},
 			"spec": map[string]any{
-				"upstream":       map[string]any{"repo": "blueprints", "package": "amf", "revision": int64(1)},
+				// Porch v1.5.3's controller picks the upstream by workspace
+				// name, else the "main" placeholder revision; the revision
+				// number alone finds nothing.
+				"upstream":       map[string]any{"repo": "blueprints", "package": "amf", "workspaceName": "v1"},
 				"downstream":     map[string]any{"repo": "edge-pv", "package": "amf-edge"},
 				"packageContext": map[string]any{"data": map[string]any{"site": "edge-1"}},
 				"pipeline": map[string]any{"mutators": []any{map[string]any{
@@ -155,6 +158,18 @@ func TestRealPorch(t *testing.T) {
 		b, err := prs.Pull(ctx, res.Revision.Name)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// The comparison is of specialised packages: injected, with the
+		// package context and the prepended function rendered by Porch.
+		site := ResourceKey{Kind: "ConfigMap", Name: "amf-site"}
+		if got := fieldOf(t, a.Resources, site, "data.plmn"); got.JSON != `"208-93"` {
+			t.Errorf("the PackageVariant's package is not injected: plmn %s", got)
+		}
+		if got := fieldOf(t, a.Resources, ResourceKey{Kind: "ConfigMap", Name: "kptfile.kpt.dev"}, "data.site"); got.JSON != `"edge-1"` {
+			t.Errorf("the PackageVariant's package context: site %s", got)
+		}
+		if got := fieldOf(t, a.Resources, ResourceKey{Group: "apps", Kind: "Deployment", Namespace: "amf", Name: "amf"}, "metadata.namespace"); got.JSON != `"amf"` {
+			t.Errorf("the PackageVariant's pipeline was not rendered: %s", got)
 		}
 		if diff := packageDiff(t, a.Resources, b.Resources); diff != "" {
 			t.Errorf("PackageVariant's package and GenerateInto's differ:\n%s", diff)
