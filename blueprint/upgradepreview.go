@@ -551,6 +551,12 @@ func (p *UpgradePreview) previewResource(k ResourceKey, old, upd, loc *resource,
 	switch {
 	case old == nil && upd == nil: // added downstream only
 		p.customize(k, "", valueOfResource(loc))
+		if opts.Strategy == porchapi.ForceDeleteReplace {
+			// The package is replaced whole: what only the downstream has
+			// goes.
+			p.Lost = append(p.Lost, Customization{Resource: k, Value: valueOfResource(loc)})
+			return record(nil)
+		}
 		return record(loc)
 	case old == nil && loc == nil: // added upstream only
 		return record(upd)

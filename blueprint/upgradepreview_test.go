@@ -313,8 +313,11 @@ func TestPreviewUpgradePolicies(t *testing.T) {
 		if mergedField(t, p, deploymentKey, "spec.replicas").JSON != "1" {
 			t.Errorf("replicas not replaced")
 		}
-		if len(p.Lost) == 0 || len(p.Lost) < len(p.Customizations)-2 {
-			t.Errorf("lost %d of %d customisations", len(p.Lost), len(p.Customizations))
+		if len(p.Lost) != len(p.Customizations) || len(p.Lost) == 0 {
+			t.Errorf("lost %d of %d customisations: every one goes", len(p.Lost), len(p.Customizations))
+		}
+		if _, ok := p.Merged["site.yaml"]; ok {
+			t.Errorf("a downstream-only file survived force-delete-replace")
 		}
 		assertCustomizationsKept(t, p)
 	})
