@@ -41,9 +41,9 @@ var ErrNotFastForward = errors.New("blueprint: fast-forward upgrade of a locally
 // cannot be read (a YAML file that does not parse, or no Kptfile).
 var ErrInvalidPackage = errors.New("blueprint: invalid package")
 
-// ErrInvalidPolicy is returned for a conflict policy that is none of
+// ErrInvalidConflictPolicy is returned for a conflict policy that is none of
 // KeepLocal, TakeUpstream and FailOnConflict.
-var ErrInvalidPolicy = errors.New("blueprint: invalid conflict policy")
+var ErrInvalidConflictPolicy = errors.New("blueprint: invalid conflict policy")
 
 // ConflictError lists the conflicts whose policy is FailOnConflict.
 type ConflictError struct {
@@ -241,18 +241,18 @@ func validPolicy(p ConflictPolicy) bool {
 
 func (o *PreviewOptions) validate() error {
 	if !validPolicy(o.Policy) {
-		return fmt.Errorf("%w: Policy %q (want %s, %s or %s)", ErrInvalidPolicy, o.Policy, KeepLocal, TakeUpstream, FailOnConflict)
+		return fmt.Errorf("%w: Policy %q (want %s, %s or %s)", ErrInvalidConflictPolicy, o.Policy, KeepLocal, TakeUpstream, FailOnConflict)
 	}
 	for i, r := range o.Rules {
 		if !validPolicy(r.Policy) {
-			return fmt.Errorf("%w: Rules[%d].Policy %q (want %s, %s or %s)", ErrInvalidPolicy, i, r.Policy, KeepLocal, TakeUpstream, FailOnConflict)
+			return fmt.Errorf("%w: Rules[%d].Policy %q (want %s, %s or %s)", ErrInvalidConflictPolicy, i, r.Policy, KeepLocal, TakeUpstream, FailOnConflict)
 		}
 	}
 	switch o.Strategy {
 	case porchapi.ResourceMerge, porchapi.FastForward, porchapi.ForceDeleteReplace, porchapi.CopyMerge:
 		return nil
 	}
-	return fmt.Errorf("%w: Strategy %q (want resource-merge, fast-forward, force-delete-replace or copy-merge)", ErrInvalidPolicy, o.Strategy)
+	return fmt.Errorf("%w: Strategy %q (want resource-merge, fast-forward, force-delete-replace or copy-merge)", ErrInvalidConflictPolicy, o.Strategy)
 }
 
 // resource is one KRM resource of a package, or one non-KRM file.

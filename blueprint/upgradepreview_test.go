@@ -373,9 +373,9 @@ func TestPreviewUpgradeBadInput(t *testing.T) {
 		want  error
 		field string
 	}{
-		"unknown policy":   {opts: PreviewOptions{Policy: "merge-somehow"}, local: local, want: ErrInvalidPolicy, field: "Policy"},
-		"unknown rule":     {opts: PreviewOptions{Rules: []PolicyRule{{Policy: "x"}}}, local: local, want: ErrInvalidPolicy, field: "Rules[0].Policy"},
-		"unknown strategy": {opts: PreviewOptions{Strategy: "rebase"}, local: local, want: ErrInvalidPolicy, field: "Strategy"},
+		"unknown policy":   {opts: PreviewOptions{Policy: "merge-somehow"}, local: local, want: ErrInvalidConflictPolicy, field: "Policy"},
+		"unknown rule":     {opts: PreviewOptions{Rules: []PolicyRule{{Policy: "x"}}}, local: local, want: ErrInvalidConflictPolicy, field: "Rules[0].Policy"},
+		"unknown strategy": {opts: PreviewOptions{Strategy: "rebase"}, local: local, want: ErrInvalidConflictPolicy, field: "Strategy"},
 		"bad yaml":         {local: map[string]string{"Kptfile": previewKptfile, "x.yaml": "a: [b"}, want: ErrInvalidPackage, field: "x.yaml"},
 		"duplicate":        {local: map[string]string{"a.yaml": previewConfigV1, "b.yaml": previewConfigV1}, want: ErrInvalidPackage, field: "twice"},
 		"no name":          {local: map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\n"}, want: ErrInvalidPackage, field: "a.yaml"},
