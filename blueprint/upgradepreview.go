@@ -544,6 +544,9 @@ func (p *UpgradePreview) previewResource(k ResourceKey, old, upd, loc *resource,
 		if merged != nil {
 			d.File, d.Merged = merged.file, merged.yaml()
 		}
+		if d.Fields == nil {
+			d.Fields = fieldDiffs(old, upd, loc, merged)
+		}
 		return d, merged, nil
 	}
 
@@ -610,6 +613,34 @@ func (p *UpgradePreview) previewResource(k ResourceKey, old, upd, loc *resource,
 		return d, nil, err
 	}
 	return record(merged)
+}
+
+// fieldDiffs lists the fields that differ among the versions of a KRM
+// resource (nil versions are absent), with the merged value of each.
+func fieldDiffs(old, upd, loc, merged *resource) []FieldDiff {
+	flat := func(r *resource) map[string]leaf {
+		m := map[string]leaf{}
+		if r != nil && r.node != nil {
+			flatten(r.node, nil, m)
+		}
+		return m
+	}
+	for _, r := range []*resource{old, upd, loc, merged} {
+		if r != nil && r.node == nil {
+			return nil
+		}
+	}
+	fo, fu, fl, fm := flat(old), flat(upd), flat(loc), flat(merged)
+	var out []FieldDiff
+	for _, path := range sortedPaths(fo, fu, fl, fm) {
+		get := func(m map[string]leaf) Value { l, ok := m[path]; return valueOf(l, ok) }
+		fd := FieldDiff{Path: path, OldUpstream: get(fo), NewUpstream: get(fu), Local: get(fl), Merged: get(fm)}
+		if fd.OldUpstream == fd.NewUpstream && fd.OldUpstream == fd.Local && fd.Local == fd.Merged {
+			continue
+		}
+		out = append(out, fd)
+	}
+	return out
 }
 
 func valueOfResource(r *resource) Value {
