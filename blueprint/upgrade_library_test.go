@@ -228,4 +228,3 @@ func TestUpgradeShippedBlueprintsKeepsCustomizations(t *testing.T) {
 		})
 	}
 }
-
