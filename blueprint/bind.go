@@ -78,6 +78,14 @@ func bind(files map[string]string, bindings []Binding, values Values) (*boundFil
 	}
 	if len(setters) > 0 {
 		if err := bindSetters(pf, setters); err != nil {
+			var se *setterError
+			if errors.As(err, &se) {
+				for i, b := range bindings {
+					if b.Setter == se.name {
+						return nil, &BindingError{Binding: b, Index: i, File: se.file, Err: se.err}
+					}
+				}
+			}
 			return nil, err
 		}
 	}
@@ -94,7 +102,7 @@ func bindResource(pf *parsedFiles, b Binding, v any) error {
 	}
 	matched := 0
 	err = pf.each(func(f *packageFile, n *kyaml.RNode) error {
-		if !b.Resource.Matches(n) {
+		if !b.Resource.Matches(n) || (n.GetApiVersion() == ParametersAPIVersion && n.GetKind() == ParametersKind) {
 			return nil
 		}
 		matched++
@@ -189,6 +197,11 @@ func bindSetters(pf *parsedFiles, setters map[string]any) error {
 	err := pf.each(func(f *packageFile, n *kyaml.RNode) error {
 		changed, err := applySetterComments(n.YNode(), setters)
 		if err != nil {
+			var se *setterError
+			if errors.As(err, &se) {
+				se.file = f.path
+				return se
+			}
 			return fmt.Errorf("%w: %s: %w", ErrBinding, f.path, err)
 		}
 		if n.GetKind() == "ApplySetters" || (n.GetKind() == "ConfigMap" && configs[f.path]) {
@@ -225,7 +238,7 @@ func applySetterComments(n *kyaml.Node, setters map[string]any) (bool, error) {
 			if m := setterComment.FindStringSubmatch(comment); m != nil {
 				c, err := applySetter(v, m[1], setters)
 				if err != nil {
-					return false, fmt.Errorf("line %d: %w", v.Line, err)
+					return false, err
 				}
 				changed = changed || c
 			}
@@ -240,7 +253,7 @@ func applySetterComments(n *kyaml.Node, setters map[string]any) (bool, error) {
 			if m := setterComment.FindStringSubmatch(c.LineComment); m != nil && c.Kind == kyaml.ScalarNode {
 				ch, err := applySetter(c, m[1], setters)
 				if err != nil {
-					return false, fmt.Errorf("line %d: %w", c.Line, err)
+					return false, err
 				}
 				changed = changed || ch
 			}
@@ -271,7 +284,7 @@ func applySetter(n *kyaml.Node, pattern string, setters map[string]any) (bool, e
 		v := setters[refs[0][1]]
 		if n.Kind == kyaml.SequenceNode {
 			if _, ok := v.([]any); !ok {
-				return false, fmt.Errorf("setter %s is a list field, got %T", refs[0][1], v)
+				return false, &setterError{name: refs[0][1], err: fmt.Errorf("line %d is a list, got %T", n.Line, v)}
 			}
 		}
 		vn, err := valueNode(v)
@@ -286,7 +299,7 @@ func applySetter(n *kyaml.Node, pattern string, setters map[string]any) (bool, e
 		name := tok[2 : len(tok)-1]
 		s, e := scalarString(setters[name])
 		if e != nil && err == nil {
-			err = fmt.Errorf("setter %s: %w", name, e)
+			err = &setterError{name: name, err: fmt.Errorf("line %d: %w", n.Line, e)}
 		}
 		return s
 	})
@@ -299,6 +312,16 @@ func applySetter(n *kyaml.Node, pattern string, setters map[string]any) (bool, e
 	n.Value, n.Tag, n.Style = out, kyaml.NodeTagString, 0
 	return true, nil
 }
+
+// setterError says which setter failed where.
+type setterError struct {
+	name, file string
+	err        error
+}
+
+func (e *setterError) Error() string { return fmt.Sprintf("setter %s: %s: %v", e.name, e.file, e.err) }
+
+func (e *setterError) Unwrap() error { return e.err }
 
 func replaceNode(dst, src *kyaml.Node) {
 	line, head, foot := dst.LineComment, dst.HeadComment, dst.FootComment

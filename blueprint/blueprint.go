@@ -77,6 +77,7 @@ type Ref struct {
 	Version string
 }
 
+// String renders the reference as name@version (name alone without one).
 func (r Ref) String() string {
 	if r.Version == "" {
 		return r.Name

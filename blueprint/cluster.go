@@ -84,10 +84,9 @@ func ClusterFromObject(obj *kyaml.RNode) (*ClusterContext, error) {
 		cc.Site = site
 	}
 	if cnis, err := obj.Pipe(kyaml.Lookup("spec", "cnis")); err == nil && cnis != nil {
-		vals, _ := cnis.ElementValuesList(nil)
-		if els, err := cnis.Elements(); err == nil && len(vals) == 0 {
+		if els, err := cnis.Elements(); err == nil {
 			for _, e := range els {
-				if s := strings.TrimSpace(e.YNode().Value); s != "" {
+				if s := strings.TrimSpace(e.YNode().Value); s != "" && e.YNode().Kind == kyaml.ScalarNode {
 					cc.Capabilities = append(cc.Capabilities, s)
 				}
 			}
@@ -185,9 +184,20 @@ func (p *Parameters) clusterValues(s *Schema, c *ClusterContext) (Values, error)
 	return out, nil
 }
 
-// layer computes the effective values: schema defaults < environment
-// overlay < caller's values < cluster context, and where each leaf came
-// from.
+// Layer computes the effective values Generate validates and binds:
+// schema defaults < the environment overlay env ("" for none; the
+// cluster's environment when declared) < values < the cluster context, and
+// the layer each leaf came from. Objects merge key by key; anything else
+// is replaced by the higher layer. An undeclared environment is a
+// *ValuesError wrapping ErrUnknownEnvironment.
+func (p *Parameters) Layer(values Values, env string, cluster *ClusterContext) (Values, Origins, error) {
+	s, err := p.Compile()
+	if err != nil {
+		return nil, nil, err
+	}
+	return p.layer(s, values, env, cluster)
+}
+
 func (p *Parameters) layer(s *Schema, values Values, env string, cluster *ClusterContext) (Values, Origins, error) {
 	caller, err := normalizeValues(values)
 	if err != nil {

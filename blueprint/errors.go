@@ -73,6 +73,7 @@ type SchemaError struct {
 	Details map[string]any
 }
 
+// String renders the failure as "<instance>: <message> (<keyword location>)".
 func (e SchemaError) String() string {
 	loc := e.InstanceLocation
 	if loc == "" {
@@ -93,6 +94,7 @@ type ValuesError struct {
 	Err error
 }
 
+// Error lists every failure, separated by "; ".
 func (e *ValuesError) Error() string {
 	var b strings.Builder
 	b.WriteString("blueprint")
@@ -127,6 +129,7 @@ type ParametersError struct {
 	Err error
 }
 
+// Error names the file and field at fault.
 func (e *ParametersError) Error() string {
 	return fmt.Sprintf("blueprint: parameters %s: %s: %v", e.File, e.Field, e.Err)
 }
@@ -143,6 +146,7 @@ type UnknownBlueprintError struct {
 	Ref Ref
 }
 
+// Error names the reference.
 func (e *UnknownBlueprintError) Error() string {
 	return fmt.Sprintf("blueprint: unknown blueprint %s", e.Ref)
 }
@@ -162,6 +166,7 @@ type BindingError struct {
 	Err error
 }
 
+// Error names the binding and its target.
 func (e *BindingError) Error() string {
 	where := ""
 	if e.File != "" {
@@ -187,6 +192,7 @@ type TemplateError struct {
 	Err error
 }
 
+// Error names the template, line and column.
 func (e *TemplateError) Error() string {
 	return fmt.Sprintf("blueprint: template %s:%d:%d: %v", e.File, e.Line, e.Column, e.Err)
 }
@@ -213,6 +219,7 @@ type NotKRMError struct {
 	Reason string
 }
 
+// Error names the file, its position and the problem.
 func (e *NotKRMError) Error() string {
 	src := ""
 	if e.Template != "" {
@@ -235,6 +242,7 @@ type FunctionUnavailableError struct {
 // Unwrap returns the executor's error.
 func (e *FunctionUnavailableError) Unwrap() error { return e.Err }
 
+// Error names the functions.
 func (e *FunctionUnavailableError) Error() string {
 	return fmt.Sprintf("blueprint: pipeline functions cannot run here: %s (skip them with SkipFunctions)", strings.Join(e.Images, ", "))
 }

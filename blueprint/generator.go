@@ -86,11 +86,12 @@ func Generate(ctx context.Context, bp *Blueprint, values Values, opts ...Generat
 			opt.ApplyToGenerate(&o)
 		}
 	}
-	if o.Name == "" {
-		o.Name = bp.Name
+	name := o.Name
+	if name == "" {
+		name = bp.Name
 	}
 	if o.Variant == "" {
-		o.Variant = o.Name
+		o.Variant = name
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -119,7 +120,7 @@ func Generate(ctx context.Context, bp *Blueprint, values Values, opts ...Generat
 	if errs := schema.SchemaErrors(effective); len(errs) > 0 {
 		return nil, &ValuesError{Blueprint: bp.Name, Errors: errs}
 	}
-	files, err = ExecuteTemplates(files, TemplateData{Values: effective, Package: o.Name, Blueprint: bp.Ref()})
+	files, err = ExecuteTemplates(files, TemplateData{Values: effective, Package: name, Blueprint: bp.Ref()})
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +134,7 @@ func Generate(ctx context.Context, bp *Blueprint, values Values, opts ...Generat
 		return nil, err
 	}
 	pkg := &Package{
-		Name:       o.Name,
+		Name:       name,
 		Blueprint:  bp.Ref(),
 		Files:      spec.files,
 		Values:     effective,

@@ -377,7 +377,7 @@ func shapeSchema(v any) map[string]any {
 		for k, e := range t {
 			props[k] = shapeSchema(e)
 		}
-		return map[string]any{"type": "object", "properties": props}
+		return map[string]any{"type": "object", "properties": props, "additionalProperties": true}
 	case []any:
 		s := map[string]any{"type": "array"}
 		if len(t) > 0 {

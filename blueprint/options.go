@@ -14,10 +14,16 @@ type GenerateOption interface{ ApplyToGenerate(*GenerateOptions) }
 
 // GenerateOptions is how Generate makes a package.
 type GenerateOptions struct {
-	// Name is the generated package's name (the downstream package); it
-	// defaults to the blueprint's name and is written to the package
-	// context's "name" key, as Porch does when it clones a package.
+	// Name is the generated package's name (the downstream package). When
+	// set it becomes the Kptfile's metadata.name, as Porch's clone makes
+	// it; when empty the package is named after the blueprint and the
+	// Kptfile keeps its name.
 	Name string
+	// Deployment generates the package for a deployment repository: as
+	// Porch's clone into one does, every package's package-context.yaml is
+	// regenerated with only "name" (the Kptfile's name), created where
+	// missing, before PackageContext applies.
+	Deployment bool
 	// Environment selects the blueprint's environment overlay ("dev",
 	// "staging", "prod"); empty uses the cluster's environment when the
 	// blueprint declares it, else none.
@@ -58,6 +64,9 @@ type GenerateOptions struct {
 func (o *GenerateOptions) ApplyToGenerate(t *GenerateOptions) {
 	if o.Name != "" {
 		t.Name = o.Name
+	}
+	if o.Deployment {
+		t.Deployment = true
 	}
 	if o.Environment != "" {
 		t.Environment = o.Environment
@@ -162,6 +171,10 @@ func (i injectOption) ApplyToGenerate(o *GenerateOptions) {
 	o.InjectionObjects = append(o.InjectionObjects, i.objects...)
 	o.Injectors = append(o.Injectors, i.injectors...)
 }
+
+// AsDeployment generates for a deployment repository (see
+// GenerateOptions.Deployment).
+func AsDeployment() GenerateOption { return &GenerateOptions{Deployment: true} }
 
 // WithoutRender leaves the pipeline unrun.
 func WithoutRender() GenerateOption { return &GenerateOptions{NoRender: true} }

@@ -15,7 +15,6 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	"sigs.k8s.io/kustomize/kyaml/kio"
-	"sigs.k8s.io/kustomize/kyaml/kio/kioutil"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -62,7 +61,9 @@ type Parameters struct {
 	Description string `json:"description,omitempty"`
 	// Schema is the JSON Schema of the values, as decoded JSON. Its
 	// $schema defaults to draft 2020-12; references outside the document
-	// are refused.
+	// are refused. An object schema listing properties rejects other keys
+	// unless it says otherwise (additionalProperties, patternProperties,
+	// unevaluatedProperties) or is composed (allOf, anyOf, oneOf, $ref).
 	Schema map[string]any `json:"schema,omitempty"`
 	// Bindings say where each value is written.
 	Bindings []Binding `json:"bindings,omitempty"`
@@ -101,11 +102,11 @@ type Binding struct {
 func (b Binding) target() string {
 	switch {
 	case b.Resource != nil:
-		return fmt.Sprintf("%s %s", b.Resource, b.Field)
+		return strings.TrimSpace(fmt.Sprintf("%s %s", b.Resource, b.Field))
 	case b.Setter != "":
 		return "setter " + b.Setter
 	case b.Injection != nil:
-		return fmt.Sprintf("injection point %s %s", b.Injection, b.Field)
+		return strings.TrimSpace(fmt.Sprintf("injection point %s %s", b.Injection, b.Field))
 	}
 	return "nothing"
 }
@@ -123,6 +124,7 @@ type Selector struct {
 	Namespace string `json:"namespace,omitempty"`
 }
 
+// String renders the selector as apiVersion/kind/name, omitting empty parts.
 func (s *Selector) String() string {
 	parts := []string{}
 	for _, p := range []string{s.APIVersion, s.Kind, s.Name} {
@@ -264,6 +266,10 @@ func (p *Parameters) Check() error {
 			return &ParametersError{File: p.File, Field: field, Err: errors.New("exactly one of resource, setter and injection must be set")}
 		case b.Resource != nil && b.Field == "":
 			return &ParametersError{File: p.File, Field: field + ".field", Err: errors.New("a resource binding needs a field path")}
+		case b.Resource != nil && b.Resource.Kind == "" && b.Resource.Name == "":
+			return &ParametersError{File: p.File, Field: field + ".resource", Err: errors.New("a resource selector needs a kind or a name")}
+		case b.Field != "" && !validFieldPath(b.Field):
+			return &ParametersError{File: p.File, Field: field + ".field", Err: fmt.Errorf("malformed field path %q", b.Field)}
 		case !s.declares(b.Value):
 			return &ParametersError{File: p.File, Field: field + ".value", Err: fmt.Errorf("%q is not a property of the schema", b.Value)}
 		}
@@ -274,6 +280,11 @@ func (p *Parameters) Check() error {
 		}
 	}
 	return nil
+}
+
+func validFieldPath(path string) bool {
+	_, err := splitFieldPath(path)
+	return err == nil
 }
 
 // Schema is a compiled values schema.
@@ -303,6 +314,7 @@ func (p *Parameters) Compile() (*Schema, error) {
 	if err != nil {
 		return nil, &ParametersError{File: p.File, Field: "spec.schema", Err: err}
 	}
+	closeObjects(norm, 0)
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.UseLoader(refuseLoader{})
@@ -314,6 +326,53 @@ func (p *Parameters) Compile() (*Schema, error) {
 		return nil, &ParametersError{File: p.File, Field: "spec.schema", Err: err}
 	}
 	return &Schema{root: root}, nil
+}
+
+// openingKeywords are the keywords that decide what else an object schema
+// admits, or compose it with others; a schema with any of them is left as
+// written.
+var openingKeywords = []string{"additionalProperties", "patternProperties", "unevaluatedProperties",
+	"allOf", "anyOf", "oneOf", "$ref", "$dynamicRef", "if", "dependentSchemas", "not"}
+
+// closeObjects makes every object schema that lists properties and says
+// nothing about other keys reject them (additionalProperties: false), so a
+// misspelt value key is an error rather than silently ignored. A schema
+// opts out with additionalProperties: true; members of allOf, anyOf and
+// oneOf are left open, since they are combined with others.
+func closeObjects(doc any, depth int) {
+	s, ok := doc.(map[string]any)
+	if !ok || depth > 64 {
+		return
+	}
+	if props, ok := s["properties"].(map[string]any); ok {
+		open := false
+		for _, k := range openingKeywords {
+			if _, set := s[k]; set {
+				open = true
+			}
+		}
+		if !open {
+			s["additionalProperties"] = false
+		}
+		for _, sub := range props {
+			closeObjects(sub, depth+1)
+		}
+	}
+	for _, k := range []string{"items", "additionalProperties", "contains", "then", "else"} {
+		closeObjects(s[k], depth+1)
+	}
+	for _, k := range []string{"$defs", "definitions"} {
+		if defs, ok := s[k].(map[string]any); ok {
+			for _, sub := range defs {
+				closeObjects(sub, depth+1)
+			}
+		}
+	}
+	if items, ok := s["prefixItems"].([]any); ok {
+		for _, sub := range items {
+			closeObjects(sub, depth+1)
+		}
+	}
 }
 
 // declares reports whether the dotted path names a property the schema
@@ -535,12 +594,6 @@ func isYAMLFile(path string) bool {
 
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
-}
-
-// pathAnnotationOf is the kio path annotation of a node.
-func pathAnnotationOf(n *kyaml.RNode) string {
-	p, _, _ := kioutil.GetFileAnnotations(n)
-	return p
 }
 
 // compactJSON renders v for messages.

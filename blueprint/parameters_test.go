@@ -127,6 +127,9 @@ func TestParseParametersRejects(t *testing.T) {
 		"unbound value":    {strings.Replace(base, "- value: replicas", "- value: nosuch", 1), "spec.bindings[0].value"},
 		"two targets":      {strings.Replace(base, "    setter: region", "    setter: region\n    resource: {kind: X}", 1), "spec.bindings[2]"},
 		"no field":         {strings.Replace(base, "    field: spec.replicas\n", "", 1), "spec.bindings[0].field"},
+		"bad field":        {strings.Replace(base, "    field: spec.replicas\n", "    field: spec..replicas\n", 1), "spec.bindings[0].field"},
+		"empty selector":   {strings.Replace(base, "resource: {kind: Deployment, name: amf}\n    field: spec.replicas", "resource: {}\n    field: spec.replicas", 1), "spec.bindings[0].resource"},
+		"undeclared deep":  {strings.Replace(base, "- value: replicas", "- value: ha.nosuch", 1), "spec.bindings[0].value"},
 		"unknown field":    {strings.Replace(base, "  description: AMF for tests", "  descripton: AMF", 1), "spec"},
 		"external ref":     {strings.Replace(base, "type: integer", "$ref: 'file:///etc/passwd'", 1), "spec.schema"},
 	}
@@ -203,5 +206,31 @@ func TestDescribe(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q:\n%s", want, text)
 		}
+	}
+}
+
+func TestObjectsWithPropertiesAreClosed(t *testing.T) {
+	p := &Parameters{Schema: map[string]any{
+		"type": "object",
+		"properties": map[string]any{
+			"ha":     map[string]any{"type": "object", "properties": map[string]any{"enabled": map[string]any{"type": "boolean"}}},
+			"labels": map[string]any{"type": "object", "properties": map[string]any{"app": map[string]any{"type": "string"}}, "additionalProperties": true},
+			"mixed":  map[string]any{"allOf": []any{map[string]any{"properties": map[string]any{"a": map[string]any{}}}}},
+		},
+	}}
+	s, err := p.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := s.SchemaErrors(Values{"replicsa": 3, "ha": Values{"enabeld": true}, "labels": Values{"team": "a"}, "mixed": Values{"b": 1}})
+	var locs []string
+	for _, e := range errs {
+		locs = append(locs, e.InstanceLocation+" "+e.Keyword)
+	}
+	if !reflect.DeepEqual(locs, []string{"/ha/enabeld additionalProperties", "/replicsa additionalProperties"}) {
+		t.Fatalf("errors = %v", locs)
+	}
+	if p.Schema["additionalProperties"] != nil {
+		t.Fatal("Compile modified the declaration")
 	}
 }

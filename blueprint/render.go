@@ -2,7 +2,6 @@ package blueprint
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"path"
@@ -13,9 +12,6 @@ import (
 
 	"github.com/nephoran/porchkit/krm"
 )
-
-func jsonMarshal(v any) ([]byte, error)      { return json.Marshal(v) }
-func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
 func parseKptfileNode(n *kyaml.RNode) (*kptfilev1.KptFile, error) {
 	s, err := n.String()
@@ -35,6 +31,7 @@ type RenderError struct {
 	Err error
 }
 
+// Error wraps krm's message.
 func (e *RenderError) Error() string { return fmt.Sprintf("blueprint: render: %v", e.Err) }
 
 // Is reports ErrRender.

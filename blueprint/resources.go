@@ -55,6 +55,10 @@ func (pf *parsedFiles) write(files map[string]string) (map[string]string, error)
 		if !f.changed {
 			continue
 		}
+		if len(f.nodes) == 0 {
+			delete(out, path)
+			continue
+		}
 		s, err := encodeNodes(f.nodes)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %w", ErrInvalidBlueprint, path, err)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	kptfilev1 "github.com/nephio-project/porch/pkg/kpt/api/kptfile/v1"
 	kyaml "sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -108,6 +109,9 @@ func specialize(files map[string]string, o *GenerateOptions, injectedByValues ma
 	if kf == nil || len(kf.nodes) != 1 {
 		return nil, fmt.Errorf("%w: the root %s must hold one resource", ErrInvalidBlueprint, KptfileName)
 	}
+	if err := ensureClone(pf, o); err != nil {
+		return nil, err
+	}
 	if err := ensurePackageContext(pf, o); err != nil {
 		return nil, err
 	}
@@ -128,55 +132,100 @@ func specialize(files map[string]string, o *GenerateOptions, injectedByValues ma
 	return &specialized{files: out, injections: results}, nil
 }
 
-// ensurePackageContext writes the package's name into the package context
-// (as Porch does on clone) and the PackageContext changes (as a
-// PackageVariant does).
-func ensurePackageContext(pf *parsedFiles, o *GenerateOptions) error {
-	f := pf.byKey[PackageContextFile]
-	pc := o.PackageContext
-	wantChanges := pc != nil && (len(pc.Data) > 0 || len(pc.RemoveKeys) > 0)
-	if f == nil {
-		if wantChanges {
-			return fmt.Errorf("%w: packageContext given but the package has no %s", ErrInvalidOptions, PackageContextFile)
+// ensureClone does what Porch's clone does to the files: the root Kptfile
+// takes the package's name and, for a deployment repository, every
+// package's context is regenerated holding only its name.
+func ensureClone(pf *parsedFiles, o *GenerateOptions) error {
+	root := pf.byKey[KptfileName]
+	if o.Name != "" && root.nodes[0].GetName() != o.Name {
+		if err := root.nodes[0].SetName(o.Name); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrInvalidBlueprint, KptfileName, err)
 		}
+		root.changed = true
+	}
+	if !o.Deployment {
 		return nil
+	}
+	// Drop every existing package context, then write one per package.
+	for _, path := range pf.order {
+		f := pf.byKey[path]
+		var kept []*kyaml.RNode
+		for _, n := range f.nodes {
+			if n.GetKind() == "ConfigMap" && n.GetApiVersion() == "v1" && n.GetName() == PackageContextName {
+				f.changed = true
+				continue
+			}
+			kept = append(kept, n)
+		}
+		f.nodes = kept
+	}
+	for _, path := range slices.Clone(pf.order) {
+		if !strings.HasSuffix("/"+path, "/"+KptfileName) {
+			continue
+		}
+		kf := pf.byKey[path]
+		if len(kf.nodes) == 0 {
+			continue
+		}
+		cm, err := kyaml.Parse(packageContextTemplate)
+		if err != nil {
+			return err
+		}
+		cm.SetDataMap(map[string]string{"name": kf.nodes[0].GetName()})
+		dir := strings.TrimSuffix(path, KptfileName)
+		target := dir + PackageContextFile
+		f := pf.byKey[target]
+		if f == nil {
+			f = &packageFile{path: target}
+			pf.byKey[target] = f
+			pf.order = append(pf.order, target)
+		}
+		f.nodes = append(f.nodes, cm)
+		f.changed = true
+	}
+	return nil
+}
+
+// packageContextTemplate is the ConfigMap Porch generates.
+const packageContextTemplate = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: kptfile.kpt.dev
+  annotations:
+    config.kubernetes.io/local-config: "true"
+data:
+  name: example
+`
+
+// ensurePackageContext applies the PackageContext changes to the root
+// package's context, as a PackageVariant does: keys set, then removed.
+func ensurePackageContext(pf *parsedFiles, o *GenerateOptions) error {
+	pc := o.PackageContext
+	if pc == nil || (len(pc.Data) == 0 && len(pc.RemoveKeys) == 0) {
+		return nil
+	}
+	f := pf.byKey[PackageContextFile]
+	if f == nil {
+		return fmt.Errorf("%w: packageContext given but the package has no %s", ErrInvalidOptions, PackageContextFile)
 	}
 	if len(f.nodes) != 1 || f.nodes[0].GetKind() != "ConfigMap" || f.nodes[0].GetName() != PackageContextName {
 		return fmt.Errorf("%w: %s must hold the ConfigMap %s", ErrInvalidBlueprint, PackageContextFile, PackageContextName)
 	}
-	cm := f.nodes[0]
-	data, err := cm.Pipe(kyaml.LookupCreate(kyaml.MappingNode, "data"))
-	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrInvalidBlueprint, PackageContextFile, err)
-	}
-	set := func(k, v string) error {
-		if cur := data.Field(k); cur != nil && cur.Value.YNode().Value == v {
-			return nil
-		}
-		f.changed = true
-		return data.PipeE(kyaml.SetField(k, kyaml.NewStringRNode(v)))
-	}
-	if o.Name != "" {
-		if err := set("name", o.Name); err != nil {
-			return err
-		}
-	}
-	if !wantChanges {
-		return nil
+	data, err := f.nodes[0].Pipe(kyaml.Lookup("data"))
+	if err != nil || data == nil || data.YNode().Kind != kyaml.MappingNode {
+		return fmt.Errorf("%w: %s has no data field", ErrInvalidBlueprint, PackageContextFile)
 	}
 	for _, k := range sortedKeys(pc.Data) {
-		if err := set(k, pc.Data[k]); err != nil {
+		if err := data.PipeE(kyaml.SetField(k, kyaml.NewStringRNode(pc.Data[k]))); err != nil {
 			return err
 		}
 	}
 	for _, k := range pc.RemoveKeys {
-		if data.Field(k) != nil {
-			f.changed = true
-			if _, err := data.Pipe(kyaml.Clear(k)); err != nil {
-				return err
-			}
+		if _, err := data.Pipe(kyaml.Clear(k)); err != nil {
+			return err
 		}
 	}
+	f.changed = true
 	return nil
 }
 
@@ -190,7 +239,7 @@ func ensurePipeline(kf *packageFile, o *GenerateOptions) error {
 		return fmt.Errorf("%w: Kptfile pipeline: %w", ErrInvalidBlueprint, err)
 	}
 	for _, list := range []string{"mutators", "validators"} {
-		var added []any
+		var added []*kyaml.RNode
 		if o.Pipeline != nil {
 			fns := o.Pipeline.Mutators
 			if list == "validators" {
@@ -199,11 +248,11 @@ func ensurePipeline(kf *packageFile, o *GenerateOptions) error {
 			for i, fn := range fns {
 				fn := fn
 				fn.Name = PackageVariantFuncName(fn.Name, o.Variant, i)
-				m, err := toMap(fn)
+				n, err := typedNode(fn)
 				if err != nil {
 					return fmt.Errorf("%w: pipeline.%s[%d]: %w", ErrInvalidOptions, list, i, err)
 				}
-				added = append(added, m)
+				added = append(added, n)
 			}
 		}
 		existing, _ := pipeline.Pipe(kyaml.Lookup(list))
@@ -233,11 +282,7 @@ func ensurePipeline(kf *packageFile, o *GenerateOptions) error {
 		}
 		seq := &kyaml.Node{Kind: kyaml.SequenceNode, Tag: kyaml.NodeTagSeq}
 		for _, a := range added {
-			n, err := valueNode(a)
-			if err != nil {
-				return err
-			}
-			seq.Content = append(seq.Content, n.YNode())
+			seq.Content = append(seq.Content, a.YNode())
 		}
 		seq.Content = append(seq.Content, kept...)
 		if err := pipeline.PipeE(kyaml.SetField(list, kyaml.NewRNode(seq))); err != nil {
@@ -250,17 +295,14 @@ func ensurePipeline(kf *packageFile, o *GenerateOptions) error {
 	return nil
 }
 
-// toMap turns a typed object into decoded JSON.
-func toMap(v any) (map[string]any, error) {
-	data, err := jsonMarshal(v)
+// typedNode encodes a typed object in its fields' order (as kpt writes a
+// Kptfile), through kyaml.
+func typedNode(v any) (*kyaml.RNode, error) {
+	data, err := kyaml.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
-	var m map[string]any
-	if err := jsonUnmarshal(data, &m); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return kyaml.Parse(string(data))
 }
 
 // ensureInjection fills each injection point from the first injector that
@@ -381,34 +423,28 @@ func setConditionsAndGates(kf *packageFile, results []InjectionResult) error {
 			gates[g.ConditionType] = true
 		}
 	}
-	conds := map[string]map[string]any{}
+	conds := map[string]kptfilev1.Condition{}
 	if kptfile.Status != nil {
 		for _, c := range kptfile.Status.Conditions {
-			conds[c.Type] = map[string]any{"type": c.Type, "status": string(c.Status), "reason": c.Reason, "message": c.Message}
+			conds[c.Type] = c
 		}
 	}
 	for _, r := range results {
 		if r.Required {
 			gates[r.ConditionType] = true
 		}
-		conds[r.ConditionType] = map[string]any{"type": r.ConditionType, "status": r.Status, "reason": r.Reason, "message": r.Message}
+		conds[r.ConditionType] = kptfilev1.Condition{Type: r.ConditionType, Status: kptfilev1.ConditionStatus(r.Status), Reason: r.Reason, Message: r.Message}
 	}
-	var gateList []any
+	var gateList []kptfilev1.ReadinessGate
 	for _, g := range sortedKeys(gates) {
-		gateList = append(gateList, map[string]any{"conditionType": g})
+		gateList = append(gateList, kptfilev1.ReadinessGate{ConditionType: g})
 	}
-	var condList []any
+	var condList []kptfilev1.Condition
 	for _, t := range sortedKeys(conds) {
-		c := conds[t]
-		for _, k := range []string{"reason", "message"} {
-			if c[k] == "" {
-				delete(c, k)
-			}
-		}
-		condList = append(condList, c)
+		condList = append(condList, conds[t])
 	}
 	if len(gateList) > 0 {
-		n, err := valueNode(gateList)
+		n, err := typedNode(gateList)
 		if err != nil {
 			return err
 		}
@@ -416,7 +452,7 @@ func setConditionsAndGates(kf *packageFile, results []InjectionResult) error {
 			return err
 		}
 	}
-	n, err := valueNode(condList)
+	n, err := typedNode(condList)
 	if err != nil {
 		return err
 	}

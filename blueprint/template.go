@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -172,26 +173,41 @@ func templateError(path string, err error) error {
 // yamlLine reads the line of a YAML parser message ("yaml: line 3: ...").
 var yamlLine = regexp.MustCompile(`line (\d+)(?::(\d+))?`)
 
-// checkKRM verifies text is YAML whose documents are KRM resources.
+// checkKRM verifies text is YAML whose documents are KRM resources; lines
+// are the file's (the YAML parser's numbers for syntax errors).
 func checkKRM(file, template, text string) error {
-	nodes, err := readNodes(text)
-	if err != nil {
-		e := &NotKRMError{File: file, Template: template, Reason: err.Error()}
-		if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-			e.Line, _ = strconv.Atoi(m[1])
-			if m[2] != "" {
-				e.Column, _ = strconv.Atoi(m[2])
+	dec := kyaml.NewDecoder(strings.NewReader(text))
+	docs := 0
+	for i := 0; ; i++ {
+		var doc kyaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			e := &NotKRMError{File: file, Template: template, Document: i, Reason: err.Error()}
+			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+				e.Line, _ = strconv.Atoi(m[1])
+				if m[2] != "" {
+					e.Column, _ = strconv.Atoi(m[2])
+				}
 			}
+			return e
 		}
-		return e
+		n := &doc
+		if n.Kind == kyaml.DocumentNode && len(n.Content) == 1 {
+			n = n.Content[0]
+		}
+		if n.Kind == kyaml.ScalarNode && n.ShortTag() == kyaml.NodeTagNull || n.Kind == kyaml.DocumentNode && len(n.Content) == 0 {
+			continue
+		}
+		docs++
+		if reason := krmProblem(kyaml.NewRNode(n)); reason != "" {
+			return &NotKRMError{File: file, Template: template, Line: n.Line, Column: n.Column, Document: i, Reason: reason}
+		}
 	}
-	if len(nodes) == 0 {
+	if docs == 0 {
 		return &NotKRMError{File: file, Template: template, Reason: "no resources"}
-	}
-	for i, n := range nodes {
-		if reason := krmProblem(n); reason != "" {
-			return &NotKRMError{File: file, Template: template, Line: n.YNode().Line, Column: n.YNode().Column, Document: i, Reason: reason}
-		}
 	}
 	return nil
 }
