@@ -23,8 +23,10 @@ import (
 // TestRealPorch runs GenerateInto and Upgrade on the real local Porch
 // (porch-server v1.5.3 with its git server and function runner, and Porch's
 // own PackageVariant controller): a repository holding three versions of a
-// blueprint, a downstream in a deployment repository, a customised
-// downstream revision, upgrades with preview; and a PackageVariant next to
+// blueprint resolved by semver constraints through the catalog, a
+// downstream in a deployment repository, a customised downstream revision,
+// an upgrade with preview, a new upstream version published and a second
+// upgrade to it; and a PackageVariant next to
 // the equivalent GenerateInto, whose downstream packages must be the same.
 func TestRealPorch(t *testing.T) {
 	env := porchenv.Setup(t, &porchenv.Environment{PackageVariantController: true})
@@ -48,12 +50,32 @@ func TestRealPorch(t *testing.T) {
 	start := time.Now()
 	v1 := publish(t, ctx, prs, "blueprints", "amf", "v1", "", setFiles(blueprintFiles(1)))
 	v2 := publish(t, ctx, prs, "", "", "v2", v1.Name, setFiles(blueprintFiles(2)))
-	v3 := publish(t, ctx, prs, "", "", "v3", v2.Name, setFiles(blueprintFiles(3)))
+	v3 := publish(t, ctx, prs, "", "", "v3", v2.Name, setFiles(blueprintFiles(2)))
 	t.Logf("three blueprint versions published in %s (revisions %d, %d, %d)", time.Since(start).Round(time.Millisecond), v1.Spec.Revision, v2.Spec.Revision, v3.Spec.Revision)
+	src, err := NewPorchSource(c, PorchSourceConfig{Name: "porch", Namespace: "default", Repositories: []string{"blueprints"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := NewCatalog(ctx, CatalogOptions{DisableCache: true}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolve := func(constraint string) string {
+		t.Helper()
+		e, err := cat.Resolve(ctx, "amf", constraint)
+		if err != nil {
+			t.Fatalf("Resolve(amf, %q): %v", constraint, err)
+		}
+		return e.Location
+	}
 
 	t.Run("GenerateInto and Upgrade keep customisations", func(t *testing.T) {
+		first := resolve("<2")
+		if first != v1.Name {
+			t.Fatalf("Resolve(amf, <2) = %s, want %s", first, v1.Name)
+		}
 		start := time.Now()
-		res, err := GenerateInto(ctx, c, v1.Name, nil, IntoTarget{Repository: "edge", Package: "amf-edge"},
+		res, err := GenerateInto(ctx, c, first, nil, IntoTarget{Repository: "edge", Package: "amf-edge"},
 			testVariant(), RequireDeployment(true), AsPublished)
 		if err != nil {
 			t.Fatal(err)
@@ -65,7 +87,10 @@ func TestRealPorch(t *testing.T) {
 		local := publish(t, ctx, prs, "", "", "v2", res.Revision.Name, customise)
 
 		start = time.Now()
-		target := UpgradeTarget{Downstream: local.Name, NewUpstream: v2.Name, Workspace: "v3"}
+		target := UpgradeTarget{Downstream: local.Name, NewUpstream: resolve("~2"), Workspace: "v3"}
+		if target.NewUpstream != v2.Name {
+			t.Fatalf("Resolve(amf, ~2) = %s, want %s", target.NewUpstream, v2.Name)
+		}
 		before, err := prs.List(ctx, porch.InRepository("edge"))
 		if err != nil {
 			t.Fatal(err)
@@ -97,8 +122,14 @@ func TestRealPorch(t *testing.T) {
 			t.Errorf("upstream lock after the upgrade: %+v", lock)
 		}
 
-		// v2 -> v3, from a revision made by an upgrade.
-		up3, err := Upgrade(ctx, c, UpgradeTarget{Downstream: up.Revision.Name, NewUpstream: v3.Name, Workspace: "v4"}, nil, testVariant(), AsPublished)
+		// A new upstream version is published; the latest is resolved and
+		// the downstream, made by an upgrade, is upgraded again.
+		v4 := publish(t, ctx, prs, "", "", "v4", v3.Name, setFiles(blueprintFiles(3)))
+		latest := resolve(">=2")
+		if latest != v4.Name {
+			t.Fatalf("Resolve(amf, >=2) = %s, want the new %s", latest, v4.Name)
+		}
+		up3, err := Upgrade(ctx, c, UpgradeTarget{Downstream: up.Revision.Name, NewUpstream: latest, Workspace: "v4"}, nil, testVariant(), AsPublished)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +139,7 @@ func TestRealPorch(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := fieldOf(t, stored.Resources, ResourceKey{Kind: "Service", Namespace: "amf", Name: "amf"}, "spec.ports.[name=sbi].port"); got.JSON != "80" {
-			t.Errorf("v3's new Service: %s", got)
+			t.Errorf("v4's new Service: %s", got)
 		}
 		// Porch rendered the pipeline the variant prepended.
 		if got := fieldOf(t, stored.Resources, ResourceKey{Group: "apps", Kind: "Deployment", Namespace: "amf", Name: "amf"}, "metadata.namespace"); got.JSON != `"amf"` {
