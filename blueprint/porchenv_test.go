@@ -3,6 +3,7 @@ package blueprint
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -144,6 +145,43 @@ func TestRealPorch(t *testing.T) {
 		// Porch rendered the pipeline the variant prepended.
 		if got := fieldOf(t, stored.Resources, ResourceKey{Group: "apps", Kind: "Deployment", Namespace: "amf", Name: "amf"}, "metadata.namespace"); got.JSON != `"amf"` {
 			t.Errorf("set-namespace not rendered by Porch: %s", got)
+		}
+	})
+
+	t.Run("bad input leaves nothing in Porch", func(t *testing.T) {
+		draft, err := prs.Init(ctx, "blueprints", "smf", "v1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		unmatched := WithGenerateOptions(append(variantOptions(), &GenerateOptions{Injectors: []Injector{{Name: "nowhere"}}})...)
+		for name, tc := range map[string]struct {
+			upstream string
+			target   IntoTarget
+			opts     []IntoOption
+			want     error
+		}{
+			"upstream not published":      {draft.Name, IntoTarget{Repository: "edge", Package: "smf-edge"}, nil, ErrUpstreamNotPublished},
+			"not a deployment repository": {v1.Name, IntoTarget{Repository: "blueprints", Package: "amf-copy"}, []IntoOption{RequireDeployment(true)}, ErrNotDeploymentRepository},
+			"unmet readiness gate":        {v1.Name, IntoTarget{Repository: "edge", Package: "amf-unready"}, []IntoOption{unmatched, AsPublished}, ErrReadinessNotMet},
+			"invalid values":              {v1.Name, IntoTarget{Repository: "edge", Package: "amf-bad"}, []IntoOption{testVariant()}, ErrInvalidValues},
+		} {
+			t.Run(name, func(t *testing.T) {
+				var values Values
+				if tc.want == ErrInvalidValues {
+					values = Values{"replicas": "three"}
+				}
+				_, err := GenerateInto(ctx, c, tc.upstream, values, tc.target, tc.opts...)
+				if !errors.Is(err, tc.want) {
+					t.Fatalf("err %v, want %v", err, tc.want)
+				}
+				list, err := prs.List(ctx, porch.InRepository(tc.target.Repository), porch.ForPackage(tc.target.Package))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(list) != 0 {
+					t.Errorf("%d revision(s) of %s left in %s", len(list), tc.target.Package, tc.target.Repository)
+				}
+			})
 		}
 	})
 
