@@ -196,7 +196,7 @@ func TestRealPorch(t *testing.T) {
 			"metadata":   map[string]any{"name": "amf-edge", "namespace": "default"},
 			"spec": map[string]any{
 				// Porch v1.5.3's controller picks the upstream by workspace
-				// name, else the "main" placeholder revision; the revision
+				// name, else the revision of the "main" branch; the revision
 				// number alone finds nothing.
 				"upstream":       map[string]any{"repo": "blueprints", "package": "amf", "workspaceName": "v1"},
 				"downstream":     map[string]any{"repo": "edge-pv", "package": "amf-edge"},
