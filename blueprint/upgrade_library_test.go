@@ -228,3 +228,33 @@ func TestUpgradeShippedBlueprintsKeepsCustomizations(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPreviewUpgradeUPF measures the upgrade preview of the largest
+// shipped blueprint (UPF, about 50 resources) under the test's downstream
+// edits.
+func BenchmarkPreviewUpgradeUPF(b *testing.B) {
+	t := &testing.T{}
+	v1 := generated(t, "upf", "v1.0.0")
+	v2 := generated(t, "upf", "v2.0.0")
+	plain, err := blueprint.PreviewUpgrade(v1, v2, v1, blueprint.PreviewOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	changes := map[string][]string{}
+	for _, r := range plain.Resources {
+		for _, f := range r.Fields {
+			if f.UpstreamChanged() {
+				changes[r.Key.String()] = append(changes[r.Key.String()], f.Path)
+			}
+		}
+	}
+	local, _ := customise(t, v1, changes)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := blueprint.PreviewUpgrade(v1, v2, local, blueprint.PreviewOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(plain.Resources)), "resources")
+}

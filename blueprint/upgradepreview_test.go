@@ -402,3 +402,26 @@ func TestSetLeafCreatesAndRemoves(t *testing.T) {
 		t.Errorf("got\n%s", got)
 	}
 }
+
+// FuzzPreviewUpgrade feeds arbitrary files as the three versions: the
+// preview never panics, and every error is one of its typed errors.
+func FuzzPreviewUpgrade(f *testing.F) {
+	f.Add(previewConfigV1, previewConfigV2, previewConfigLocal)
+	f.Add(previewDeploymentV1, previewDeploymentV2, previewDeploymentLocal)
+	f.Add("a: [b", "kind: X\nmetadata:\n  name: y\n", "")
+	f.Fuzz(func(t *testing.T, old, upd, local string) {
+		files := func(s string) map[string]string { return map[string]string{"Kptfile": previewKptfile, "r.yaml": s} }
+		for _, policy := range []ConflictPolicy{KeepLocal, TakeUpstream, FailOnConflict} {
+			p, err := PreviewUpgrade(files(old), files(upd), files(local), PreviewOptions{Policy: policy})
+			switch {
+			case err == nil:
+				if p == nil || p.Merged["Kptfile"] == "" {
+					t.Fatalf("no merged Kptfile: %+v", p)
+				}
+			case errors.Is(err, ErrInvalidPackage), errors.Is(err, ErrUpgradeConflict):
+			default:
+				t.Fatalf("untyped error: %v", err)
+			}
+		}
+	})
+}
