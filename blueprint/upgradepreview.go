@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"sort"
 	"strings"
@@ -261,6 +262,26 @@ type resource struct {
 	file string
 	node *yaml.RNode // nil for a non-KRM file
 	text string      // the file's contents, for a non-KRM file
+
+	leaves map[string]leaf  // flatten(node), computed once
+	values map[string]Value // the leaves' values
+}
+
+// fields returns the resource's leaves and their values by path, computed
+// once (nil for a missing resource or a non-KRM file).
+func (r *resource) fields() (map[string]leaf, map[string]Value) {
+	if r == nil || r.node == nil {
+		return nil, nil
+	}
+	if r.leaves == nil {
+		r.leaves = map[string]leaf{}
+		flatten(r.node, nil, r.leaves)
+		r.values = make(map[string]Value, len(r.leaves))
+		for p, l := range r.leaves {
+			r.values[p] = valueOf(l, true)
+		}
+	}
+	return r.leaves, r.values
 }
 
 func (r *resource) yaml() string {
@@ -511,19 +532,9 @@ func sameResource(a, b *resource) bool {
 	if a.node == nil || b.node == nil {
 		return a.node == nil && b.node == nil && a.text == b.text
 	}
-	fa, fb := map[string]leaf{}, map[string]leaf{}
-	flatten(a.node, nil, fa)
-	flatten(b.node, nil, fb)
-	if len(fa) != len(fb) {
-		return false
-	}
-	for k, la := range fa {
-		lb, ok := fb[k]
-		if !ok || valueOf(la, true) != valueOf(lb, true) {
-			return false
-		}
-	}
-	return true
+	_, va := a.fields()
+	_, vb := b.fields()
+	return maps.Equal(va, vb)
 }
 
 // previewResource decides one resource: its diff and its merged form (nil
@@ -618,23 +629,18 @@ func (p *UpgradePreview) previewResource(k ResourceKey, old, upd, loc *resource,
 // fieldDiffs lists the fields that differ among the versions of a KRM
 // resource (nil versions are absent), with the merged value of each.
 func fieldDiffs(old, upd, loc, merged *resource) []FieldDiff {
-	flat := func(r *resource) map[string]leaf {
-		m := map[string]leaf{}
-		if r != nil && r.node != nil {
-			flatten(r.node, nil, m)
-		}
-		return m
-	}
 	for _, r := range []*resource{old, upd, loc, merged} {
 		if r != nil && r.node == nil {
 			return nil
 		}
 	}
-	fo, fu, fl, fm := flat(old), flat(upd), flat(loc), flat(merged)
+	_, vo := old.fields()
+	_, vu := upd.fields()
+	_, vl := loc.fields()
+	_, vm := merged.fields()
 	var out []FieldDiff
-	for _, path := range sortedPaths(fo, fu, fl, fm) {
-		get := func(m map[string]leaf) Value { l, ok := m[path]; return valueOf(l, ok) }
-		fd := FieldDiff{Path: path, OldUpstream: get(fo), NewUpstream: get(fu), Local: get(fl), Merged: get(fm)}
+	for _, path := range sortedPaths(vo, vu, vl, vm) {
+		fd := FieldDiff{Path: path, OldUpstream: vo[path], NewUpstream: vu[path], Local: vl[path], Merged: vm[path]}
 		if fd.OldUpstream == fd.NewUpstream && fd.OldUpstream == fd.Local && fd.Local == fd.Merged {
 			continue
 		}
@@ -662,15 +668,12 @@ func (p *UpgradePreview) changesOf(k ResourceKey, old, loc *resource) []Customiz
 		}
 		return []Customization{{Resource: k, Value: valueOfResource(loc)}}
 	}
-	fo, fl := map[string]leaf{}, map[string]leaf{}
-	flatten(old.node, nil, fo)
-	flatten(loc.node, nil, fl)
+	_, vo := old.fields()
+	_, vl := loc.fields()
 	var out []Customization
-	for _, path := range sortedPaths(fo, fl) {
-		lo, okO := fo[path]
-		ll, okL := fl[path]
-		if vo, vl := valueOf(lo, okO), valueOf(ll, okL); vo != vl {
-			out = append(out, Customization{Resource: k, Path: path, Value: vl})
+	for _, path := range sortedPaths(vo, vl) {
+		if vo[path] != vl[path] {
+			out = append(out, Customization{Resource: k, Path: path, Value: vl[path]})
 		}
 	}
 	return out
@@ -680,7 +683,7 @@ func (p *UpgradePreview) customizeResource(k ResourceKey, old, loc *resource) {
 	p.Customizations = append(p.Customizations, p.changesOf(k, old, loc)...)
 }
 
-func sortedPaths(ms ...map[string]leaf) []string {
+func sortedPaths[V any](ms ...map[string]V) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, m := range ms {
@@ -706,20 +709,19 @@ func (p *UpgradePreview) mergeFields(d *ResourceDiff, k ResourceKey, old, upd, l
 	if err != nil {
 		return nil, fmt.Errorf("blueprint: three-way merge of %s: %w", k, err)
 	}
-	fo, fu, fl := map[string]leaf{}, map[string]leaf{}, map[string]leaf{}
-	flatten(old.node, nil, fo)
-	flatten(upd.node, nil, fu)
-	flatten(loc.node, nil, fl)
+	fo, valsO := old.fields()
+	fu, valsU := upd.fields()
+	fl, valsL := loc.fields()
 	type setting struct {
 		path []string
 		to   *yaml.RNode // nil: remove
 	}
 	var settings []setting
 	for _, path := range sortedPaths(fo, fu, fl) {
-		lo, okO := fo[path]
-		lu, okU := fu[path]
+		lo := fo[path]
+		lu := fu[path]
 		ll, okL := fl[path]
-		vo, vu, vl := valueOf(lo, okO), valueOf(lu, okU), valueOf(ll, okL)
+		vo, vu, vl := valsO[path], valsU[path], valsL[path]
 		if vo == vu && vo == vl {
 			continue
 		}
