@@ -329,6 +329,9 @@ func readVersion(which string, files map[string]string) (*version, error) {
 			return nil, fmt.Errorf("%w: %s package: %s: %v", ErrInvalidPackage, which, p, err)
 		}
 		for _, n := range nodes {
+			if n.YNode().Kind != yaml.MappingNode {
+				return nil, fmt.Errorf("%w: %s package: %s: a document that is not a mapping, so no KRM resource", ErrInvalidPackage, which, p)
+			}
 			k := keyOf(n)
 			if k.Kind == "" || k.Name == "" {
 				return nil, fmt.Errorf("%w: %s package: %s: a resource without kind or metadata.name", ErrInvalidPackage, which, p)
@@ -546,10 +549,13 @@ func (p *UpgradePreview) previewResource(k ResourceKey, old, upd, loc *resource,
 		Local:    change(old, loc, sameResource(old, loc)),
 	}
 	file := func() string {
-		if loc != nil {
+		switch {
+		case loc != nil:
 			return loc.file
+		case upd != nil:
+			return upd.file
 		}
-		return upd.file
+		return old.file
 	}
 	record := func(merged *resource) (ResourceDiff, *resource, error) {
 		if merged != nil {
@@ -574,6 +580,8 @@ func (p *UpgradePreview) previewResource(k ResourceKey, old, upd, loc *resource,
 		return record(loc)
 	case old == nil && loc == nil: // added upstream only
 		return record(upd)
+	case upd == nil && loc == nil: // removed on both sides
+		return record(nil)
 	case d.Local == Unchanged && (opts.Strategy != porchapi.CopyMerge || upd != nil):
 		return record(upd)
 	case d.Upstream == Unchanged && opts.Strategy == porchapi.ResourceMerge:
