@@ -1,6 +1,7 @@
 // Package testbin provides the server binaries of porchkit's local test
 // stacks: etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-// porch-server, porchctl, the Porch function runner and kwok, plus the files
+// porch-server, porchctl, the Porch function runner, Porch's PackageVariant
+// controller and kwok, plus the files
 // they need from their modules (Porch's CRDs, kwok's stages).
 //
 // Binaries are built with "go build" from small tool modules, each pinning

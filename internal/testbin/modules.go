@@ -60,8 +60,9 @@ func writeModule(files map[string][]byte, dir string) error {
 }
 
 // WriteModules writes every tool module into its own directory under dir
-// (dir/etcd, dir/kube, dir/kwok, dir/porch, dir/porchfn), as the go command sees it when
-// it builds the binaries. To change a tool module, edit the written copy
+// (dir/etcd, dir/kube, dir/kwok, dir/porch, dir/porchcontrollers,
+// dir/porchfn), as the go command sees it when it builds the binaries. To
+// change a tool module, edit the written copy
 // with the go command (go get, go mod tidy) and copy its files back into
 // this package's modules directory, each with the suffix ".txt".
 func WriteModules(dir string) error {

@@ -33,6 +33,10 @@ const (
 	// apply-replacements, starlark) as Porch's builtin runtime does: a
 	// ResourceList on standard input, the result on standard output.
 	PorchFn = "porchfn"
+	// PorchControllers runs Porch's PackageVariant controller
+	// (controllers/packagevariants of the Porch module) against the API
+	// server its --kubeconfig names, with no listener of its own.
+	PorchControllers = "porch-controllers"
 
 	// PorchCRDs is a directory with the CRDs porch-server needs: Repository,
 	// PackageRev, PackageVariant and PackageVariantSet.

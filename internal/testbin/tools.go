@@ -57,6 +57,11 @@ var tools = []tool{
 		binaries: map[string]string{PorchFn: "."},
 	},
 	{
+		dir:      "porchcontrollers",
+		module:   "github.com/nephio-project/porch",
+		binaries: map[string]string{PorchControllers: "."},
+	},
+	{
 		dir:        "kwok",
 		module:     "sigs.k8s.io/kwok",
 		binaries:   map[string]string{Kwok: "sigs.k8s.io/kwok/cmd/kwok"},

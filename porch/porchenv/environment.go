@@ -82,6 +82,11 @@ type Environment struct {
 	// the same audit flags; it is the one that sees the bodies of
 	// porch.kpt.dev requests, which kube-apiserver only proxies.
 	PorchServerArgs []string
+	// PackageVariantController starts Porch's PackageVariant controller
+	// (controllers/packagevariants of Porch v1.5.3, testbin's
+	// porch-controllers) after porch-server, so that PackageVariants in the
+	// stack are reconciled as in a Nephio install.
+	PackageVariantController bool
 
 	// PorchConfig is set by Start. It talks to porch-server's own HTTPS
 	// endpoint (porch.kpt.dev), with an administrator token and TLS
@@ -110,6 +115,7 @@ type Environment struct {
 	apiserver   *kubeplane.APIServer
 	fnRunner    *process.Process
 	porch       *process.Process
+	controllers *process.Process
 	porchSpec   process.Spec
 	porchPort   int
 	webhookPort int
@@ -142,7 +148,11 @@ func (e *Environment) Start(ctx context.Context) (err error) {
 	if progress == nil {
 		progress = os.Stderr
 	}
-	bins, err := testbin.New(testbin.Config{BinDir: e.BinDir, Progress: progress}).Paths(ctx, testbin.Etcd, testbin.KubeAPIServer, testbin.PorchServer, testbin.FunctionRunner, testbin.PorchCRDs)
+	names := []string{testbin.Etcd, testbin.KubeAPIServer, testbin.PorchServer, testbin.FunctionRunner, testbin.PorchCRDs}
+	if e.PackageVariantController {
+		names = append(names, testbin.PorchControllers)
+	}
+	bins, err := testbin.New(testbin.Config{BinDir: e.BinDir, Progress: progress}).Paths(ctx, names...)
 	if err != nil {
 		return fmt.Errorf("porchenv: %w", err)
 	}
@@ -184,6 +194,12 @@ func (e *Environment) Start(ctx context.Context) (err error) {
 		{"porch-server", func() error { return e.startPorch(ctx, bins[testbin.PorchServer]) }},
 		{"aggregation", func() error { return e.registerAPIService(ctx) }},
 		{"porch client", e.startClient},
+	}
+	if e.PackageVariantController {
+		steps = append(steps, struct {
+			name string
+			f    func() error
+		}{"packagevariant controller", func() error { return e.startPackageVariantController(ctx, bins[testbin.PorchControllers]) }})
 	}
 	for _, s := range steps {
 		begin := time.Now()
@@ -408,13 +424,16 @@ func (e *Environment) Stop() error {
 // configuration fields stay.
 func (e *Environment) reset() {
 	e.PorchConfig, e.KubeConfig, e.KubeconfigPath, e.Git, e.Namespace, e.Client = nil, nil, "", nil, "", nil
-	e.dir, e.creds, e.etcd, e.apiserver, e.fnRunner, e.porch = "", nil, nil, nil, nil, nil
+	e.dir, e.creds, e.etcd, e.apiserver, e.fnRunner, e.porch, e.controllers = "", nil, nil, nil, nil, nil, nil
 	e.porchSpec, e.porchPort, e.webhookPort, e.repos = process.Spec{}, 0, 0, nil
 }
 
 // processes lists the stack's processes, last started first.
 func (e *Environment) processes() process.Group {
 	var ps process.Group
+	if e.controllers != nil {
+		ps = append(ps, e.controllers)
+	}
 	if e.porch != nil {
 		ps = append(ps, e.porch)
 	}
