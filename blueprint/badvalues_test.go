@@ -150,7 +150,7 @@ func TestValidateGoodValues(t *testing.T) {
 	}
 	// With the template executed and the values bound: the AMF's
 	// ConfigMap comes from its template and the Deployment has the replicas.
-	rep, err := Validate(context.Background(), loadBlueprint(t, amf), goodValues[amf], WithGenerateOptions(Environment("prod")))
+	rep, err := Validate(context.Background(), loadBlueprint(t, amf), goodValues[amf], AsGenerated(Environment("prod")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestValidateBadValueSets(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			var opts []ValidateOption
 			if s.env != "" {
-				opts = append(opts, WithGenerateOptions(Environment(s.env)))
+				opts = append(opts, AsGenerated(Environment(s.env)))
 			}
 			rep, err := Validate(context.Background(), loadBlueprint(t, s.bp), s.values, opts...)
 			vs := mustViolations(t, err)
@@ -262,7 +262,7 @@ func TestValidateValueFixes(t *testing.T) {
 		}
 	}
 	// An unknown environment proposes the closest declared one.
-	_, err := Validate(context.Background(), loadBlueprint(t, amf), goodValues[amf], WithGenerateOptions(Environment("prd")))
+	_, err := Validate(context.Background(), loadBlueprint(t, amf), goodValues[amf], AsGenerated(Environment("prd")))
 	if vs := mustViolations(t, err); vs[0].Fix == nil || vs[0].Fix.Value != "prod" || !errors.Is(err, ErrInvalidValues) {
 		t.Errorf("environment fix: %v", err)
 	}
@@ -457,15 +457,15 @@ data:
   sbi: http://amf:8080 # kpt-set: http://amf:${sbiPort}
 `
 
-// flatten turns values into apply-setters' string data.
-func flatten(prefix string, v any, out map[string]string) {
+// setterData turns values into apply-setters' string data.
+func setterData(prefix string, v any, out map[string]string) {
 	if m, ok := v.(map[string]any); ok {
 		for k, x := range m {
 			p := k
 			if prefix != "" {
 				p = prefix + "." + k
 			}
-			flatten(p, x, out)
+			setterData(p, x, out)
 		}
 		return
 	}
@@ -485,7 +485,7 @@ func TestValidateComparedWithApplySetters(t *testing.T) {
 			continue
 		}
 		data := map[string]string{}
-		flatten("", map[string]any(s.values), data)
+		setterData("", map[string]any(s.values), data)
 		fnCfg, err := yaml.FromMap(map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "setters"}, "data": toAny(data)})
 		if err != nil {
 			t.Fatal(err)

@@ -13,10 +13,10 @@ import (
 	"text/template"
 )
 
-// WithGenerateOptions gives Validate the options Generate would get: the
+// AsGenerated gives Validate the options Generate would get: the
 // environment overlay, the cluster context and the package name, so the
 // values validated are the effective values Generate would use.
-func WithGenerateOptions(opts ...GenerateOption) ValidateOption {
+func AsGenerated(opts ...GenerateOption) ValidateOption {
 	return func(c *validateConfig) { c.generate = append(c.generate, opts...) }
 }
 

@@ -73,7 +73,7 @@ func TestValidateBindsValuesBeforePackageLayers(t *testing.T) {
 	// ha_enabled from the prod environment, replicas 1 from the caller:
 	// the bound Deployment breaks the HA policy, found in the same pass.
 	vals := with(amf, map[string]any{"replicas": 1})
-	rep, err := Validate(context.Background(), loadBlueprint(t, amf), vals, WithGenerateOptions(Environment("prod")))
+	rep, err := Validate(context.Background(), loadBlueprint(t, amf), vals, AsGenerated(Environment("prod")))
 	vs := mustViolations(t, err)
 	if len(vs) != 1 || vs[0].Rule != "ha-replicas" || vs[0].Value != 1 || vs[0].File != "deployment.yaml" {
 		t.Fatalf("got %v", err)
@@ -82,7 +82,7 @@ func TestValidateBindsValuesBeforePackageLayers(t *testing.T) {
 		t.Errorf("the AMF's kubeconform validator: %+v", rep.Layer(PipelineLayer))
 	}
 	// Bound with a wrong image type fails the kubeconform validator too.
-	if _, err := Validate(context.Background(), loadBlueprint(t, amf), goodValues[amf], WithGenerateOptions(Environment("prod"))); err != nil {
+	if _, err := Validate(context.Background(), loadBlueprint(t, amf), goodValues[amf], AsGenerated(Environment("prod"))); err != nil {
 		t.Errorf("prod with 2 replicas: %v", err)
 	}
 }
