@@ -351,6 +351,19 @@ func (c *Catalog) Close() {
 	c.wg.Wait()
 }
 
+// String names the catalog's sources. Logs and fmt show this rather than
+// the Catalog's fields, which its watches change.
+func (c *Catalog) String() string {
+	names := make([]string, len(c.sources))
+	for i, s := range c.sources {
+		names[i] = s.Name()
+	}
+	return "blueprint catalog of " + strings.Join(names, ", ")
+}
+
+// MarshalLog implements logr.Marshaler with String.
+func (c *Catalog) MarshalLog() any { return c.String() }
+
 // Refresh drops every cached listing, so the next call reads the sources.
 func (c *Catalog) Refresh() {
 	c.mu.Lock()
