@@ -134,11 +134,9 @@ func TestConfigMapStoreWritesTheHeadLast(t *testing.T) {
 	cs := fake.NewSimpleClientset()
 	var order []string
 	cs.PrependReactor("*", "configmaps", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		switch a := a.(type) {
-		case k8stesting.CreateAction:
-			order = append(order, a.GetObject().(metav1.Object).GetName())
-		case k8stesting.UpdateAction:
-			order = append(order, a.GetObject().(metav1.Object).GetName())
+		// Creates and updates carry the object written.
+		if w, ok := a.(k8stesting.CreateAction); ok && (a.GetVerb() == "create" || a.GetVerb() == "update") {
+			order = append(order, w.GetObject().(metav1.Object).GetName())
 		}
 		return false, nil, nil
 	})
