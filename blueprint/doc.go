@@ -44,4 +44,24 @@
 // Nothing is returned on error and the blueprint is never modified. The
 // [Generator] interface is what callers depend on; [Engine] implements it
 // over a [Source] of blueprints, and blueprinttest holds a fake.
+//
+// [Validate] (and [ValidatePackage] for a package as Porch holds it)
+// checks in seven layers, reporting every [Violation] at once with its
+// path, file and line, value, rule and a suggested fix: values, templates,
+// YAML syntax, KRM structure, the OpenAPI schema of built-in kinds, CEL
+// policies, and the Kptfile's validators.
+//
+// A [Catalog] lists semver versions of blueprints from Porch repositories
+// (published revisions, refreshed by the porch client's watch), local
+// directories (git tags too) and an fs.FS; Resolve returns the newest
+// version a constraint allows, and a Catalog is a [Source] for Generate.
+// ResolveAll picks consistent versions across blueprints' dependencies
+// with the deps package.
+//
+// [GenerateInto] clones a published blueprint revision into a Porch
+// repository, specialises it and pushes it, as a Draft or through the
+// lifecycle to Published once its readiness gates are met; [Upgrade]
+// previews a new upstream (three-way diff, per-field conflicts and a policy
+// for each) before it makes a draft, and keeps the downstream's
+// customisations.
 package blueprint
