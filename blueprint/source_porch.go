@@ -119,7 +119,7 @@ func (s *PorchSource) Scan(ctx context.Context) ([]Candidate, error) {
 	s.mu.Unlock()
 	revs := make([]*porchapi.PackageRevision, 0, len(byName))
 	for _, pr := range byName {
-		if pr.Spec.Revision >= 0 || !porch.IsPublished(pr) { // -1 is the branch's placeholder
+		if pr.Spec.Revision >= 0 || !porch.IsPublished(pr) { // -1 is the revision that tracks the branch, not a version
 			revs = append(revs, pr)
 		}
 	}

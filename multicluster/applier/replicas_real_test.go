@@ -417,19 +417,20 @@ func TestRealReplicas(t *testing.T) {
 		}
 	})
 
-	t.Run("abort mid-rollout rolls the touched clusters back and leaves none Progressing", func(t *testing.T) {
-		a := f.replica(t, "abort-a")
-		if st := waitFor(t, a.prop, must(t)(a.prop.Propagate(ctx, app("abort", "v1", false), all, parallel()))); st.Phase != multicluster.PhaseSucceeded {
+	// abortMidRollout runs pkg v1 everywhere, then v2 sequentially with
+	// policy, and aborts it while cluster 2 waits Progressing; it returns
+	// the replica, the aborted rollout and its final status.
+	abortMidRollout := func(t *testing.T, pkg string, policy multicluster.FailurePolicy) (*replica, multicluster.ID, *multicluster.Status) {
+		a := f.replica(t, pkg+"-a")
+		if st := waitFor(t, a.prop, must(t)(a.prop.Propagate(ctx, app(pkg, "v1", false), all, parallel()))); st.Phase != multicluster.PhaseSucceeded {
 			t.Fatalf("v1: %s %s", st.Phase, st.Reason)
 		}
 		resume := stall(t, 2)
-		id, err := a.prop.Propagate(ctx, app("abort", "v2", false), all, sequential(multicluster.FailureRollback))
+		id, err := a.prop.Propagate(ctx, app(pkg, "v2", false), all, sequential(policy))
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.delivered(t, f.names[2], "abort", "v2")
-		// The rollout is waiting for cluster 2, Progressing: abort it
-		// there.
+		f.delivered(t, f.names[2], pkg, "v2")
 		abortCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 		defer cancel()
 		if err := a.prop.Abort(abortCtx, id); err != nil {
@@ -441,6 +442,11 @@ func TestRealReplicas(t *testing.T) {
 			t.Fatalf("after abort: %s %v: %s", st.Phase, st.Counts, st.Reason)
 		}
 		noneProgressing(t, a.prop, id, f.names)
+		return a, id, st
+	}
+
+	t.Run("abort mid-rollout rolls the touched clusters back and leaves none Progressing", func(t *testing.T) {
+		a, id, _ := abortMidRollout(t, "abort", multicluster.FailureRollback)
 		if cs, err := a.prop.ClusterStatus(ctx, id, f.names[2]); err != nil || cs.State != multicluster.ClusterRolledBack {
 			t.Fatalf("the cluster caught mid-delivery: %+v %v", cs, err)
 		}
@@ -452,27 +458,7 @@ func TestRealReplicas(t *testing.T) {
 	})
 
 	t.Run("abort mid-rollout without rollback stops the cluster it caught and leaves none Progressing", func(t *testing.T) {
-		a := f.replica(t, "halt-a")
-		if st := waitFor(t, a.prop, must(t)(a.prop.Propagate(ctx, app("halt", "v1", false), all, parallel()))); st.Phase != multicluster.PhaseSucceeded {
-			t.Fatalf("v1: %s %s", st.Phase, st.Reason)
-		}
-		resume := stall(t, 2)
-		id, err := a.prop.Propagate(ctx, app("halt", "v2", false), all, sequential(multicluster.FailureHalt))
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.delivered(t, f.names[2], "halt", "v2")
-		abortCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-		defer cancel()
-		if err := a.prop.Abort(abortCtx, id); err != nil {
-			t.Fatal(err)
-		}
-		resume()
-		st := waitFor(t, a.prop, id)
-		if st.Phase != multicluster.PhaseAborted {
-			t.Fatalf("after abort: %s %v: %s", st.Phase, st.Counts, st.Reason)
-		}
-		noneProgressing(t, a.prop, id, f.names)
+		a, id, _ := abortMidRollout(t, "halt", multicluster.FailureHalt)
 		if cs, err := a.prop.ClusterStatus(ctx, id, f.names[2]); err != nil || cs.State != multicluster.ClusterStopped {
 			t.Fatalf("the cluster caught mid-delivery: %+v %v", cs, err)
 		}
